@@ -1,0 +1,59 @@
+# gridmap: `make run` serves the app, `make test` runs every test. Both set up what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HOST ?= 127.0.0.1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test lint clean clean-db stop-db setup db system-deps system-deps-test bench
+
+run: system-deps setup db
+	@echo "serving http://$(HOST):$(PORT)  (Ctrl-C stops the server; the database stays up: make stop-db)"
+	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - \
+		--graceful-timeout 5 'gridmap:create_app()'
+
+test: system-deps-test setup db
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+system-deps:
+	@bash scripts/system-deps.sh run
+
+system-deps-test:
+	@bash scripts/system-deps.sh test
+
+setup: $(VENV)/.installed static/vendor/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+static/vendor/.installed: package.json package-lock.json scripts/vendor.py | $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python scripts/vendor.py
+	@touch $@
+
+db: $(VENV)/.installed
+	@$(BIN)/gridmap db ensure
+	@$(BIN)/gridmap db upgrade
+	@$(BIN)/gridmap demo load --if-empty --commit
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check gridmap tests scripts
+
+bench: setup db
+	$(BIN)/python -m gridmap.bench
+
+stop-db:
+	@test -x $(BIN)/python && $(BIN)/python -m gridmap.devdb stop || echo "nothing to stop"
+
+# Never touches the database: see clean-db for that.
+clean:
+	rm -rf $(VENV) node_modules static/vendor build dist *.egg-info .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-db:
+	@read -r -p "Delete the private database cluster and all its data? [y/N] " answer; \
+	if [ "$$answer" = y ]; then $(BIN)/python -m gridmap.devdb destroy; else echo "kept"; fi

@@ -1,0 +1,81 @@
+"""`gridmap ...` commands. Each area keeps its commands beside its core; they are gathered here."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import click
+from flask.cli import FlaskGroup
+
+from gridmap import devdb
+
+
+def _make_app():
+    from gridmap import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False)
+def main():
+    """gridmap: 民情地图 grid management."""
+
+
+@main.group()
+def db():
+    """The database: where it is, migrations, a psql shell."""
+
+
+@db.command("ensure")
+def db_ensure():
+    """Bring up the private PostGIS cluster (unless DATABASE_URL is set)."""
+    try:
+        devdb.ensure()
+    except devdb.DevDbError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("database ready")
+
+
+@db.command("url")
+def db_url():
+    """Print the database URL in use."""
+    url = devdb.app_url()
+    if not url:
+        raise click.ClickException("no database yet: set DATABASE_URL or run `make run` once")
+    click.echo(url)
+
+
+@db.command("psql", context_settings={"ignore_unknown_options": True})
+@click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
+def db_psql(psql_args):
+    """Open psql on the database in use (extra arguments go to psql)."""
+    url = devdb.app_url()
+    if not url:
+        raise click.ClickException("no database yet: set DATABASE_URL or run `make run` once")
+    sys.exit(subprocess.call(["psql", url, *psql_args], env=os.environ.copy()))
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision):
+    """Apply Alembic migrations."""
+    from gridmap.migrate import upgrade
+
+    url = devdb.app_url()
+    if not url:
+        raise click.ClickException("no database yet: set DATABASE_URL or run `gridmap db ensure`")
+    upgrade(url, revision)
+    click.echo(f"database at {revision}")
+
+
+def _register_subcommands() -> None:
+    from gridmap.demo.cli import demo
+    from gridmap.users import users_cli
+
+    main.add_command(demo)
+    main.add_command(users_cli)
+
+
+_register_subcommands()

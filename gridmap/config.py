@@ -1,0 +1,70 @@
+"""Settings from the environment and var/, in one place. Read when the app is made, never at import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from gridmap import devdb
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _secret_key(var: Path) -> str:
+    """A secret key kept in var/secret_key, generated on first run."""
+    path = var / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+@dataclass
+class Config:
+    database_url: str
+    secret_key: str
+    county_code: str = "532329"
+    basemap: str = "none"
+    default_locale: str = "zh_CN"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Config:
+        url = devdb.app_url()
+        if not url:
+            raise ConfigError(
+                "no database: set DATABASE_URL, or run `make run` once to create the private cluster"
+            )
+        return cls(
+            database_url=url,
+            secret_key=os.environ.get("GRIDMAP_SECRET_KEY") or _secret_key(devdb.var_dir()),
+            county_code=os.environ.get("GRIDMAP_COUNTY", "532329"),
+            basemap=os.environ.get("GRIDMAP_BASEMAP", "none"),
+        )
+
+    def flask_settings(self) -> dict:
+        return {
+            "SECRET_KEY": self.secret_key,
+            "DATABASE_URL": self.database_url,
+            "GRIDMAP_COUNTY": self.county_code,
+            "GRIDMAP_BASEMAP": self.basemap,
+            "BABEL_DEFAULT_LOCALE": self.default_locale,
+            # Tablets stay signed in for a month: no forced periodic log-ins (基层减负).
+            "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+            **self.extra,
+        }

@@ -1,0 +1,289 @@
+"""The private PostGIS cluster `make run` and `make test` use when DATABASE_URL is unset.
+
+The cluster lives under var/pgdata (or under /var/lib/gridmap/<checkout hash> when the
+unprivileged `postgres` user cannot reach the checkout, e.g. under a 0700 home).
+It listens on 127.0.0.1 only, on a free port chosen once, with password auth.
+Two roles: the superuser (`postgres`), used only to create databases and extensions,
+and `gridmap`, the non-superuser owner the application connects as.
+Connection details are written to var/db.json (mode 0600).
+
+Only the standard library and psycopg2 are used so this runs before anything else.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+APP_ROLE = "gridmap"
+APP_DB = "gridmap"
+SUPERUSER = "postgres"
+
+
+class DevDbError(RuntimeError):
+    """The private cluster could not be set up; the message says what to do."""
+
+
+def checkout_root() -> Path:
+    return Path(os.environ.get("GRIDMAP_HOME", Path(__file__).resolve().parent.parent))
+
+
+def var_dir() -> Path:
+    return checkout_root() / "var"
+
+
+def state_file() -> Path:
+    return var_dir() / "db.json"
+
+
+def _pg_bindir() -> Path:
+    """Newest installed PostgreSQL server that has PostGIS next to it."""
+    candidates = []
+    for bindir in glob.glob("/usr/lib/postgresql/*/bin"):
+        version = Path(bindir).parent.name
+        if Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists():
+            candidates.append((int(version), Path(bindir)))
+    if not candidates:
+        raise DevDbError(
+            "PostgreSQL with PostGIS is not installed. Run as root:\n"
+            "  apt-get update && apt-get install -y postgresql-15-postgis-3\n"
+            "or set DATABASE_URL to an existing PostGIS database."
+        )
+    return max(candidates)[1]
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _run_as_owner(args: list[str], **kw) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL server binary as the unprivileged owner (postgres refuses root)."""
+    if _is_root():
+        args = ["runuser", "-u", SUPERUSER, "--", *args]
+    return subprocess.run(args, check=True, text=True, capture_output=True, **kw)
+
+
+def _postgres_can_reach(path: Path) -> bool:
+    """True when the `postgres` user can traverse every directory down to `path`."""
+    try:
+        subprocess.run(
+            ["runuser", "-u", SUPERUSER, "--", "test", "-x", str(path)],
+            check=True, capture_output=True,
+        )
+        return True
+    except subprocess.CalledProcessError:
+        return False
+
+
+def cluster_dir() -> Path:
+    """Where the cluster's files live for this checkout."""
+    local = var_dir() / "pgdata"
+    if not _is_root():
+        return local
+    recorded = _read_state().get("cluster_dir")
+    if recorded:
+        return Path(recorded)
+    var_dir().mkdir(parents=True, exist_ok=True)
+    if _postgres_can_reach(var_dir()):
+        return local
+    digest = hashlib.sha1(str(checkout_root()).encode()).hexdigest()[:12]
+    return Path("/var/lib/gridmap") / digest / "pgdata"
+
+
+def _read_state() -> dict:
+    try:
+        return json.loads(state_file().read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def _write_state(state: dict) -> None:
+    var_dir().mkdir(parents=True, exist_ok=True)
+    tmp = state_file().with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.chmod(0o600)
+    tmp.replace(state_file())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _url(user: str, password: str, port: int, dbname: str) -> str:
+    return f"postgresql://{user}:{quote(password, safe='')}@127.0.0.1:{port}/{dbname}"
+
+
+def _initdb(pgdata: Path, bindir: Path, state: dict) -> None:
+    pgdata.mkdir(parents=True, exist_ok=True)
+    pgdata.chmod(0o700)
+    fd, pwfile = tempfile.mkstemp(prefix="gridmap-pw-")
+    with os.fdopen(fd, "w") as f:
+        f.write(state["superuser_password"] + "\n")
+    if _is_root():
+        shutil.chown(pgdata, SUPERUSER, SUPERUSER)
+        shutil.chown(pwfile, SUPERUSER, SUPERUSER)
+    try:
+        _run_as_owner([
+            str(bindir / "initdb"), "-D", str(pgdata), "-U", SUPERUSER,
+            "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
+            f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8",
+        ])
+    finally:
+        os.unlink(pwfile)
+    conf = (
+        "\n# gridmap private cluster\n"
+        f"port = {state['port']}\n"
+        "listen_addresses = '127.0.0.1'\n"
+        f"unix_socket_directories = '{pgdata}'\n"
+        "max_connections = 200\n"
+        "shared_buffers = 256MB\n"
+    )
+    _run_as_owner(["sh", "-c", f"cat >> '{pgdata}/postgresql.conf'"], input=conf)
+
+
+def _running(pgdata: Path, bindir: Path) -> bool:
+    try:
+        _run_as_owner([str(bindir / "pg_ctl"), "-D", str(pgdata), "status"])
+        return True
+    except subprocess.CalledProcessError:
+        return False
+
+
+def _start(pgdata: Path, bindir: Path) -> None:
+    log = pgdata / "server.log"
+    try:
+        _run_as_owner([str(bindir / "pg_ctl"), "-D", str(pgdata), "-l", str(log), "-w", "start"])
+    except subprocess.CalledProcessError as exc:
+        tail = log.read_text()[-2000:] if log.exists() else exc.stderr
+        raise DevDbError(f"the private PostgreSQL cluster did not start:\n{tail}") from exc
+
+
+def _bootstrap_roles(state: dict) -> None:
+    import psycopg2
+
+    admin = psycopg2.connect(state["admin_url"])
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,))
+        if not cur.fetchone():
+            cur.execute(
+                f"CREATE ROLE {APP_ROLE} LOGIN CREATEDB NOSUPERUSER PASSWORD %s",
+                (state["app_password"],),
+            )
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (APP_DB,))
+        if not cur.fetchone():
+            cur.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_ROLE}")
+    admin.close()
+    ensure_postgis(state["admin_url"].rsplit("/", 1)[0] + f"/{APP_DB}")
+
+
+def ensure_postgis(admin_db_url: str) -> None:
+    """Create the postgis extension in the database at `admin_db_url` (a superuser URL)."""
+    import psycopg2
+
+    conn = psycopg2.connect(admin_db_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    conn.close()
+
+
+def ensure() -> dict:
+    """Bring the private cluster up (creating it on first use); return its state."""
+    if os.environ.get("DATABASE_URL"):
+        return {"url": os.environ["DATABASE_URL"],
+                "admin_url": os.environ.get("GRIDMAP_ADMIN_DATABASE_URL", os.environ["DATABASE_URL"])}
+    bindir = _pg_bindir()
+    state = _read_state()
+    pgdata = cluster_dir()
+    if not (pgdata / "PG_VERSION").exists():
+        state = {
+            "cluster_dir": str(pgdata),
+            "port": _free_port(),
+            "superuser_password": secrets.token_urlsafe(24),
+            "app_password": secrets.token_urlsafe(24),
+        }
+        port = state["port"]
+        state["admin_url"] = _url(SUPERUSER, state["superuser_password"], port, "postgres")
+        state["url"] = _url(APP_ROLE, state["app_password"], port, APP_DB)
+        _write_state(state)
+        _initdb(pgdata, bindir, state)
+    if not _running(pgdata, bindir):
+        _start(pgdata, bindir)
+    _bootstrap_roles(state)
+    return state
+
+
+def stop() -> None:
+    if os.environ.get("DATABASE_URL"):
+        print("DATABASE_URL is set: that server is not ours to stop.")
+        return
+    pgdata = cluster_dir()
+    if not (pgdata / "PG_VERSION").exists():
+        print("no private cluster here.")
+        return
+    bindir = _pg_bindir()
+    if _running(pgdata, bindir):
+        _run_as_owner([str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"])
+        print(f"stopped the private cluster in {pgdata}")
+    else:
+        print("the private cluster is not running.")
+
+
+def destroy() -> None:
+    """Stop and delete the private cluster and its state (make clean-db)."""
+    stop()
+    pgdata = cluster_dir()
+    if pgdata.exists():
+        shutil.rmtree(pgdata)
+    if pgdata.parent.parent == Path("/var/lib/gridmap"):
+        shutil.rmtree(pgdata.parent, ignore_errors=True)
+    state_file().unlink(missing_ok=True)
+
+
+def app_url() -> str | None:
+    """The application's database URL: DATABASE_URL, else the private cluster's, else None."""
+    return os.environ.get("DATABASE_URL") or _read_state().get("url")
+
+
+def admin_url() -> str | None:
+    """A URL with the right to create databases and the postgis extension."""
+    return (os.environ.get("GRIDMAP_ADMIN_DATABASE_URL") or os.environ.get("DATABASE_URL")
+            or _read_state().get("admin_url"))
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "ensure"
+    try:
+        if command == "ensure":
+            started = time.monotonic()
+            ensure()
+            print(f"database ready ({time.monotonic() - started:.1f} s)")
+        elif command == "stop":
+            stop()
+        elif command == "destroy":
+            destroy()
+        else:
+            print(f"usage: python -m gridmap.devdb ensure|stop|destroy (got {command!r})")
+            return 2
+    except DevDbError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

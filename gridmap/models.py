@@ -1,0 +1,423 @@
+"""Tables. Singular names; every row carries `county_code`, the key a sharded
+deployment (Citus) would distribute by.
+
+Regions and grids come in boundary generations (valid_from/valid_to, one current):
+other rows point at them by *code*, which stays stable across generations, as MapIt
+does. Everything else is joined by surrogate id with real foreign keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gridmap.db import SRID
+
+naming = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+COUNTY_CODE = r"^[0-9]{6}$"
+REGION_CODE = r"^[0-9]{6}([0-9]{3}){0,2}$"
+VILLAGE_CODE = r"^[0-9]{12}$"
+GRID_CODE = r"^[0-9A-Za-z]{13,24}$"
+
+REGION_LEVELS = ("county", "township", "village")
+GRID_KINDS = ("basic", "dedicated")  # 基础网格 / 专属网格
+RESIDENCE_TYPES = ("registered", "resident", "migrant")  # 户籍 / 常住 / 流动
+ASSIGNMENT_KINDS = (
+    "village", "area", "group", "branch", "household", "first_secretary", "work_team",
+)
+ISSUE_STATUSES = (
+    "reported", "triaged", "in_progress", "handled", "feedback", "closed",
+    "rejected", "voided", "long_term",
+)
+HANDLING_LEVELS = ("village", "township", "county")
+URGENCIES = ("urgent", "normal")
+ROLES = (
+    "grid_worker", "cadre", "unit_handler", "village_staff", "township_staff",
+    "leader", "inspector", "admin",
+)
+VISIT_KINDS = ("visit", "callback")  # 走访 / 回访
+SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=naming)
+
+
+def county_column() -> Mapped[str]:
+    return mapped_column(String(6), nullable=False, index=True)
+
+
+def geom_column(kind: str, nullable: bool = True) -> Mapped[object]:
+    return mapped_column(Geometry(kind, srid=SRID, spatial_index=True), nullable=nullable)
+
+
+def valid_geom(name: str = "geom") -> CheckConstraint:
+    """The database refuses invalid shapes, whatever path they came in by."""
+    return CheckConstraint(f"{name} IS NULL OR ST_IsValid({name})", name=f"{name}_valid")
+
+
+class Region(Base):
+    """A county, township or village/community, one row per boundary generation."""
+
+    __tablename__ = "region"
+    __table_args__ = (
+        CheckConstraint(f"code ~ '{REGION_CODE}'", name="code_format"),
+        CheckConstraint(_in("level", REGION_LEVELS), name="level"),
+        CheckConstraint(
+            "(level = 'county' AND length(code) = 6) OR (level = 'township' AND length(code) = 9)"
+            " OR (level = 'village' AND length(code) = 12)",
+            name="level_matches_code",
+        ),
+        CheckConstraint("left(code, 6) = county_code", name="in_county"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
+        valid_geom(),
+        Index("uq_region_current_code", "code", unique=True,
+              postgresql_where=text("valid_to IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(12), nullable=False)
+    level: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    geom = geom_column("MULTIPOLYGON")
+    valid_from: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Grid(Base):
+    """网格: the unit of responsibility, inside exactly one village or community."""
+
+    __tablename__ = "grid"
+    __table_args__ = (
+        CheckConstraint(f"code ~ '{GRID_CODE}'", name="code_format"),
+        CheckConstraint(f"village_code ~ '{VILLAGE_CODE}'", name="village_code_format"),
+        CheckConstraint(_in("kind", GRID_KINDS), name="kind"),
+        CheckConstraint("left(village_code, 6) = county_code", name="in_county"),
+        CheckConstraint("household_target IS NULL OR household_target >= 0", name="target"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
+        valid_geom(),
+        Index("uq_grid_current_code", "code", unique=True,
+              postgresql_where=text("valid_to IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(24), nullable=False)
+    village_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="basic")
+    geom = geom_column("MULTIPOLYGON")
+    household_target: Mapped[int | None] = mapped_column(Integer)
+    valid_from: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Area(Base):
+    """片: a named set of grids, the target of 包片."""
+
+    __tablename__ = "area"
+    __table_args__ = (UniqueConstraint("county_code", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    township_code: Mapped[str] = mapped_column(String(9), nullable=False, index=True)
+
+
+class AreaGrid(Base):
+    __tablename__ = "area_grid"
+
+    area_id: Mapped[int] = mapped_column(
+        ForeignKey("area.id", ondelete="CASCADE"), primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    county_code: Mapped[str] = county_column()
+
+
+class PartyBranch(Base):
+    """支部: a Party branch of a village, the target of 包支部."""
+
+    __tablename__ = "party_branch"
+    __table_args__ = (UniqueConstraint("county_code", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    village_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    weak: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+
+
+class Household(Base):
+    """户. Names, phones, ID numbers and care flags are personal data: mask on display."""
+
+    __tablename__ = "household"
+    __table_args__ = (
+        UniqueConstraint("county_code", "code"),
+        CheckConstraint(_in("residence_type", RESIDENCE_TYPES), name="residence_type"),
+        CheckConstraint("size IS NULL OR size BETWEEN 1 AND 99", name="size"),
+        CheckConstraint("disability_grade IS NULL OR disability_grade BETWEEN 1 AND 4",
+                        name="disability_grade"),
+        valid_geom(),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    grid_code: Mapped[str | None] = mapped_column(String(24), index=True)  # NULL = uncovered
+    village_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    geom = geom_column("POINT")  # NULL = location unknown
+    address: Mapped[str | None] = mapped_column(Text)
+    head_name: Mapped[str] = mapped_column(Text, nullable=False)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    size: Mapped[int | None] = mapped_column(Integer)
+    residence_type: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="registered")
+    minimum_living: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")  # 低保
+    extreme_poverty: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")  # 特困
+    lifted_from_poverty: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")  # 脱贫户
+    relapse_monitoring: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")  # 监测户
+    disability_category: Mapped[str | None] = mapped_column(String(16))  # 残疾类别
+    disability_grade: Mapped[int | None] = mapped_column(Integer)  # 1–4 级
+    left_behind_children: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    left_behind_women: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    left_behind_elderly: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    elderly_alone: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")  # 空巢/独居
+
+
+class Unit(Base):
+    """An agency, enterprise, section-level unit or township/village office."""
+
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("county_code", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # agency/enterprise/section/township/village
+    region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+
+
+class Cadre(Base):
+    __tablename__ = "cadre"
+    __table_args__ = (UniqueConstraint("county_code", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+
+
+class Assignment(Base):
+    """One link of the 五包 chain (or a stationed first secretary / work team)."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ASSIGNMENT_KINDS), name="kind"),
+        CheckConstraint("(cadre_id IS NULL) <> (unit_id IS NULL)", name="one_assignee"),
+        CheckConstraint(
+            "CASE kind"
+            " WHEN 'village' THEN region_code IS NOT NULL"
+            " WHEN 'first_secretary' THEN region_code IS NOT NULL"
+            " WHEN 'work_team' THEN region_code IS NOT NULL"
+            " WHEN 'area' THEN area_id IS NOT NULL"
+            " WHEN 'group' THEN grid_code IS NOT NULL"
+            " WHEN 'branch' THEN party_branch_id IS NOT NULL"
+            " WHEN 'household' THEN household_id IS NOT NULL END",
+            name="target_matches_kind",
+        ),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(24), index=True)
+    party_branch_id: Mapped[int | None] = mapped_column(ForeignKey("party_branch.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AppUser(Base):
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(f"scope_code IS NULL OR scope_code ~ '{REGION_CODE}' OR scope_code ~ '{GRID_CODE}'",
+                        name="scope_code_format"),
+        CheckConstraint("login ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="login_format"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    login: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    scope_code: Mapped[str | None] = mapped_column(String(24))  # region or grid code
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Visit(Base):
+    """走访 (or 回访 after an issue is handled)."""
+
+    __tablename__ = "visit"
+    __table_args__ = (
+        CheckConstraint(_in("kind", VISIT_KINDS), name="kind"),
+        CheckConstraint("satisfaction IS NULL OR " + _in("satisfaction", SATISFACTION),
+                        name="satisfaction"),
+        CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy"),
+        valid_geom(),
+        Index("ix_visit_household_at", "household_id", "visited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), nullable=False)
+    cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="visit")
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    geom = geom_column("POINT")
+    accuracy_m: Mapped[float | None] = mapped_column()
+    checklist: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    notes: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"), index=True)
+    client_uuid: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), nullable=False, unique=True, server_default=text("gen_random_uuid()"))
+
+
+class Issue(Base):
+    """A resident's appeal, request or dispute, moving report → triage → handling → feedback."""
+
+    __tablename__ = "issue"
+    __table_args__ = (
+        UniqueConstraint("county_code", "code"),
+        CheckConstraint(_in("status", ISSUE_STATUSES), name="status"),
+        CheckConstraint(_in("level", HANDLING_LEVELS), name="level"),
+        CheckConstraint(_in("urgency", URGENCIES), name="urgency"),
+        CheckConstraint("version >= 1", name="version"),
+        CheckConstraint("merged_into IS NULL OR merged_into <> id", name="not_merged_into_self"),
+        valid_geom(),
+        Index("ix_issue_open", "county_code", "status", "grid_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    urgency: Mapped[str] = mapped_column(String(8), nullable=False, server_default="normal")
+    source: Mapped[str] = mapped_column(String(16), nullable=False, server_default="grid_worker")
+    geom = geom_column("POINT")
+    grid_code: Mapped[str | None] = mapped_column(String(24), index=True)
+    village_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    reporter_name: Mapped[str | None] = mapped_column(Text)
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    real_name: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="reported")
+    level: Mapped[str] = mapped_column(String(16), nullable=False, server_default="village")
+    responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    triage_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handling_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    feedback_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_on: Mapped[date | None] = mapped_column(Date)  # 挂账 review date
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    client_uuid: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), nullable=False, unique=True, server_default=text("gen_random_uuid()"))
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("issue.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class IssueEvent(Base):
+    """One transition of an issue. Append-only: triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "issue_event"
+    __table_args__ = (
+        CheckConstraint("to_status IN (" + ", ".join(repr(s) for s in ISSUE_STATUSES) + ")",
+                        name="to_status"),
+        Index("ix_issue_event_issue_at", "issue_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16), nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str | None] = mapped_column(String(16))
+
+
+class Setting(Base):
+    """A per-county override of a default in gridmap/defaults.toml."""
+
+    __tablename__ = "setting"
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSONB, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

@@ -1,0 +1,5 @@
+from gridmap.migrate import heads
+
+
+def test_alembic_has_exactly_one_head():
+    assert len(heads()) == 1
