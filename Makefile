@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint clean clean-db stop-db setup db system-deps system-deps-test bench
+.PHONY: run test lint clean clean-db stop-db setup db system-deps system-deps-test
 
 run: system-deps setup db
 	@echo "serving http://$(HOST):$(PORT)  (Ctrl-C stops the server; the database stays up: make stop-db)"
@@ -42,9 +42,6 @@ db: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check gridmap tests scripts
-
-bench: setup db
-	$(BIN)/python -m gridmap.bench
 
 stop-db:
 	@test -x $(BIN)/python && $(BIN)/python -m gridmap.devdb stop || echo "nothing to stop"
