@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from gridmap.config import Config
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from gridmap.config import Config
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
     """Build the Flask app. With no argument, settings come from the environment and var/."""
+    from flask import Flask
+
+    from gridmap.config import Config
     from gridmap.web import register
 
     if config is None:
