@@ -1,4 +1,14 @@
-"""Who may see what. The SQL filter that limits any query to a user's scope lives here.
+"""Who may do what, and the SQL filter that limits any query to a user's scope.
+
+Three things live here, and nowhere else:
+
+* `ACTIONS`: the role × action table. Every guarded view names one action.
+* `requires(action)`: the view decorator. Anonymous → sign-in page (302) for pages,
+  401 JSON under /api/; signed in without the action → 403.
+* `Scope`: the part of a county a user may see, as SQL filters per table.
+
+Public routes are the explicit allow-list `PUBLIC_ENDPOINTS`; tests/web/test_routes_guarded.py
+fails when a route is neither on it nor guarded by `requires`.
 
 Region and grid codes are hierarchical strings (county 6 → township 9 → village 12 →
 grid 15+), so "inside a region" is a prefix match on the code: one index-friendly rule
@@ -7,14 +17,136 @@ for every table that carries a code.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import false, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from gridmap.models import Assignment, Grid, Household, Issue, Region
+from gridmap.models import ROLES, Assignment, Grid, Household, Issue, Region
 
 COUNTY_WIDE_ROLES = frozenset({"leader", "inspector", "admin"})
+
+ALL_ROLES = frozenset(ROLES)
+FIELD = frozenset({"grid_worker", "cadre", "village_staff"})
+OFFICE = frozenset({"village_staff", "township_staff"})
+OVERSIGHT = frozenset({"leader", "inspector"})
+
+# The role × action table: action → (what it allows, roles allowed).
+#
+# To add an action: add one line here (a snake_case verb_object name, a one-line
+# description, the roles), then guard the view with `@requires("the_action")` and
+# add the role expectations to tests/unit/test_policy.py. Never test a role name in
+# a view; ask `allowed(role, action)` / `can(action)` instead.
+ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
+    "signed_in": ("any signed-in user (sign out, own preferences)", ALL_ROLES),
+    "view_map": ("see the map of one's scope", ALL_ROLES),
+    "view_households": ("list households of one's scope, personal data masked",
+                        FIELD | OFFICE | OVERSIGHT),
+    "unmask_personal_data": ("show a name, phone or ID number unmasked (PIPL Art. 28)",
+                             FIELD | OFFICE),
+    "log_visit": ("record a 走访/回访", FIELD),
+    "view_issues": ("see issues of one's scope", ALL_ROLES - {"admin"}),
+    "report_issue": ("report an issue", FIELD | OFFICE),
+    "triage_issue": ("classify and dispatch an issue (小事不出村: village first)", OFFICE),
+    "handle_issue": ("work on and mark an issue handled", OFFICE | {"unit_handler"}),
+    "supervise_issue": ("督办/催办 an issue", OVERSIGHT | {"township_staff"}),
+    "view_coverage": ("coverage gaps and roll-ups", OFFICE | OVERSIGHT),
+    "export_aggregate": ("download counts and rates", OFFICE | OVERSIGHT),
+    "export_detail": ("download row-level ledgers (personal data masked)",
+                      OFFICE | {"inspector"}),
+    "manage_users": ("create and disable accounts", frozenset({"admin"})),
+    "manage_settings": ("change the county's settings", frozenset({"admin"})),
+}
+
+# Endpoints anyone may reach without signing in. Keep this list short and explicit.
+PUBLIC_ENDPOINTS = frozenset({
+    "static",            # CSS/JS/fonts/tiles served from static/
+    "health.healthz",    # monitoring
+    "auth.sign_in",
+    "auth.set_language",  # the language switch works on the sign-in page too
+})
+
+GUARD_ATTRIBUTE = "gridmap_required_action"
+
+
+class PolicyError(RuntimeError):
+    """A programming error in using the policy (unknown action, no signed-in user)."""
+
+
+def allowed(role: str, action: str) -> bool:
+    """May a user with `role` do `action`? Unknown actions are a programming error."""
+    try:
+        return role in ACTIONS[action][1]
+    except KeyError:
+        raise PolicyError(f"unknown action {action!r}: add it to gridmap.policy.ACTIONS") from None
+
+
+def actions_of(role: str) -> frozenset[str]:
+    return frozenset(action for action, (_, roles) in ACTIONS.items() if role in roles)
+
+
+def can(action: str) -> bool:
+    """May the signed-in user (if any) do `action`? For templates and views."""
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated) and allowed(current_user.role, action)
+
+
+def current_scope() -> Scope:
+    """The signed-in user's scope. Only call it from a view guarded by `requires`."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        raise PolicyError("current_scope() needs a signed-in user: guard the view with @requires")
+    return Scope.of_user(current_user)
+
+
+def _refusal(action: str):
+    """The response refusing the current request, or None when it may proceed."""
+    from flask import jsonify, redirect, render_template, request, url_for
+    from flask_babel import gettext as _
+    from flask_login import current_user
+
+    api = request.path.startswith("/api/")
+    if not current_user.is_authenticated:
+        if api:
+            return jsonify(error="unauthorized", message=_("请先登录。")), 401
+        return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+    if allowed(current_user.role, action):
+        return None
+    message = _("您的角色无权进行此操作。")
+    if api:
+        return jsonify(error="forbidden", action=action, message=message), 403
+    return render_template("auth/forbidden.html", message=message), 403
+
+
+def requires(action: str):
+    """Guard a view: only signed-in users whose role may do `action` get in.
+
+    The action is checked when the decorator is applied, so a typo fails at start-up.
+    """
+    allowed("admin", action)  # raises PolicyError for an unknown action
+
+    def decorator(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            refusal = _refusal(action)
+            return refusal if refusal is not None else view(*args, **kwargs)
+
+        setattr(guarded, GUARD_ATTRIBUTE, action)
+        return guarded
+
+    return decorator
+
+
+def unguarded_endpoints(app) -> list[str]:
+    """Endpoints of `app` that are neither public nor guarded by `requires` (should be none)."""
+    return sorted(
+        rule.endpoint for rule in app.url_map.iter_rules()
+        if rule.endpoint not in PUBLIC_ENDPOINTS
+        and not getattr(app.view_functions.get(rule.endpoint), GUARD_ATTRIBUTE, None)
+    )
 
 
 @dataclass(frozen=True)
@@ -84,6 +216,8 @@ class Scope:
             return in_county & Household.id.in_(self._paired_households())
         if self.region_code is not None and len(self.region_code) > 12:
             return in_county & (Household.grid_code == self.region_code)
+        if self.county_wide:  # includes households whose village is not yet known
+            return in_county & true()
         return in_county & self._prefix(Household.village_code)
 
     def issues(self) -> ColumnElement[bool]:

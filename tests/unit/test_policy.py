@@ -1,0 +1,82 @@
+"""The role × action table and the view decorator's bookkeeping (no database)."""
+
+import pytest
+
+from gridmap import policy
+from gridmap.models import ROLES
+
+
+def test_every_role_in_the_table_is_a_real_role():
+    for action, (description, roles) in policy.ACTIONS.items():
+        assert roles <= set(ROLES), action
+        assert roles, f"{action} is allowed to nobody"
+        assert description
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_may_sign_in_and_see_the_map(role):
+    assert policy.allowed(role, "signed_in")
+    assert policy.allowed(role, "view_map")
+
+
+@pytest.mark.parametrize(("role", "action", "expected"), [
+    ("grid_worker", "log_visit", True),
+    ("grid_worker", "report_issue", True),
+    ("grid_worker", "triage_issue", False),
+    ("grid_worker", "manage_users", False),
+    ("cadre", "unmask_personal_data", True),
+    ("unit_handler", "handle_issue", True),
+    ("unit_handler", "view_households", False),
+    ("village_staff", "triage_issue", True),
+    ("township_staff", "export_detail", True),
+    ("leader", "export_aggregate", True),
+    ("leader", "export_detail", False),
+    ("leader", "unmask_personal_data", False),
+    ("inspector", "export_detail", True),
+    ("inspector", "unmask_personal_data", False),
+    ("admin", "manage_users", True),
+    ("admin", "manage_settings", True),
+    ("admin", "view_households", False),
+])
+def test_role_action_table(role, action, expected):
+    assert policy.allowed(role, action) is expected
+
+
+def test_only_admins_manage_users_and_settings():
+    assert {r for r in ROLES if policy.allowed(r, "manage_users")} == {"admin"}
+    assert {r for r in ROLES if policy.allowed(r, "manage_settings")} == {"admin"}
+
+
+def test_unknown_action_is_refused_where_the_view_is_decorated():
+    with pytest.raises(policy.PolicyError, match="add it to gridmap.policy.ACTIONS"):
+        policy.requires("launch_rockets")
+
+
+def test_decorator_marks_the_view_with_its_action():
+    @policy.requires("view_map")
+    def some_view():
+        """Docs survive."""
+
+    assert getattr(some_view, policy.GUARD_ATTRIBUTE) == "view_map"
+    assert some_view.__name__ == "some_view"
+    assert some_view.__doc__ == "Docs survive."
+
+
+def test_actions_of_a_role():
+    assert "manage_users" in policy.actions_of("admin")
+    assert "manage_users" not in policy.actions_of("leader")
+
+
+@pytest.mark.parametrize(("role", "scope_code", "expected"), [
+    ("leader", "532329104", policy.Scope("532329", region_code="532329")),
+    ("grid_worker", "532329104201001", policy.Scope("532329", region_code="532329104201001")),
+    ("township_staff", "532329104", policy.Scope("532329", region_code="532329104")),
+])
+def test_scope_of_a_user(role, scope_code, expected):
+    class User:
+        pass
+
+    user = User()
+    user.role, user.county_code, user.scope_code, user.cadre_id, user.unit_id = (
+        role, "532329", scope_code, None, None)
+    assert policy.Scope.of_user(user) == expected
