@@ -1,0 +1,169 @@
+"""The SQL behind the map layers, in one place.
+
+Every query is limited to one county and to a user's `Scope`, and is bounded: polygons
+come simplified by PostGIS as GeoJSON, household counts come aggregated by GROUP BY, and
+no query returns households themselves. Layers are plain GeoJSON FeatureCollections
+(lon/lat, RFC 7946), so a page, an API or a test can use them alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import Session
+
+from gridmap.models import Grid, Household, Region
+from gridmap.policy import Scope
+
+# Simplification tolerance in degrees (EPSG:4326; 0.0001° ≈ 11 m at 25°N). A county
+# overview needs no more detail than a pixel, and fewer vertices keep tablet pages light.
+TOLERANCE = {"township": 0.0005, "village": 0.0002, "grid": 0.00005}
+DECIMALS = 5  # ≈ 1 m: enough for a 示意图, a third of the bytes of full precision
+MAX_FEATURES = 5000  # a county has a few thousand grids at most; more means a bad scope
+
+
+class LayerError(RuntimeError):
+    """A layer query would return more than a page can draw."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An extent in lon/lat order, as PostGIS gives it."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def latlon_corners(self) -> list[list[float]]:
+        """[[south, west], [north, east]]: the order Leaflet's fitBounds wants."""
+        return [[self.south, self.west], [self.north, self.east]]
+
+
+def _is_context(scope: Scope, code: str) -> bool:
+    """A region drawn only for orientation: an ancestor of the scope, not inside it."""
+    if scope.region_code is None:  # a cadre's villages frame their paired households
+        return True
+    return len(code) < len(scope.region_code) and scope.region_code.startswith(code)
+
+
+def _geojson(geom, level: str):
+    simplified = func.ST_Multi(func.ST_SimplifyPreserveTopology(geom, TOLERANCE[level]))
+    return func.ST_AsGeoJSON(simplified, DECIMALS).label("geojson")
+
+
+def _feature(code: str, geojson: str, properties: dict) -> dict:
+    return {"type": "Feature", "id": code, "geometry": json.loads(geojson),
+            "properties": {"code": code, **properties}}
+
+
+def _collection(features: list[dict]) -> dict:
+    if len(features) > MAX_FEATURES:
+        raise LayerError(f"more than {MAX_FEATURES} features in one layer: narrow the scope")
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _households_by(key_length: int, scope: Scope):
+    """Households in scope counted per code prefix (9 = township, 12 = village)."""
+    key = func.left(Household.village_code, key_length).label("code")
+    return (select(key, func.count().label("households"))
+            .where(scope.households(), Household.village_code.is_not(None))
+            .group_by(key).subquery())
+
+
+def _grids_by(key_length: int, scope: Scope):
+    key = func.left(Grid.village_code, key_length).label("code")
+    return (select(key, func.count().label("grids"))
+            .where(scope.grids(), Grid.valid_to.is_(None))
+            .group_by(key).subquery())
+
+
+def region_layer(session: Session, scope: Scope, level: str) -> dict:
+    """Townships or villages in scope (and their ancestors, as context) with counts."""
+    key_length = {"township": 9, "village": 12}[level]
+    households, grids = _households_by(key_length, scope), _grids_by(key_length, scope)
+    rows = session.execute(
+        select(Region.code, Region.name, Region.parent_code,
+               func.coalesce(grids.c.grids, 0), func.coalesce(households.c.households, 0),
+               _geojson(Region.geom, level))
+        .outerjoin(grids, grids.c.code == Region.code)
+        .outerjoin(households, households.c.code == Region.code)
+        .where(scope.regions(), Region.county_code == scope.county_code,
+               Region.level == level, Region.valid_to.is_(None), Region.geom.is_not(None))
+        .order_by(Region.code)
+        .limit(MAX_FEATURES + 1)
+    ).all()
+    features = []
+    for code, name, parent_code, grid_count, household_count, geojson in rows:
+        context = _is_context(scope, code)
+        features.append(_feature(code, geojson, {
+            "name": name, "level": level, "parent_code": parent_code, "context": context,
+            # Counts of a region only partly in scope would mislead: context shows none.
+            "grids": None if context else grid_count,
+            "households": None if context else household_count,
+        }))
+    return _collection(features)
+
+
+def grid_layer(session: Session, scope: Scope) -> dict:
+    """Grids in scope with their household counts."""
+    households = (select(Household.grid_code, func.count().label("households"))
+                  .where(scope.households(), Household.grid_code.is_not(None))
+                  .group_by(Household.grid_code).subquery())
+    rows = session.execute(
+        select(Grid.code, Grid.name, Grid.village_code, Grid.kind, Grid.household_target,
+               func.coalesce(households.c.households, 0), _geojson(Grid.geom, "grid"))
+        .outerjoin(households, households.c.grid_code == Grid.code)
+        .where(scope.grids(), Grid.county_code == scope.county_code,
+               Grid.valid_to.is_(None), Grid.geom.is_not(None))
+        .order_by(Grid.code)
+        .limit(MAX_FEATURES + 1)
+    ).all()
+    return _collection([
+        _feature(code, geojson, {
+            "name": name, "level": "grid", "village_code": village_code, "kind": kind,
+            "household_target": target, "households": count, "context": False,
+        })
+        for code, name, village_code, kind, target, count, geojson in rows
+    ])
+
+
+def scope_bounds(session: Session, scope: Scope) -> Bounds | None:
+    """The extent of what the scope covers: its region, or its grids; None when empty."""
+    grids = (select(Grid.geom.label("geom"))
+             .where(scope.grids(), Grid.county_code == scope.county_code,
+                    Grid.valid_to.is_(None)))
+    parts = [grids]
+    if scope.region_code is not None and len(scope.region_code) <= 12:
+        parts.append(select(Region.geom.label("geom")).where(
+            Region.county_code == scope.county_code, Region.valid_to.is_(None),
+            Region.code == scope.region_code))
+    shapes = union_all(*parts).subquery()
+    extent = func.ST_Extent(shapes.c.geom)
+    row = session.execute(select(
+        func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent), func.ST_YMax(extent),
+    )).one()
+    if row[0] is None:
+        return None
+    return Bounds(*row)
+
+
+@dataclass(frozen=True)
+class CountyLayers:
+    """What the county map draws for one scope."""
+
+    townships: dict
+    villages: dict
+    grids: dict
+    bounds: Bounds | None
+
+
+def county_layers(session: Session, scope: Scope) -> CountyLayers:
+    return CountyLayers(
+        townships=region_layer(session, scope, "township"),
+        villages=region_layer(session, scope, "village"),
+        grids=grid_layer(session, scope),
+        bounds=scope_bounds(session, scope),
+    )

@@ -1,0 +1,100 @@
+"""Colours, classes and line styles of the maps, and the legend that explains them.
+
+The legend is our own HTML/CSS (static/map.css): branca's colormap legend loads d3 from
+a CDN. Colours are ColorBrewer's sequential YlGnBu, readable by people with the common
+colour-vision deficiencies and in sunlight; red stays free for alarms and gaps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+# ColorBrewer YlGnBu, 5 classes, light → dark.
+SEQUENTIAL = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+EMPTY_FILL = "#d9d9d9"  # grids with no household on record
+NICE_STEPS = (1, 2, 5, 10)
+
+
+@dataclass(frozen=True)
+class CountClass:
+    """One legend class: counts from `lower` to `upper`, inclusive."""
+
+    lower: int
+    upper: int
+    color: str
+
+    def __contains__(self, count: int) -> bool:
+        return self.lower <= count <= self.upper
+
+
+def _nice_step(raw: float) -> int:
+    """The smallest of 1, 2, 5 × 10^k that is at least `raw` (and at least 1)."""
+    if raw <= 1:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(n * magnitude for n in NICE_STEPS if n * magnitude >= raw)
+
+
+def count_classes(counts: Iterable[int], max_classes: int = len(SEQUENTIAL)) -> list[CountClass]:
+    """Equal classes with round limits covering 1 … max(counts); 0 has a class of its own.
+
+    Round limits (1–100, 101–200 …) read at a glance and stay put when one grid gains a
+    household, which quantile classes would not.
+    """
+    counts = list(counts)
+    classes = [CountClass(0, 0, EMPTY_FILL)] if 0 in counts or not counts else []
+    top = max(counts, default=0)
+    if top <= 0:
+        return classes
+    step = _nice_step(top / max_classes)
+    n = math.ceil(top / step)
+    for i in range(n):
+        # Spread fewer classes over the whole ramp, so the darkest always means "most".
+        shade = SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / (n - 1))] if n > 1 else SEQUENTIAL[-1]
+        classes.append(CountClass(i * step + 1, (i + 1) * step, shade))
+    return classes
+
+
+def class_of(count: int, classes: list[CountClass]) -> CountClass:
+    for count_class in classes:
+        if count in count_class:
+            return count_class
+    raise ValueError(f"{count} is in none of the classes {classes}")
+
+
+# Line styles (Leaflet path options). Township lines are the strongest: leaders read the
+# county by them; grid lines stay thin so the colours carry the grid layer.
+TOWNSHIP_LINE = {"color": "#1b1f24", "weight": 3.5, "opacity": 1, "fill": False}
+VILLAGE_LINE = {"color": "#3c4043", "weight": 1.8, "opacity": 0.95, "dashArray": "6 4",
+                "fill": False}
+GRID_STYLE = {"color": "#5f6368", "weight": 0.8, "opacity": 0.9, "fillOpacity": 0.78}
+# Regions also get an invisible fill under the grids, so a tap inside a village opens its
+# popup when the grid layer is hidden (see gridmap.maps.county).
+REGION_HIT_AREA = {"stroke": False, "fill": True, "fillColor": "#000000", "fillOpacity": 0}
+SELECTED = {"weight": 3, "color": "#b3261e"}
+
+
+@dataclass(frozen=True)
+class LegendRow:
+    label: str
+    swatch: str  # css class of the swatch
+    color: str | None = None
+
+
+def legend_html(title: str, note: str, rows: list[LegendRow]) -> Markup:
+    """The legend's markup; every text is escaped (names may come from imported files)."""
+    items = []
+    for row in rows:
+        style = f' style="background:{escape(row.color)}"' if row.color else ""
+        items.append(
+            f'<li><span class="gm-swatch {escape(row.swatch)}"{style}></span>'
+            f"<span>{escape(row.label)}</span></li>")
+    return Markup(
+        '<div class="gm-legend" role="region" aria-label="{title}">'
+        '<div class="gm-legend-title">{title}</div><ul>{items}</ul>'
+        '<div class="gm-legend-note">{note}</div></div>'
+    ).format(title=title, note=note, items=Markup("".join(items)))

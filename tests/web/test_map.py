@@ -1,0 +1,135 @@
+"""Map layers on the real PostGIS: scoped, counted in SQL, simplified, well-formed GeoJSON."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from gridmap.maps.layers import county_layers, grid_layer, region_layer, scope_bounds
+from gridmap.policy import Scope
+
+COUNTY = "532329"
+# township -> (name, west edge); each township is 0.1° wide, two villages of two grids.
+TOWNSHIPS = {"532329101": ("狮山镇", 102.30), "532329104": ("插甸镇", 102.40)}
+HOUSEHOLDS = {"001": 3, "002": 0}  # per grid serial: grid 002 of every village is empty
+
+
+def envelope(west: float, south: float, east: float, north: float) -> str:
+    return f"ST_Multi(ST_MakeEnvelope({west}, {south}, {east}, {north}, 4326))"
+
+
+def insert_county(conn) -> None:
+    """Two townships × two villages × two grids, households counted per grid."""
+    conn.execute(text(
+        f"INSERT INTO region (county_code, code, level, name, geom) VALUES "
+        f"('{COUNTY}', '{COUNTY}', 'county', '武定县', {envelope(102.3, 25.5, 102.5, 25.6)})"))
+    for township, (name, west) in TOWNSHIPS.items():
+        conn.execute(text(
+            "INSERT INTO region (county_code, code, level, name, parent_code, geom) VALUES "
+            f"(:county, :code, 'township', :name, :county, {envelope(west, 25.5, west + .1, 25.6)})"),
+            {"county": COUNTY, "code": township, "name": name})
+        for v in (1, 2):
+            village, south = f"{township}{v:03d}", 25.5 + (v - 1) * 0.05
+            conn.execute(text(
+                "INSERT INTO region (county_code, code, level, name, parent_code, geom) VALUES "
+                f"(:county, :code, 'village', :name, :parent, "
+                f"{envelope(west, south, west + .1, south + .05)})"),
+                {"county": COUNTY, "code": village, "name": f"{name[:2]}{v}村", "parent": township})
+            for g, households in HOUSEHOLDS.items():
+                grid, gwest = village + g, west + (int(g) - 1) * 0.05
+                conn.execute(text(
+                    "INSERT INTO grid (county_code, code, village_code, name, geom) VALUES "
+                    f"(:county, :code, :village, :name, "
+                    f"{envelope(gwest, south, gwest + .05, south + .05)})"),
+                    {"county": COUNTY, "code": grid, "village": village, "name": f"第{g}网格"})
+                conn.execute(text(
+                    "INSERT INTO household (county_code, code, grid_code, village_code, head_name, geom)"
+                    " SELECT :county, :grid || lpad(i::text, 3, '0'), :grid, :village, '户主',"
+                    " ST_PointOnSurface(g.geom) FROM grid g, generate_series(1, :n) i"
+                    " WHERE g.code = :grid"),
+                    {"county": COUNTY, "grid": grid, "village": village, "n": households})
+
+
+@pytest.fixture
+def county(connection):
+    insert_county(connection)
+    return connection
+
+
+def codes(collection: dict) -> set[str]:
+    return {f["properties"]["code"] for f in collection["features"]}
+
+
+def by_code(collection: dict) -> dict[str, dict]:
+    return {f["id"]: f["properties"] for f in collection["features"]}
+
+
+def session_on(connection):
+    from sqlalchemy.orm import Session
+
+    return Session(bind=connection, join_transaction_mode="create_savepoint")
+
+
+def test_leader_sees_every_grid_with_household_counts(county):
+    grids = grid_layer(session_on(county), Scope(COUNTY, region_code=COUNTY))
+    assert len(grids["features"]) == 8
+    assert by_code(grids)["532329104001001"]["households"] == 3
+    assert by_code(grids)["532329104001002"]["households"] == 0
+
+
+def test_township_staff_get_only_their_townships_grids(county):
+    scope = Scope(COUNTY, region_code="532329104")
+    grids = grid_layer(session_on(county), scope)
+    assert codes(grids) == {"532329104001001", "532329104001002",
+                            "532329104002001", "532329104002002"}
+    villages = region_layer(session_on(county), scope, "village")
+    assert codes(villages) == {"532329104001", "532329104002"}
+
+
+def test_regions_count_grids_and_households_inside_them(county):
+    session = session_on(county)
+    townships = by_code(region_layer(session, Scope(COUNTY, region_code=COUNTY), "township"))
+    assert townships["532329104"]["grids"] == 4
+    assert townships["532329104"]["households"] == 6
+    villages = by_code(region_layer(session, Scope(COUNTY, region_code=COUNTY), "village"))
+    assert villages["532329101002"] == {**villages["532329101002"], "grids": 2, "households": 3}
+
+
+def test_grid_worker_sees_their_grid_and_its_surroundings_without_counts(county):
+    scope = Scope(COUNTY, region_code="532329104002001")
+    session = session_on(county)
+    assert codes(grid_layer(session, scope)) == {"532329104002001"}
+    townships = by_code(region_layer(session, scope, "township"))
+    assert set(townships) == {"532329104"}
+    # The township is context only: its totals are not the grid worker's to see.
+    assert townships["532329104"]["context"] is True
+    assert townships["532329104"]["households"] is None
+
+
+def test_map_fits_the_scope(county):
+    session = session_on(county)
+    grid = scope_bounds(session, Scope(COUNTY, region_code="532329104002001"))
+    assert (grid.west, grid.south, grid.east, grid.north) == pytest.approx((102.4, 25.55, 102.45, 25.6))
+    township = scope_bounds(session, Scope(COUNTY, region_code="532329101"))
+    assert (township.west, township.east) == pytest.approx((102.3, 102.4))
+    assert scope_bounds(session, Scope("530681", region_code="530681")) is None
+
+
+def test_layers_are_well_formed_geojson_in_lonlat(county):
+    layers = county_layers(session_on(county), Scope(COUNTY, region_code=COUNTY))
+    for collection in (layers.townships, layers.villages, layers.grids):
+        assert collection["type"] == "FeatureCollection"
+        for feature in collection["features"]:
+            assert feature["type"] == "Feature" and feature["id"] == feature["properties"]["code"]
+            assert feature["geometry"]["type"] == "MultiPolygon"
+            ring = feature["geometry"]["coordinates"][0][0]
+            assert ring[0] == ring[-1] and len(ring) >= 4
+            assert all(102 < lon < 103 and 25 < lat < 26 for lon, lat in ring)
+
+
+def test_other_countys_rows_never_leak_in(county):
+    county.execute(text(
+        "INSERT INTO grid (county_code, code, village_code, name, geom) VALUES "
+        f"('530681', '530681101001001', '530681101001', '别县网格', {envelope(104, 28, 104.1, 28.1)})"))
+    assert "530681101001001" not in codes(grid_layer(session_on(county),
+                                                     Scope(COUNTY, region_code=COUNTY)))
