@@ -68,9 +68,9 @@ def test_sign_in_page_is_public_and_chinese_whatever_the_browser_says(client):
 
 
 def test_anonymous_page_visit_goes_to_sign_in_with_next(client):
-    response = client.get("/")
+    response = client.get("/probe?layer=grids")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/sign-in?next=/"
+    assert response.headers["Location"] == "/sign-in?next=/probe?layer%3Dgrids"
 
 
 def test_signing_in_returns_to_next_and_remembers_the_device_for_30_days(client, accounts):
