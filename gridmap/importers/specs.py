@@ -1,0 +1,263 @@
+"""One spec per table: its file names, columns, types, rules and natural key.
+
+A spec knows nothing of SQL; `upsert.py` writes what the specs have parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gridmap import models
+from gridmap.importers import fields as f
+from gridmap.importers.fields import Ref
+
+REGION_CODE = f.code_parser(models.REGION_CODE.strip("^$"), "532329104 (县 6 位、乡镇 9 位、村 12 位)")
+VILLAGE_CODE = f.code_parser(models.VILLAGE_CODE.strip("^$"), "532329104201 (12 位)")
+TOWNSHIP_CODE = f.code_parser(r"[0-9]{9}", "532329104 (9 位)")
+GRID_CODE = f.code_parser(models.GRID_CODE.strip("^$"), "532329104201001 (村代码 + 序号)")
+LOCAL_CODE = f.code_parser(r"[0-9A-Za-z_-]{1,32}", "C000123 (字母、数字、-、_，至多 32 位)")
+SCOPE_CODE = f.code_parser(r"[0-9A-Za-z]{6,24}", "532329104 (县、乡镇、村或网格代码)")
+LOGIN = f.code_parser(r"[A-Za-z0-9_.@-]{2,64}", "zhang.san (字母、数字、. _ @ -)")
+BOOL_FLAGS = ("minimum_living", "extreme_poverty", "lifted_from_poverty", "relapse_monitoring",
+              "left_behind_children", "left_behind_women", "left_behind_elderly", "elderly_alone")
+
+
+def bounded_int(low: int, high: int | None = None):
+    def parse(raw: str) -> int:
+        value = f.parse_int(raw)
+        if value < low or (high is not None and value > high):
+            raise f.CellProblem(f"{value} 超出范围", f"应在 {low}–{high if high is not None else '∞'} 之间")
+        return value
+    return parse
+
+
+def bounded_float(low: float):
+    def parse(raw: str) -> float:
+        value = f.parse_float(raw)
+        if value < low:
+            raise f.CellProblem(f"{value:g} 超出范围", f"应不小于 {low:g}")
+        return value
+    return parse
+
+
+def bounded_text(limit: int):
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        if len(value) > limit:
+            raise f.CellProblem(f"内容过长（{len(value)} 字）", f"不超过 {limit} 字")
+        return value
+    return parse
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: how to parse it, whether it is required, what it refers to, where it goes.
+
+    `parse` is a function of the raw text, or "time"/"date" (offsets need the load's now).
+    `column` is the database column ("" = not stored as is); a `ref` with to_id stores the id.
+    """
+
+    name: str
+    parse: Callable[[str], object] | str = bounded_text(500)
+    required: bool = False
+    ref: Ref | None = None
+    column: str | None = None
+    code: bool = False  # a code: must be text in GeoJSON too (numbers lose leading zeros)
+    default: object = None  # the value of an empty cell
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    table: str
+    stems: tuple[str, ...]
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]  # natural key within the file
+    geometry: tuple[str, ...] = ()  # allowed geometry types; Points may come as lon/lat columns
+    geometry_required: bool = False
+    check: Callable[[dict, str], list[tuple[str, str, str]]] | None = None  # (field, problem, hint)
+
+    def field(self, name: str) -> Field:
+        return next(x for x in self.fields if x.name == name)
+
+    @property
+    def point_columns(self) -> bool:
+        return self.geometry == ("Point",)
+
+
+def code(name: str, parse=LOCAL_CODE, required: bool = False, ref: Ref | None = None,
+         column: str | None = None) -> Field:
+    return Field(name, parse, required, ref, column, code=True)
+
+
+def _check_region(row: dict, county: str) -> list:
+    problems = []
+    length = {"county": 6, "township": 9, "village": 12}[row["level"]]
+    if len(row["code"]) != length:
+        problems.append(("code", f"{row['level']} 级代码应为 {length} 位", "县 6 位、乡镇 9 位、村 12 位"))
+    if not row["code"].startswith(county):
+        problems.append(("code", f"代码 {row['code']} 不属于本县 {county}", "请只导入本县的区划"))
+    parent = row.get("parent_code")
+    if row["level"] != "county" and parent != row["code"][: length - 3]:
+        problems.append(("parent_code", f"上级代码应为 {row['code'][: length - 3]}", "上级是代码去掉最后 3 位"))
+    return problems
+
+
+def _prefix(child: str, parent: str, what: str):
+    def check(row: dict, county: str) -> list:
+        if row.get(child) and row.get(parent) and not row[child].startswith(row[parent]):
+            return [(child, f"{row[child]} 不在{what} {row[parent]} 内", f"{child} 应以 {parent} 开头")]
+        return []
+    return check
+
+
+def _check_user(row: dict, county: str) -> list:
+    needs = {"unit_handler": "unit_code", "cadre": "cadre_code"}
+    problems = []
+    if row["role"] in needs and not row.get(needs[row["role"]]):
+        problems.append((needs[row["role"]], f"角色 {row['role']} 需要填写", "承办人填单位代码，包户干部填干部代码"))
+    if row["role"] not in ("cadre",) and not row.get("scope_code"):
+        problems.append(("scope_code", "需要填写范围代码", "县、乡镇、村或网格代码"))
+    return problems
+
+
+TARGET_BY_KIND = {"village": "region_code", "first_secretary": "region_code", "work_team": "region_code",
+                  "area": "area_code", "group": "grid_code", "branch": "branch_code",
+                  "household": "household_code"}
+
+
+def _check_assignment(row: dict, county: str) -> list:
+    problems = []
+    if bool(row.get("cadre_code")) == bool(row.get("unit_code")):
+        problems.append(("cadre_code", "干部和单位须且只能填一个", "个人填 cadre_code，单位填 unit_code"))
+    target = TARGET_BY_KIND[row["kind"]]
+    if not row.get(target):
+        problems.append((target, f"{row['kind']} 类包保需要填写 {target}", "对象按类型填写"))
+    for other in set(TARGET_BY_KIND.values()) - {target}:
+        if row.get(other):
+            problems.append((other, f"{row['kind']} 类包保不应填写 {other}", f"只填 {target}"))
+    return problems
+
+
+def _check_issue_event(row: dict, county: str) -> list:
+    if row["seq"] == 1 and row.get("from_status"):
+        return [("from_status", "第一条事件的 from_status 应为空", "事件从上报开始")]
+    return []
+
+
+STATUS = f.choice_parser(models.ISSUE_STATUSES)
+LEVEL = f.choice_parser(models.HANDLING_LEVELS, {"村": "village", "乡镇": "township", "县": "county"})
+SATISFACTION = f.choice_parser(models.SATISFACTION, {"满意": "satisfied", "基本满意": "basically_satisfied",
+                                                     "不满意": "unsatisfied"})
+
+SPECS = (
+    TableSpec("region", ("regions", "region"), (
+        code("code", REGION_CODE, required=True), Field("name", bounded_text(100), True),
+        Field("level", f.choice_parser(models.REGION_LEVELS, {"县": "county", "乡镇": "township", "村": "village"}), True),
+        code("parent_code", REGION_CODE, ref=Ref("region", to_id=False)),
+    ), key=("code",), geometry=("Polygon", "MultiPolygon"), check=_check_region),
+    TableSpec("grid", ("grids", "grid"), (
+        code("code", GRID_CODE, required=True),
+        code("village_code", VILLAGE_CODE, True, Ref("region", "village", to_id=False)),
+        Field("name", bounded_text(100), True),
+        Field("kind", f.choice_parser(models.GRID_KINDS, {"基础网格": "basic", "专属网格": "dedicated"}),
+              default="basic"),
+        Field("household_target", bounded_int(0)),
+    ), key=("code",), geometry=("Polygon", "MultiPolygon"), geometry_required=True,
+        check=_prefix("code", "village_code", "村")),
+    TableSpec("unit", ("units", "unit"), (
+        code("code", required=True), Field("name", bounded_text(100), True),
+        Field("kind", f.choice_parser(("agency", "enterprise", "section", "township", "village"),
+                                      {"机关": "agency", "企业": "enterprise", "股所": "section",
+                                       "乡镇": "township", "村": "village"}), True),
+        code("region_code", REGION_CODE, ref=Ref("region", to_id=False)),
+    ), key=("code",)),
+    TableSpec("cadre", ("cadres", "cadre"), (
+        code("code", required=True), Field("name", bounded_text(50), True),
+        Field("phone", f.parse_phone), Field("title", bounded_text(100)),
+        code("unit_code", ref=Ref("unit"), column="unit_id"),
+    ), key=("code",)),
+    TableSpec("area", ("areas", "area"), (
+        code("code", required=True), Field("name", bounded_text(100), True),
+        code("township_code", TOWNSHIP_CODE, True, Ref("region", "township", to_id=False)),
+    ), key=("code",)),
+    TableSpec("area_grid", ("area_grids", "area_grid"), (
+        code("area_code", required=True, ref=Ref("area"), column="area_id"),
+        code("grid_code", GRID_CODE, True, Ref("grid", to_id=False)),
+    ), key=("area_code", "grid_code")),
+    TableSpec("party_branch", ("party_branches", "party_branch"), (
+        code("code", required=True), Field("name", bounded_text(100), True),
+        code("village_code", VILLAGE_CODE, True, Ref("region", "village", to_id=False)),
+        Field("weak", f.parse_bool, default=False),
+    ), key=("code",)),
+    TableSpec("household", ("households", "household"), (
+        code("code", required=True), code("grid_code", GRID_CODE, ref=Ref("grid", to_id=False)),
+        code("village_code", VILLAGE_CODE, ref=Ref("region", "village", to_id=False)),
+        Field("address", bounded_text(200)), Field("head_name", bounded_text(50), True),
+        Field("phone", f.parse_phone), Field("id_number", f.parse_id_number),
+        Field("size", bounded_int(1, 99)),
+        Field("residence_type", f.choice_parser(models.RESIDENCE_TYPES, {
+            "户籍": "registered", "常住": "resident", "流动": "migrant"}), default="registered"),
+        *(Field(flag, f.parse_bool, default=False) for flag in BOOL_FLAGS),
+        Field("disability_category", bounded_text(16)), Field("disability_grade", bounded_int(1, 4)),
+    ), key=("code",), geometry=("Point",), check=_prefix("grid_code", "village_code", "村")),
+    TableSpec("app_user", ("users", "app_user"), (
+        code("login", LOGIN, required=True), Field("password", bounded_text(200), column=""),
+        Field("role", f.choice_parser(models.ROLES), True),
+        code("scope_code", SCOPE_CODE, ref=Ref("scope", to_id=False)),
+        code("unit_code", ref=Ref("unit"), column="unit_id"),
+        code("cadre_code", ref=Ref("cadre"), column="cadre_id"),
+        Field("display_name", bounded_text(100)),
+    ), key=("login",), check=_check_user),
+    TableSpec("assignment", ("assignments", "assignment"), (
+        Field("kind", f.choice_parser(models.ASSIGNMENT_KINDS), True),
+        code("cadre_code", ref=Ref("cadre"), column="cadre_id"),
+        code("unit_code", ref=Ref("unit"), column="unit_id"),
+        code("region_code", VILLAGE_CODE, ref=Ref("region", "village", to_id=False)),
+        code("area_code", ref=Ref("area"), column="area_id"),
+        code("grid_code", GRID_CODE, ref=Ref("grid", to_id=False)),
+        code("branch_code", ref=Ref("party_branch"), column="party_branch_id"),
+        code("household_code", ref=Ref("household"), column="household_id"),
+        Field("valid_from", "time"), Field("valid_to", "time"),
+    ), key=("kind", "cadre_code", "unit_code", "region_code", "area_code", "grid_code",
+            "branch_code", "household_code"), check=_check_assignment),
+    TableSpec("issue", ("issues", "issue"), (
+        code("code", required=True), Field("title", bounded_text(200), True),
+        Field("description", bounded_text(2000)), Field("category", bounded_text(32), True),
+        Field("urgency", f.choice_parser(models.URGENCIES, {"紧急": "urgent", "一般": "normal"}),
+              default="normal"),
+        Field("source", bounded_text(16), default="grid_worker"),
+        code("grid_code", GRID_CODE, ref=Ref("grid", to_id=False)),
+        code("village_code", VILLAGE_CODE, ref=Ref("region", "village", to_id=False)),
+        code("household_code", ref=Ref("household"), column="household_id"),
+        Field("reporter_name", bounded_text(50)), Field("reporter_phone", f.parse_phone),
+        Field("real_name", f.parse_bool, default=False), Field("status", STATUS, default="reported"),
+        Field("level", LEVEL, default="village"),
+        code("responsible_unit_code", ref=Ref("unit"), column="responsible_unit_id"),
+        Field("reported_at", "time", True), Field("triage_due", "time"), Field("handling_due", "time"),
+        Field("feedback_due", "time"), Field("review_on", "date"), Field("status_changed_at", "time"),
+        Field("closed_at", "time"), Field("satisfaction", SATISFACTION),
+        Field("client_uuid", f.parse_uuid),
+    ), key=("code",), geometry=("Point",), check=_prefix("grid_code", "village_code", "村")),
+    TableSpec("issue_event", ("issue_events", "issue_event"), (
+        code("issue_code", required=True, ref=Ref("issue"), column="issue_id"),
+        Field("seq", bounded_int(1), True, column=""),
+        Field("from_status", STATUS), Field("to_status", STATUS, True),
+        Field("at", "time", True), code("actor_login", LOGIN, ref=Ref("app_user"), column="actor_id"),
+        Field("level", LEVEL), Field("note", bounded_text(2000)),
+    ), key=("issue_code", "seq"), check=_check_issue_event),
+    TableSpec("visit", ("visits", "visit"), (
+        Field("client_uuid", f.parse_uuid),
+        code("household_code", required=True, ref=Ref("household"), column="household_id"),
+        code("cadre_code", ref=Ref("cadre"), column="cadre_id"),
+        Field("kind", f.choice_parser(models.VISIT_KINDS, {"走访": "visit", "回访": "callback"}),
+              default="visit"),
+        Field("visited_at", "time", True), Field("accuracy_m", bounded_float(0)),
+        Field("checklist", f.parse_json_object, default={}), Field("notes", bounded_text(2000)),
+        Field("satisfaction", SATISFACTION),
+        code("issue_code", ref=Ref("issue"), column="issue_id"),
+    ), key=("client_uuid",), geometry=("Point",)),
+)
+SPEC_BY_TABLE = {s.table: s for s in SPECS}
+SPEC_BY_STEM = {stem: s for s in SPECS for stem in s.stems}
+ORDER = [s.table for s in SPECS]  # dependency order
