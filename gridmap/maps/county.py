@@ -16,7 +16,7 @@ import folium
 from flask_babel import gettext as _
 from folium.map import CustomPane
 from folium.utilities import JsCode
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from gridmap.maps.assets import assert_offline, use_local_assets
 from gridmap.maps.layers import CountyLayers
@@ -33,6 +33,9 @@ from gridmap.maps.styles import (
 )
 
 MAX_ZOOM = 18
+# Names are drawn for the most detailed level that has at most this many shapes in scope:
+# a leader reads village names, a township its grids, a grid worker their own grid.
+LABEL_LIMIT = 40
 # Nothing on this page uses Bootstrap (Folium's popups need only jQuery), and its reboot
 # would restyle the app's own top bar and buttons.
 OMITTED_ASSETS = ("bootstrap", "bootstrap_css")
@@ -119,13 +122,14 @@ def _legend(classes: list[CountClass]) -> Markup:
 
 
 class Legend(folium.MacroElement):
-    """Our HTML legend, placed in a Leaflet control so it never covers the other controls."""
+    """Our HTML legend in a Leaflet control (so controls never overlap), and a metric scale."""
 
     _template = folium.template.Template("""
         {% macro html(this, kwargs) %}<template id="{{ this.get_name() }}">{{ this.markup }}</template>{% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
-            var legend = L.control({position: "bottomleft"});
+            L.control.scale({imperial: false, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
+            var legend = L.control({position: "bottomright"});
             legend.onAdd = function () {
                 var box = document.getElementById({{ this.get_name()|tojson }}).content.firstElementChild;
                 L.DomEvent.disableClickPropagation(box);
@@ -142,6 +146,45 @@ class Legend(folium.MacroElement):
         self.markup = markup
 
 
+class FitScope(folium.MacroElement):
+    """Fit the map to the scope once the controls exist, keeping shapes clear of them."""
+
+    _template = folium.template.Template("""
+        {% macro script(this, kwargs) %}
+        gridmap.fitScope({{ this._parent.get_name() }}, {{ this.corners|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, corners: list[list[float]]):
+        super().__init__()
+        self._name = "FitScope"
+        self.corners = corners
+
+
+def _labels(collection: dict) -> folium.FeatureGroup:
+    """Names at a point inside each shape; taps go through them to the shapes below."""
+    labels = folium.FeatureGroup(control=False)
+    for feature in collection["features"]:
+        properties = feature["properties"]
+        lon, lat = properties["label_lonlat"]
+        folium.Marker(
+            [lat, lon], interactive=False, keyboard=False,
+            icon=folium.DivIcon(html=str(escape(properties["name"])), icon_size=(0, 0),
+                                class_name=f"gm-label gm-label-{properties['level']}"),
+        ).add_to(labels)
+    return labels
+
+
+def _labelled_level(layers: CountyLayers) -> str | None:
+    """The most detailed layer with at most LABEL_LIMIT shapes of the scope's own."""
+    for level, collection in (("grid", layers.grids), ("village", layers.villages),
+                              ("township", layers.townships)):
+        own = [f for f in collection["features"] if not f["properties"]["context"]]
+        if 0 < len(own) <= LABEL_LIMIT:
+            return level
+    return None
+
+
 def build_county_map(layers: CountyLayers, *, vendor_url: Callable[[str], str],
                      basemap: Basemap | None = None) -> tuple[folium.Map, list[CountClass]]:
     """The Folium map of one scope's layers; every asset it links is under static/vendor/."""
@@ -152,7 +195,7 @@ def build_county_map(layers: CountyLayers, *, vendor_url: Callable[[str], str],
     else:
         center = None  # nothing in scope yet: the page says so
     county_map = folium.Map(location=center, zoom_start=11, tiles=None, maxZoom=MAX_ZOOM,
-                            control_scale=True, zoomSnap=0.25, zoomDelta=1)
+                            zoomSnap=0.25, zoomDelta=1)
     county_map._id = "county"  # a stable element id for the page's css and tests
     if basemap.url:
         folium.TileLayer(basemap.url, attr=basemap.attribution, name=_("底图"),
@@ -161,8 +204,14 @@ def build_county_map(layers: CountyLayers, *, vendor_url: Callable[[str], str],
     CustomPane("gm-boundaries", z_index=450, pointer_events=False).add_to(county_map)
 
     popup = _popup_js(_popup_labels())
-    _region_group(_("乡镇(街道)"), layers.townships, TOWNSHIP_LINE, popup).add_to(county_map)
-    _region_group(_("村(社区)"), layers.villages, VILLAGE_LINE, popup).add_to(county_map)
+    labelled = _labelled_level(layers)
+    townships = _region_group(_("乡镇(街道)"), layers.townships, TOWNSHIP_LINE, popup)
+    villages = _region_group(_("村(社区)"), layers.villages, VILLAGE_LINE, popup)
+    for level, group, collection in (("township", townships, layers.townships),
+                                     ("village", villages, layers.villages)):
+        if level == labelled:
+            _labels(collection).add_to(group)
+        group.add_to(county_map)
 
     counts = [f["properties"]["households"] for f in layers.grids["features"]]
     classes = count_classes(counts)
@@ -174,12 +223,14 @@ def build_county_map(layers: CountyLayers, *, vendor_url: Callable[[str], str],
                 **GRID_STYLE,
                 "fillColor": class_of(feature["properties"]["households"], classes).color},
         ).add_to(grids)
+    if labelled == "grid":
+        _labels(layers.grids).add_to(grids)
     grids.add_to(county_map)
 
     folium.LayerControl(position="topright", collapsed=False).add_to(county_map)
     Legend(_legend(classes)).add_to(county_map)
     if layers.bounds is not None:
-        county_map.fit_bounds(layers.bounds.latlon_corners(), padding=(16, 16))
+        FitScope(layers.bounds.latlon_corners()).add_to(county_map)
     use_local_assets(county_map, vendor_url, omit=OMITTED_ASSETS)
     return county_map, classes
 

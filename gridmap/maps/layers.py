@@ -54,9 +54,15 @@ def _geojson(geom, level: str):
     return func.ST_AsGeoJSON(simplified, DECIMALS).label("geojson")
 
 
-def _feature(code: str, geojson: str, properties: dict) -> dict:
+def _label_point(geom):
+    """A point inside the shape (a centroid can fall outside a concave village)."""
+    return func.ST_AsGeoJSON(func.ST_PointOnSurface(geom), DECIMALS).label("label_point")
+
+
+def _feature(code: str, geojson: str, label_point: str, properties: dict) -> dict:
     return {"type": "Feature", "id": code, "geometry": json.loads(geojson),
-            "properties": {"code": code, **properties}}
+            "properties": {"code": code, **properties,
+                           "label_lonlat": json.loads(label_point)["coordinates"]}}
 
 
 def _collection(features: list[dict]) -> dict:
@@ -87,7 +93,7 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
     rows = session.execute(
         select(Region.code, Region.name, Region.parent_code,
                func.coalesce(grids.c.grids, 0), func.coalesce(households.c.households, 0),
-               _geojson(Region.geom, level))
+               _geojson(Region.geom, level), _label_point(Region.geom))
         .outerjoin(grids, grids.c.code == Region.code)
         .outerjoin(households, households.c.code == Region.code)
         .where(scope.regions(), Region.county_code == scope.county_code,
@@ -96,9 +102,9 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
         .limit(MAX_FEATURES + 1)
     ).all()
     features = []
-    for code, name, parent_code, grid_count, household_count, geojson in rows:
+    for code, name, parent_code, grid_count, household_count, geojson, label_point in rows:
         context = _is_context(scope, code)
-        features.append(_feature(code, geojson, {
+        features.append(_feature(code, geojson, label_point, {
             "name": name, "level": level, "parent_code": parent_code, "context": context,
             # Counts of a region only partly in scope would mislead: context shows none.
             "grids": None if context else grid_count,
@@ -114,7 +120,8 @@ def grid_layer(session: Session, scope: Scope) -> dict:
                   .group_by(Household.grid_code).subquery())
     rows = session.execute(
         select(Grid.code, Grid.name, Grid.village_code, Grid.kind, Grid.household_target,
-               func.coalesce(households.c.households, 0), _geojson(Grid.geom, "grid"))
+               func.coalesce(households.c.households, 0), _geojson(Grid.geom, "grid"),
+               _label_point(Grid.geom))
         .outerjoin(households, households.c.grid_code == Grid.code)
         .where(scope.grids(), Grid.county_code == scope.county_code,
                Grid.valid_to.is_(None), Grid.geom.is_not(None))
@@ -122,11 +129,11 @@ def grid_layer(session: Session, scope: Scope) -> dict:
         .limit(MAX_FEATURES + 1)
     ).all()
     return _collection([
-        _feature(code, geojson, {
+        _feature(code, geojson, label_point, {
             "name": name, "level": "grid", "village_code": village_code, "kind": kind,
             "household_target": target, "households": count, "context": False,
         })
-        for code, name, village_code, kind, target, count, geojson in rows
+        for code, name, village_code, kind, target, count, geojson, label_point in rows
     ])
 
 

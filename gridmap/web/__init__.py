@@ -34,6 +34,10 @@ def register(app: Flask) -> None:
     auth.init_app(app)  # Flask-Login, CSRF on every POST, the auth blueprint
     app.register_blueprint(health.bp)
 
+    from gridmap.web import pages
+
+    app.register_blueprint(pages.bp)
+
 
 def db_session():
     """The request's session (one per request, closed at teardown)."""

@@ -35,17 +35,20 @@ def square(west: float, south: float, size: float = 0.01) -> dict:
 
 
 def feature(code: str, name: str, level: str, geometry: dict, **counts) -> dict:
+    ring = geometry["coordinates"][0][0]
+    centre = [(ring[0][0] + ring[2][0]) / 2, (ring[0][1] + ring[2][1]) / 2]
     return {"type": "Feature", "id": code, "geometry": geometry,
             "properties": {"code": code, "name": name, "level": level, "context": False,
-                           **counts}}
+                           "label_lonlat": centre, **counts}}
 
 
-def layers_with(grid_households: list[int], village_name: str = "大村") -> CountyLayers:
+def layers_with(grid_households: list[int], village_name: str = "大村",
+                grid_name: str = "第{}网格") -> CountyLayers:
     def collection(*features):
         return {"type": "FeatureCollection", "features": list(features)}
 
     total = sum(grid_households)
-    grids = [feature(f"532329104001{i:03d}", f"第{i + 1}网格", "grid",
+    grids = [feature(f"532329104001{i:03d}", grid_name.format(i + 1), "grid",
                      square(102.40 + 0.01 * i, 25.50), households=n)
              for i, n in enumerate(grid_households)]
     return CountyLayers(
@@ -113,6 +116,19 @@ def test_names_reach_the_page_only_as_json_data():
     html = rendered(layers_with([5], village_name="<img src=x onerror=alert(1)>村"))
     assert "<img src=x" not in html
     assert "\\u003cimg src=x" in html
+
+
+def test_few_grids_are_labelled_by_name_with_markup_escaped():
+    html = rendered(layers_with([5, 6], grid_name="<b>第{}</b>网格"))
+    assert html.count("gm-label gm-label-grid") == 2
+    # Leaflet puts a DivIcon's html into innerHTML: the name arrives as &lt;b&gt; text.
+    assert json.dumps("&lt;b&gt;第1&lt;/b&gt;网格").replace("&", "\\u0026") in html
+    assert "<b>" not in html
+
+
+def test_a_county_of_many_grids_is_labelled_by_village():
+    html = rendered(layers_with([1] * 41))
+    assert "gm-label-grid" not in html and html.count("gm-label gm-label-village") == 1
 
 
 def test_classes_have_round_limits_up_to_the_largest_grid():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from gridmap.maps.assets import OUTSIDE_LINK
 from gridmap.maps.layers import county_layers, grid_layer, region_layer, scope_bounds
 from gridmap.policy import Scope
 
@@ -133,3 +134,70 @@ def test_other_countys_rows_never_leak_in(county):
         f"('530681', '530681101001001', '530681101001', '别县网格', {envelope(104, 28, 104.1, 28.1)})"))
     assert "530681101001001" not in codes(grid_layer(session_on(county),
                                                      Scope(COUNTY, region_code=COUNTY)))
+
+
+# --- the map page and its GeoJSON, signed in as users of different scopes -------------
+
+PASSWORD = "demo-password-1"
+
+
+def sign_in_as(client, connection, role: str, scope_code: str | None) -> None:
+    from gridmap.users import hash_password
+
+    login = f"{role}-{scope_code or 'none'}"
+    connection.execute(text(
+        "INSERT INTO app_user (county_code, login, password_hash, role, scope_code)"
+        " VALUES (:county, :login, :hash, :role, :scope)"),
+        {"county": COUNTY, "login": login, "hash": hash_password(PASSWORD), "role": role,
+         "scope": scope_code})
+    response = client.post("/sign-in", data={"login": login, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def test_map_page_needs_a_signed_in_user(client, county):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+    assert client.get("/map/grids.geojson").status_code == 302
+
+
+def test_map_page_draws_the_leaders_county_from_local_files_only(client, county):
+    sign_in_as(client, county, "leader", COUNTY)
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert not OUTSIDE_LINK.search(html)
+    assert "/static/vendor/leaflet/leaflet.js" in html
+    assert 'class="gm-legend"' in html and "示意图" in html
+    assert "532329101001001" in html and "532329104002002" in html
+    assert response.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_township_user_gets_only_that_townships_grids(client, county):
+    sign_in_as(client, county, "township_staff", "532329104")
+    grids = client.get("/map/grids.geojson")
+    assert grids.status_code == 200 and grids.mimetype == "application/geo+json"
+    assert codes(grids.get_json()) == {"532329104001001", "532329104001002",
+                                       "532329104002001", "532329104002002"}
+    html = client.get("/").get_data(as_text=True)
+    assert "532329104001001" in html and "532329101001001" not in html
+    townships = by_code(client.get("/map/townships.geojson").get_json())
+    assert set(townships) == {"532329104"} and townships["532329104"]["households"] == 6
+
+
+def test_grid_worker_map_fits_their_grid(client, county):
+    sign_in_as(client, county, "grid_worker", "532329104002001")
+    html = client.get("/").get_data(as_text=True)
+    assert "gridmap.fitScope(map_county, [[25.55, 102.4], [25.6, 102.45]])" in html
+    assert codes(client.get("/map/grids.geojson").get_json()) == {"532329104002001"}
+
+
+def test_unknown_layer_is_not_found(client, county):
+    sign_in_as(client, county, "leader", COUNTY)
+    assert client.get("/map/households.geojson").status_code == 404
+
+
+def test_empty_scope_says_so_instead_of_a_blank_map(client, connection):
+    sign_in_as(client, connection, "leader", COUNTY)
+    html = client.get("/").get_data(as_text=True)
+    assert "您的范围内还没有区划或网格数据。" in html

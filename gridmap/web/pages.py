@@ -1,0 +1,57 @@
+"""Pages: the county map (`/`) and its layers as GeoJSON. Thin views over gridmap.maps."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, url_for
+from flask_babel import gettext as _
+
+from gridmap.maps.county import Basemap, build_county_map, render_parts
+from gridmap.maps.layers import county_layers, grid_layer, region_layer
+from gridmap.policy import Scope, current_scope, requires
+from gridmap.web import db_session
+
+bp = Blueprint("pages", __name__)
+
+
+def signed_in_scope() -> Scope:
+    """What the signed-in user may see: the one place pages ask who is signed in."""
+    return current_scope()
+
+
+def _vendor_url(path: str) -> str:
+    return url_for("static", filename="vendor/" + path)
+
+
+def _private(response):
+    # Scoped data: never kept by a shared cache, always revalidated by the tablet.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.route("/", endpoint="map")
+@requires("view_map")
+def county_map():
+    layers = county_layers(db_session(), signed_in_scope())
+    basemap = Basemap.from_setting(current_app.config.get("GRIDMAP_BASEMAP"),
+                                   current_app.config.get("GRIDMAP_BASEMAP_ATTRIBUTION"))
+    folium_map, classes = build_county_map(layers, vendor_url=_vendor_url, basemap=basemap)
+    empty = None if layers.bounds else _("您的范围内还没有区划或网格数据。")
+    page = render_template("map.html", map=render_parts(folium_map, classes),
+                           title=_("地图"), empty_message=empty)
+    return _private(current_app.make_response(page))
+
+
+@bp.route("/map/<any(townships, villages, grids):layer>.geojson", endpoint="layer")
+@requires("view_map")
+def layer_geojson(layer: str):
+    """One layer of the map as GeoJSON (RFC 7946, lon/lat), limited to the user's scope."""
+    session, scope = db_session(), signed_in_scope()
+    if layer == "grids":
+        collection = grid_layer(session, scope)
+    elif layer in ("townships", "villages"):
+        collection = region_layer(session, scope, layer[:-1])
+    else:  # the route's converter admits nothing else
+        abort(404)
+    response = jsonify(collection)
+    response.mimetype = "application/geo+json"
+    return _private(response)
