@@ -72,9 +72,11 @@ def db_upgrade(revision):
 
 def _register_subcommands() -> None:
     from gridmap.demo.cli import demo
+    from gridmap.settings import settings_cli
     from gridmap.users import users_cli
 
     main.add_command(demo)
+    main.add_command(settings_cli)
     main.add_command(users_cli)
 
 
