@@ -292,6 +292,8 @@ class AppUser(Base):
         CheckConstraint(f"scope_code IS NULL OR scope_code ~ '{REGION_CODE}' OR scope_code ~ '{GRID_CODE}'",
                         name="scope_code_format"),
         CheckConstraint("login ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="login_format"),
+        # sign-in is case-insensitive (tablet keyboards capitalise), so logins are too
+        Index("uq_app_user_login_lower", text("lower(login)"), unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
