@@ -33,9 +33,10 @@ from gridmap.maps.styles import (
 )
 
 MAX_ZOOM = 18
-# Names are drawn for the most detailed level that has at most this many shapes in scope:
-# a leader reads village names, a township its grids, a grid worker their own grid.
-LABEL_LIMIT = 40
+# Names are drawn for the most detailed level that has at most this many shapes in scope,
+# so a county leader reads townships, township staff villages, a village or grid worker
+# grids. Grid names are long ("插甸村第1网格（下龙潭）"): more would overlap.
+LABEL_LIMIT = 15
 # Nothing on this page uses Bootstrap (Folium's popups need only jQuery), and its reboot
 # would restyle the app's own top bar and buttons.
 OMITTED_ASSETS = ("bootstrap", "bootstrap_css")

@@ -1,10 +1,14 @@
-"""The map page in headless Chromium: polygons drawn, no console errors, nothing from outside."""
+"""The map page in headless Chromium: polygons drawn, no console errors, nothing from outside.
+
+Screenshots land in /tmp/gridmap-shots/ (GRIDMAP_SHOTS) for a person to look at.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 VIEWPORTS = {"1024x768": (1024, 768), "800x1280": (800, 1280)}
+LAYERS = ("townships", "villages", "grids")
 
 
 def open_map(open_page, base_url, login, size):
@@ -15,15 +19,23 @@ def open_map(open_page, base_url, login, size):
     return watch
 
 
+def features_in_scope(watch, base_url) -> int:
+    """How many shapes the user's GeoJSON layers hold (same cookies as the page)."""
+    return sum(len(watch.page.request.get(f"{base_url}/map/{layer}.geojson").json()["features"])
+               for layer in LAYERS)
+
+
 @pytest.mark.parametrize("size", VIEWPORTS)
-def test_leader_sees_the_county_drawn_offline(open_page, base_url, size):
-    watch = open_map(open_page, base_url, "leader", size)
+@pytest.mark.parametrize("login", ["leader", "township_staff"])
+def test_map_draws_every_shape_of_the_scope_offline(open_page, base_url, login, size):
+    watch = open_map(open_page, base_url, login, size)
     page = watch.page
-    # 60 grids, plus a tap area per village (15) and township (3) under them.
-    assert page.locator("path.leaflet-interactive").count() == 60 + 15 + 3
+    # One tappable path per grid, village and township (region outlines are not tappable).
+    assert page.locator("path.leaflet-interactive").count() == features_in_scope(watch, base_url)
     assert page.locator(".gm-legend li").count() >= 3
     assert page.locator(".leaflet-control-layers-overlays label").count() == 3
-    watch.screenshot(f"leader-{size}")
+    assert page.locator(".gm-label").count() > 0
+    watch.screenshot(f"{login}-{size}")
     assert watch.errors == []
     assert watch.outside_requests() == []
 
@@ -37,25 +49,19 @@ def test_map_fills_the_viewport_under_the_top_bar(open_page, base_url):
     assert map_box["y"] + map_box["height"] == pytest.approx(768, abs=1)
 
 
-def test_tapping_a_grid_shows_its_name_code_and_households(open_page, base_url):
-    watch = open_map(open_page, base_url, "gridworker", "800x1280")
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_grid_worker_taps_their_grid_and_sees_its_households(open_page, base_url, size):
+    watch = open_map(open_page, base_url, "grid_worker", size)
     page = watch.page
-    assert page.locator("path.leaflet-interactive").count() >= 1
-    box = page.locator(".folium-map").bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    watch.screenshot(f"grid_worker-{size}")
+    label = page.locator(".gm-label-grid").bounding_box()  # a point inside the grid
+    page.mouse.click(label["x"] + label["width"] / 2, label["y"] + label["height"] / 2)
     popup = page.locator(".gm-popup")
     popup.wait_for()
     page.wait_for_function(  # Leaflet fades popups in
         "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
-    assert "532329104003002" in popup.inner_text()
-    assert "户数" in popup.inner_text()
-    watch.screenshot("gridworker-800x1280-popup")
-    assert watch.errors == []
-    assert watch.outside_requests() == []
-
-
-def test_grid_worker_map_at_tablet_landscape(open_page, base_url):
-    watch = open_map(open_page, base_url, "gridworker", "1024x768")
-    watch.screenshot("gridworker-1024x768")
+    text = popup.inner_text()
+    assert "532329104201001" in text and "户数" in text
+    watch.screenshot(f"grid_worker-{size}-popup")
     assert watch.errors == []
     assert watch.outside_requests() == []

@@ -127,7 +127,7 @@ def test_few_grids_are_labelled_by_name_with_markup_escaped():
 
 
 def test_a_county_of_many_grids_is_labelled_by_village():
-    html = rendered(layers_with([1] * 41))
+    html = rendered(layers_with([1] * 16))
     assert "gm-label-grid" not in html and html.count("gm-label gm-label-village") == 1
 
 
