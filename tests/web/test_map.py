@@ -201,3 +201,38 @@ def test_empty_scope_says_so_instead_of_a_blank_map(client, connection):
     sign_in_as(client, connection, "leader", COUNTY)
     html = client.get("/").get_data(as_text=True)
     assert "您的范围内还没有区划或网格数据。" in html
+
+
+def pair_cadre_with_a_household(connection, grid_code: str) -> int:
+    """A cadre paired (包户) with one household of `grid_code`; returns the cadre id."""
+    cadre_id = connection.execute(text(
+        "INSERT INTO cadre (county_code, code, name) VALUES (:c, 'C1', '包户干部') RETURNING id"),
+        {"c": COUNTY}).scalar_one()
+    connection.execute(text(
+        "INSERT INTO assignment (county_code, kind, cadre_id, household_id)"
+        " SELECT :c, 'household', :cadre, id FROM household WHERE grid_code = :grid LIMIT 1"),
+        {"c": COUNTY, "cadre": cadre_id, "grid": grid_code})
+    return cadre_id
+
+
+@pytest.mark.parametrize(("role", "scope_code", "grids"), [
+    ("leader", COUNTY, 8), ("inspector", COUNTY, 8), ("admin", COUNTY, 8),
+    ("township_staff", "532329101", 4), ("village_staff", "532329101002", 2),
+    ("grid_worker", "532329101002001", 1), ("unit_handler", "532329104", 4),
+])
+def test_every_role_sees_only_its_scope(client, county, role, scope_code, grids):
+    sign_in_as(client, county, role, scope_code)
+    assert client.get("/").status_code == 200
+    grid_codes = codes(client.get("/map/grids.geojson").get_json())
+    assert len(grid_codes) == grids
+    assert all(code.startswith(scope_code) for code in grid_codes)
+
+
+def test_cadre_sees_the_grids_of_their_paired_households(client, county):
+    cadre_id = pair_cadre_with_a_household(county, "532329104002001")
+    sign_in_as(client, county, "cadre", None)
+    county.execute(text("UPDATE app_user SET cadre_id = :id WHERE role = 'cadre'"), {"id": cadre_id})
+    assert client.get("/").status_code == 200
+    assert codes(client.get("/map/grids.geojson").get_json()) == {"532329104002001"}
+    villages = by_code(client.get("/map/villages.geojson").get_json())
+    assert set(villages) == {"532329104002"} and villages["532329104002"]["households"] is None
