@@ -7,15 +7,21 @@ from flask_babel import gettext as _
 
 from gridmap.maps.county import Basemap, build_county_map, render_parts
 from gridmap.maps.layers import county_layers, grid_layer, region_layer
-from gridmap.policy import Scope, current_scope, requires
+from gridmap.policy import current_scope, requires
 from gridmap.web import db_session
 
 bp = Blueprint("pages", __name__)
 
 
-def signed_in_scope() -> Scope:
-    """What the signed-in user may see: the one place pages ask who is signed in."""
-    return current_scope()
+def _basemap(config) -> Basemap:
+    return Basemap.from_setting(config.get("GRIDMAP_BASEMAP"),
+                                config.get("GRIDMAP_BASEMAP_ATTRIBUTION"))
+
+
+@bp.record_once
+def _check_basemap(state) -> None:
+    """A bad GRIDMAP_BASEMAP stops the app at start-up, not at every map request."""
+    _basemap(state.app.config)
 
 
 def _vendor_url(path: str) -> str:
@@ -31,10 +37,9 @@ def _private(response):
 @bp.route("/", endpoint="map")
 @requires("view_map")
 def county_map():
-    layers = county_layers(db_session(), signed_in_scope())
-    basemap = Basemap.from_setting(current_app.config.get("GRIDMAP_BASEMAP"),
-                                   current_app.config.get("GRIDMAP_BASEMAP_ATTRIBUTION"))
-    folium_map, classes = build_county_map(layers, vendor_url=_vendor_url, basemap=basemap)
+    layers = county_layers(db_session(), current_scope())
+    folium_map, classes = build_county_map(layers, vendor_url=_vendor_url,
+                                           basemap=_basemap(current_app.config))
     empty = None if layers.bounds else _("您的范围内还没有区划或网格数据。")
     page = render_template("map.html", map=render_parts(folium_map, classes),
                            title=_("地图"), empty_message=empty)
@@ -45,7 +50,7 @@ def county_map():
 @requires("view_map")
 def layer_geojson(layer: str):
     """One layer of the map as GeoJSON (RFC 7946, lon/lat), limited to the user's scope."""
-    session, scope = db_session(), signed_in_scope()
+    session, scope = db_session(), current_scope()
     if layer == "grids":
         collection = grid_layer(session, scope)
     elif layer in ("townships", "villages"):

@@ -236,3 +236,30 @@ def test_cadre_sees_the_grids_of_their_paired_households(client, county):
     assert codes(client.get("/map/grids.geojson").get_json()) == {"532329104002001"}
     villages = by_code(client.get("/map/villages.geojson").get_json())
     assert set(villages) == {"532329104002"} and villages["532329104002"]["households"] is None
+
+
+def test_a_bad_basemap_setting_stops_the_app_at_start_up(database_url):
+    from gridmap import create_app
+    from gridmap.maps.county import BasemapError
+
+    with pytest.raises(BasemapError, match="GRIDMAP_BASEMAP"):
+        create_app({"DATABASE_URL": database_url, "GRIDMAP_BASEMAP": "http://10.0.0.5/tiles"})
+
+
+def test_an_intranet_basemap_is_drawn_under_the_shapes(database_url, connection):
+    from sqlalchemy.orm import sessionmaker
+
+    from gridmap import create_app
+
+    tiles = "http://10.0.0.5/tiles/{z}/{x}/{y}.png"
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "t", "TESTING": True,
+                      "WTF_CSRF_ENABLED": False, "GRIDMAP_BASEMAP": tiles})
+    app.extensions["gridmap.sessionmaker"] = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint")
+    insert_county(connection)
+    client = app.test_client()
+    sign_in_as(client, connection, "leader", COUNTY)
+    html = client.get("/").get_data(as_text=True)
+    assert "L.tileLayer" in html and tiles in html
+    assert not OUTSIDE_LINK.search(html)
+    app.extensions["gridmap.engine"].dispose()
