@@ -118,6 +118,8 @@ class Writer:
     # --- tables with their own rules ------------------------------------------------
 
     def _write_issue(self, rows, db_rows):
+        for db in db_rows:
+            db["status_changed_at"] = db["status_changed_at"] or db["reported_at"]
         counts = self.upsert("issue", db_rows, returning="t.code", extra_set=", version = t.version + 1",
                              insert_exprs={"client_uuid": "COALESCE(client_uuid, gen_random_uuid())"})
         self.new_issue_codes = {code for fresh, code in self.returned if fresh}

@@ -119,7 +119,7 @@ def test_issue_event_chains_end_in_the_issue_status():
     for issue in rows("issues.csv"):
         chain = sorted(events[issue["code"]], key=lambda e: int(e["seq"]))
         assert chain[0]["from_status"] == "" and chain[0]["to_status"] == "reported"
-        for before, after in zip(chain, chain[1:]):
+        for before, after in zip(chain, chain[1:], strict=False):
             assert after["from_status"] == before["to_status"]
         assert chain[-1]["to_status"] == issue["status"]
         assert chain[-1]["level"] == issue["level"]

@@ -1,0 +1,194 @@
+"""Bad files are refused with a message naming the file, the row and the field; nothing is written."""
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from gridmap.importers.core import Limits, Source, import_files
+
+COUNTY = "532329"
+REGIONS = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"code": "532329", "name": "武定县", "level": "county"},
+     "geometry": {"type": "Polygon", "coordinates": [[[102.3, 25.4], [102.5, 25.4], [102.5, 25.6], [102.3, 25.6], [102.3, 25.4]]]}},
+    {"type": "Feature", "properties": {"code": "532329104", "name": "插甸镇", "level": "township", "parent_code": "532329"},
+     "geometry": {"type": "Polygon", "coordinates": [[[102.3, 25.4], [102.5, 25.4], [102.5, 25.6], [102.3, 25.6], [102.3, 25.4]]]}},
+    {"type": "Feature", "properties": {"code": "532329104201", "name": "插甸村", "level": "village", "parent_code": "532329104"},
+     "geometry": {"type": "Polygon", "coordinates": [[[102.3, 25.4], [102.5, 25.4], [102.5, 25.6], [102.3, 25.6], [102.3, 25.4]]]}},
+]}
+HOUSEHOLD_HEADER = "code,village_code,head_name,phone,id_number,size,lon,lat\n"
+GOOD_HOUSEHOLD = "53232910420100001,532329104201,李国华,13812345678,532329198001010018,3,102.4,25.5\n"
+
+
+def regions(**change):
+    document = json.loads(json.dumps(REGIONS))
+    for key, value in change.items():
+        index, field = key.split("__")
+        document["features"][int(index)]["geometry" if field == "geometry" else "properties"].update(
+            {field: value} if field != "geometry" else value)
+    return Source("regions.geojson", json.dumps(document, ensure_ascii=False).encode())
+
+
+def households(body: str, header: str = HOUSEHOLD_HEADER, encoding: str = "utf-8") -> Source:
+    return Source("households.csv", (header + body).encode(encoding))
+
+
+def run(connection, *sources, **kw):
+    return import_files(connection, list(sources), COUNTY, **kw)
+
+
+def messages(report):
+    return [str(p) for p in report.problems]
+
+
+def count(connection, table):
+    return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def test_good_files_commit(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD), commit=True)
+    assert report.ok, messages(report)
+    assert count(connection, "household") == 1 and report.counts("region").inserted == 3
+
+
+def test_dry_run_writes_nothing_but_counts(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD))
+    assert report.ok and report.counts("household").inserted == 1
+    assert count(connection, "region") == 0 and count(connection, "household") == 0
+
+
+def test_gbk_file_is_refused_with_save_as_utf8(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD, encoding="gb18030"))
+    assert any("households.csv 第 2 行" in m and "UTF-8" in m and "GBK" in m for m in messages(report))
+
+
+def test_bom_is_fine(connection):
+    source = Source("households.csv", b"\xef\xbb\xbf" + (HOUSEHOLD_HEADER + GOOD_HOUSEHOLD).encode())
+    assert run(connection, regions(), source).ok
+
+
+def test_oversized_file_is_refused_before_reading(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD * 50), limits=Limits(max_bytes=1000))
+    assert any("文件过大" in m and "上限" in m for m in messages(report))
+
+
+def test_too_many_rows(connection):
+    body = "".join(GOOD_HOUSEHOLD.replace("00001", f"{i:05d}") for i in range(1, 6))
+    report = run(connection, regions(), households(body), limits=Limits(max_rows=3))
+    assert any("households.csv 第 5 行" in m and "行数超过上限 3" in m for m in messages(report))
+
+
+def test_overlong_cell_names_row_and_field(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD.replace("李国华", "李" * 50)),
+                 limits=Limits(max_cell_chars=20))
+    assert any("第 2 行, 字段 head_name: 内容过长" in m for m in messages(report))
+
+
+def test_empty_file(connection):
+    report = run(connection, Source("households.csv", b""))
+    assert messages(report) == ["households.csv: 文件是空的；请检查是否导出了正确的文件"]
+
+
+def test_wrong_types_name_row_and_field(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD.replace(",3,", ",三口,")
+                                                   .replace("13812345678", "1381234")))
+    assert any("第 2 行, 字段 size" in m and "整数" in m for m in messages(report))
+    assert any("第 2 行, 字段 phone" in m for m in messages(report))
+
+
+def test_code_mangled_by_excel_gets_a_hint(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD.replace(",532329104201,", ",5.32329E+11,")))
+    assert any("字段 village_code" in m and "Excel" in m for m in messages(report))
+
+
+def test_code_as_json_number_loses_leading_zeros(connection):
+    report = run(connection, regions(**{"2__code": 532329104201}))
+    assert any("要素 #3, 字段 code" in m and "文本" in m for m in messages(report))
+
+
+def test_id_number_with_wrong_check_digit(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD.replace("0018,", "0014,")))
+    assert any("字段 id_number" in m and "校验位" in m for m in messages(report))
+
+
+def test_invalid_polygon_is_refused_with_the_reason(connection):
+    bowtie = {"type": "Polygon", "coordinates": [[[102.3, 25.4], [102.5, 25.6], [102.5, 25.4], [102.3, 25.6], [102.3, 25.4]]]}
+    report = run(connection, regions(**{"2__geometry": bowtie}))
+    assert any("要素 #3 (code=532329104201), 字段 geometry: 几何无效" in m and "Self-intersection" in m
+               for m in messages(report))
+
+
+def test_wrong_geometry_type(connection):
+    report = run(connection, regions(**{"2__geometry": {"type": "Point", "coordinates": [102.4, 25.5]}}))
+    assert any("要素 #3" in m and "几何类型为 Point" in m for m in messages(report))
+
+
+def test_swapped_lon_lat_is_named(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD.replace("102.4,25.5", "25.5,102.4")))
+    assert any("第 2 行, 字段 lon/lat" in m and "写反" in m for m in messages(report))
+
+
+def test_projected_coordinates_are_outside_china(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD.replace("102.4,25.5", "540000,2830000")))
+    assert any("不在中国境内" in m for m in messages(report))
+
+
+def test_cgcs2000_is_taken_as_wgs84_and_noted(connection):
+    document = dict(REGIONS, crs={"type": "name", "properties": {"name": "EPSG:4490"}})
+    report = run(connection, Source("regions.geojson", json.dumps(document).encode()))
+    assert report.ok and any("4490" in n for n in report.notes)
+
+
+def test_other_crs_is_refused(connection):
+    document = dict(REGIONS, crs={"type": "name", "properties": {"name": "EPSG:3857"}})
+    assert any("EPSG:3857 不支持" in m for m in messages(run(connection, Source("regions.geojson", json.dumps(document).encode()))))
+
+
+def test_duplicate_key_in_file(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD * 2))
+    assert any("第 3 行, 字段 code: 与第 2 行重复" in m for m in messages(report))
+
+
+def test_reference_to_missing_row(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD.replace(",532329104201,", ",532329104299,")))
+    assert any("第 2 行, 字段 village_code: 区划 532329104299 不存在" in m for m in messages(report))
+
+
+def test_unknown_and_missing_columns(connection):
+    report = run(connection, regions(), households("x,y\n", header="code,phon\n"))
+    assert any("字段 phon: 未知的列" in m for m in messages(report))
+    assert any("字段 head_name: 缺少必需的列" in m for m in messages(report))
+
+
+def test_errors_are_collected_and_capped(connection):
+    body = "".join(f"5323291042010{i:04d},532329104201,,x\n" for i in range(50))
+    report = run(connection, regions(), households(body, header="code,village_code,head_name,phone\n"),
+                 limits=Limits(max_errors=10))
+    assert len(report.problems) == 10 and report.problems_left_off > 0 and not report.ok
+
+
+def test_commit_that_fails_partway_writes_nothing(connection):
+    connection.execute(text(
+        "INSERT INTO issue (county_code, code, title, category, reported_at, status_changed_at, client_uuid)"
+        " VALUES ('532329', 'OLD1', '旧事项', '其他', now(), now(), '11111111-1111-4111-8111-111111111111')"))
+    issues = Source("issues.csv", (
+        "code,title,category,reported_at,client_uuid\n"
+        "NEW1,新事项,道路破损,-P1D,11111111-1111-4111-8111-111111111111\n").encode())
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD), issues, commit=True)
+    assert not report.committed and any("数据库拒绝写入" in m for m in messages(report))
+    assert count(connection, "region") == 0 and count(connection, "household") == 0
+
+
+@pytest.mark.parametrize("offset, days", [("-P12DT3H", -12.125), ("P3D", 3)])
+def test_times_may_be_offsets_from_now(connection, offset, days):
+    from datetime import UTC, datetime, timedelta
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    issues = Source("issues.csv", f"code,title,category,reported_at\nX1,t,c,{offset}\n".encode())
+    assert run(connection, regions(), issues, commit=True, now=now).ok
+    stored = connection.execute(text("SELECT reported_at FROM issue")).scalar_one()
+    assert stored == now + timedelta(days=days)
+
+
+def test_absolute_times_are_accepted(connection):
+    issues = Source("issues.csv", b"code,title,category,reported_at\nX1,t,c,2026-11-01T08:00:00+08:00\n")
+    assert run(connection, regions(), issues, commit=True).ok
