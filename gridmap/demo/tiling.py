@@ -87,9 +87,9 @@ def voronoi_cells(parent_shape, cells: list[Cell]) -> None:
 
 
 def _nearest(cells: list[Cell], lonlat: tuple[float, float]) -> Cell:
+    # In degrees, as voronoi_polygons measures: the same rule, so the same cells.
     seeds = np.array([c.seed_lonlat for c in cells])
-    distance = ((seeds[:, 0] - lonlat[0]) * KM_PER_DEG_LON) ** 2 + (
-        (seeds[:, 1] - lonlat[1]) * KM_PER_DEG_LAT) ** 2
+    distance = (seeds[:, 0] - lonlat[0]) ** 2 + (seeds[:, 1] - lonlat[1]) ** 2
     return cells[int(np.argmin(distance))]
 
 
