@@ -49,7 +49,8 @@ def load_command(directory, commit, if_empty):
         raise click.ClickException("no database yet: set DATABASE_URL or run `gridmap db ensure`")
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
+        # engine.begin(): the load's one transaction is ours to commit (a dry run leaves nothing)
+        with engine.begin() as connection:
             county_code = county_of(directory)
             if if_empty and has_regions(connection, county_code):
                 click.echo(f"county {county_code} already has regions: demo not loaded")

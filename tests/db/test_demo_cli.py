@@ -1,0 +1,41 @@
+"""`gridmap demo load` as make run calls it: it must really commit, and only once."""
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from gridmap.cli import main
+from gridmap.db import make_engine
+
+
+@pytest.fixture
+def fresh_database(test_databases, template_db, monkeypatch):
+    url = test_databases.create(f"{test_databases.prefix}_cli", template=template_db)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def counts(url):
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(text(
+            "SELECT (SELECT count(*) FROM region), (SELECT count(*) FROM household),"
+            " (SELECT count(*) FROM app_user)")).one()
+    engine.dispose()
+    return tuple(row)
+
+
+def test_demo_load_commit_if_empty_writes_once(fresh_database):
+    runner = CliRunner()
+    dry = runner.invoke(main, ["demo", "load"])
+    assert dry.exit_code == 0, dry.output
+    assert counts(fresh_database) == (0, 0, 0)
+
+    first = runner.invoke(main, ["demo", "load", "--commit", "--if-empty"])
+    assert first.exit_code == 0, first.output
+    regions, households, users = counts(fresh_database)
+    assert regions >= 19 and households >= 5000 and users >= 8
+
+    again = runner.invoke(main, ["demo", "load", "--commit", "--if-empty"])
+    assert again.exit_code == 0 and "already has regions" in again.output
+    assert counts(fresh_database) == (regions, households, users)
