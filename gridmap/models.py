@@ -267,6 +267,11 @@ class Assignment(Base):
             name="target_matches_kind",
         ),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
+        # the same person or unit holds the same current duty once (re-imports stay idempotent)
+        Index("uq_assignment_current", "county_code", "kind", "cadre_id", "unit_id",
+              "region_code", "area_id", "grid_code", "party_branch_id", "household_id",
+              unique=True, postgresql_nulls_not_distinct=True,
+              postgresql_where=text("valid_to IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -379,7 +384,8 @@ class Issue(Base):
     handling_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     feedback_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_on: Mapped[date | None] = mapped_column(Date)  # 挂账 review date
-    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status_changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     satisfaction: Mapped[str | None] = mapped_column(String(24))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")

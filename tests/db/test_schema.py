@@ -96,3 +96,12 @@ def test_assignment_target_must_match_its_kind(connection):
         connection.execute(text(
             "INSERT INTO assignment (county_code, kind, cadre_id, grid_code)"
             " SELECT '532329', 'household', id, '532329104001001' FROM cadre"))
+
+
+def test_the_same_duty_is_held_once(connection):
+    connection.execute(text("INSERT INTO cadre (county_code, code, name) VALUES ('532329', 'C1', '张三')"))
+    sql = text("INSERT INTO assignment (county_code, kind, cadre_id, region_code)"
+               " SELECT '532329', 'village', id, '532329104201' FROM cadre")
+    connection.execute(sql)
+    with pytest.raises(IntegrityError, match="uq_assignment_current"):
+        connection.execute(sql)
