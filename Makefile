@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 run: system-deps setup db
 	@echo "serving http://$(HOST):$(PORT)  (Ctrl-C stops the server; the database stays up: make stop-db)"
 	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - \
-		--graceful-timeout 5 'gridmap:create_app()'
+		--graceful-timeout 5 --no-control-socket 'gridmap:create_app()'
 
 test: system-deps-test setup db
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
