@@ -190,22 +190,33 @@ def _bootstrap_roles(state: dict) -> None:
     ensure_postgis(state["admin_url"].rsplit("/", 1)[0] + f"/{APP_DB}")
 
 
-def ensure_postgis(admin_db_url: str) -> None:
-    """Create the postgis extension in the database at `admin_db_url` (a superuser URL)."""
+def ensure_postgis(db_url: str) -> None:
+    """Create the postgis extension in the database at `db_url` unless it is there already."""
     import psycopg2
 
-    conn = psycopg2.connect(admin_db_url)
+    try:
+        conn = psycopg2.connect(db_url)
+    except psycopg2.OperationalError as exc:
+        raise DevDbError(f"cannot connect to the database: {str(exc).strip()}\n"
+                         "Check DATABASE_URL (host, port, user, password, database).") from exc
     conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    conn.close()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg2.Error as exc:
+        raise DevDbError(
+            f"the postgis extension is not usable there ({str(exc).strip()}). Install PostGIS on "
+            "that server and ask its owner to run CREATE EXTENSION postgis in the database.") from exc
+    finally:
+        conn.close()
 
 
 def ensure() -> dict:
     """Bring the private cluster up (creating it on first use); return its state."""
     if os.environ.get("DATABASE_URL"):
-        return {"url": os.environ["DATABASE_URL"],
-                "admin_url": os.environ.get("GRIDMAP_ADMIN_DATABASE_URL", os.environ["DATABASE_URL"])}
+        state = {"url": os.environ["DATABASE_URL"], "admin_url": admin_url()}
+        ensure_postgis(state["url"])
+        return state
     bindir = _pg_bindir()
     state = _read_state()
     pgdata = cluster_dir()
