@@ -34,6 +34,7 @@ class Config:
     secret_key: str
     county_code: str = "532329"
     basemap: str = "none"
+    basemap_attribution: str | None = None
     default_locale: str = "zh_CN"
     extra: dict = field(default_factory=dict)
 
@@ -49,6 +50,7 @@ class Config:
             secret_key=os.environ.get("GRIDMAP_SECRET_KEY") or _secret_key(devdb.var_dir()),
             county_code=os.environ.get("GRIDMAP_COUNTY", "532329"),
             basemap=os.environ.get("GRIDMAP_BASEMAP", "none"),
+            basemap_attribution=os.environ.get("GRIDMAP_BASEMAP_ATTRIBUTION"),
         )
 
     def flask_settings(self) -> dict:
@@ -57,6 +59,7 @@ class Config:
             "DATABASE_URL": self.database_url,
             "GRIDMAP_COUNTY": self.county_code,
             "GRIDMAP_BASEMAP": self.basemap,
+            "GRIDMAP_BASEMAP_ATTRIBUTION": self.basemap_attribution,
             "BABEL_DEFAULT_LOCALE": self.default_locale,
             # Tablets stay signed in for a month: no forced periodic log-ins (基层减负).
             "REMEMBER_COOKIE_DURATION": timedelta(days=30),

@@ -109,7 +109,9 @@ def database_url(test_databases, template_db) -> str:
 
 @pytest.fixture(scope="session")
 def engine(database_url):
-    eng = make_engine(database_url)
+    # A lock wait in a test is a bug: fail it in a minute rather than hang the run.
+    eng = make_engine(database_url, connect_args={
+        "application_name": "gridmap-tests", "options": "-c lock_timeout=60s"})
     yield eng
     eng.dispose()
 

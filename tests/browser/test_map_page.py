@@ -36,6 +36,7 @@ def test_map_draws_every_shape_of_the_scope_offline(open_page, base_url, login, 
     assert page.locator(".leaflet-control-layers-overlays label").count() == 3
     assert page.locator(".gm-label").count() > 0
     watch.screenshot(f"{login}-{size}")
+    assert watch.sign_in_errors == []
     assert watch.errors == []
     assert watch.outside_requests() == []
 
