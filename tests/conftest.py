@@ -157,6 +157,13 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture
+def fresh_database_url(test_databases, template_db, request):
+    """A new, empty, migrated database of this test's own, for work that must really commit."""
+    return test_databases.create(f"{test_databases.prefix}_{secrets.token_hex(3)}",
+                                 template=template_db)
+
+
 @pytest.fixture(scope="session")
 def committed_db_url(test_databases, template_db):
     """A database of its own whose rows are really committed (browser, concurrency)."""

@@ -9,10 +9,9 @@ from gridmap.db import make_engine
 
 
 @pytest.fixture
-def fresh_database(test_databases, template_db, monkeypatch):
-    url = test_databases.create(f"{test_databases.prefix}_cli", template=template_db)
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
+def fresh_database(fresh_database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    return fresh_database_url
 
 
 def counts(url):
