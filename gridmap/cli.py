@@ -14,8 +14,12 @@ from gridmap import devdb
 
 def _make_app():
     from gridmap import create_app
+    from gridmap.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False)
@@ -23,7 +27,8 @@ def main():
     """gridmap: 民情地图 grid management."""
 
 
-@main.group()
+# A plain click group: these commands work before there is an app (or a database) to load.
+@main.group(cls=click.Group)
 def db():
     """The database: where it is, migrations, a psql shell."""
 
