@@ -11,8 +11,10 @@
     tr.insertCell().textContent = value;
   }
 
-  function count(value, unit) {
-    return value === null || value === undefined ? "—" : value.toLocaleString("zh-CN") + " " + unit;
+  /* `phrase` is a translated whole phrase such as "%(n)s 户" (see gridmap.maps.county). */
+  function count(value, phrase) {
+    return value === null || value === undefined ? "—"
+      : phrase.replace("%(n)s", value.toLocaleString("zh-CN"));
   }
 
   /* Popup builder for a GeoJSON layer: name, code and counts. Every value goes in with
@@ -41,10 +43,10 @@
           box.appendChild(note);
           return box;
         }
-        if (p.level !== "grid") row(table, labels.grids, count(p.grids, labels.unit_grids));
-        row(table, labels.households, count(p.households, labels.unit));
+        if (p.level !== "grid") row(table, labels.grids, count(p.grids, labels.grids_n));
+        row(table, labels.households, count(p.households, labels.households_n));
         if (p.level === "grid" && p.household_target) {
-          row(table, labels.household_target, count(p.household_target, labels.unit));
+          row(table, labels.household_target, count(p.household_target, labels.households_n));
         }
         box.appendChild(table);
         return box;

@@ -75,7 +75,7 @@ class Basemap:
                 f"GRIDMAP_BASEMAP host {host} serves GCJ-02/BD-09 tiles; gridmap stores WGS84, "
                 "so every shape would sit 300–900 m off. Use a WGS84/CGCS2000 tile server "
                 "(e.g. a local Tianditu mirror) until coordinate conversion for display lands.")
-        return cls(url=setting, attribution=attribution or "底图: 本地瓦片服务")
+        return cls(url=setting, attribution=attribution or _("底图: 本地瓦片服务"))
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,11 @@ def _popup_labels() -> dict[str, str]:
         "code": _("编码"), "households": _("户数"), "grids": _("网格数"),
         "household_target": _("目标户数"), "context": _("不在您的范围内，仅作位置参考"),
         "township": _("乡镇(街道)"), "village": _("村(社区)"), "grid": _("网格"),
-        "unit": _("户"), "unit_grids": _("个"),
+        # Whole phrases with the number's place marked: static/map.js puts the number in.
+        # TRANSLATORS: a count in the popup, under the label 户数 (households).
+        "households_n": _("%(n)s 户"),
+        # TRANSLATORS: a count in the popup, under the label 网格数 (grids).
+        "grids_n": _("%(n)s 个网格"),
     }
 
 
