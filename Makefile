@@ -36,9 +36,7 @@ static/vendor/.installed: package.json package-lock.json scripts/vendor.py | $(V
 	@touch $@
 
 db: $(VENV)/.installed
-	@$(BIN)/gridmap db ensure
-	@$(BIN)/gridmap db upgrade
-	@$(BIN)/gridmap demo load --if-empty --commit
+	@$(BIN)/gridmap db prepare
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check gridmap tests scripts

@@ -75,6 +75,20 @@ def db_upgrade(revision):
     click.echo(f"database at {revision}")
 
 
+@db.command("prepare")
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="load the demo county when the database has none")
+@click.pass_context
+def db_prepare(ctx, demo):
+    """ensure + upgrade + (first run) load the demo: what `make run` and `make test` do."""
+    from gridmap.demo.cli import load_command
+
+    ctx.invoke(db_ensure)
+    ctx.invoke(db_upgrade)
+    if demo:
+        ctx.invoke(load_command, directory=None, commit=True, if_empty=True)
+
+
 def _register_subcommands() -> None:
     from gridmap.demo.cli import demo
     from gridmap.settings import settings_cli
