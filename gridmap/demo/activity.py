@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 
 from gridmap.demo import people
+from gridmap.demo.county import CHADIAN, COUNTY_CODE, SHISHAN
 from gridmap.models import ROLES
 
 COLUMNS = {
@@ -235,7 +236,6 @@ def build_visits(county, rnd: random.Random, callbacks: list[dict]) -> None:
 
 def build_users(county) -> None:
     """One demo user per role, most of them in 插甸镇, with `demo-<login>` passwords."""
-    from gridmap.demo.generate import CHADIAN, COUNTY_CODE, SHISHAN
 
     first_grid = next(g for g in county.grids if g["code"].startswith(CHADIAN))
     village = first_grid["village_code"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gridmap.demo.generate import ROOT
+from gridmap.demo.county import ROOT
 
 
 @click.group()

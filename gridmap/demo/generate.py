@@ -17,6 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from gridmap.demo import activity, organisation
+from gridmap.demo.county import (
+    CHADIAN,
+    COUNTY_CODE,
+    REGIONS_FILE,
+    SHISHAN,
+    TIANXIN,
+    UNCOVERED_VILLAGE,
+)
 from gridmap.demo.people import hamlet_name, id_number, person_name, phone, short_region_name
 from gridmap.demo.tiling import (
     Cell,
@@ -27,16 +35,6 @@ from gridmap.demo.tiling import (
     spread_points,
     voronoi_cells,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-REGIONS_FILE = ROOT / "data" / "regions" / "532329.csv"
-COUNTY_CODE = "532329"
-SHISHAN, CHADIAN, TIANXIN = "532329101", "532329104", "532329202"
-
-# The deliberate gaps, fixed so tests and the README can name them.
-VILLAGE_WITHOUT_LEADER = "532329104205"  # 插甸镇 增益村: no 包村 leader
-UNCOVERED_VILLAGE = "532329104202"  # 插甸镇 安德村: people live where no grid is drawn
-BRANCH_WITHOUT_CADRE = "532329202"  # first branch of 田心乡 has no 包支部 cadre
 
 
 @dataclass(frozen=True)

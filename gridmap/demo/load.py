@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from gridmap.demo.generate import ROOT
+from gridmap.demo.county import ROOT
 from gridmap.importers.core import import_directory
 from gridmap.importers.report import ImportReport, Limits
 

@@ -6,6 +6,7 @@ import math
 import random
 
 from gridmap.demo import people
+from gridmap.demo.county import BRANCH_WITHOUT_CADRE, COUNTY_CODE, VILLAGE_WITHOUT_LEADER
 
 COLUMNS = {
     "units": ("code", "name", "kind", "region_code"),
@@ -40,7 +41,6 @@ def _since(rnd: random.Random, low_days: int, high_days: int) -> str:
 
 def build_units(county, townships: list[dict], villages: list[dict]) -> dict[str, list[str]]:
     """Units by kind: county agencies, enterprises, section units per township, offices."""
-    from gridmap.demo.generate import COUNTY_CODE
 
     units, by_kind = [], {"agency": [], "enterprise": [], "section": [], "township": [], "village": []}
 
@@ -66,7 +66,6 @@ def build_units(county, townships: list[dict], villages: list[dict]) -> dict[str
 
 def build(county, rnd: random.Random) -> None:
     """Every table of the organisation and the 五包 chain."""
-    from gridmap.demo.generate import BRANCH_WITHOUT_CADRE, VILLAGE_WITHOUT_LEADER
 
     townships = [r for r in county.regions if r["level"] == "township"]
     villages = [r for r in county.regions if r["level"] == "village"]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from gridmap.demo.generate import UNCOVERED_VILLAGE, VILLAGE_WITHOUT_LEADER
+from gridmap.demo.county import UNCOVERED_VILLAGE, VILLAGE_WITHOUT_LEADER
 from gridmap.demo.load import load_demo
 from gridmap.models import ISSUE_STATUSES
 from gridmap.users import check_password

@@ -8,7 +8,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, shape
 
-from gridmap.demo.generate import ROOT, UNCOVERED_VILLAGE, VILLAGE_WITHOUT_LEADER, generate, write
+from gridmap.demo.county import ROOT, UNCOVERED_VILLAGE, VILLAGE_WITHOUT_LEADER
+from gridmap.demo.generate import generate, write
 from gridmap.importers.fields import id_check_digit
 from gridmap.models import ISSUE_STATUSES, ROLES
 
