@@ -104,21 +104,20 @@ def current_scope() -> Scope:
 
 def _refusal(action: str):
     """The response refusing the current request, or None when it may proceed."""
-    from flask import jsonify, redirect, render_template, request, url_for
+    from flask import redirect, request, url_for
     from flask_babel import gettext as _
     from flask_login import current_user
+
+    from gridmap.web.errors import refusal
 
     api = request.path.startswith("/api/")
     if not current_user.is_authenticated:
         if api:
-            return jsonify(error="unauthorized", message=_("请先登录。")), 401
+            return refusal(401, "unauthorized", _("请先登录。"))
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
     if allowed(current_user.role, action):
         return None
-    message = _("您的角色无权进行此操作。")
-    if api:
-        return jsonify(error="forbidden", action=action, message=message), 403
-    return render_template("auth/forbidden.html", message=message), 403
+    return refusal(403, "forbidden", _("您的角色无权进行此操作。"))
 
 
 def requires(action: str):

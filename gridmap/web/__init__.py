@@ -28,9 +28,10 @@ def register(app: Flask) -> None:
     def static(filename):
         return send_from_directory(static_root, filename, max_age=3600)
 
-    from gridmap.web import auth, health, i18n
+    from gridmap.web import auth, errors, health, i18n
 
     i18n.init_app(app)
+    errors.init_app(app)
     auth.init_app(app)  # Flask-Login, CSRF on every POST, the auth blueprint
     app.register_blueprint(health.bp)
 

@@ -18,7 +18,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -37,6 +36,7 @@ from gridmap.models import AppUser
 from gridmap.policy import can, requires
 from gridmap.users import check_password, find_user, hash_password
 from gridmap.web import db_session
+from gridmap.web.errors import refusal
 from gridmap.web.i18n import LOCALE_COOKIE, LOCALE_COOKIE_AGE, LOCALES
 
 bp = Blueprint("auth", __name__)
@@ -179,10 +179,7 @@ def set_language():
 
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error):
-    message = _("表单已过期，请返回、刷新页面后重试。")
-    if request.path.startswith("/api/"):
-        return jsonify(error="csrf", message=message), 400
-    return render_template("auth/forbidden.html", message=message), 400
+    return refusal(400, "csrf", _("表单已过期，请返回、刷新页面后重试。"))
 
 
 def nav_links():
