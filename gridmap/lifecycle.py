@@ -51,6 +51,8 @@ def apply(status: str, level: str, action_name: str, note: str | None = None) ->
     """The (status, level) after `action_name`, or TransitionError saying why not."""
     if status not in ISSUE_STATUSES:
         raise TransitionError(f"unknown status {status!r}")
+    if level not in HANDLING_LEVELS:
+        raise TransitionError(f"unknown handling level {level!r}; known: {', '.join(HANDLING_LEVELS)}")
     action = ACTIONS.get(action_name)
     if action is None:
         raise TransitionError(f"unknown action {action_name!r}; known: {', '.join(ACTIONS)}")
