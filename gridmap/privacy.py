@@ -43,9 +43,9 @@ def mask_name(name: str | None) -> str | None:
     if not name:
         return name
     value = name.strip()
-    keep = 2 if value[:2] in COMPOUND_SURNAMES and len(value) > 2 else 1
-    if len(value) == 1:
-        return "*"
+    letters = sum(c not in NAME_SEPARATORS for c in value)
+    # A name that is only its surname (王, or 王· with a separator) shows nothing.
+    keep = 2 if value[:2] in COMPOUND_SURNAMES and letters > 2 else 1 if letters > 1 else 0
     return value[:keep] + "".join(c if c in NAME_SEPARATORS else "*" for c in value[keep:])
 
 
