@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+import psycopg2
 from shapely.geometry import Point
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -84,12 +85,15 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
         for (spec, source, rows), counts in zip(batch, report.tables, strict=True):
             current = source
             counts.inserted, counts.updated, counts.unchanged = writer.write(spec, rows)
-    except DBAPIError as exc:
+    except (DBAPIError, psycopg2.Error) as exc:  # COPY runs on the raw driver cursor: unwrapped errors
         savepoint.rollback()
-        message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        message = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
         report.add(Problem(current.name, problem=f"数据库拒绝写入：{message}",
                            hint="本次导入已全部回滚，未写入任何数据；请按提示修正后重试"))
         return
+    except BaseException:
+        savepoint.rollback()
+        raise
     if report.commit:
         savepoint.commit()
     else:
@@ -120,26 +124,34 @@ def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetim
                            hint="请用 CSV (UTF-8) 或 GeoJSON"))
         return []
     parsers = {"time": f.time_parser(now), "date": f.date_parser(now)}
-    rows, seen = [], {}
+    rows = []
+    seen: dict[tuple[str, ...], dict] = {fields: {} for fields in (spec.key, *spec.unique)}
     for record in records:
         if report.full:
             report.problems_left_off += 1
             continue
         row = _parse_record(source, spec, record, county_code, parsers, report)
-        if row is None:
-            continue
-        key = tuple(row[k] for k in spec.key)
-        if any(v is not None for v in key):
-            if key in seen:
-                report.add(Problem(source.name, record.where, ",".join(spec.key),
-                                   f"与{seen[key]}重复（{'/'.join(str(v or '') for v in key)}）",
-                                   "同一对象只能出现一次：删除或合并重复行"))
-                continue
-            seen[key] = record.where
-        rows.append(row)
+        if row is not None and not _repeated(source, record, row, seen, report):
+            rows.append(row)
     if not rows and not any(p.source == source.name for p in report.problems):
         report.add(Problem(source.name, problem="文件没有数据行", hint="表头下面至少要有一行"))
     return rows
+
+
+def _repeated(source: Source, record: Record, row: dict, seen: dict, report: ImportReport) -> bool:
+    """Whether `row` repeats an earlier row's key (or another unique field set); says so if it does."""
+    for fields, where_by_key in seen.items():
+        key = tuple(row[k] for k in fields)
+        if all(v is None for v in key):
+            continue
+        if key in where_by_key:
+            report.add(Problem(source.name, record.where, ",".join(fields),
+                               f"与{where_by_key[key]}重复（{'/'.join(str(v or '') for v in key)}）",
+                               "同一对象只能出现一次：删除或合并重复行"))
+            return True
+    for fields, where_by_key in seen.items():
+        where_by_key.setdefault(tuple(row[k] for k in fields), record.where)
+    return False
 
 
 def _parse_record(source, spec, record: Record, county_code, parsers, report) -> dict | None:

@@ -19,6 +19,10 @@ _DURATION = re.compile(
     r"^(?P<sign>[+-])?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$")
 _NUMBERISH = re.compile(r"^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$")
+# What PostgreSQL text cannot hold: NUL, and lone surrogates (JSON escapes such as "\ud800").
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+INT_MAX = 2_147_483_647  # the database's integer columns
+YEARS = (1900, 2199)  # times outside these years are typing errors
 _TRUE = {"true", "t", "1", "yes", "y", "是", "√"}
 _FALSE = {"false", "f", "0", "no", "n", "否", ""}
 
@@ -30,6 +34,15 @@ class CellProblem(ValueError):
 def id_check_digit(first17: str) -> str:
     """The GB 11643 (ISO 7064 MOD 11-2) check character of an 18-digit ID number."""
     return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def check_storable(text: str) -> None:
+    """Refuse characters the database cannot store, before they reach it."""
+    bad = _UNSTORABLE.search(text)
+    if bad is not None:
+        what = " NUL 字符" if bad.group() == "\x00" else f"无效的 Unicode 代理字符 \\u{ord(bad.group()):04x}"
+        raise CellProblem(f"含有{what}（第 {bad.start() + 1} 个字符）",
+                          "请删除该字符后重新导出（常见于从其他系统复制来的文本或损坏的转义）")
 
 
 def parse_text(raw: str) -> str:
@@ -46,18 +59,31 @@ def code_parser(pattern: str, example: str) -> Callable[[str], str]:
             return value
         if _NUMBERISH.fullmatch(value) and ("." in value or "e" in value.lower()):
             raise CellProblem(
-                f"代码 {value!r} 被存成了数字（科学计数法或小数）",
+                f"代码 {shorten(value)!r} 被存成了数字（科学计数法或小数）",
                 "Excel 会把长代码变成数字：把该列设为「文本」格式、重新填写后另存为 CSV UTF-8")
-        raise CellProblem(f"代码 {value!r} 格式不对", f"应形如 {example}（按文本保存，保留前导 0）")
+        raise CellProblem(f"代码 {shorten(value)!r} 格式不对", f"应形如 {example}（按文本保存，保留前导 0）")
     return parse
 
 
 def parse_int(raw: str) -> int:
     value = raw.strip()
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise CellProblem(f"{value!r} 不是整数", "请填写整数，如 3") from None
+        raise CellProblem(f"{shorten(value)!r} 不是整数", "请填写整数，如 3") from None
+    if abs(number) > INT_MAX:
+        raise CellProblem(f"{shorten(value)} 超出范围", f"整数应在 ±{INT_MAX} 之内")
+    return number
+
+
+def shorten(value: str, limit: int = 40) -> str:
+    """A cell as quoted in a message: hostile or overlong cells are cut."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def readable(value: str) -> str:
+    """A name or code as a message shows it unquoted: control and invalid characters escaped, cut."""
+    return shorten(value if value.isprintable() else repr(value))
 
 
 def parse_float(raw: str) -> float:
@@ -65,9 +91,9 @@ def parse_float(raw: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise CellProblem(f"{value!r} 不是数字", "请填写数字，小数点用英文句点，如 102.4051") from None
+        raise CellProblem(f"{shorten(value)!r} 不是数字", "请填写数字，小数点用英文句点，如 102.4051") from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise CellProblem(f"{value!r} 不是有限数字", "请填写普通数字")
+        raise CellProblem(f"{shorten(value)!r} 不是有限数字", "请填写普通数字")
     return number
 
 
@@ -77,27 +103,27 @@ def parse_bool(raw: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise CellProblem(f"{raw!r} 不是是/否", "请填写 true/false、1/0 或 是/否")
+    raise CellProblem(f"{shorten(raw)!r} 不是是/否", "请填写 true/false、1/0 或 是/否")
 
 
 def parse_phone(raw: str) -> str:
     value = raw.strip().replace(" ", "")
-    if re.fullmatch(r"1[3-9]\d{9}", value) or re.fullmatch(r"0\d{2,3}-?\d{7,8}", value):
+    if re.fullmatch(r"1[3-9][0-9]{9}", value) or re.fullmatch(r"0[0-9]{2,3}-?[0-9]{7,8}", value):
         return value
     if _NUMBERISH.fullmatch(value) and ("." in value or "e" in value.lower()):
-        raise CellProblem(f"电话 {value!r} 被存成了数字", "把该列设为「文本」格式后另存为 CSV UTF-8")
-    raise CellProblem(f"电话 {value!r} 格式不对", "手机号 11 位（如 13812345678），座机如 0878-8712345")
+        raise CellProblem(f"电话 {shorten(value)!r} 被存成了数字", "把该列设为「文本」格式后另存为 CSV UTF-8")
+    raise CellProblem(f"电话 {shorten(value)!r} 格式不对", "手机号 11 位（如 13812345678），座机如 0878-8712345")
 
 
 def parse_id_number(raw: str) -> str:
     value = raw.strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         if _NUMBERISH.fullmatch(value) and ("." in value or "E" in value):
-            raise CellProblem(f"身份证号 {value!r} 被存成了数字",
+            raise CellProblem(f"身份证号 {shorten(value)!r} 被存成了数字",
                               "Excel 会截断 18 位号码：把该列设为「文本」格式后重新填写")
-        raise CellProblem(f"身份证号 {value!r} 格式不对", "应为 18 位，最后一位可为 X")
+        raise CellProblem(f"身份证号 {shorten(value)!r} 格式不对", "应为 18 位，最后一位可为 X")
     if id_check_digit(value[:17]) != value[17]:
-        raise CellProblem(f"身份证号 {value!r} 校验位不对", "请核对号码（常见原因：抄错一位）")
+        raise CellProblem(f"身份证号 {shorten(value)!r} 校验位不对", "请核对号码（常见原因：抄错一位）")
     return value
 
 
@@ -105,29 +131,67 @@ def parse_uuid(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw.strip())
     except ValueError:
-        raise CellProblem(f"{raw!r} 不是 UUID", "应形如 1b4e28ba-2fa1-4d2e-883f-0016d3cca427") from None
+        raise CellProblem(f"{shorten(raw)!r} 不是 UUID", "应形如 1b4e28ba-2fa1-4d2e-883f-0016d3cca427") from None
 
 
 def parse_json_object(raw: str) -> dict:
+    example = "应形如 {\"look\": [\"housing\"]}"
     try:
         value = json.loads(raw)
+        if not isinstance(value, dict):
+            raise CellProblem("应为 JSON 对象", example)
+        for text in _strings(value):
+            check_storable(text)
+    except CellProblem:
+        raise
     except json.JSONDecodeError as exc:
-        raise CellProblem(f"不是有效的 JSON（{exc.msg}）", "应形如 {\"look\": [\"housing\"]}") from None
-    if not isinstance(value, dict):
-        raise CellProblem("应为 JSON 对象", "应形如 {\"look\": [\"housing\"]}")
+        raise CellProblem(f"不是有效的 JSON（{exc.msg}）", example) from None
+    except RecursionError:
+        raise CellProblem("JSON 嵌套层数过深", example) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise CellProblem(f"不是有效的 JSON（{shorten(str(exc))}）", example) from None
     return value
 
 
+def _strings(value) -> list[str]:
+    """Every key and string inside a parsed JSON value (jsonb refuses \\u0000 and lone surrogates)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [*value, *(s for v in value.values() for s in _strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def parse_duration(raw: str) -> timedelta | None:
-    """A signed ISO 8601 duration (`-P12DT3H`), or None when `raw` is not one."""
+    """A signed ISO 8601 duration (`-P12DT3H`), or None when `raw` is not one (CellProblem if huge)."""
     match = _DURATION.fullmatch(raw.strip())
     if not match or raw.strip().rstrip("T").endswith("P"):
         return None
     parts = {k: float(v) for k, v in match.groupdict().items() if v and k != "sign"}
-    delta = timedelta(weeks=parts.get("weeks", 0), days=parts.get("days", 0),
-                      hours=parts.get("hours", 0), minutes=parts.get("minutes", 0),
-                      seconds=parts.get("seconds", 0))
+    try:
+        delta = timedelta(weeks=parts.get("weeks", 0), days=parts.get("days", 0),
+                          hours=parts.get("hours", 0), minutes=parts.get("minutes", 0),
+                          seconds=parts.get("seconds", 0))
+    except OverflowError:
+        raise CellProblem(f"相对时间 {shorten(raw.strip())!r} 太大", "相对时间应在几十年之内，如 -P3DT2H") from None
     return -delta if match.group("sign") == "-" else delta
+
+
+def _shifted(now: datetime, offset: timedelta, raw: str) -> datetime:
+    try:
+        return _plausible(now + offset, raw)
+    except OverflowError:
+        return _plausible(None, raw)
+
+
+def _plausible(moment, raw: str):
+    """Times far outside a county's records are typing errors (and some cannot be read back)."""
+    if moment is None or not YEARS[0] <= moment.year <= YEARS[1]:
+        raise CellProblem(f"{shorten(raw.strip())!r} 不在 {YEARS[0]}–{YEARS[1]} 年之间",
+                          "请检查年份或相对时间（如 -P3DT2H）是否写错")
+    return moment
 
 
 def time_parser(now: datetime) -> Callable[[str], datetime]:
@@ -139,13 +203,13 @@ def time_parser(now: datetime) -> Callable[[str], datetime]:
         value = raw.strip()
         offset = parse_duration(value)
         if offset is not None:
-            return now + offset
+            return _shifted(now, offset, value)
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            raise CellProblem(f"{value!r} 不是时间",
+            raise CellProblem(f"{shorten(value)!r} 不是时间",
                               "请用 ISO 8601，如 2026-11-23T09:30:00+08:00，或相对时间如 -P3DT2H") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)
+        return _plausible(moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ), value)
     return parse
 
 
@@ -155,11 +219,12 @@ def date_parser(now: datetime) -> Callable[[str], date]:
         value = raw.strip()
         offset = parse_duration(value)
         if offset is not None:
-            return (now + offset).astimezone(CHINA_TZ).date()
+            return _shifted(now, offset, value).astimezone(CHINA_TZ).date()
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
-            raise CellProblem(f"{value!r} 不是日期", "请用 2026-12-01 这样的格式，或相对天数如 P30D") from None
+            raise CellProblem(f"{shorten(value)!r} 不是日期", "请用 2026-12-01 这样的格式，或相对天数如 P30D") from None
+        return _plausible(day, value)
     return parse
 
 
@@ -171,7 +236,7 @@ def choice_parser(choices: tuple[str, ...], aliases: dict[str, str] | None = Non
         value = aliases.get(value, value)
         if value in choices:
             return value
-        raise CellProblem(f"{raw.strip()!r} 不是允许的取值", f"可选：{', '.join(choices)}")
+        raise CellProblem(f"{shorten(raw.strip())!r} 不是允许的取值", f"可选：{', '.join(choices)}")
     return parse
 
 

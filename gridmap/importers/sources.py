@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gridmap import geo
+from gridmap.importers import fields
 from gridmap.importers.report import ImportReport, Limits, Problem
 
 BOM = b"\xef\xbb\xbf"
@@ -156,27 +157,28 @@ def _cells_fit(source: Source, where: str, cells: dict[str, str], limits: Limits
             report.add(Problem(source.name, where, name, f"内容过长（{len(value)} 字）",
                                f"每格不超过 {limits.max_cell_chars} 字"))
             ok = False
+            continue
+        try:
+            fields.check_storable(value)
+        except fields.CellProblem as exc:
+            report.add(Problem(source.name, where, name, *exc.args))
+            ok = False
     return ok
 
 
 def geojson_records(source: Source, text: str, columns: dict[str, bool], limits: Limits,
                     report: ImportReport) -> Iterator[Record]:
     """Features of a GeoJSON FeatureCollection (properties become cells)."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        report.add(Problem(source.name, f"第 {exc.lineno} 行", problem=f"不是有效的 JSON（{exc.msg}）",
-                           hint="请用 GIS 软件重新导出 GeoJSON"))
+    document = _load_json(source, text, report)
+    if document is None:
         return
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
             or not isinstance(document.get("features"), list):
         report.add(Problem(source.name, problem="不是 GeoJSON FeatureCollection",
                            hint="顶层应为 {\"type\": \"FeatureCollection\", \"features\": [...]}"))
         return
-    crs = (document.get("crs") or {}).get("properties", {}).get("name") \
-        if isinstance(document.get("crs"), dict) else None
     try:
-        _, note = geo.crs_srid(crs)
+        _, note = geo.crs_srid(_crs_name(document.get("crs")))
     except geo.GeometryProblem as exc:
         report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
         return
@@ -191,8 +193,34 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
         record = _feature_record(source, index, feature, columns, unknown, limits, report)
         if record is not None:
             yield record
-    if unknown:
-        report.notes.append(f"{source.name}: 忽略了未知属性 {', '.join(sorted(unknown))}")
+    if unknown:  # names as a person can read them: hostile ones escaped, many cut short
+        names = sorted(fields.readable(n) for n in unknown)
+        more = f" 等 {len(names)} 个" if len(names) > 20 else ""
+        report.notes.append(f"{source.name}: 忽略了未知属性 {', '.join(names[:20])}{more}")
+
+
+def _load_json(source: Source, text: str, report: ImportReport):
+    """The parsed document, or None after filing why not (hostile nesting and numbers included)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        report.add(Problem(source.name, f"第 {exc.lineno} 行", problem=f"不是有效的 JSON（{exc.msg}）",
+                           hint="请用 GIS 软件重新导出 GeoJSON"))
+    except RecursionError:
+        report.add(Problem(source.name, problem="JSON 嵌套层数过深，无法读取",
+                           hint="GeoJSON 的坐标最多嵌套 4 层：请用 GIS 软件重新导出"))
+    except ValueError as exc:  # e.g. an integer longer than Python reads (4300 digits)
+        report.add(Problem(source.name, problem=f"不是有效的 JSON（{exc}）",
+                           hint="请用 GIS 软件重新导出 GeoJSON"))
+    return None
+
+
+def _crs_name(crs: object) -> object:
+    """The name in a GeoJSON 2008 `crs` member ({"type": "name", "properties": {"name": …}})."""
+    if not isinstance(crs, dict) or crs.get("properties") is None:
+        return None  # no usable crs member: the GeoJSON default
+    name = crs["properties"].get("name") if isinstance(crs["properties"], dict) else crs["properties"]
+    return name if name is None or isinstance(name, str) else json.dumps(name, ensure_ascii=False)[:100]
 
 
 def _feature_record(source, index, feature, columns, unknown, limits, report) -> Record | None:
@@ -204,7 +232,7 @@ def _feature_record(source, index, feature, columns, unknown, limits, report) ->
         return None
     properties = properties or {}
     code = properties.get("code") or properties.get("login")
-    where = f"要素 #{index}" + (f" (code={code})" if isinstance(code, str) else "")
+    where = f"要素 #{index}" + (f" (code={fields.readable(code)})" if isinstance(code, str) else "")
     cells, native = {}, set()
     for name, value in properties.items():
         if name not in columns:

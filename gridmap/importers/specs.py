@@ -76,6 +76,9 @@ class TableSpec:
     geometry: tuple[str, ...] = ()  # allowed geometry types; Points may come as lon/lat columns
     geometry_required: bool = False
     check: Callable[[dict, str], list[tuple[str, str, str]]] | None = None  # (field, problem, hint)
+    # Other field sets the database holds unique, so they must not repeat within one file
+    # (rows where they are all empty are not compared).
+    unique: tuple[tuple[str, ...], ...] = ()
 
     def field(self, name: str) -> Field:
         return next(x for x in self.fields if x.name == name)
@@ -238,7 +241,8 @@ SPECS = (
         Field("feedback_due", "time"), Field("review_on", "date"), Field("status_changed_at", "time"),
         Field("closed_at", "time"), Field("satisfaction", SATISFACTION),
         Field("client_uuid", f.parse_uuid),
-    ), key=("code",), geometry=("Point",), check=_prefix("grid_code", "village_code", "村")),
+    ), key=("code",), geometry=("Point",), check=_prefix("grid_code", "village_code", "村"),
+        unique=(("client_uuid",),)),
     TableSpec("issue_event", ("issue_events", "issue_event"), (
         code("issue_code", required=True, ref=Ref("issue"), column="issue_id"),
         Field("seq", bounded_int(1), True, column=""),
@@ -256,7 +260,9 @@ SPECS = (
         Field("checklist", f.parse_json_object, default={}), Field("notes", bounded_text(2000)),
         Field("satisfaction", SATISFACTION),
         code("issue_code", ref=Ref("issue"), column="issue_id"),
-    ), key=("client_uuid",), geometry=("Point",)),
+    ), key=("client_uuid",), geometry=("Point",),
+        # A visit without a client_uuid is known by who, whom, what and when (upsert.py derives its uuid).
+        unique=(("client_uuid", "household_code", "cadre_code", "kind", "visited_at"),)),
 )
 SPEC_BY_TABLE = {s.table: s for s in SPECS}
 SPEC_BY_STEM = {stem: s for s in SPECS for stem in s.stems}

@@ -192,3 +192,42 @@ def test_times_may_be_offsets_from_now(connection, offset, days):
 def test_absolute_times_are_accepted(connection):
     issues = Source("issues.csv", b"code,title,category,reported_at\nX1,t,c,2026-11-01T08:00:00+08:00\n")
     assert run(connection, regions(), issues, commit=True).ok
+
+
+def test_cells_the_database_cannot_store_are_named_at_the_door(connection):
+    document = json.loads(json.dumps(REGIONS))
+    document["features"][2]["properties"]["name"] = "插甸\u0000村"
+    report = run(connection, Source("regions.geojson", json.dumps(document).encode()))
+    assert any("要素 #3 (code=532329104201), 字段 name: 含有 NUL 字符" in m for m in messages(report))
+    visits = Source("visits.csv", b'household_code,visited_at,checklist\nH1,-P1D,"{""x"": ""\\ud800""}"\n')
+    assert any("第 2 行, 字段 checklist: 含有无效的 Unicode 代理字符" in m for m in messages(run(connection, visits)))
+
+
+def test_a_refused_copy_is_reported_and_rolled_back(connection, monkeypatch):
+    """COPY runs on the driver's own cursor; its errors are reports too, not exceptions."""
+    from gridmap.importers import fields
+    monkeypatch.setattr(fields, "check_storable", lambda text: None)  # let a NUL reach the database
+    document = json.loads(json.dumps(REGIONS))
+    document["features"][2]["properties"]["name"] = "插甸\u0000村"
+    report = run(connection, Source("regions.geojson", json.dumps(document).encode()), commit=True)
+    assert not report.committed and any("数据库拒绝写入" in m for m in messages(report))
+    assert count(connection, "region") == 0
+
+
+def test_two_visits_alike_in_one_file_are_one_visit_twice(connection):
+    report = run(connection, regions(), households(GOOD_HOUSEHOLD), Source(
+        "visits.csv", b"household_code,visited_at\n53232910420100001,-P1D\n53232910420100001,-P1D\n"))
+    assert any("visits.csv 第 3 行" in m and "与第 2 行重复" in m for m in messages(report))
+
+
+def test_absurd_times_and_numbers_are_named(connection):
+    issues = Source("issues.csv", b"code,title,category,reported_at,review_on\n"
+                                  b"X1,t,c,P99999999999D,0001-01-01\n")
+    grids = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+        "code": "532329104201001", "village_code": "532329104201", "name": "g", "household_target": 9 ** 40},
+        "geometry": REGIONS["features"][2]["geometry"]}]}
+    report = run(connection, regions(), issues, Source("grids.geojson", json.dumps(grids).encode()))
+    found = messages(report)
+    assert any("第 2 行, 字段 reported_at: 相对时间" in m and "太大" in m for m in found), found
+    assert any("字段 review_on" in m and "1900–2199" in m for m in found), found
+    assert any("字段 household_target" in m and "超出范围" in m for m in found), found
