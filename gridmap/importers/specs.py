@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from gridmap import models
 from gridmap.importers import fields as f
 from gridmap.importers.fields import Ref
+from gridmap.users import normalise_login
 
 REGION_CODE = f.code_parser(models.REGION_CODE.strip("^$"), "532329104 (县 6 位、乡镇 9 位、村 12 位)")
 VILLAGE_CODE = f.code_parser(models.VILLAGE_CODE.strip("^$"), "532329104201 (12 位)")
@@ -18,7 +19,12 @@ TOWNSHIP_CODE = f.code_parser(r"[0-9]{9}", "532329104 (9 位)")
 GRID_CODE = f.code_parser(models.GRID_CODE.strip("^$"), "532329104201001 (村代码 + 序号)")
 LOCAL_CODE = f.code_parser(r"[0-9A-Za-z_-]{1,32}", "C000123 (字母、数字、-、_，至多 32 位)")
 SCOPE_CODE = f.code_parser(r"[0-9A-Za-z]{6,24}", "532329104 (县、乡镇、村或网格代码)")
-LOGIN = f.code_parser(r"[A-Za-z0-9_.@-]{2,64}", "zhang.san (字母、数字、. _ @ -)")
+_LOGIN_FORMAT = f.code_parser(r"[A-Za-z0-9_.@-]{2,64}", "zhang.san (字母、数字、. _ @ -)")
+
+
+def LOGIN(raw: str) -> str:  # noqa: N802  (a parser, named like the other field parsers)
+    """Logins are case-insensitive and stored in lower case, as gridmap.users does."""
+    return normalise_login(_LOGIN_FORMAT(raw))
 BOOL_FLAGS = ("minimum_living", "extreme_poverty", "lifted_from_poverty", "relapse_monitoring",
               "left_behind_children", "left_behind_women", "left_behind_elderly", "elderly_alone")
 

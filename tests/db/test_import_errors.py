@@ -231,3 +231,12 @@ def test_absurd_times_and_numbers_are_named(connection):
     assert any("第 2 行, 字段 reported_at: 相对时间" in m and "太大" in m for m in found), found
     assert any("字段 review_on" in m and "1900–2199" in m for m in found), found
     assert any("字段 household_target" in m and "超出范围" in m for m in found), found
+
+
+def test_logins_differing_only_in_case_are_one_login(connection):
+    users = Source("users.csv", (
+        b"login,password,role,scope_code\n"
+        b"Zhang,demo-password-1,leader,532329\n"
+        b"zhang,demo-password-2,leader,532329\n"))
+    report = run(connection, regions(), users)
+    assert any("第 3 行, 字段 login: 与第 2 行重复" in m for m in messages(report))
