@@ -46,7 +46,7 @@ stop-db:
 
 # Never touches the database: see clean-db for that.
 clean:
-	rm -rf $(VENV) node_modules static/vendor build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules static/vendor build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 clean-db:
