@@ -41,8 +41,9 @@ db: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check gridmap tests scripts
 
+# These two need only the standard library, so they work after `make clean` too.
 stop-db:
-	@test -x $(BIN)/python && $(BIN)/python -m gridmap.devdb stop || echo "nothing to stop"
+	@PYTHONPATH=$(CURDIR) $(PYTHON) -m gridmap.devdb stop
 
 # Never touches the database: see clean-db for that.
 clean:
@@ -51,4 +52,4 @@ clean:
 
 clean-db:
 	@read -r -p "Delete the private database cluster and all its data? [y/N] " answer; \
-	if [ "$$answer" = y ]; then $(BIN)/python -m gridmap.devdb destroy; else echo "kept"; fi
+	if [ "$$answer" = y ]; then PYTHONPATH=$(CURDIR) $(PYTHON) -m gridmap.devdb destroy; else echo "kept"; fi
