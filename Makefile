@@ -1,6 +1,8 @@
 # gridmap: `make run` serves the app, `make test` runs every test. Both set up what is missing.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Debian's python by default: the server's unprivileged user can run it (pyenv's under a
+# 0700 /root it cannot; see scripts/serve.sh).
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
@@ -11,8 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 run: system-deps setup db
 	@echo "serving http://$(HOST):$(PORT)  (Ctrl-C stops the server; the database stays up: make stop-db)"
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - \
-		--graceful-timeout 5 --no-control-socket 'gridmap:create_app()'
+	HOST=$(HOST) PORT=$(PORT) exec bash scripts/serve.sh
 
 test: system-deps-test setup db
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

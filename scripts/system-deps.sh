@@ -3,7 +3,7 @@
 # Otherwise: prints the exact command to run and fails.
 # Usage: scripts/system-deps.sh run|test
 set -euo pipefail
-need=(postgresql-15-postgis-3 postgresql-client-15)
+need=(postgresql-15-postgis-3 postgresql-client-15 python3-venv)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${1:-run}" = test ]; then
   need+=(chromium fonts-noto-cjk)

@@ -75,4 +75,105 @@
     }
     map.fitBounds(corners, {paddingTopLeft: padTopLeft, paddingBottomRight: padBottomRight});
   };
+
+  function classColor(classes, count) {
+    for (var i = 0; i < classes.length; i++) {
+      if (count >= classes[i].lower && count <= classes[i].upper) return classes[i].color;
+    }
+    return classes.length ? classes[classes.length - 1].color : "#d9d9d9";
+  }
+
+  function extend(base, more) {
+    var out = {}, key;
+    for (key in base) out[key] = base[key];
+    for (key in more) out[key] = more[key];
+    return out;
+  }
+
+  /* Names at a point inside each shape; taps go through them to the shapes below. The
+     name goes in with textContent (a DivIcon's string html would be innerHTML). */
+  function addLabels(group, collection) {
+    collection.features.forEach(function (feature) {
+      var p = feature.properties, lonlat = p.label_lonlat;
+      var name = document.createElement("span");
+      name.textContent = p.name;
+      L.marker([lonlat[1], lonlat[0]], {
+        interactive: false, keyboard: false,
+        icon: L.divIcon({html: name, iconSize: [0, 0], className: "gm-label gm-label-" + p.level})
+      }).addTo(group);
+    });
+  }
+
+  /* The most detailed level with at most `limit` shapes of the scope's own. */
+  function labelledLevel(collections, limit) {
+    var levels = ["grid", "village", "township"];
+    for (var i = 0; i < levels.length; i++) {
+      var own = collections[levels[i]].features.filter(function (f) { return !f.properties.context; });
+      if (own.length > 0 && own.length <= limit) return levels[i];
+    }
+    return null;
+  }
+
+  function fetchLayer(url) {
+    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/geo+json"}})
+      .then(function (response) {
+        if (!response.ok) throw new Error(url + ": HTTP " + response.status);
+        return response.json();
+      });
+  }
+
+  function showProblem(map, message) {
+    var box = document.createElement("div");
+    box.className = "gm-empty gm-load-failed";
+    box.setAttribute("role", "alert");
+    box.textContent = message;
+    map.getContainer().parentNode.appendChild(box);
+  }
+
+  /* The county map: the page's JSON block says where the layers are and how to draw them;
+     Folium made the map and its empty groups (see gridmap.maps.county). */
+  gridmap.mountCountyMap = function (map, groups) {
+    var config = JSON.parse(document.getElementById("gm-map-config").textContent);
+    var popup = gridmap.popup(config.labels), styles = config.styles;
+    var container = map.getContainer();
+
+    L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
+    var legendTemplate = document.getElementById("gm-legend");
+    if (legendTemplate && legendTemplate.content.firstElementChild) {
+      var legend = L.control({position: "bottomright"});
+      legend.onAdd = function () {
+        var box = legendTemplate.content.firstElementChild.cloneNode(true);
+        L.DomEvent.disableClickPropagation(box);
+        return box;
+      };
+      legend.addTo(map);
+    }
+    if (config.bounds) gridmap.fitScope(map, config.bounds);
+
+    var levels = ["township", "village", "grid"];
+    container.setAttribute("data-layers", "loading");
+    Promise.all(levels.map(function (level) { return fetchLayer(config.layer_urls[level]); }))
+      .then(function (loaded) {
+        var collections = {};
+        levels.forEach(function (level, i) { collections[level] = loaded[i]; });
+        ["township", "village"].forEach(function (level) {
+          // A tap target under the grids, the outline above them.
+          L.geoJSON(collections[level], {pane: "gm-regions", onEachFeature: popup,
+            style: function () { return styles.hit_area; }}).addTo(groups[level]);
+          L.geoJSON(collections[level], {pane: "gm-boundaries", interactive: false,
+            style: function () { return styles[level]; }}).addTo(groups[level]);
+        });
+        L.geoJSON(collections.grid, {onEachFeature: popup, style: function (feature) {
+          return extend(styles.grid, {fillColor: classColor(config.classes, feature.properties.households)});
+        }}).addTo(groups.grid);
+        var labelled = labelledLevel(collections, config.label_limit);
+        if (labelled) addLabels(groups[labelled], collections[labelled]);
+        container.setAttribute("data-layers", "loaded");
+      })
+      .catch(function (error) {
+        container.setAttribute("data-layers", "failed");
+        showProblem(map, config.labels.load_failed);
+        if (window.console) console.error("gridmap: " + error.message);
+      });
+  };
 })();

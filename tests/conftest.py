@@ -78,6 +78,10 @@ class RunDatabases:
             devdb.ensure_postgis(_with_db(self.admin_url, name))
         return _with_db(self.app_url, name)
 
+    def admin_url_of(self, name: str) -> str:
+        """The superuser's URL to database `name` (for set-up that must bypass triggers)."""
+        return _with_db(self.admin_url, name)
+
     def drop_all(self) -> None:
         conn = _admin(self.admin_url)
         with conn.cursor() as cur:

@@ -1,34 +1,43 @@
 """The county map: townships, villages and grids of one scope, grids coloured by households.
 
-`build_county_map` makes the Folium map from layers already queried (gridmap.maps.layers);
-`render_parts` cuts it into the pieces a page template places (head, body, script).
-Both run at request time; nothing here touches the database or Flask.
+**Text from the database or from users never passes through a template engine as
+template source.** Branca renders each Folium element's output as a *new* Jinja template
+(`figure.script.render()` re-reads what the first pass wrote), so a grid named
+``{{ lipsum.__globals__ }}`` embedded in a Folium layer would run on the server. Hence:
+
+* Folium draws only the map's skeleton: panes, empty layer groups, the layer switch and
+  an optional basemap. What goes into it is our own code, our translated labels and
+  numbers, each checked by `template_inert` before it is handed over.
+* The shapes and their names come from the layer endpoints (`/map/<layer>.geojson`) and
+  are drawn in the browser by static/map.js, which puts every name in with `textContent`.
+* The legend, popup labels, colour classes and layer URLs are rendered once by the page's
+  own Jinja template (values, never source) into a JSON block that map.js reads.
+
+`build_county_map` makes the Folium skeleton; `render_parts` cuts it into the pieces a
+page template places (head, body, script). Nothing here touches the database or Flask.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 import folium
 from flask_babel import gettext as _
 from folium.map import CustomPane
-from folium.utilities import JsCode
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from gridmap.maps.assets import assert_offline, use_local_assets
-from gridmap.maps.layers import CountyLayers
+from gridmap.maps.layers import Bounds
 from gridmap.maps.styles import (
     GRID_STYLE,
     REGION_HIT_AREA,
+    SELECTED,
     TOWNSHIP_LINE,
     VILLAGE_LINE,
     CountClass,
     LegendRow,
-    class_of,
-    count_classes,
     legend_html,
 )
 
@@ -43,10 +52,30 @@ OMITTED_ASSETS = ("bootstrap", "bootstrap_css")
 # Hosts of GCJ-02 basemaps: our data is WGS84 and would sit 300–600 m off on them.
 GCJ02_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com", "map.baidu.com",
                "bdimg.com")
+# What opens a Jinja block, expression or comment. Text handed to Folium may hold none.
+TEMPLATE_SYNTAX = ("{{", "{%", "{#", "}}", "%}", "#}")
+LEVELS = ("township", "village", "grid")
 
 
 class BasemapError(ValueError):
     """GRIDMAP_BASEMAP is neither "none" nor a usable tile URL template."""
+
+
+class TemplateTextError(ValueError):
+    """Text about to reach Folium (and so branca's Jinja) holds template syntax."""
+
+
+def template_inert(text: str) -> str:
+    """Return `text` if branca may safely re-render it as a template, else raise.
+
+    Only our own labels and configuration reach Folium; this is the guard that keeps a
+    translation or setting with ``{{`` from ever being evaluated.
+    """
+    found = [token for token in TEMPLATE_SYNTAX if token in text]
+    if found:
+        raise TemplateTextError(f"{text[:80]!r} holds template syntax {found}: it may not "
+                                "reach Folium; send it as data (GeoJSON or the page's JSON)")
+    return text
 
 
 @dataclass(frozen=True)
@@ -62,6 +91,7 @@ class Basemap:
 
     @classmethod
     def from_setting(cls, setting: str | None, attribution: str | None = None) -> Basemap:
+        """Parse GRIDMAP_BASEMAP (and its attribution), refusing what cannot work."""
         setting = (setting or "none").strip()
         if setting.lower() == "none":
             return cls()
@@ -75,26 +105,48 @@ class Basemap:
                 f"GRIDMAP_BASEMAP host {host} serves GCJ-02/BD-09 tiles; gridmap stores WGS84, "
                 "so every shape would sit 300–900 m off. Use a WGS84/CGCS2000 tile server "
                 "(e.g. a local Tianditu mirror) until coordinate conversion for display lands.")
+        for name, text in (("GRIDMAP_BASEMAP", setting),
+                           ("GRIDMAP_BASEMAP_ATTRIBUTION", attribution or "")):
+            try:
+                template_inert(text.replace("{z}", "").replace("{x}", "").replace("{y}", ""))
+            except TemplateTextError:
+                raise BasemapError(f"{name}={text!r}: remove the {{{{ }}}}, {{% %}} or {{# #}} "
+                                   "characters; the map page cannot show them") from None
         return cls(url=setting, attribution=attribution or _("底图: 本地瓦片服务"))
 
 
 @dataclass(frozen=True)
+class MapConfig:
+    """What static/map.js needs to draw the layers; the page renders it as JSON data."""
+
+    layer_urls: dict[str, str]
+    classes: list[dict]
+    labels: dict[str, str]
+    styles: dict[str, dict]
+    bounds: list[list[float]] | None
+    label_limit: int = LABEL_LIMIT
+
+    def as_json_data(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class MapParts:
-    """A rendered map, cut for a Jinja page: `header` in <head>, `html` in <body>, `script`."""
+    """A rendered map for a Jinja page.
+
+    `header` goes in <head>, `html` in <body>, `script` after map.js; `legend` and
+    `config` are rendered by the page template itself (escaped values, never source).
+    """
 
     header: Markup
     html: Markup
     script: Markup
-    classes: list[CountClass] = field(default_factory=list)
+    legend: Markup
+    config: dict = field(default_factory=dict)
 
 
-def _popup_js(labels: dict[str, str]) -> JsCode:
-    # static/map.js builds the popup with textContent: names never reach innerHTML.
-    payload = json.dumps(labels, ensure_ascii=True).replace("<", "\\u003c")
-    return JsCode(f"gridmap.popup({payload})")
-
-
-def _popup_labels() -> dict[str, str]:
+def popup_labels() -> dict[str, str]:
+    """Every text map.js shows, translated: it builds popups from these and the GeoJSON."""
     return {
         "code": _("编码"), "households": _("户数"), "grids": _("网格数"),
         "household_target": _("目标户数"), "context": _("不在您的范围内，仅作位置参考"),
@@ -104,20 +156,12 @@ def _popup_labels() -> dict[str, str]:
         "households_n": _("%(n)s 户"),
         # TRANSLATORS: a count in the popup, under the label 网格数 (grids).
         "grids_n": _("%(n)s 个网格"),
+        "load_failed": _("地图数据没有加载成功。请检查网络后刷新页面；如已退出登录，请重新登录。"),
     }
 
 
-def _region_group(name: str, collection: dict, line: dict, popup: JsCode) -> folium.FeatureGroup:
-    """One layer-control entry: a tap target under the grids, the outline above them."""
-    group = folium.FeatureGroup(name=name, overlay=True, control=True)
-    folium.GeoJson(collection, control=False, pane="gm-regions", on_each_feature=popup,
-                   style_function=lambda _feature: REGION_HIT_AREA).add_to(group)
-    folium.GeoJson(collection, control=False, pane="gm-boundaries", interactive=False,
-                   style_function=lambda _feature: line).add_to(group)
-    return group
-
-
-def _legend(classes: list[CountClass]) -> Markup:
+def legend(classes: list[CountClass]) -> Markup:
+    """The legend's markup: one row per household class, then the boundary lines."""
     rows = [LegendRow(_("%(lower)s–%(upper)s 户", lower=c.lower, upper=c.upper)
                       if c.lower else _("0 户(无住户记录)"), "gm-fill", c.color)
             for c in classes]
@@ -126,122 +170,66 @@ def _legend(classes: list[CountClass]) -> Markup:
     return legend_html(_("网格户数"), _("示意图 · 不作为权属依据"), rows)
 
 
-class Legend(folium.MacroElement):
-    """Our HTML legend in a Leaflet control (so controls never overlap), and a metric scale."""
-
-    _template = folium.template.Template("""
-        {% macro html(this, kwargs) %}<template id="{{ this.get_name() }}">{{ this.markup }}</template>{% endmacro %}
-        {% macro script(this, kwargs) %}
-        (function () {
-            L.control.scale({imperial: false, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
-            var legend = L.control({position: "bottomright"});
-            legend.onAdd = function () {
-                var box = document.getElementById({{ this.get_name()|tojson }}).content.firstElementChild;
-                L.DomEvent.disableClickPropagation(box);
-                return box;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-    """)
-
-    def __init__(self, markup: Markup):
-        super().__init__()
-        self._name = "Legend"
-        self.markup = markup
+def map_config(layer_urls: dict[str, str], classes: list[CountClass],
+               bounds: Bounds | None) -> MapConfig:
+    """The data map.js draws from: where the layers are, how to colour and label them."""
+    return MapConfig(
+        layer_urls=layer_urls,
+        classes=[{"lower": c.lower, "upper": c.upper, "color": c.color} for c in classes],
+        labels=popup_labels(),
+        styles={"township": TOWNSHIP_LINE, "village": VILLAGE_LINE, "grid": GRID_STYLE,
+                "hit_area": REGION_HIT_AREA, "selected": SELECTED},
+        bounds=bounds.latlon_corners() if bounds is not None else None,
+    )
 
 
-class FitScope(folium.MacroElement):
-    """Fit the map to the scope once the controls exist, keeping shapes clear of them."""
+class CountyLayers(folium.MacroElement):
+    """Hands the map and its three empty layer groups to static/map.js, which fills them."""
 
     _template = folium.template.Template("""
         {% macro script(this, kwargs) %}
-        gridmap.fitScope({{ this._parent.get_name() }}, {{ this.corners|tojson }});
+        gridmap.mountCountyMap({{ this._parent.get_name() }}, {
+            township: {{ this.groups.township.get_name() }},
+            village: {{ this.groups.village.get_name() }},
+            grid: {{ this.groups.grid.get_name() }}
+        });
         {% endmacro %}
     """)
 
-    def __init__(self, corners: list[list[float]]):
+    def __init__(self, groups: dict[str, folium.FeatureGroup]):
         super().__init__()
-        self._name = "FitScope"
-        self.corners = corners
+        self._name = "CountyLayers"
+        self.groups = groups
 
 
-def _labels(collection: dict) -> folium.FeatureGroup:
-    """Names at a point inside each shape; taps go through them to the shapes below."""
-    labels = folium.FeatureGroup(control=False)
-    for feature in collection["features"]:
-        properties = feature["properties"]
-        lon, lat = properties["label_lonlat"]
-        folium.Marker(
-            [lat, lon], interactive=False, keyboard=False,
-            icon=folium.DivIcon(html=str(escape(properties["name"])), icon_size=(0, 0),
-                                class_name=f"gm-label gm-label-{properties['level']}"),
-        ).add_to(labels)
-    return labels
-
-
-def _labelled_level(layers: CountyLayers) -> str | None:
-    """The most detailed layer with at most LABEL_LIMIT shapes of the scope's own."""
-    for level, collection in (("grid", layers.grids), ("village", layers.villages),
-                              ("township", layers.townships)):
-        own = [f for f in collection["features"] if not f["properties"]["context"]]
-        if 0 < len(own) <= LABEL_LIMIT:
-            return level
-    return None
-
-
-def build_county_map(layers: CountyLayers, *, vendor_url: Callable[[str], str],
-                     basemap: Basemap | None = None) -> tuple[folium.Map, list[CountClass]]:
-    """The Folium map of one scope's layers; every asset it links is under static/vendor/."""
+def build_county_map(*, vendor_url: Callable[[str], str], basemap: Basemap | None = None,
+                     center_latlon: list[float] | None = None) -> folium.Map:
+    """The Folium skeleton of the county map; every asset it links is under static/vendor/."""
     basemap = basemap or Basemap()
-    if layers.bounds is not None:
-        b = layers.bounds
-        center = [(b.south + b.north) / 2, (b.west + b.east) / 2]
-    else:
-        center = None  # nothing in scope yet: the page says so
-    county_map = folium.Map(location=center, zoom_start=11, tiles=None, maxZoom=MAX_ZOOM,
-                            zoomSnap=0.25, zoomDelta=1)
+    county_map = folium.Map(location=center_latlon, zoom_start=11, tiles=None,
+                            maxZoom=MAX_ZOOM, zoomSnap=0.25, zoomDelta=1)
     county_map._id = "county"  # a stable element id for the page's css and tests
     if basemap.url:
-        folium.TileLayer(basemap.url, attr=basemap.attribution, name=_("底图"),
-                         max_zoom=MAX_ZOOM, overlay=False, control=False).add_to(county_map)
+        folium.TileLayer(template_inert(basemap.url), attr=template_inert(basemap.attribution),
+                         name=template_inert(_("底图")), max_zoom=MAX_ZOOM, overlay=False,
+                         control=False).add_to(county_map)
     CustomPane("gm-regions", z_index=350, pointer_events=True).add_to(county_map)
     CustomPane("gm-boundaries", z_index=450, pointer_events=False).add_to(county_map)
-
-    popup = _popup_js(_popup_labels())
-    labelled = _labelled_level(layers)
-    townships = _region_group(_("乡镇(街道)"), layers.townships, TOWNSHIP_LINE, popup)
-    villages = _region_group(_("村(社区)"), layers.villages, VILLAGE_LINE, popup)
-    for level, group, collection in (("township", townships, layers.townships),
-                                     ("village", villages, layers.villages)):
-        if level == labelled:
-            _labels(collection).add_to(group)
+    names = {"township": _("乡镇(街道)"), "village": _("村(社区)"), "grid": _("网格(按户数着色)")}
+    groups = {level: folium.FeatureGroup(name=template_inert(names[level]), overlay=True,
+                                         control=True)
+              for level in LEVELS}
+    for group in groups.values():
         group.add_to(county_map)
-
-    counts = [f["properties"]["households"] for f in layers.grids["features"]]
-    classes = count_classes(counts)
-    grids = folium.FeatureGroup(name=_("网格(按户数着色)"), overlay=True, control=True)
-    if counts:
-        folium.GeoJson(
-            layers.grids, control=False, on_each_feature=popup,
-            style_function=lambda feature: {
-                **GRID_STYLE,
-                "fillColor": class_of(feature["properties"]["households"], classes).color},
-        ).add_to(grids)
-    if labelled == "grid":
-        _labels(layers.grids).add_to(grids)
-    grids.add_to(county_map)
-
     folium.LayerControl(position="topright", collapsed=False).add_to(county_map)
-    Legend(_legend(classes)).add_to(county_map)
-    if layers.bounds is not None:
-        FitScope(layers.bounds.latlon_corners()).add_to(county_map)
+    CountyLayers(groups).add_to(county_map)
     use_local_assets(county_map, vendor_url, omit=OMITTED_ASSETS)
-    return county_map, classes
+    return county_map
 
 
-def render_parts(county_map: folium.Map, classes: list[CountClass] | None = None) -> MapParts:
-    """Render the map and cut it into head, body and script for a Jinja page."""
+def render_parts(county_map: folium.Map, *, legend_markup: Markup,
+                 config: MapConfig) -> MapParts:
+    """Render the skeleton and cut it into head, body and script for a Jinja page."""
     figure = county_map.get_root()
     figure.render()
     # The page has its own <meta charset> and viewport (one that still lets people zoom)
@@ -250,4 +238,5 @@ def render_parts(county_map: folium.Map, classes: list[CountClass] | None = None
     figure.header._children.pop(county_map.get_name(), None)
     header = assert_offline(figure.header.render())
     return MapParts(header=Markup(header), html=Markup(figure.html.render()),
-                    script=Markup(figure.script.render()), classes=classes or [])
+                    script=Markup(figure.script.render()), legend=legend_markup,
+                    config=config.as_json_data())

@@ -113,11 +113,15 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
     return _collection(features)
 
 
+def _households_per_grid(scope: Scope):
+    return (select(Household.grid_code, func.count().label("households"))
+            .where(scope.households(), Household.grid_code.is_not(None))
+            .group_by(Household.grid_code).subquery())
+
+
 def grid_layer(session: Session, scope: Scope) -> dict:
     """Grids in scope with their household counts."""
-    households = (select(Household.grid_code, func.count().label("households"))
-                  .where(scope.households(), Household.grid_code.is_not(None))
-                  .group_by(Household.grid_code).subquery())
+    households = _households_per_grid(scope)
     rows = session.execute(
         select(Grid.code, Grid.name, Grid.village_code, Grid.kind, Grid.household_target,
                func.coalesce(households.c.households, 0), _geojson(Grid.geom, "grid"),
@@ -135,6 +139,19 @@ def grid_layer(session: Session, scope: Scope) -> dict:
         })
         for code, name, village_code, kind, target, count, geojson, label_point in rows
     ])
+
+
+def grid_household_counts(session: Session, scope: Scope) -> list[int]:
+    """Households per grid in scope (one number per drawn grid), for the legend's classes."""
+    households = _households_per_grid(scope)
+    return list(session.scalars(
+        select(func.coalesce(households.c.households, 0))
+        .select_from(Grid)
+        .outerjoin(households, households.c.grid_code == Grid.code)
+        .where(scope.grids(), Grid.county_code == scope.county_code,
+               Grid.valid_to.is_(None), Grid.geom.is_not(None))
+        .limit(MAX_FEATURES + 1)
+    ))
 
 
 def scope_bounds(session: Session, scope: Scope) -> Bounds | None:
@@ -155,22 +172,3 @@ def scope_bounds(session: Session, scope: Scope) -> Bounds | None:
     if row[0] is None:
         return None
     return Bounds(*row)
-
-
-@dataclass(frozen=True)
-class CountyLayers:
-    """What the county map draws for one scope."""
-
-    townships: dict
-    villages: dict
-    grids: dict
-    bounds: Bounds | None
-
-
-def county_layers(session: Session, scope: Scope) -> CountyLayers:
-    return CountyLayers(
-        townships=region_layer(session, scope, "township"),
-        villages=region_layer(session, scope, "village"),
-        grids=grid_layer(session, scope),
-        bounds=scope_bounds(session, scope),
-    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
-from gridmap.maps.county import Basemap, build_county_map, render_parts
-from gridmap.maps.layers import county_layers, grid_layer, region_layer
+from gridmap.maps.county import Basemap, build_county_map, legend, map_config, render_parts
+from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer, scope_bounds
+from gridmap.maps.styles import count_classes
 from gridmap.policy import current_scope, requires
 from gridmap.web import db_session
 
@@ -37,12 +38,21 @@ def _private(response):
 @bp.route("/", endpoint="map")
 @requires("view_map")
 def county_map():
-    layers = county_layers(db_session(), current_scope())
-    folium_map, classes = build_county_map(layers, vendor_url=_vendor_url,
-                                           basemap=_basemap(current_app.config))
-    empty = None if layers.bounds else _("您的范围内还没有区划或网格数据。")
-    page = render_template("map.html", map=render_parts(folium_map, classes),
-                           title=_("地图"), empty_message=empty)
+    """The map page: a skeleton and its configuration; map.js fetches the layers."""
+    session, scope = db_session(), current_scope()
+    bounds = scope_bounds(session, scope)
+    classes = count_classes(grid_household_counts(session, scope))
+    layer_urls = {level: url_for("pages.layer", layer=level + "s")
+                  for level in ("township", "village", "grid")}
+    center = None
+    if bounds is not None:
+        center = [(bounds.south + bounds.north) / 2, (bounds.west + bounds.east) / 2]
+    folium_map = build_county_map(vendor_url=_vendor_url, basemap=_basemap(current_app.config),
+                                  center_latlon=center)
+    parts = render_parts(folium_map, legend_markup=legend(classes),
+                         config=map_config(layer_urls, classes, bounds))
+    empty = None if bounds else _("您的范围内还没有区划或网格数据。")
+    page = render_template("map.html", map=parts, title=_("地图"), empty_message=empty)
     return _private(current_app.make_response(page))
 
 

@@ -7,50 +7,21 @@ browser and one server per session; each test opens its own context (cookies, vi
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
-from gridmap import create_app
-from gridmap.db import make_engine
+from support import DEMO_USERS, load_demo_county, served
 
 CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(os.environ.get("GRIDMAP_SHOTS", "/tmp/gridmap-shots"))
 # The committed demo county (data/demo), loaded the way `make run` loads it.
-DEMO_USERS = {  # login -> password, from data/demo/users.csv (listed in the README)
-    "leader": "demo-leader",
-    "township_staff": "demo-township_staff",
-    "grid_worker": "demo-grid_worker",
-}
-
-
-def load_demo_county(url: str) -> None:
-    from gridmap.demo.load import load_demo
-
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        report = load_demo(connection, commit=True)
-    engine.dispose()
-    assert not report.problems, report.problems
-
-
 @pytest.fixture(scope="session")
 def base_url(committed_db_url):
-    """The real app (CSRF on, real sign-in) served on a free 127.0.0.1 port."""
-    from werkzeug.serving import make_server
-
+    """The app over the committed demo county."""
     load_demo_county(committed_db_url)
-    app = create_app({"DATABASE_URL": committed_db_url, "SECRET_KEY": "browser-tests"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="gridmap-test-server",
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    app.extensions["gridmap.engine"].dispose()
+    with served(committed_db_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

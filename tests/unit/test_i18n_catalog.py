@@ -89,3 +89,17 @@ def test_no_message_is_a_bare_counter_word(source_messages):
     bare = [f"{msgid!r} ({', '.join(where)})" for (msgid, _context), where in source_messages.items()
             if msgid.strip() in COUNTER_WORDS]
     assert not bare, "translate the whole phrase, e.g. _('%(n)s 户', n=count):\n" + "\n".join(bare)
+
+
+def test_no_translation_holds_template_syntax(catalog):
+    """Translations reach Folium's layer switch, which branca re-renders as Jinja."""
+    from gridmap.maps.county import TemplateTextError, template_inert
+
+    bad = []
+    for message in catalog:
+        for text in ([message.string] if isinstance(message.string, str) else message.string):
+            try:
+                template_inert(text or "")
+            except TemplateTextError:
+                bad.append(message.id)
+    assert not bad, bad

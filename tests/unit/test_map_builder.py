@@ -17,8 +17,17 @@ from gridmap.maps.assets import (
     referenced_vendor_files,
     use_local_assets,
 )
-from gridmap.maps.county import Basemap, BasemapError, build_county_map, render_parts
-from gridmap.maps.layers import Bounds, CountyLayers
+from gridmap.maps.county import (
+    Basemap,
+    BasemapError,
+    TemplateTextError,
+    build_county_map,
+    legend,
+    map_config,
+    render_parts,
+    template_inert,
+)
+from gridmap.maps.layers import Bounds
 from gridmap.maps.styles import EMPTY_FILL, SEQUENTIAL, class_of, count_classes
 
 VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor"
@@ -28,48 +37,20 @@ def vendor_url(path: str) -> str:
     return "/static/vendor/" + path
 
 
-def square(west: float, south: float, size: float = 0.01) -> dict:
-    ring = [[west, south], [west + size, south], [west + size, south + size],
-            [west, south + size], [west, south]]
-    return {"type": "MultiPolygon", "coordinates": [[ring]]}
+LAYER_URLS = {level: f"/map/{level}s.geojson" for level in ("township", "village", "grid")}
 
 
-def feature(code: str, name: str, level: str, geometry: dict, **counts) -> dict:
-    ring = geometry["coordinates"][0][0]
-    centre = [(ring[0][0] + ring[2][0]) / 2, (ring[0][1] + ring[2][1]) / 2]
-    return {"type": "Feature", "id": code, "geometry": geometry,
-            "properties": {"code": code, "name": name, "level": level, "context": False,
-                           "label_lonlat": centre, **counts}}
-
-
-def layers_with(grid_households: list[int], village_name: str = "大村",
-                grid_name: str = "第{}网格") -> CountyLayers:
-    def collection(*features):
-        return {"type": "FeatureCollection", "features": list(features)}
-
-    total = sum(grid_households)
-    grids = [feature(f"532329104001{i:03d}", grid_name.format(i + 1), "grid",
-                     square(102.40 + 0.01 * i, 25.50), households=n)
-             for i, n in enumerate(grid_households)]
-    return CountyLayers(
-        townships=collection(feature("532329104", "插甸镇", "township", square(102.4, 25.5, 0.1),
-                                     grids=len(grids), households=total)),
-        villages=collection(feature("532329104001", village_name, "village",
-                                    square(102.4, 25.5, 0.05), grids=len(grids),
-                                    households=total)),
-        grids=collection(*grids),
-        bounds=Bounds(102.4, 25.5, 102.5, 25.6),
-    )
-
-
-def rendered(layers: CountyLayers, basemap: Basemap | None = None) -> str:
-    county_map, classes = build_county_map(layers, vendor_url=vendor_url, basemap=basemap)
-    parts = render_parts(county_map, classes)
+def rendered(basemap: Basemap | None = None) -> str:
+    county_map = build_county_map(vendor_url=vendor_url, basemap=basemap,
+                                  center_latlon=[25.55, 102.45])
+    classes = count_classes([0, 120, 480])
+    parts = render_parts(county_map, legend_markup=legend(classes),
+                         config=map_config(LAYER_URLS, classes, Bounds(102.4, 25.5, 102.5, 25.6)))
     return "\n".join([parts.header, parts.html, parts.script])
 
 
 def test_map_links_nothing_outside_the_server():
-    html = rendered(layers_with([0, 120, 480]))
+    html = rendered()
     assert not OUTSIDE_LINK.search(html)
     links = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert links and all(link.startswith("/static/vendor/") for link in links)
@@ -77,58 +58,56 @@ def test_map_links_nothing_outside_the_server():
 
 
 def test_map_without_basemap_requests_no_tiles():
-    html = rendered(layers_with([10]))
+    html = rendered()
     assert "L.tileLayer" not in html
     assert '"maxZoom": 18' in html  # MarkerCluster and fitBounds need a max zoom without tiles
 
 
 def test_building_a_map_leaves_folium_classes_alone():
     cdn_js = list(folium.Map.default_js)
-    rendered(layers_with([10]))
+    rendered()
     assert folium.Map.default_js == cdn_js
 
 
+def test_folium_draws_a_skeleton_and_map_js_fills_it():
+    html = rendered()
+    # No shape, name or count passes through Folium (branca re-renders it as Jinja).
+    assert "FeatureCollection" not in html and "geo_json" not in html
+    assert "gridmap.mountCountyMap(map_county, {" in html
+    for level in ("乡镇(街道)", "村(社区)", "网格(按户数着色)"):
+        assert json.dumps(level)[1:-1] in html  # the layer switch's entries
+
+
 def test_legend_lists_each_class_with_its_colour():
-    html = rendered(layers_with([0, 120, 480]))
-    assert 'class="gm-legend"' in html
+    markup = str(legend(count_classes([0, 120, 480])))
+    assert 'class="gm-legend"' in markup
     for label in ("0 户(无住户记录)", "1–100 户", "401–500 户", "乡镇(街道)界", "示意图"):
-        assert label in html
-    assert EMPTY_FILL in html and SEQUENTIAL[-1] in html
+        assert label in markup
+    assert EMPTY_FILL in markup and SEQUENTIAL[-1] in markup
 
 
-def grid_fill(html: str, grid_code: str) -> str:
-    """The fill Folium's style switch gives a grid (`case "id": return {...}` or `default:`)."""
-    switch = next(block for block in html.split("switch(feature.id)")[1:]
-                  if '"532329104001000"' in block.split("}\n        }")[0])
-    case = re.search(r'case "' + grid_code + r'":\s*return (\{[^}]*\});', switch)
-    style = case or re.search(r"default:\s*return (\{[^}]*\});", switch)
-    return json.loads(style.group(1))["fillColor"]
+def test_map_config_carries_classes_urls_and_the_scope_extent():
+    config = map_config(LAYER_URLS, count_classes([0, 120, 480]), Bounds(102.4, 25.5, 102.5, 25.6))
+    data = config.as_json_data()
+    assert data["layer_urls"]["grid"] == "/map/grids.geojson"
+    assert data["classes"][0] == {"lower": 0, "upper": 0, "color": EMPTY_FILL}
+    assert data["classes"][-1]["color"] == SEQUENTIAL[-1]
+    assert data["bounds"] == [[25.5, 102.4], [25.6, 102.5]]
+    assert data["labels"]["households_n"] == "%(n)s 户"
+    json.dumps(data)  # plain JSON: the page renders it with |tojson
 
 
-def test_grid_fill_follows_its_household_class():
-    html = rendered(layers_with([0, 120, 480]))
-    assert grid_fill(html, "532329104001000") == EMPTY_FILL
-    assert grid_fill(html, "532329104001001") == SEQUENTIAL[1]
-    assert grid_fill(html, "532329104001002") == SEQUENTIAL[-1]
+@pytest.mark.parametrize("text", ["{{ 7*191 }}", "{% if true %}x{% endif %}", "第1网格{#备注",
+                                  "a #} b", "50%} off"])
+def test_text_with_template_syntax_never_reaches_folium(text):
+    with pytest.raises(TemplateTextError, match="template syntax"):
+        template_inert(text)
+    assert template_inert("插甸村第1网格 {名称} 50% #1") == "插甸村第1网格 {名称} 50% #1"
 
 
-def test_names_reach_the_page_only_as_json_data():
-    html = rendered(layers_with([5], village_name="<img src=x onerror=alert(1)>村"))
-    assert "<img src=x" not in html
-    assert "\\u003cimg src=x" in html
-
-
-def test_few_grids_are_labelled_by_name_with_markup_escaped():
-    html = rendered(layers_with([5, 6], grid_name="<b>第{}</b>网格"))
-    assert html.count("gm-label gm-label-grid") == 2
-    # Leaflet puts a DivIcon's html into innerHTML: the name arrives as &lt;b&gt; text.
-    assert json.dumps("&lt;b&gt;第1&lt;/b&gt;网格").replace("&", "\\u0026") in html
-    assert "<b>" not in html
-
-
-def test_a_county_of_many_grids_is_labelled_by_village():
-    html = rendered(layers_with([1] * 16))
-    assert "gm-label-grid" not in html and html.count("gm-label gm-label-village") == 1
+def test_a_basemap_attribution_with_template_syntax_is_refused():
+    with pytest.raises(BasemapError, match="GRIDMAP_BASEMAP_ATTRIBUTION"):
+        Basemap.from_setting("http://10.1.2.3/tiles/{z}/{x}/{y}.png", "{{ config }}")
 
 
 def test_classes_have_round_limits_up_to_the_largest_grid():
@@ -156,7 +135,7 @@ def test_no_households_leaves_only_the_empty_class():
 
 def test_intranet_basemap_is_a_tile_layer_with_attribution():
     url = "http://10.1.2.3/tiles/{z}/{x}/{y}.png"
-    html = rendered(layers_with([10]), Basemap.from_setting(url, "县自然资源局瓦片"))
+    html = rendered(Basemap.from_setting(url, "县自然资源局瓦片"))
     assert "L.tileLayer" in html and url in html
     assert json.dumps("县自然资源局瓦片") in html
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 
 from gridmap.maps.assets import OUTSIDE_LINK
-from gridmap.maps.layers import county_layers, grid_layer, region_layer, scope_bounds
+from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer, scope_bounds
 from gridmap.policy import Scope
 
 COUNTY = "532329"
@@ -117,8 +119,10 @@ def test_map_fits_the_scope(county):
 
 
 def test_layers_are_well_formed_geojson_in_lonlat(county):
-    layers = county_layers(session_on(county), Scope(COUNTY, region_code=COUNTY))
-    for collection in (layers.townships, layers.villages, layers.grids):
+    session, scope = session_on(county), Scope(COUNTY, region_code=COUNTY)
+    layers = [region_layer(session, scope, "township"), region_layer(session, scope, "village"),
+              grid_layer(session, scope)]
+    for collection in layers:
         assert collection["type"] == "FeatureCollection"
         for feature in collection["features"]:
             assert feature["type"] == "Feature" and feature["id"] == feature["properties"]["code"]
@@ -154,6 +158,18 @@ def sign_in_as(client, connection, role: str, scope_code: str | None) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
+def page_config(html: str) -> dict:
+    """The map page's JSON block (gm-map-config), as map.js reads it."""
+    start = html.index('<script type="application/json" id="gm-map-config">')
+    body = html[html.index(">", start) + 1:html.index("</script>", start)]
+    return json.loads(body)
+
+
+def test_household_counts_per_grid_feed_the_legend(county):
+    counts = grid_household_counts(session_on(county), Scope(COUNTY, region_code="532329104"))
+    assert sorted(counts) == [0, 0, 3, 3]
+
+
 def test_map_page_needs_a_signed_in_user(client, county):
     response = client.get("/")
     assert response.status_code == 302
@@ -169,7 +185,13 @@ def test_map_page_draws_the_leaders_county_from_local_files_only(client, county)
     assert not OUTSIDE_LINK.search(html)
     assert "/static/vendor/leaflet/leaflet.js" in html
     assert 'class="gm-legend"' in html and "示意图" in html
-    assert "532329101001001" in html and "532329104002002" in html
+    # The page carries no shapes: map.js fetches them from the scoped layer endpoints.
+    assert "532329101001001" not in html
+    config = page_config(html)
+    assert config["layer_urls"] == {"township": "/map/townships.geojson",
+                                    "village": "/map/villages.geojson",
+                                    "grid": "/map/grids.geojson"}
+    assert [(c["lower"], c["upper"]) for c in config["classes"]] == [(0, 0), (1, 1), (2, 2), (3, 3)]
     assert response.headers["Cache-Control"] == "private, no-cache"
 
 
@@ -180,7 +202,7 @@ def test_township_user_gets_only_that_townships_grids(client, county):
     assert codes(grids.get_json()) == {"532329104001001", "532329104001002",
                                        "532329104002001", "532329104002002"}
     html = client.get("/").get_data(as_text=True)
-    assert "532329104001001" in html and "532329101001001" not in html
+    assert page_config(html)["bounds"] == [[25.5, 102.4], [25.6, 102.5]]
     townships = by_code(client.get("/map/townships.geojson").get_json())
     assert set(townships) == {"532329104"} and townships["532329104"]["households"] == 6
 
@@ -188,7 +210,8 @@ def test_township_user_gets_only_that_townships_grids(client, county):
 def test_grid_worker_map_fits_their_grid(client, county):
     sign_in_as(client, county, "grid_worker", "532329104002001")
     html = client.get("/").get_data(as_text=True)
-    assert "gridmap.fitScope(map_county, [[25.55, 102.4], [25.6, 102.45]])" in html
+    (south, west), (north, east) = page_config(html)["bounds"]
+    assert (south, west, north, east) == pytest.approx((25.55, 102.4, 25.6, 102.45))
     assert codes(client.get("/map/grids.geojson").get_json()) == {"532329104002001"}
 
 

@@ -1,0 +1,183 @@
+"""Stored text is data, never code: hostile text in every text column, every route, every role.
+
+Every free-text column of every table (found from the SQLAlchemy metadata, so a new column
+is covered without touching this file) is filled with the shared hostile strings of
+tests/hostile_text.py. Then each demo role opens every page and JSON route: each answers
+200 (or its normal refusal), `{{ 7*191 }}` never becomes 1337, and in Chromium no dialog
+ever opens.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from hostile_text import HOSTILE_STRINGS, evaluated, hostile_text
+from sqlalchemy import CheckConstraint, String, UniqueConstraint, text
+from support import DEMO_USERS, load_demo_county, served
+
+from gridmap import create_app
+from gridmap.db import make_engine
+from gridmap.models import Base
+
+LITERAL = HOSTILE_STRINGS[0]  # "{{ 7*191 }}": what every name starts with after set-up
+# Columns the test must leave alone so the demo roles can still sign in.
+CREDENTIALS = {("app_user", "login"), ("app_user", "password_hash")}
+# Sample values for route arguments a converter does not enumerate (`any(...)` does).
+ROUTE_SAMPLES: dict[str, dict[str, str]] = {}
+# Endpoints that are not pages or JSON of ours.
+NOT_PAGES = {"static"}
+
+
+def why_left_alone(table, column, checks: str) -> str | None:
+    """Why a text column cannot hold free text (None: it can, so it gets the hostile text)."""
+    if (table.name, column.name) in CREDENTIALS:
+        return "needed to sign in as the demo roles"
+    if column.primary_key:
+        return "primary key"
+    if column.foreign_keys:
+        return "a reference to another row"
+    if column.name == "code" or column.name.endswith("_code"):
+        return "an identifier (region/grid/row code), format-checked at the door"
+    if re.search(rf"\b{re.escape(column.name)}\b", checks):
+        return "held to fixed values or a format by a CHECK constraint"
+    return None
+
+
+def free_text_columns():
+    """(table, column, why left alone or None, unique?) for every String/Text column."""
+    for table in Base.metadata.sorted_tables:
+        checks = " ".join(str(c.sqltext) for c in table.constraints
+                          if isinstance(c, CheckConstraint))
+        unique = {col.name for c in table.constraints if isinstance(c, UniqueConstraint)
+                  for col in c.columns}
+        unique |= {col.name for index in table.indexes if index.unique for col in index.columns}
+        for column in table.columns:
+            if isinstance(column.type, String):
+                yield (table, column, why_left_alone(table, column, checks),
+                       column.unique or column.name in unique)
+
+
+def write_hostile_text(admin_url: str) -> dict[str, str]:
+    """Fill every free-text column of every row; returns column -> what was done."""
+    done = {}
+    engine = make_engine(admin_url)
+    with engine.begin() as connection:
+        # Superuser only: lets the append-only issue_event take the text too.
+        connection.execute(text("SET session_replication_role = replica"))
+        for table, column, reason, unique in free_text_columns():
+            name = f"{table.name}.{column.name}"
+            if reason:
+                done[name] = f"left alone: {reason}"
+                continue
+            length = column.type.length
+            if unique:  # keep rows distinct: the text, then the row's own address
+                value = hostile_text(length - 16 if length else None)
+                setter = f"left(:value, {length or 100000} - 16) || ' ' || ctid::text"
+            else:
+                value, setter = hostile_text(length), ":value"
+            connection.execute(text(f'UPDATE "{table.name}" SET "{column.name}" = {setter}'),
+                               {"value": value})
+            done[name] = "hostile text"
+    engine.dispose()
+    return done
+
+
+@pytest.fixture(scope="module")
+def hostile_county(test_databases, template_db):
+    """The demo county with hostile text in every free-text column of every row."""
+    name = f"{test_databases.prefix}_hostile"
+    url = test_databases.create(name, template=template_db)
+    load_demo_county(url)
+    return url, write_hostile_text(test_databases.admin_url_of(name))
+
+
+def test_names_notes_and_titles_hold_the_hostile_text(hostile_county):
+    _url, done = hostile_county
+    for column in ("region.name", "grid.name", "household.head_name", "household.address",
+                   "issue.title", "issue_event.note", "visit.notes", "app_user.display_name"):
+        assert done[column] == "hostile text", done
+    # Everything left alone is an identifier, a reference, a constrained value or a login.
+    assert all(v == "hostile text" or v.startswith("left alone: ") for v in done.values())
+
+
+def route_urls(app) -> list[str]:
+    """One URL per GET route (every value of an `any(...)` argument)."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NOT_PAGES or "GET" not in rule.methods:
+            continue
+        choices = [{}]
+        for argument in rule.arguments:
+            converter = rule._converters[argument]
+            values = sorted(getattr(converter, "items", ()))
+            if not values:
+                sample = ROUTE_SAMPLES.get(rule.endpoint, {}).get(argument)
+                assert sample, f"add a sample for {rule.endpoint} <{argument}> to ROUTE_SAMPLES"
+                values = [sample]
+            choices = [{**c, argument: v} for c in choices for v in values]
+        urls += [rule.build(c, append_unknown=False)[1] for c in choices]
+    return sorted(set(urls))
+
+
+@pytest.fixture(scope="module")
+def hostile_app(hostile_county):
+    url, _done = hostile_county
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "hostile", "TESTING": True,
+                      "WTF_CSRF_ENABLED": False})
+    yield app
+    app.extensions["gridmap.engine"].dispose()
+
+
+@pytest.mark.parametrize("login", sorted(DEMO_USERS))
+def test_every_route_shows_stored_text_literally(hostile_app, login):
+    client = hostile_app.test_client()
+    response = client.post("/sign-in", data={"login": login, "password": DEMO_USERS[login]})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    seen = {}
+    for url in route_urls(hostile_app):
+        response = client.get(url)
+        body = response.get_data(as_text=True)
+        assert response.status_code in (200, 302, 403), (url, response.status_code, body[:300])
+        if response.status_code == 302:  # e.g. the sign-in page sends a signed-in user home
+            assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
+        assert not evaluated(body), f"{url} evaluated stored text as a template"
+        seen[url] = body
+    assert LITERAL in seen["/"]  # the user's own display name, in the top bar
+    grids = client.get("/map/grids.geojson").get_json()
+    for feature in grids["features"]:
+        assert feature["properties"]["name"].startswith(LITERAL)
+
+
+def html_pages(app, login) -> list[str]:
+    client = app.test_client()
+    client.post("/sign-in", data={"login": login, "password": DEMO_USERS[login]})
+    return [url for url in route_urls(app)
+            if (r := client.get(url)).status_code == 200 and r.mimetype == "text/html"]
+
+
+@pytest.mark.parametrize("login", sorted(DEMO_USERS))
+def test_chromium_shows_hostile_names_as_text_and_opens_no_dialog(
+        hostile_county, hostile_app, open_page, login):
+    url, _done = hostile_county
+    pages = html_pages(hostile_app, login)
+    assert "/" in pages
+    with served(url) as base_url:
+        watch = open_page(1024, 768)
+        dialogs = []
+        watch.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        watch.sign_in(base_url, login)
+        for path in pages:
+            watch.page.goto(base_url + path)
+            watch.page.wait_for_load_state("networkidle")
+            if watch.page.locator("#gm-map-config").count():
+                watch.page.wait_for_selector("[data-layers=loaded]")
+            body = watch.page.locator("body").inner_text()
+            assert not evaluated(body), path
+            assert LITERAL in body, path  # the display name, and on the map the labels
+        if login in ("leader", "grid_worker"):
+            watch.screenshot(f"hostile-{login}")
+    assert dialogs == []
+    assert watch.errors == []
+    assert watch.outside_requests() == []
