@@ -55,12 +55,8 @@ class VisitIntervals:
     default_days: int = 90
 
 
-def _current(model):
-    return model.valid_to.is_(None)
-
-
 def _assigned(kind: str, *conditions):
-    return exists().where(Assignment.kind == kind, _current(Assignment), *conditions)
+    return exists().where(Assignment.kind == kind, Assignment.current(), *conditions)
 
 
 def _household_is_priority():
@@ -80,7 +76,7 @@ def gap_query(kind: str, scope: Scope, now: datetime,
     _rule(kind)
     if kind == "village":
         return select(Region.id, Region.code, Region.name).where(
-            scope.regions(), Region.level == "village", _current(Region),
+            scope.regions(), Region.level == "village", Region.current(),
             ~_assigned("village", Assignment.region_code == Region.code,
                        Assignment.county_code == Region.county_code))
     if kind in ("area", "group"):
@@ -91,10 +87,10 @@ def gap_query(kind: str, scope: Scope, now: datetime,
             covered = exists().where(
                 AreaGrid.grid_code == Grid.code, AreaGrid.county_code == Grid.county_code,
                 _assigned("area", Assignment.area_id == AreaGrid.area_id))
-        return select(Grid.id, Grid.code, Grid.name).where(scope.grids(), _current(Grid), ~covered)
+        return select(Grid.id, Grid.code, Grid.name).where(scope.grids(), Grid.current(), ~covered)
     if kind == "branch":
         branch_scope = PartyBranch.village_code.in_(
-            select(Region.code).where(scope.regions(), Region.level == "village", _current(Region)))
+            select(Region.code).where(scope.regions(), Region.level == "village", Region.current()))
         return select(PartyBranch.id, PartyBranch.code, PartyBranch.name).where(
             PartyBranch.county_code == scope.county_code, branch_scope,
             ~_assigned("branch", Assignment.party_branch_id == PartyBranch.id))

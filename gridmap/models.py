@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from gridmap.codes import GRID_CODE, REGION_CODE, REGION_LEVELS, VILLAGE_CODE
 from gridmap.db import SRID
 
 naming = {
@@ -41,12 +42,7 @@ naming = {
     "pk": "pk_%(table_name)s",
 }
 
-COUNTY_CODE = r"^[0-9]{6}$"
-REGION_CODE = r"^[0-9]{6}([0-9]{3}){0,2}$"
-VILLAGE_CODE = r"^[0-9]{12}$"
-GRID_CODE = r"^[0-9A-Za-z]{13,24}$"
-
-REGION_LEVELS = ("county", "township", "village")
+# Code formats and levels live in gridmap.codes; re-exported for the table checks below.
 GRID_KINDS = ("basic", "dedicated")  # 基础网格 / 专属网格
 RESIDENCE_TYPES = ("registered", "resident", "migrant")  # 户籍 / 常住 / 流动
 ASSIGNMENT_KINDS = (
@@ -87,7 +83,25 @@ def valid_geom(name: str = "geom") -> CheckConstraint:
     return CheckConstraint(f"{name} IS NULL OR ST_IsValid({name})", name=f"{name}_valid")
 
 
-class Region(Base):
+class Generational:
+    """Rows that come in generations (valid_from/valid_to): one is current, older ones stay.
+
+    As MapIt's `Generation`: a redrawn boundary or a handed-over duty ends the old row
+    instead of overwriting it, so history and what points at it survive. Every query of
+    current rows says `Model.current()`, never `valid_to IS NULL` by hand.
+    """
+
+    valid_from: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), sort_order=100)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), sort_order=101)
+
+    @classmethod
+    def current(cls):
+        """The SQL condition "this row is of the current generation"."""
+        return cls.valid_to.is_(None)
+
+
+class Region(Generational, Base):
     """A county, township or village/community, one row per boundary generation."""
 
     __tablename__ = "region"
@@ -113,12 +127,9 @@ class Region(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
     geom = geom_column("MULTIPOLYGON")
-    valid_from: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
-    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class Grid(Base):
+class Grid(Generational, Base):
     """网格: the unit of responsibility, inside exactly one village or community."""
 
     __tablename__ = "grid"
@@ -142,9 +153,6 @@ class Grid(Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="basic")
     geom = geom_column("MULTIPOLYGON")
     household_target: Mapped[int | None] = mapped_column(Integer)
-    valid_from: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
-    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Area(Base):
@@ -248,7 +256,7 @@ class Cadre(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
 
 
-class Assignment(Base):
+class Assignment(Generational, Base):
     """One link of the 五包 chain (or a stationed first secretary / work team)."""
 
     __tablename__ = "assignment"
@@ -285,9 +293,6 @@ class Assignment(Base):
     party_branch_id: Mapped[int | None] = mapped_column(ForeignKey("party_branch.id"), index=True)
     household_id: Mapped[int | None] = mapped_column(
         ForeignKey("household.id", ondelete="CASCADE"), index=True)
-    valid_from: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
-    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AppUser(Base):

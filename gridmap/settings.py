@@ -21,7 +21,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from gridmap import clock
-from gridmap.models import COUNTY_CODE, Setting
+from gridmap.codes import COUNTY_CODE
+from gridmap.models import Setting
 
 # Extra rules for keys whose default alone does not say enough.
 CHOICES = {"grid_code.scheme": ("village_serial",)}

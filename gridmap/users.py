@@ -90,9 +90,9 @@ def code_level(code: str) -> str:
 def _current_region_exists(session, code: str, level: str) -> bool:
     if level == "grid":
         return session.execute(select(Grid.id).where(
-            Grid.code == code, Grid.valid_to.is_(None))).first() is not None
+            Grid.code == code, Grid.current())).first() is not None
     return session.execute(select(Region.id).where(
-        Region.code == code, Region.valid_to.is_(None))).first() is not None
+        Region.code == code, Region.current())).first() is not None
 
 
 def _by_code(session, model, county_code: str, code: str, option: str, what: str):

@@ -82,7 +82,7 @@ def _households_by(key_length: int, scope: Scope):
 def _grids_by(key_length: int, scope: Scope):
     key = func.left(Grid.village_code, key_length).label("code")
     return (select(key, func.count().label("grids"))
-            .where(scope.grids(), Grid.valid_to.is_(None))
+            .where(scope.grids(), Grid.current())
             .group_by(key).subquery())
 
 
@@ -97,7 +97,7 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
         .outerjoin(grids, grids.c.code == Region.code)
         .outerjoin(households, households.c.code == Region.code)
         .where(scope.regions(), Region.county_code == scope.county_code,
-               Region.level == level, Region.valid_to.is_(None), Region.geom.is_not(None))
+               Region.level == level, Region.current(), Region.geom.is_not(None))
         .order_by(Region.code)
         .limit(MAX_FEATURES + 1)
     ).all()
@@ -128,7 +128,7 @@ def grid_layer(session: Session, scope: Scope) -> dict:
                _label_point(Grid.geom))
         .outerjoin(households, households.c.grid_code == Grid.code)
         .where(scope.grids(), Grid.county_code == scope.county_code,
-               Grid.valid_to.is_(None), Grid.geom.is_not(None))
+               Grid.current(), Grid.geom.is_not(None))
         .order_by(Grid.code)
         .limit(MAX_FEATURES + 1)
     ).all()
@@ -149,7 +149,7 @@ def grid_household_counts(session: Session, scope: Scope) -> list[int]:
         .select_from(Grid)
         .outerjoin(households, households.c.grid_code == Grid.code)
         .where(scope.grids(), Grid.county_code == scope.county_code,
-               Grid.valid_to.is_(None), Grid.geom.is_not(None))
+               Grid.current(), Grid.geom.is_not(None))
         .limit(MAX_FEATURES + 1)
     ))
 
@@ -158,11 +158,11 @@ def scope_bounds(session: Session, scope: Scope) -> Bounds | None:
     """The extent of what the scope covers: its region, or its grids; None when empty."""
     grids = (select(Grid.geom.label("geom"))
              .where(scope.grids(), Grid.county_code == scope.county_code,
-                    Grid.valid_to.is_(None)))
+                    Grid.current()))
     parts = [grids]
     if scope.region_code is not None and len(scope.region_code) <= 12:
         parts.append(select(Region.geom.label("geom")).where(
-            Region.county_code == scope.county_code, Region.valid_to.is_(None),
+            Region.county_code == scope.county_code, Region.current(),
             Region.code == scope.region_code))
     shapes = union_all(*parts).subquery()
     extent = func.ST_Extent(shapes.c.geom)

@@ -1,26 +1,43 @@
-"""The web layer: thin views over the core modules. Blueprints are registered here."""
+"""The web layer: thin views over the core modules, one blueprint per area.
+
+| module    | blueprints        | what                                                   |
+|-----------|-------------------|--------------------------------------------------------|
+| auth      | auth              | sign in/out, language switch, the signed-in account    |
+| health    | health            | /healthz                                               |
+| maps      | maps, layers      | the map page; its layers as GeoJSON                    |
+| guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
+| errors    |                   | one handler per kind of error, in each blueprint's form |
+| nav       |                   | the navigation entries                                 |
+| session   |                   | the request's database session                         |
+
+A new area is a module with its blueprint(s), templates under templates/<blueprint>/, a
+line in `BLUEPRINTS` below and, if it has a page in the menu, a line in nav.NAV_LINKS.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, send_from_directory
+from flask import Flask, send_from_directory
 
 from gridmap.db import make_engine, make_sessionmaker
 
 STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
+# (module, blueprint attribute) registered in this order; auth registers itself with
+# Flask-Login and CSRF in its init_app.
+BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"))
 
 
 def register(app: Flask) -> None:
+    """Wire the database, i18n, errors, sign-in, navigation and every blueprint into `app`."""
+    from importlib import import_module
+
+    from gridmap.web import auth, errors, i18n, nav, session
+
     engine = make_engine(app.config["DATABASE_URL"], pool_size=5, max_overflow=10)
     app.extensions["gridmap.engine"] = engine
     app.extensions["gridmap.sessionmaker"] = make_sessionmaker(engine)
-
-    @app.teardown_appcontext
-    def _close_session(exc):
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
+    app.teardown_appcontext(session.close_db_session)
 
     static_root = Path(app.config.get("GRIDMAP_STATIC", STATIC_ROOT))
 
@@ -28,22 +45,9 @@ def register(app: Flask) -> None:
     def static(filename):
         return send_from_directory(static_root, filename, max_age=3600)
 
-    from gridmap.web import auth, errors, health, i18n
-
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)  # Flask-Login, CSRF on every POST, the auth blueprint
-    app.register_blueprint(health.bp)
-
-    from gridmap.web import pages
-
-    app.register_blueprint(pages.bp)
-
-
-def db_session():
-    """The request's session (one per request, closed at teardown)."""
-    from flask import current_app
-
-    if "db_session" not in g:
-        g.db_session = current_app.extensions["gridmap.sessionmaker"]()
-    return g.db_session
+    nav.init_app(app)
+    for module, attribute in BLUEPRINTS:
+        app.register_blueprint(getattr(import_module(f"gridmap.web.{module}"), attribute))

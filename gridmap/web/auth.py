@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -33,11 +32,11 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from gridmap.models import AppUser
-from gridmap.policy import can, requires
 from gridmap.users import check_password, find_user, hash_password
-from gridmap.web import db_session
-from gridmap.web.errors import refusal
+from gridmap.web.errors import answer
+from gridmap.web.guard import requires
 from gridmap.web.i18n import LOCALE_COOKIE, LOCALE_COOKIE_AGE, LOCALES
+from gridmap.web.session import db_session
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
@@ -179,24 +178,7 @@ def set_language():
 
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error):
-    return refusal(400, "csrf", _("表单已过期，请返回、刷新页面后重试。"))
-
-
-def nav_links():
-    """(href, label, active) of the navigation entries the signed-in user may use."""
-    links = []
-    for endpoint, label, action in NAV_LINKS:
-        if endpoint in current_app.view_functions and can(action):
-            href = url_for(endpoint)
-            links.append((href, label, request.path == href))
-    return links
-
-
-# The navigation: (endpoint, label, action). Entries whose endpoint does not exist yet
-# are skipped, so later issues add their line here when they add the page.
-NAV_LINKS = [
-    ("pages.map", _l("地图"), "view_map"),
-]
+    return answer(400, "csrf", _("表单已过期，请返回、刷新页面后重试。"))
 
 
 def init_app(app) -> None:
@@ -210,4 +192,3 @@ def init_app(app) -> None:
     manager.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(can=can, nav_links=nav_links)

@@ -1,4 +1,9 @@
-"""How the web layer says no: one page (or JSON under /api/) with a message a person can act on.
+"""How the web layer says no: one handler per kind of error, rendered in the blueprint's form.
+
+A core refusal is a `gridmap.errors.GridmapError` (status, code, message); Werkzeug's HTTP
+errors (404, 405, 413 …) are turned into the same three things. Each blueprint says once
+how it answers (`error_renderer`: a page by default; JSON for the layer endpoints; later
+an OGC API exception or an Open311 error array), so nothing here looks at the URL.
 
 Also the door check every request passes: text with NUL characters is refused here, once,
 instead of failing deep in the database driver with a 500.
@@ -6,19 +11,58 @@ instead of failing deep in the database driver with a 500.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
-from flask_babel import gettext as _
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
+from gridmap.errors import GridmapError, Message, _
 
-def refusal(status: int, error: str, message: str):
-    """The response refusing this request: JSON for /api/, the error page otherwise."""
-    if request.path.startswith("/api/"):
-        return jsonify(error=error, message=message), status
-    return render_template("error.html", message=message), status
+# (status, code, message text, field) -> response
+Renderer = Callable[[int, str, str, "str | None"], object]
 
 
-def _messages() -> dict[int, tuple[str, str]]:
+def render_page(status: int, code: str, message: str, field: str | None = None):
+    """The error page: the message, and a way back home."""
+    return render_template("errors/error.html", message=message), status
+
+
+def render_json(status: int, code: str, message: str, field: str | None = None):
+    """`{"error": code, "message": …, "field": …}` with the status."""
+    body = {"error": code, "message": message}
+    if field:
+        body["field"] = field
+    return jsonify(body), status
+
+
+def answers_with(blueprint: Blueprint, renderer: Renderer) -> Blueprint:
+    """Declare how `blueprint` renders errors (pages are the default)."""
+    blueprint.error_renderer = renderer
+    return blueprint
+
+
+def _renderer() -> Renderer:
+    blueprint = current_app.blueprints.get(request.blueprint or "")
+    return getattr(blueprint, "error_renderer", render_page)
+
+
+def renders_json() -> bool:
+    """Whether this request's blueprint answers in JSON (so a refusal is not a page)."""
+    return _renderer() is not render_page
+
+
+def text_of(message: Message | str) -> str:
+    """A core message in the reader's language."""
+    return message.translate(gettext) if isinstance(message, Message) else message
+
+
+def answer(status: int, code: str, message: Message | str, field: str | None = None):
+    """The response refusing this request, in the form its blueprint declared."""
+    return _renderer()(status, code, text_of(message), field)
+
+
+def _http_messages() -> dict[int, tuple[str, Message]]:
     return {
         400: ("bad_request", _("请求内容无法识别，请返回、刷新页面后重试。")),
         404: ("not_found", _("没有这个页面。请从首页重新进入。")),
@@ -36,23 +80,33 @@ def _has_nul(values) -> str | None:
 
 
 def init_app(app: Flask) -> None:
+    """The NUL check at the door and the error handlers."""
     @app.before_request
     def _refuse_nul_characters():
         field = _has_nul(request.args) or (_has_nul(request.form) if request.form else None)
         if field is not None:
-            return refusal(400, "bad_request", _(
-                "字段 %(field)s 含有不可见的空字符（NUL），请删除后重新输入。", field=field))
+            return answer(400, "bad_request", _(
+                "字段 %(field)s 含有不可见的空字符（NUL），请删除后重新输入。", field=field), field)
         return None
+
+    @app.errorhandler(GridmapError)
+    def _refused(error: GridmapError):
+        if error.status >= 500:  # a deployment or programming error: log it, say little
+            app.logger.error("%s on %s %s: %s", type(error).__name__, request.method,
+                             request.path, error)
+            code, message = _http_messages()[500]
+            return answer(500, code, message)
+        return answer(error.status, error.code, error.message, error.field)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         status = error.code or 500
-        name, message = _messages().get(status, (error.name.lower().replace(" ", "_"),
-                                                 error.description or ""))
-        return refusal(status, name, message)
+        code, message = _http_messages().get(
+            status, (error.name.lower().replace(" ", "_"), error.description or ""))
+        return answer(status, code, message)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        name, message = _messages()[500]
-        return refusal(500, name, message)
+        code, message = _http_messages()[500]
+        return answer(500, code, message)

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from gridmap.web import db_session
+from gridmap.web.session import db_session
 
 bp = Blueprint("health", __name__)
 

@@ -4,6 +4,7 @@ import pytest
 
 from gridmap import policy
 from gridmap.models import ROLES
+from gridmap.web import guard
 
 
 def test_every_role_in_the_table_is_a_real_role():
@@ -49,15 +50,15 @@ def test_only_admins_manage_users_and_settings():
 
 def test_unknown_action_is_refused_where_the_view_is_decorated():
     with pytest.raises(policy.PolicyError, match="add it to gridmap.policy.ACTIONS"):
-        policy.requires("launch_rockets")
+        guard.requires("launch_rockets")
 
 
 def test_decorator_marks_the_view_with_its_action():
-    @policy.requires("view_map")
+    @guard.requires("view_map")
     def some_view():
         """Docs survive."""
 
-    assert getattr(some_view, policy.GUARD_ATTRIBUTE) == "view_map"
+    assert getattr(some_view, guard.GUARD_ATTRIBUTE) == "view_map"
     assert some_view.__name__ == "some_view"
     assert some_view.__doc__ == "Docs survive."
 

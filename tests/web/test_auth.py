@@ -3,14 +3,15 @@
 import re
 
 import pytest
-from flask import jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from gridmap import create_app
 from gridmap.models import AppUser, Grid, Region
-from gridmap.policy import requires
 from gridmap.users import create_user, reset_password
+from gridmap.web.errors import answers_with, render_json
+from gridmap.web.guard import requires
 
 PASSWORD = "correct horse"
 GRID = "532329104201001"
@@ -32,10 +33,12 @@ def accounts(db):
 
 
 def add_probes(app):
-    """Extra guarded routes: for any role, for admins only, and under /api/."""
+    """Extra guarded routes: for any role, for admins only, and in a JSON blueprint."""
     app.add_url_rule("/probe", "probe", requires("view_map")(lambda: "signed in"))
     app.add_url_rule("/admin-probe", "admin_probe", requires("manage_users")(lambda: "users page"))
-    app.add_url_rule("/api/probe", "api_probe", requires("manage_users")(lambda: jsonify(ok=True)))
+    api = answers_with(Blueprint("api_probe", __name__), render_json)
+    api.add_url_rule("/api/probe", "probe", requires("manage_users")(lambda: jsonify(ok=True)))
+    app.register_blueprint(api)
     return app
 
 

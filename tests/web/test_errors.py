@@ -13,10 +13,24 @@ def test_nul_characters_in_a_form_are_refused_at_the_door(client, login, passwor
     assert "空字符" in response.get_data(as_text=True)
 
 
-def test_nul_in_a_query_string_is_refused_as_json_under_api(client):
-    response = client.get("/api/anything?q=a%00b")
+def test_nul_in_a_query_string_is_refused_as_json_by_a_json_blueprint(client):
+    response = client.get("/map/grids.geojson?q=a%00b")
     assert response.status_code == 400
-    assert response.get_json()["error"] == "bad_request"
+    assert response.get_json() == {
+        "error": "bad_request", "field": "q",
+        "message": "字段 q 含有不可见的空字符（NUL），请删除后重新输入。"}
+
+
+def test_a_core_refusal_keeps_its_status_and_message(app, client):
+    from gridmap.errors import Conflict, _
+
+    @app.route("/conflict")
+    def conflict():
+        raise Conflict(_("该事项已被他人更新，请刷新后重试。"), field="version")
+
+    response = client.get("/conflict")
+    assert response.status_code == 409
+    assert "已被他人更新" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("login", "password"), [

@@ -174,7 +174,7 @@ def test_map_page_needs_a_signed_in_user(client, county):
     response = client.get("/")
     assert response.status_code == 302
     assert "/sign-in" in response.headers["Location"]
-    assert client.get("/map/grids.geojson").status_code == 302
+    assert client.get("/map/grids.geojson").status_code == 401  # JSON for map.js, not a redirect
 
 
 def test_map_page_draws_the_leaders_county_from_local_files_only(client, county):

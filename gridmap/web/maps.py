@@ -1,17 +1,25 @@
-"""Pages: the county map (`/`) and its layers as GeoJSON. Thin views over gridmap.maps."""
+"""The map area: the county map page (`/`) and its layers as GeoJSON (`/map/<layer>.geojson`).
+
+Two blueprints, because they answer differently: `maps` renders pages (and error pages),
+`layers` answers JSON (and JSON errors) for map.js and other systems. Thin views over
+gridmap.maps: a query, a build, a response.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, url_for
+from flask import Blueprint, current_app, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
 from gridmap.maps.county import Basemap, build_county_map, legend, map_config, render_parts
 from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer, scope_bounds
 from gridmap.maps.styles import count_classes
-from gridmap.policy import current_scope, requires
-from gridmap.web import db_session
+from gridmap.web.errors import answers_with, render_json
+from gridmap.web.guard import current_scope, requires
+from gridmap.web.session import db_session
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("maps", __name__)
+layers_bp = answers_with(Blueprint("layers", __name__), render_json)
+LEVELS = ("township", "village", "grid")
 
 
 def _basemap(config) -> Basemap:
@@ -42,8 +50,7 @@ def county_map():
     session, scope = db_session(), current_scope()
     bounds = scope_bounds(session, scope)
     classes = count_classes(grid_household_counts(session, scope))
-    layer_urls = {level: url_for("pages.layer", layer=level + "s")
-                  for level in ("township", "village", "grid")}
+    layer_urls = {level: url_for("layers.layer", layer=level + "s") for level in LEVELS}
     center = None
     if bounds is not None:
         center = [(bounds.south + bounds.north) / 2, (bounds.west + bounds.east) / 2]
@@ -52,21 +59,19 @@ def county_map():
     parts = render_parts(folium_map, legend_markup=legend(classes),
                          config=map_config(layer_urls, classes, bounds))
     empty = None if bounds else _("您的范围内还没有区划或网格数据。")
-    page = render_template("map.html", map=parts, title=_("地图"), empty_message=empty)
+    page = render_template("maps/map.html", map=parts, title=_("地图"), empty_message=empty)
     return _private(current_app.make_response(page))
 
 
-@bp.route("/map/<any(townships, villages, grids):layer>.geojson", endpoint="layer")
+@layers_bp.route("/map/<any(townships, villages, grids):layer>.geojson", endpoint="layer")
 @requires("view_map")
 def layer_geojson(layer: str):
     """One layer of the map as GeoJSON (RFC 7946, lon/lat), limited to the user's scope."""
     session, scope = db_session(), current_scope()
     if layer == "grids":
         collection = grid_layer(session, scope)
-    elif layer in ("townships", "villages"):
+    else:  # the route's converter admits only townships and villages besides
         collection = region_layer(session, scope, layer[:-1])
-    else:  # the route's converter admits nothing else
-        abort(404)
     response = jsonify(collection)
     response.mimetype = "application/geo+json"
     return _private(response)
