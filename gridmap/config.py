@@ -9,10 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from gridmap import devdb
+from gridmap.errors import ConfigurationError
 
 
-class ConfigError(RuntimeError):
-    pass
+class ConfigError(ConfigurationError):
+    """The environment does not say enough to run (no database yet, say)."""
 
 
 def _secret_key(var: Path) -> str:
@@ -38,15 +39,21 @@ class Config:
     default_locale: str = "zh_CN"
     extra: dict = field(default_factory=dict)
 
-    @classmethod
-    def from_env(cls) -> Config:
+    @staticmethod
+    def database_url_from_env() -> str:
+        """The database URL in use: DATABASE_URL, else the private cluster's (the one way)."""
         url = devdb.app_url()
         if not url:
             raise ConfigError(
                 "no database: set DATABASE_URL, or run `make run` once to create the private cluster"
             )
+        return url
+
+    @classmethod
+    def from_env(cls) -> Config:
+        """Settings from the environment and var/ (the secret key is generated there)."""
         return cls(
-            database_url=url,
+            database_url=cls.database_url_from_env(),
             secret_key=os.environ.get("GRIDMAP_SECRET_KEY") or _secret_key(devdb.var_dir()),
             county_code=os.environ.get("GRIDMAP_COUNTY", "532329"),
             basemap=os.environ.get("GRIDMAP_BASEMAP", "none"),
@@ -54,6 +61,7 @@ class Config:
         )
 
     def flask_settings(self) -> dict:
+        """The Flask config keys these settings become."""
         return {
             "SECRET_KEY": self.secret_key,
             "DATABASE_URL": self.database_url,

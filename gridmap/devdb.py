@@ -26,12 +26,14 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from gridmap.errors import ConfigurationError  # standard library only, like this module
+
 APP_ROLE = "gridmap"
 APP_DB = "gridmap"
 SUPERUSER = "postgres"
 
 
-class DevDbError(RuntimeError):
+class DevDbError(ConfigurationError):
     """The private cluster could not be set up; the message says what to do."""
 
 

@@ -15,13 +15,12 @@ import tomllib
 from datetime import date
 from importlib import resources
 
-import click
-from flask.cli import with_appcontext
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from gridmap import clock
 from gridmap.codes import COUNTY_CODE
+from gridmap.errors import BadInput, NotFound, _
 from gridmap.models import Setting
 
 # Extra rules for keys whose default alone does not say enough.
@@ -29,16 +28,19 @@ CHOICES = {"grid_code.scheme": ("village_serial",)}
 LIST_ITEMS = {"calendar.holidays": "date"}  # the default is empty, so name the item type
 
 
-class SettingsError(ValueError):
+class SettingsError(BadInput):
     """A setting that cannot be read or written, with what to do about it."""
 
 
-class UnknownSetting(SettingsError):
-    pass
+class UnknownSetting(SettingsError, NotFound):
+    """No such key (or a group named where a leaf is needed)."""
+
+    code = "unknown_setting"
+    status = 404
 
 
 class InvalidSetting(SettingsError):
-    pass
+    """A value of the wrong shape for its key."""
 
 
 @functools.cache
@@ -78,10 +80,12 @@ def _nest(flat: dict, prefix: str) -> dict:
 
 def _check_county(county_code: str) -> None:
     if not isinstance(county_code, str) or not re.fullmatch(COUNTY_CODE, county_code):
-        raise SettingsError(f"county code {county_code!r} is not 6 digits (e.g. 532329)")
+        raise SettingsError(_("县代码 %(county)r 不是 6 位数字（如 532329）", county=county_code),
+                            field="county")
 
 
-def _overrides(session, county_code: str) -> dict:
+def overrides(session, county_code: str) -> dict:
+    """The county's own overrides (keys no longer in the defaults are ignored)."""
     _check_county(county_code)
     rows = session.execute(select(Setting.key, Setting.value).where(
         Setting.county_code == county_code)).all()
@@ -91,7 +95,7 @@ def _overrides(session, county_code: str) -> dict:
 
 def all(session, county_code: str) -> dict:  # noqa: A001 - the module's API reads settings.all()
     """Every setting in force for the county, flat: defaults with overrides applied."""
-    return {**default_values(), **_overrides(session, county_code)}
+    return {**default_values(), **overrides(session, county_code)}
 
 
 def get(session, county_code: str, key: str):
@@ -101,13 +105,13 @@ def get(session, county_code: str, key: str):
         return values[key]
     group = {k: v for k, v in values.items() if k.startswith(key + ".")}
     if not group:
-        raise UnknownSetting(_unknown(key))
+        raise UnknownSetting(_unknown(key), field="key")
     return _nest(group, key)
 
 
 def _unknown(key: str) -> str:
-    return (f"no setting {key!r}; `gridmap settings list COUNTY` shows every key "
-            "(new settings are added to gridmap/defaults.toml)")
+    return _("没有设置项 %(key)r；`gridmap settings list 县代码` 列出全部（新设置项加在 "
+             "gridmap/defaults.toml）", key=key)
 
 
 def validate(key: str, value):
@@ -116,12 +120,14 @@ def validate(key: str, value):
     if key not in known:
         groups = sorted(k for k in known if k.startswith(key + "."))
         if groups:
-            raise UnknownSetting(f"{key!r} is a group of settings; set one of: {', '.join(groups)}")
-        raise UnknownSetting(_unknown(key))
+            raise UnknownSetting(_("%(key)r 是一组设置；请设置其中一项：%(keys)s", key=key,
+                                   keys=", ".join(groups)), field="key")
+        raise UnknownSetting(_unknown(key), field="key")
     default = known[key]
     if isinstance(default, list):
         if not isinstance(value, list):
-            raise InvalidSetting(f"{key} must be a list like {json.dumps(default or ['2026-10-01'], ensure_ascii=False)}")
+            raise InvalidSetting(_("%(key)s 应是列表，如 %(example)s", key=key, example=json.dumps(
+                default or ["2026-10-01"], ensure_ascii=False)), field="value")
         kind = LIST_ITEMS.get(key) or (type(default[0]).__name__ if default else "str")
         return [_check_item(key, kind, item) for item in value]
     return _check_item(key, type(default).__name__, value)
@@ -130,15 +136,19 @@ def validate(key: str, value):
 def _check_item(key: str, kind: str, value):
     if kind == "bool":
         if not isinstance(value, bool):
-            raise InvalidSetting(f"{key} must be true or false, not {value!r}")
+            raise InvalidSetting(_("%(key)s 应是 true 或 false，而不是 %(value)r", key=key, value=value),
+                                 field="value")
         return value
     if kind in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidSetting(f"{key} must be a number, not {value!r}")
+            raise InvalidSetting(_("%(key)s 应是数字，而不是 %(value)r", key=key, value=value),
+                                 field="value")
         if kind == "int" and not isinstance(value, int):
-            raise InvalidSetting(f"{key} must be a whole number, not {value!r}")
+            raise InvalidSetting(_("%(key)s 应是整数，而不是 %(value)r", key=key, value=value),
+                                 field="value")
         if value < 0:
-            raise InvalidSetting(f"{key} must not be negative, not {value!r}")
+            raise InvalidSetting(_("%(key)s 不能是负数：%(value)r", key=key, value=value),
+                                 field="value")
         return float(value) if kind == "float" else value
     if kind == "date":
         try:
@@ -146,12 +156,15 @@ def _check_item(key: str, kind: str, value):
                 raise ValueError
             date.fromisoformat(value)
         except ValueError:
-            raise InvalidSetting(f"{key}: {value!r} is not a date written YYYY-MM-DD") from None
+            raise InvalidSetting(_("%(key)s：%(value)r 不是 YYYY-MM-DD 格式的日期", key=key, value=value),
+                                 field="value") from None
         return value
     if not isinstance(value, str) or not value.strip():
-        raise InvalidSetting(f"{key} must be non-empty text, not {value!r}")
+        raise InvalidSetting(_("%(key)s 应是非空文本，而不是 %(value)r", key=key, value=value),
+                             field="value")
     if key in CHOICES and value not in CHOICES[key]:
-        raise InvalidSetting(f"{key} must be one of {', '.join(CHOICES[key])}, not {value!r}")
+        raise InvalidSetting(_("%(key)s 应是 %(choices)s 之一，而不是 %(value)r", key=key,
+                               choices=", ".join(CHOICES[key]), value=value), field="value")
     return value.strip()
 
 
@@ -172,82 +185,5 @@ def reset(session, county_code: str, key: str) -> None:
     """Drop the county's override of `key`: the default applies again."""
     _check_county(county_code)
     if key not in default_values():
-        raise UnknownSetting(_unknown(key))
+        raise UnknownSetting(_unknown(key), field="key")
     session.execute(delete(Setting).where(Setting.county_code == county_code, Setting.key == key))
-
-
-# --- `gridmap settings ...` -------------------------------------------------------------
-
-def _parse_cli_value(raw: str):
-    """JSON when it parses (numbers, lists, true/false), else the text itself."""
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
-
-
-def _session():
-    from flask import current_app
-
-    return current_app.extensions["gridmap.sessionmaker"]()
-
-
-def _echo(key: str, value) -> None:
-    click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-
-
-@click.group("settings")
-def settings_cli():
-    """Per-county settings: list, get, set, reset."""
-
-
-@settings_cli.command("list")
-@click.argument("county")
-@with_appcontext
-def list_command(county):
-    """Every setting in force for COUNTY (overrides marked *)."""
-    overrides, values = _with_session(
-        lambda session: (_overrides(session, county), all(session, county)))
-    for key, value in values.items():
-        _echo(("* " if key in overrides else "  ") + key, value)
-
-
-def _with_session(work):
-    """Run `work(session)` in one transaction; settings errors become CLI errors."""
-    with _session() as session:
-        try:
-            with session.begin():
-                return work(session)
-        except SettingsError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-
-@settings_cli.command("get")
-@click.argument("county")
-@click.argument("key")
-@with_appcontext
-def get_command(county, key):
-    """The value of KEY (or a group of keys) for COUNTY."""
-    value = _with_session(lambda session: get(session, county, key))
-    _echo(key, value)
-
-
-@settings_cli.command("set")
-@click.argument("county")
-@click.argument("key")
-@click.argument("value")
-@with_appcontext
-def set_command(county, key, value):
-    """Override KEY for COUNTY. VALUE is JSON (10, 0.75, ["a","b"]) or plain text."""
-    stored = _with_session(lambda session: set(session, county, key, _parse_cli_value(value)))
-    _echo(key, stored)
-
-
-@settings_cli.command("reset")
-@click.argument("county")
-@click.argument("key")
-@with_appcontext
-def reset_command(county, key):
-    """Drop COUNTY's override of KEY (the default applies again)."""
-    _with_session(lambda session: reset(session, county, key))
-    _echo(key, default_values()[key])

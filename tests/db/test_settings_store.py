@@ -4,8 +4,9 @@ import pytest
 from sqlalchemy import func, select
 
 from gridmap import settings
+from gridmap.cli.settings import group as settings_cli
 from gridmap.models import Setting
-from gridmap.settings import InvalidSetting, SettingsError, UnknownSetting, settings_cli
+from gridmap.settings import InvalidSetting, SettingsError, UnknownSetting
 
 
 def count(db):
@@ -79,10 +80,10 @@ def test_cli_sets_gets_lists_and_resets(runner, db):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["set", "532329", "issue.feedback_days", "three"], "issue.feedback_days must be a number"),
-    (["set", "532329", "issue", "3"], "is a group of settings"),
-    (["set", "53", "issue.feedback_days", "3"], "is not 6 digits"),
-    (["get", "532329", "nope"], "no setting 'nope'"),
+    (["set", "532329", "issue.feedback_days", "three"], "VALUE: issue.feedback_days 应是数字"),
+    (["set", "532329", "issue", "3"], "KEY: 'issue' 是一组设置"),
+    (["set", "53", "issue.feedback_days", "3"], "COUNTY: 县代码 '53' 不是 6 位数字"),
+    (["get", "532329", "nope"], "KEY: 没有设置项 'nope'"),
 ])
 def test_cli_refuses_bad_input_clearly_and_writes_nothing(runner, db, args, message):
     result = runner.invoke(settings_cli, args)

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from gridmap.cli.users import group as users_cli
 from gridmap.models import AppUser, Cadre, Grid, Region, Unit
 from gridmap.users import (
     InvalidOption,
@@ -10,7 +11,6 @@ from gridmap.users import (
     check_password,
     create_user,
     reset_password,
-    users_cli,
 )
 
 PASSWORD = "correct horse"
@@ -49,29 +49,31 @@ def test_cadre_and_unit_handler_are_linked_by_code(db, county):
 
 
 @pytest.mark.parametrize(("args", "kwargs", "message"), [
-    (("x y", "leader", "532329"), {}, "LOGIN: 'x y' must be 2–64 letters"),
-    (("boss", "boss", "532329"), {}, "--role: 'boss' is not a role; use one of grid_worker"),
-    (("l", "leader", "532329"), {}, "LOGIN: 'l' must be 2–64"),
-    (("lead", "leader", "5323"), {}, "--region: '5323' is not a county (6 digits)"),
-    (("lead", "leader", "532329104"), {}, "--region: a leader is scoped to a county code, and '532329104' is a township code"),
-    (("gw", "grid_worker", "532329104201"), {}, "a grid_worker is scoped to a grid code"),
-    (("lead", "leader", "530681"), {}, "--region: no current county with code '530681' in the database"),
-    (("gw", "grid_worker", "532329104201009"), {}, "no current grid with code '532329104201009'"),
-    (("handler", "unit_handler", "532329"), {}, "--unit: a unit_handler needs the code of the unit"),
-    (("handler", "unit_handler", "532329"), {"unit": "U-NONE"}, "--unit: no unit with code 'U-NONE' in county 532329"),
-    (("wangwu", "cadre", "532329"), {}, "--cadre: a cadre account needs the cadre's code"),
-    (("wangwu", "cadre", "532329"), {"cadre": "C-9"}, "--cadre: no cadre with code 'C-9'"),
+    (("x y", "leader", "532329"), {}, ("login", "'x y' 应为 2–64 个字母")),
+    (("boss", "boss", "532329"), {}, ("role", "'boss' 不是角色；可用：grid_worker")),
+    (("l", "leader", "532329"), {}, ("login", "'l' 应为 2–64")),
+    (("lead", "leader", "5323"), {}, ("region", "'5323' 不是县（6 位）")),
+    (("lead", "leader", "532329104"), {}, ("region", "leader 的范围应是 county 代码，而 '532329104' 是 township 代码")),
+    (("gw", "grid_worker", "532329104201"), {}, ("region", "grid_worker 的范围应是 grid 代码")),
+    (("lead", "leader", "530681"), {}, ("region", "数据库中没有代码为 '530681' 的现行county")),
+    (("gw", "grid_worker", "532329104201009"), {}, ("region", "没有代码为 '532329104201009' 的现行grid")),
+    (("handler", "unit_handler", "532329"), {}, ("unit", "承办单位账号需要其单位的代码")),
+    (("handler", "unit_handler", "532329"), {"unit": "U-NONE"}, ("unit", "县 532329 没有代码为 'U-NONE' 的单位")),
+    (("wangwu", "cadre", "532329"), {}, ("cadre", "包户干部账号需要干部代码")),
+    (("wangwu", "cadre", "532329"), {"cadre": "C-9"}, ("cadre", "没有代码为 'C-9' 的干部")),
 ])
 def test_bad_options_are_named_and_nothing_is_written(db, county, args, kwargs, message):
+    field, text = message
     with pytest.raises(InvalidOption) as error:
         create_user(db, *args, PASSWORD, **kwargs)
-    assert message in str(error.value)
+    assert error.value.field == field and error.value.status == 422
+    assert text in str(error.value.message)
     assert users(db) == 0
 
 
 @pytest.mark.parametrize(("password", "message"), [
-    ("short", "at least 8 characters"),
-    (" padded password ", "starts or ends with a space"),
+    ("short", "密码至少要 8 个字符"),
+    (" padded password ", "开头或结尾有空格"),
 ])
 def test_weak_passwords_are_refused(db, county, password, message):
     with pytest.raises(InvalidOption, match=message):
@@ -81,7 +83,7 @@ def test_weak_passwords_are_refused(db, county, password, message):
 
 def test_a_login_differing_only_by_case_is_taken(db, county):
     create_user(db, "lead", "leader", "532329", PASSWORD)
-    with pytest.raises(InvalidOption, match="an account 'lead' already exists"):
+    with pytest.raises(InvalidOption, match="账号 'lead' 已存在"):
         create_user(db, "LEAD", "inspector", "532329", PASSWORD)
     assert users(db) == 1
 
@@ -94,10 +96,10 @@ def test_reset_password_replaces_the_hash(db, county):
 
 
 def test_reset_password_of_nobody_or_too_short_is_refused(db, county):
-    with pytest.raises(NoSuchUser, match="no account 'ghost'"):
+    with pytest.raises(NoSuchUser, match="没有账号 'ghost'"):
         reset_password(db, "ghost", PASSWORD)
     create_user(db, "lead", "leader", "532329", PASSWORD)
-    with pytest.raises(InvalidOption, match="at least 8"):
+    with pytest.raises(InvalidOption, match="至少要 8"):
         reset_password(db, "lead", "short")
 
 
@@ -123,15 +125,23 @@ def test_cli_resets_a_password_from_stdin(runner, db, county):
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [
     (["create", "lead", "--role", "leader", "--region", "532329"], PASSWORD, "give --password-stdin"),
-    (["create", "lead", "--role", "leader", "--region", "532329", "--password-stdin"], "", "at least 8 characters"),
-    (["create", "lead", "--role", "chief", "--region", "532329", "--password-stdin"], PASSWORD, "--role: 'chief' is not a role"),
+    (["create", "lead", "--role", "leader", "--region", "532329", "--password-stdin"], "", "--password-stdin: 密码至少要 8 个字符"),
+    (["create", "lead", "--role", "chief", "--region", "532329", "--password-stdin"], PASSWORD, "--role: 'chief' 不是角色"),
     (["create", "lead", "--region", "532329", "--password-stdin"], PASSWORD, "Missing option '--role'"),
-    (["create", "lead", "--role", "leader", "--region", "99", "--password-stdin"], PASSWORD, "--region: '99' is not a county"),
-    (["create", "handler", "--role", "unit_handler", "--region", "532329", "--unit", "NOPE", "--password-stdin"], PASSWORD, "--unit: no unit with code 'NOPE'"),
-    (["reset-password", "ghost", "--password-stdin"], PASSWORD, "no account 'ghost'"),
+    (["create", "lead", "--role", "leader", "--region", "99", "--password-stdin"], PASSWORD, "--region: '99' 不是县"),
+    (["create", "handler", "--role", "unit_handler", "--region", "532329", "--unit", "NOPE", "--password-stdin"], PASSWORD, "--unit: 县 532329 没有代码为 'NOPE' 的单位"),
+    (["reset-password", "ghost", "--password-stdin"], PASSWORD, "LOGIN: 没有账号 'ghost'"),
 ])
 def test_cli_refuses_bad_input_clearly_and_writes_nothing(runner, db, county, args, stdin, message):
     result = runner.invoke(users_cli, args, input=stdin + "\n")
     assert result.exit_code != 0
     assert message in result.output
     assert users(db) == 0
+
+
+def test_cli_speaks_english_when_asked(runner, db, county, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_LOCALE", "en")
+    result = runner.invoke(users_cli, ["create", "lead", "--role", "chief", "--region", "532329",
+                                       "--password-stdin"], input=PASSWORD + "\n")
+    assert result.exit_code != 0
+    assert "--role: 'chief' is not a role" in result.output

@@ -10,7 +10,7 @@ def test_db_url_without_a_database_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     result = CliRunner().invoke(main, ["db", "url"])
     assert result.exit_code == 1
-    assert "no database yet: set DATABASE_URL or run `make run` once" in result.output
+    assert "no database: set DATABASE_URL, or run `make run` once" in result.output
 
 
 def test_db_url_prints_database_url(tmp_path, monkeypatch):

@@ -36,16 +36,16 @@ def test_values_of_the_defaults_shape_are_accepted(key, value, stored):
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
-    ("issue.triage_hours.urgent", "2", "must be a number"),
-    ("issue.triage_hours.urgent", 2.5, "must be a whole number"),
-    ("issue.triage_hours.urgent", True, "must be a number"),
-    ("issue.feedback_days", -1, "must not be negative"),
-    ("visit.checklist.look", "住房", "must be a list"),
-    ("visit.checklist.look", ["住房", 3], "must be non-empty text"),
-    ("visit.checklist.look", [""], "must be non-empty text"),
-    ("calendar.holidays", ["2026-13-01"], "not a date written YYYY-MM-DD"),
-    ("calendar.holidays", ["1 Oct"], "not a date written YYYY-MM-DD"),
-    ("grid_code.scheme", "cj_t_349", "must be one of village_serial"),
+    ("issue.triage_hours.urgent", "2", "应是数字"),
+    ("issue.triage_hours.urgent", 2.5, "应是整数"),
+    ("issue.triage_hours.urgent", True, "应是数字"),
+    ("issue.feedback_days", -1, "不能是负数"),
+    ("visit.checklist.look", "住房", "应是列表"),
+    ("visit.checklist.look", ["住房", 3], "应是非空文本"),
+    ("visit.checklist.look", [""], "应是非空文本"),
+    ("calendar.holidays", ["2026-13-01"], "不是 YYYY-MM-DD 格式的日期"),
+    ("calendar.holidays", ["1 Oct"], "不是 YYYY-MM-DD 格式的日期"),
+    ("grid_code.scheme", "cj_t_349", "应是 village_serial 之一"),
 ])
 def test_values_of_another_shape_are_refused_with_what_is_expected(key, value, message):
     with pytest.raises(InvalidSetting, match=message):
@@ -53,10 +53,10 @@ def test_values_of_another_shape_are_refused_with_what_is_expected(key, value, m
 
 
 def test_unknown_key_is_refused():
-    with pytest.raises(UnknownSetting, match="no setting 'issue.triage_minutes'"):
+    with pytest.raises(UnknownSetting, match="没有设置项 'issue.triage_minutes'"):
         settings.validate("issue.triage_minutes", 5)
 
 
 def test_a_group_cannot_be_set_whole():
-    with pytest.raises(UnknownSetting, match="is a group of settings; set one of: issue.triage_hours.normal"):
+    with pytest.raises(UnknownSetting, match="是一组设置；请设置其中一项：issue.triage_hours.normal"):
         settings.validate("issue.triage_hours", {"urgent": 1})

@@ -1,4 +1,4 @@
-"""`gridmap demo ...`"""
+"""`gridmap demo …`: generate the demo county (seeded) and load it through the import core."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from pathlib import Path
 
 import click
 
+from gridmap.cli.common import database_url
 from gridmap.demo.county import ROOT
 
 
-@click.group()
-def demo():
+@click.group("demo")
+def group():
     """Demo data: generate (seeded) and load (through the import core)."""
 
 
-@demo.command("generate")
+@group.command("generate")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--scale", type=click.Choice(["demo", "county"]), default="demo", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -32,22 +33,18 @@ def generate_command(seed, scale, out):
     click.echo(f"{sum(sizes.values()) / 1e6:8.2f} MB  in {time.perf_counter() - started:.1f} s")
 
 
-@demo.command("load")
+@group.command("load")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, exists=True, path_type=Path),
               default=None, help="default: data/demo")
 @click.option("--commit", is_flag=True, help="write; without it this is a dry run")
 @click.option("--if-empty", is_flag=True, help="do nothing when the county already has regions")
 def load_command(directory, commit, if_empty):
     """Load the demo files through the import core (a dry run unless --commit)."""
-    from gridmap import devdb
     from gridmap.db import make_engine
     from gridmap.demo.load import DEMO_DIR, county_of, has_regions, load_demo
 
     directory = directory or DEMO_DIR
-    url = devdb.app_url()
-    if not url:
-        raise click.ClickException("no database yet: set DATABASE_URL or run `gridmap db ensure`")
-    engine = make_engine(url)
+    engine = make_engine(database_url())
     try:
         # engine.begin(): the load's one transaction is ours to commit (a dry run leaves nothing)
         with engine.begin() as connection:

@@ -1,0 +1,45 @@
+"""`gridmap …`: every command group of the project, gathered in this package.
+
+| module     | group             | what                                                   |
+|------------|-------------------|--------------------------------------------------------|
+| db         | `gridmap db`      | where the database is, migrations, psql, prepare       |
+| demo       | `gridmap demo`    | generate (seeded) and load the demo county             |
+| users      | `gridmap users`   | create accounts, reset passwords                       |
+| settings   | `gridmap settings`| per-county settings                                    |
+| common     |                   | the transaction helper, the database URL, messages     |
+
+Commands are thin: parse options, call one core function inside `common.transaction`,
+print. A core refusal (gridmap.errors) becomes a message naming the flag and exit status
+1 there, once. A new group is a module here and a line in `_register`.
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+
+def _make_app():
+    from gridmap import create_app
+    from gridmap.cli.common import refused
+    from gridmap.errors import GridmapError
+
+    try:
+        return create_app()
+    except GridmapError as exc:
+        raise refused(exc) from exc
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False)
+def main():
+    """gridmap: 民情地图 grid management."""
+
+
+def _register() -> None:
+    from gridmap.cli import db, demo, settings, users
+
+    for module in (db, demo, users, settings):
+        main.add_command(module.group)
+
+
+_register()
