@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 
 class ClockError(ValueError):
+    """GRIDMAP_NOW is set but is not an ISO time with a zone."""
     pass
 
 

@@ -31,6 +31,7 @@ def _secret_key(var: Path) -> str:
 
 @dataclass
 class Config:
+    """The settings the app runs with: database, secret key, county, basemap, locale."""
     database_url: str
     secret_key: str
     county_code: str = "532329"

@@ -30,6 +30,7 @@ from gridmap.policy import Scope
 
 @dataclass(frozen=True)
 class GapRule:
+    """One kind of coverage gap: its key, labels and the table whose rows are the gaps."""
     kind: str
     label_zh: str
     label_en: str

@@ -21,6 +21,7 @@ def make_engine(url: str, **kw) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on `engine` whose objects stay readable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

@@ -38,14 +38,17 @@ class DevDbError(ConfigurationError):
 
 
 def checkout_root() -> Path:
+    """The repository's top directory (where the Makefile is)."""
     return Path(os.environ.get("GRIDMAP_HOME", Path(__file__).resolve().parent.parent))
 
 
 def var_dir() -> Path:
+    """Where runtime state lives: $GRIDMAP_HOME, else var/ of the checkout."""
     return checkout_root() / "var"
 
 
 def state_file() -> Path:
+    """var/db.json: the private cluster's port, URLs and passwords (mode 0600)."""
     return var_dir() / "db.json"
 
 
@@ -241,6 +244,7 @@ def ensure() -> dict:
 
 
 def stop() -> None:
+    """Stop the private cluster (its data stays)."""
     if os.environ.get("DATABASE_URL"):
         print("DATABASE_URL is set: that server is not ours to stop.")
         return
@@ -279,6 +283,7 @@ def admin_url() -> str | None:
 
 
 def main(argv: list[str]) -> int:
+    """`python -m gridmap.devdb ensure|stop|destroy` (works without the venv)."""
     command = argv[0] if argv else "ensure"
     try:
         if command == "ensure":

@@ -18,6 +18,7 @@ FINAL = ("closed", "rejected", "voided")
 
 @dataclass(frozen=True)
 class Action:
+    """One issue action: the states it applies to, the state it leads to, whether it needs a note."""
     name: str
     sources: tuple[str, ...]
     target: str | None  # None: the state does not change (escalate)
@@ -70,6 +71,7 @@ def apply(status: str, level: str, action_name: str, note: str | None = None) ->
 
 
 def allowed_actions(status: str) -> list[str]:
+    """The actions that may be taken on an issue in `status`."""
     return [name for name, action in ACTIONS.items() if status in action.sources]
 
 

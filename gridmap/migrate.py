@@ -12,6 +12,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(url: str | None = None) -> AlembicConfig:
+    """Alembic's configuration for gridmap/migrations, on `url` if given."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if url:
@@ -20,8 +21,10 @@ def alembic_config(url: str | None = None) -> AlembicConfig:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision`."""
     command.upgrade(alembic_config(url), revision)
 
 
 def heads() -> list[str]:
+    """The migration heads (there must be exactly one)."""
     return list(ScriptDirectory.from_config(alembic_config()).get_heads())

@@ -67,14 +67,17 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class Base(DeclarativeBase):
+    """The declarative base: one MetaData with the naming convention above."""
     metadata = MetaData(naming_convention=naming)
 
 
 def county_column() -> Mapped[str]:
+    """The `county_code` column every table has (indexed; the sharding key)."""
     return mapped_column(String(6), nullable=False, index=True)
 
 
 def geom_column(kind: str, nullable: bool = True) -> Mapped[object]:
+    """A geometry column of `kind` in the one SRID, GiST-indexed."""
     return mapped_column(Geometry(kind, srid=SRID, spatial_index=True), nullable=nullable)
 
 
@@ -169,6 +172,7 @@ class Area(Base):
 
 
 class AreaGrid(Base):
+    """Which grids make up a 片 (area)."""
     __tablename__ = "area_grid"
 
     area_id: Mapped[int] = mapped_column(
@@ -244,6 +248,7 @@ class Unit(Base):
 
 
 class Cadre(Base):
+    """A person in the 五包 chain: a leader, an organisation cadre or a paired cadre."""
     __tablename__ = "cadre"
     __table_args__ = (UniqueConstraint("county_code", "code"),)
 
@@ -296,6 +301,7 @@ class Assignment(Generational, Base):
 
 
 class AppUser(Base):
+    """An account: role, scope (a region or grid code, a unit, a cadre) and password hash."""
     __tablename__ = "app_user"
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="role"),

@@ -7,10 +7,12 @@ letter; a login that differs only by case from another one is refused.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from gridmap import codes
 from gridmap.errors import BadInput, NotFound, _
@@ -45,14 +47,36 @@ class NoSuchUser(NotFound):
     """No account with that login."""
 
 
+# scrypt from the standard library, written in Werkzeug's format ("scrypt:n:r:p$salt$hex"),
+# so hashes made before this module left Werkzeug still verify, and the core needs no web
+# library for it. n=2^15, r=8, p=1 are Werkzeug's defaults.
+SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+SALT_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _scrypt_hex(plain: str, salt: str, n: int, r: int, p: int) -> str:
+    return hashlib.scrypt(plain.encode(), salt=salt.encode(), n=n, r=r, p=p,
+                          maxmem=132 * n * r * p).hex()
+
+
 def hash_password(plain: str) -> str:
-    """The one way passwords are hashed (scrypt via Werkzeug)."""
-    return generate_password_hash(plain, method="scrypt")
+    """The one way passwords are hashed (scrypt, 16-character salt)."""
+    salt = "".join(secrets.choice(SALT_CHARS) for _ in range(16))
+    n, r, p = SCRYPT["n"], SCRYPT["r"], SCRYPT["p"]
+    return f"scrypt:{n}:{r}:{p}${salt}${_scrypt_hex(plain, salt, n, r, p)}"
 
 
 def check_password(password_hash: str, plain: str) -> bool:
-    """Whether `plain` is the password behind `password_hash`."""
-    return check_password_hash(password_hash, plain)
+    """Whether `plain` is the password behind `password_hash` (False for any other format)."""
+    try:
+        method, salt, expected = password_hash.split("$", 2)
+        name, n, r, p = method.split(":")
+        if name != "scrypt":
+            return False
+        actual = _scrypt_hex(plain, salt, int(n), int(r), int(p))
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(actual, expected)
 
 
 def normalise_login(login: str) -> str:

@@ -1,0 +1,1 @@
+"""Writers of what leaves the system: CSV/XLSX tables (GeoJSON and OGC API come later)."""

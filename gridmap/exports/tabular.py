@@ -132,6 +132,7 @@ WRITERS = {"csv": to_csv, "xlsx": to_xlsx}
 
 
 def render(fmt: str, columns, rows) -> bytes:
+    """`rows` as the bytes of a CSV or XLSX file."""
     try:
         writer = WRITERS[fmt]
     except KeyError:
@@ -152,15 +153,3 @@ def content_disposition(filename: str) -> str:
     if "." not in ascii_name:
         ascii_name = "export" + filename[filename.rfind("."):]
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def download(fmt: str, stem: str, columns, rows):
-    """A Flask response downloading `rows` as `stem`.csv or `stem`.xlsx."""
-    from flask import Response
-
-    body = render(fmt, columns, rows)
-    response = Response(body, mimetype=FORMATS[fmt])
-    response.headers["Content-Disposition"] = content_disposition(safe_filename(stem, fmt))
-    response.headers["Cache-Control"] = "no-store"  # exports may hold personal data
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

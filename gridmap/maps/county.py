@@ -127,6 +127,7 @@ class MapConfig:
     label_limit: int = LABEL_LIMIT
 
     def as_json_data(self) -> dict:
+        """Plain JSON-able data for the page's `gm-map-config` block."""
         return asdict(self)
 
 

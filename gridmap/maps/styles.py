@@ -60,6 +60,7 @@ def count_classes(counts: Iterable[int], max_classes: int = len(SEQUENTIAL)) -> 
 
 
 def class_of(count: int, classes: list[CountClass]) -> CountClass:
+    """The class `count` falls in (ValueError when none holds it)."""
     for count_class in classes:
         if count in count_class:
             return count_class
@@ -80,6 +81,7 @@ SELECTED = {"weight": 3, "color": "#b3261e"}
 
 @dataclass(frozen=True)
 class LegendRow:
+    """One legend row: its label, the swatch's css class and colour."""
     label: str
     swatch: str  # css class of the swatch
     color: str | None = None

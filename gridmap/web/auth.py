@@ -67,13 +67,16 @@ class Account:
 
     @property
     def is_active(self) -> bool:
+        """Disabled accounts are signed out (Flask-Login)."""
         return self.active
 
     def get_id(self) -> str:
+        """The session id: the account id and a fingerprint of its password hash."""
         return f"{self.id}:{self.password_fingerprint}"
 
     @classmethod
     def of(cls, row: AppUser) -> Account:
+        """A snapshot of an app_user row."""
         return cls(
             id=row.id, login=row.login, role=row.role, county_code=row.county_code,
             scope_code=row.scope_code, unit_id=row.unit_id, cadre_id=row.cadre_id,
@@ -111,6 +114,7 @@ def _home() -> str:
 
 
 class SignInForm(FlaskForm):
+    """The sign-in form (CSRF-protected by Flask-WTF)."""
     login = StringField(_l("账号"), validators=[DataRequired(_l("请输入账号。")), Length(max=64)])
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码。")), Length(max=256)])
     remember = BooleanField(_l("在此设备上保持登录"), default=True)
@@ -135,6 +139,7 @@ def authenticate(login: str, password: str) -> tuple[AppUser | None, str | None]
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
+    """Show the sign-in form; on success go where the visitor was headed (same site only)."""
     form = SignInForm()
     target = form.next.data if request.method == "POST" else request.args.get("next")
     target = target if is_local_path(target) else None
@@ -154,6 +159,7 @@ def sign_in():
 @bp.route("/sign-out", methods=["POST"])
 @requires("signed_in")
 def sign_out():
+    """End the session on this device."""
     logout_user()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("auth.sign_in"))
@@ -178,6 +184,7 @@ def set_language():
 
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error):
+    """A form posted with a stale or missing token: say how to retry."""
     return answer(400, "csrf", _("表单已过期，请返回、刷新页面后重试。"))
 
 

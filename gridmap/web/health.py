@@ -13,6 +13,7 @@ bp = Blueprint("health", __name__)
 
 @bp.route("/healthz")
 def healthz():
+    """Database reachable, PostGIS version; 503 when the database is down."""
     try:
         session = db_session()
         postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()

@@ -26,6 +26,7 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def select_locale() -> str:
+    """The request's locale: the account's, else the `lang` cookie, else zh_CN."""
     if not has_request_context():
         return DEFAULT_LOCALE
     from flask_login import current_user
@@ -69,6 +70,7 @@ def compile_catalogs(source: Path = TRANSLATIONS) -> Path:
 
 
 def init_app(app) -> None:
+    """Flask-Babel with catalogs compiled when stale."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogs())
     Babel(app, locale_selector=select_locale)
