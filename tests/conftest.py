@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import pytest
 from sqlalchemy.orm import Session
+from support import AuthActions
 
 from gridmap import create_app, devdb
 from gridmap.db import make_engine
@@ -172,3 +173,9 @@ def fresh_database_url(test_databases, template_db, request):
 def committed_db_url(test_databases, template_db):
     """A database of its own whose rows are really committed (browser, concurrency)."""
     return test_databases.create(f"{test_databases.prefix}_c", template=template_db)
+
+
+@pytest.fixture
+def auth(client, connection) -> AuthActions:
+    """Sign-in helper for web tests: `auth.as_role("leader", "532329")`."""
+    return AuthActions(client, connection)

@@ -52,3 +52,41 @@ def served(url: str, **config):
         server.shutdown()
         thread.join(timeout=5)
         app.extensions["gridmap.engine"].dispose()
+
+
+class AuthActions:
+    """Sign in as any role and scope through the real sign-in form (as flaskr's AuthActions)."""
+
+    password = "demo-password-1"
+
+    def __init__(self, client, connection):
+        self.client = client
+        self.connection = connection
+
+    def sign_in(self, login: str, password: str | None = None, **form):
+        """POST the sign-in form; returns the response (302 on success)."""
+        return self.client.post("/sign-in", data={"login": login,
+                                                  "password": password or self.password, **form})
+
+    def as_role(self, role: str, scope_code: str | None, county_code: str = "532329",
+                **columns) -> str:
+        """Create an account of `role` scoped to `scope_code` (extra columns such as cadre_id)
+        and sign in as it; returns its login."""
+        from sqlalchemy import text
+
+        from gridmap.users import hash_password
+
+        login = f"{role}-{scope_code or 'none'}".lower()
+        values = {"county_code": county_code, "login": login, "role": role,
+                  "scope_code": scope_code, "password_hash": hash_password(self.password),
+                  **columns}
+        self.connection.execute(text(
+            f"INSERT INTO app_user ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"),
+            values)
+        response = self.sign_in(login)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return login
+
+    def sign_out(self):
+        """POST the sign-out form."""
+        return self.client.post("/sign-out")

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from sqlalchemy import text
+from support import AuthActions
 
 from gridmap.maps.assets import OUTSIDE_LINK
 from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer, scope_bounds
@@ -142,22 +143,6 @@ def test_other_countys_rows_never_leak_in(county):
 
 # --- the map page and its GeoJSON, signed in as users of different scopes -------------
 
-PASSWORD = "demo-password-1"
-
-
-def sign_in_as(client, connection, role: str, scope_code: str | None) -> None:
-    from gridmap.users import hash_password
-
-    login = f"{role}-{scope_code or 'none'}"
-    connection.execute(text(
-        "INSERT INTO app_user (county_code, login, password_hash, role, scope_code)"
-        " VALUES (:county, :login, :hash, :role, :scope)"),
-        {"county": COUNTY, "login": login, "hash": hash_password(PASSWORD), "role": role,
-         "scope": scope_code})
-    response = client.post("/sign-in", data={"login": login, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-
-
 def page_config(html: str) -> dict:
     """The map page's JSON block (gm-map-config), as map.js reads it."""
     start = html.index('<script type="application/json" id="gm-map-config">')
@@ -177,8 +162,8 @@ def test_map_page_needs_a_signed_in_user(client, county):
     assert client.get("/map/grids.geojson").status_code == 401  # JSON for map.js, not a redirect
 
 
-def test_map_page_draws_the_leaders_county_from_local_files_only(client, county):
-    sign_in_as(client, county, "leader", COUNTY)
+def test_map_page_draws_the_leaders_county_from_local_files_only(client, county, auth):
+    auth.as_role("leader", COUNTY)
     response = client.get("/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -195,8 +180,8 @@ def test_map_page_draws_the_leaders_county_from_local_files_only(client, county)
     assert response.headers["Cache-Control"] == "private, no-cache"
 
 
-def test_township_user_gets_only_that_townships_grids(client, county):
-    sign_in_as(client, county, "township_staff", "532329104")
+def test_township_user_gets_only_that_townships_grids(client, county, auth):
+    auth.as_role("township_staff", "532329104")
     grids = client.get("/map/grids.geojson")
     assert grids.status_code == 200 and grids.mimetype == "application/geo+json"
     assert codes(grids.get_json()) == {"532329104001001", "532329104001002",
@@ -207,21 +192,21 @@ def test_township_user_gets_only_that_townships_grids(client, county):
     assert set(townships) == {"532329104"} and townships["532329104"]["households"] == 6
 
 
-def test_grid_worker_map_fits_their_grid(client, county):
-    sign_in_as(client, county, "grid_worker", "532329104002001")
+def test_grid_worker_map_fits_their_grid(client, county, auth):
+    auth.as_role("grid_worker", "532329104002001")
     html = client.get("/").get_data(as_text=True)
     (south, west), (north, east) = page_config(html)["bounds"]
     assert (south, west, north, east) == pytest.approx((25.55, 102.4, 25.6, 102.45))
     assert codes(client.get("/map/grids.geojson").get_json()) == {"532329104002001"}
 
 
-def test_unknown_layer_is_not_found(client, county):
-    sign_in_as(client, county, "leader", COUNTY)
+def test_unknown_layer_is_not_found(client, county, auth):
+    auth.as_role("leader", COUNTY)
     assert client.get("/map/households.geojson").status_code == 404
 
 
-def test_empty_scope_says_so_instead_of_a_blank_map(client, connection):
-    sign_in_as(client, connection, "leader", COUNTY)
+def test_empty_scope_says_so_instead_of_a_blank_map(client, connection, auth):
+    auth.as_role("leader", COUNTY)
     html = client.get("/").get_data(as_text=True)
     assert "您的范围内还没有区划或网格数据。" in html
 
@@ -243,18 +228,17 @@ def pair_cadre_with_a_household(connection, grid_code: str) -> int:
     ("township_staff", "532329101", 4), ("village_staff", "532329101002", 2),
     ("grid_worker", "532329101002001", 1), ("unit_handler", "532329104", 4),
 ])
-def test_every_role_sees_only_its_scope(client, county, role, scope_code, grids):
-    sign_in_as(client, county, role, scope_code)
+def test_every_role_sees_only_its_scope(client, county, role, scope_code, grids, auth):
+    auth.as_role(role, scope_code)
     assert client.get("/").status_code == 200
     grid_codes = codes(client.get("/map/grids.geojson").get_json())
     assert len(grid_codes) == grids
     assert all(code.startswith(scope_code) for code in grid_codes)
 
 
-def test_cadre_sees_the_grids_of_their_paired_households(client, county):
+def test_cadre_sees_the_grids_of_their_paired_households(client, county, auth):
     cadre_id = pair_cadre_with_a_household(county, "532329104002001")
-    sign_in_as(client, county, "cadre", None)
-    county.execute(text("UPDATE app_user SET cadre_id = :id WHERE role = 'cadre'"), {"id": cadre_id})
+    auth.as_role("cadre", None, cadre_id=cadre_id)
     assert client.get("/").status_code == 200
     assert codes(client.get("/map/grids.geojson").get_json()) == {"532329104002001"}
     villages = by_code(client.get("/map/villages.geojson").get_json())
@@ -281,7 +265,7 @@ def test_an_intranet_basemap_is_drawn_under_the_shapes(database_url, connection)
         bind=connection, join_transaction_mode="create_savepoint")
     insert_county(connection)
     client = app.test_client()
-    sign_in_as(client, connection, "leader", COUNTY)
+    AuthActions(client, connection).as_role("leader", COUNTY)
     html = client.get("/").get_data(as_text=True)
     assert "L.tileLayer" in html and tiles in html
     assert not OUTSIDE_LINK.search(html)
