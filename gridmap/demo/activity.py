@@ -9,6 +9,7 @@ from collections import Counter
 
 from gridmap.demo import people
 from gridmap.demo.county import CHADIAN, COUNTY_CODE, SHISHAN
+from gridmap.demo.households import visit_note
 from gridmap.models import ROLES
 
 COLUMNS = {
@@ -188,8 +189,44 @@ def build_issues(county, rnd: random.Random) -> list[dict]:
     return callbacks
 
 
+def anchored(days_back: int, minute_of_day: int, workdays: bool = False) -> str:
+    """A day-anchored time cell: `-P12D@09:30`, or in working days (Mon–Fri) `-P9WD@09:30`."""
+    return f"-P{days_back}{'WD' if workdays else 'D'}@{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"
+
+
+def visit_minute(rnd: random.Random, household: dict) -> int:
+    """When in the day a cadre calls: old people in the morning, working families after work.
+
+    Always between 08:00 and 21:00 China time: nobody knocks at night.
+    """
+    family = household["_family"]
+    if family.elderly == family.size or household.get("extreme_poverty"):
+        low, high = rnd.choice(((8 * 60 + 30, 11 * 60 + 30), (15 * 60, 17 * 60)))
+    elif family.working_age_home and rnd.random() < 0.3:
+        low, high = 19 * 60, 20 * 60 + 45  # back from the fields
+    else:
+        low, high = rnd.choice(((8 * 60 + 30, 12 * 60), (14 * 60 + 30, 18 * 60)))
+    return rnd.randint(low, high)
+
+
+def _rhythm(household: dict, scale) -> tuple[int, tuple[int, int]]:
+    """(latest last visit in days, days between visits) by care category."""
+    if household.get("minimum_living") or household.get("extreme_poverty"):
+        return scale.visit_last_max_days[0], scale.visit_interval_days[0]
+    watched = any(household.get(flag) for flag in (
+        "elderly_alone", "left_behind_children", "left_behind_elderly", "disability_category"))
+    if watched:  # 空巢/独居, 留守 and disabled: between the two
+        care, other = scale.visit_interval_days
+        return scale.visit_last_max_days[1], ((care[0] + other[0]) // 2, (care[1] + other[1]) // 2)
+    return scale.visit_last_max_days[1], scale.visit_interval_days[1]
+
+
 def build_visits(county, rnd: random.Random, callbacks: list[dict]) -> None:
-    """走访 over the last 180 days, on each household's rhythm; a few households left unvisited."""
+    """走访 over the last 180 days, on each household's rhythm; a few households left unvisited.
+
+    Visits are written day-anchored (`-P9WD@10:15`): mostly on working days, in office
+    hours or the early evening, whenever the demo is loaded.
+    """
     scale = county.scale
     covered = {g["code"] for g in county.gaps}
     candidates = [h for h in county.households if h["code"] not in covered]
@@ -200,31 +237,36 @@ def build_visits(county, rnd: random.Random, callbacks: list[dict]) -> None:
         days = None if i < NEVER_VISITED else (rnd.randint(40, 60) if care else rnd.randint(100, 170))
         neglect_days[household["code"]] = days
         county.gaps.append({"kind": "household_not_visited", "code": household["code"],
-                            "why": "从未走访" if days is None else f"{days} 天未走访"})
+                            "why": "从未走访" if days is None else f"约 {days} 天未走访"})
     visits = []
     for household in county.households:
-        care = bool(household.get("minimum_living") or household.get("extreme_poverty"))
+        last_max, interval = _rhythm(household, scale)
         if household["code"] in neglect_days:
             if neglect_days[household["code"]] is None:
                 continue
             day = neglect_days[household["code"]]
         else:
-            day = rnd.randint(1, scale.visit_last_max_days[0 if care else 1])
-        interval = scale.visit_interval_days[0 if care else 1]
-        while day < 180:
-            visits.append({"household": household, "kind": "visit",
-                           "at": -day * 1440 + rnd.randint(-600, 0), "notes": rnd.choice(people.VISIT_NOTES)})
+            day = rnd.randint(1, last_max)
+        while day < 178:
+            on_workday = rnd.random() < 0.93
+            count = max(1, round(day * 5 / 7)) if on_workday else day
+            visits.append({"household": household, "kind": "visit", "sort": -day,
+                           "at": anchored(count, visit_minute(rnd, household), on_workday),
+                           "notes": visit_note(rnd, household)})
             day += rnd.randint(*interval)
-    visits.extend(c for c in callbacks if c["at"] < 0)
+    for callback in callbacks:
+        if callback["at"] <= -1440:  # 回访 in office hours, on the day of the feedback
+            day = -callback["at"] // 1440
+            visits.append({**callback, "sort": -day, "at": anchored(day, rnd.randint(9 * 60, 17 * 60 + 30))})
     rows = []
-    for visit in sorted(visits, key=lambda v: (v["household"]["code"], v["at"])):
+    for visit in sorted(visits, key=lambda v: (v["household"]["code"], v["sort"])):
         household, lonlat = visit["household"], visit["household"]["lonlat"]
         checklist = {k: list(v if rnd.random() < 0.8 else v[: rnd.randint(1, 2)])
                      for k, v in people.CHECKLIST.items()}
         rows.append({
             "client_uuid": _uuid(rnd), "household_code": household["code"],
             "cadre_code": household.get("cadre_code", ""), "kind": visit["kind"],
-            "visited_at": offset(visit["at"]),
+            "visited_at": visit["at"],
             "lon": round(lonlat[0] + rnd.uniform(-1e-4, 1e-4), 6) if lonlat else "",
             "lat": round(lonlat[1] + rnd.uniform(-1e-4, 1e-4), 6) if lonlat else "",
             "accuracy_m": rnd.randint(5, 40) if lonlat else "",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import shapely
 
 from gridmap.demo import activity, organisation
 from gridmap.demo.county import (
@@ -25,7 +26,8 @@ from gridmap.demo.county import (
     TIANXIN,
     UNCOVERED_VILLAGE,
 )
-from gridmap.demo.people import hamlet_name, id_number, person_name, phone, short_region_name
+from gridmap.demo.households import STREETS, household_row
+from gridmap.demo.people import hamlet_name, short_region_name
 from gridmap.demo.tiling import (
     Cell,
     county_outline,
@@ -34,6 +36,7 @@ from gridmap.demo.tiling import (
     points_inside,
     spread_points,
     voronoi_cells,
+    wiggle,
 )
 
 
@@ -47,15 +50,16 @@ class Scale:
     households_per_cadre: tuple[int, int]
     visit_last_max_days: tuple[int, int]  # (care households, others): last visit within
     visit_interval_days: tuple[tuple[int, int], tuple[int, int]]
+    vertex_spacing_km: float  # of shared edges: ~150 vertices a grid, as traced on a basemap
 
 
 SCALES = {
     "demo": Scale("demo", (SHISHAN, CHADIAN, TIANXIN), households=5200, grids=110, issues=500,
                   households_per_cadre=(10, 18), visit_last_max_days=(25, 80),
-                  visit_interval_days=((18, 28), (50, 85))),
+                  visit_interval_days=((18, 28), (50, 85)), vertex_spacing_km=0.06),
     "county": Scale("county", None, households=300_000, grids=2400, issues=30_000,
                     households_per_cadre=(12, 20), visit_last_max_days=(25, 80),
-                    visit_interval_days=((40, 60), (120, 170))),
+                    visit_interval_days=((40, 60), (120, 170)), vertex_spacing_km=0.028),
 }
 
 
@@ -90,55 +94,79 @@ def _largest_remainder(weights: np.ndarray, total: int, minimum: np.ndarray) -> 
     return counts
 
 
-def build_geometry(county: County, rng: np.random.Generator) -> dict[str, Cell]:
-    """Cut the county into townships, villages and grid cells; returns cells by code."""
+# Where each township lies in the county's bounding box (west→east, south→north), roughly
+# as on a map of 武定县: the county seat 狮山 in the south, the 金沙江 townships in the north.
+TOWNSHIP_PLACES = {
+    "532329101": (0.52, 0.28), "532329102": (0.68, 0.10), "532329103": (0.36, 0.12),
+    "532329104": (0.66, 0.46), "532329105": (0.30, 0.52), "532329106": (0.32, 0.74),
+    "532329107": (0.34, 0.92), "532329202": (0.84, 0.32), "532329203": (0.22, 0.30),
+    "532329207": (0.62, 0.74), "532329208": (0.60, 0.92),
+}
+
+
+def _township_seeds(outline, townships: list[dict], rng: np.random.Generator) -> np.ndarray:
+    lon_min, lat_min, lon_max, lat_max = outline.bounds
+    centre = np.array(outline.centroid.coords[0])
+    seeds = []
+    for township in townships:
+        u, v = TOWNSHIP_PLACES.get(township["code"], rng.uniform(0.2, 0.8, 2))
+        point = np.array([lon_min + u * (lon_max - lon_min), lat_min + v * (lat_max - lat_min)])
+        point += rng.normal(0, 0.01, 2)
+        while not outline.contains(shapely.Point(point)):  # pull it in towards the centre
+            point = centre + 0.9 * (point - centre)
+        seeds.append(point)
+    return np.array(seeds)
+
+
+def build_geometry(county: County, rng: np.random.Generator, seed: int) -> dict[str, Cell]:
+    """Cut the county into all its townships and villages, and the villages of the scale's
+    townships into grid cells; returns cells by code (grid cells are children of villages)."""
     scale = county.scale
     regions = read_regions()
     townships = [r for r in regions if r["level"] == "township"]
-    villages = [r for r in regions if r["level"] == "village"
-                and (scale.townships is None or r["parent_code"] in scale.townships)]
+    all_villages = [r for r in regions if r["level"] == "village"]
+    villages = [v for v in all_villages if has_grids(scale, v["parent_code"])]
     root = Cell(COUNTY_CODE, (0.0, 0.0))
-    root.shape = county_outline(rng)
-    seeds = spread_points(rng, root.shape, len(townships))
-    centre = np.array(root.shape.centroid.coords[0])
-    seat = int(np.argmin(((seeds - centre) ** 2).sum(axis=1)))  # 狮山镇, the county seat
-    order = [seat] + [i for i in range(len(seeds)) if i != seat]
-    root.children = [Cell(t["code"], tuple(seeds[i])) for t, i in zip(townships, order, strict=True)]
+    root.shape = county_outline(rng, spacing_km=scale.vertex_spacing_km)
+    seeds = _township_seeds(root.shape, townships, rng)
+    root.children = [Cell(t["code"], tuple(s)) for t, s in zip(townships, seeds, strict=True)]
     voronoi_cells(root.shape, root.children)
 
     village_households = _village_households(villages, scale, rng)
-    grid_counts = _largest_remainder(
+    grid_counts = dict(zip((v["code"] for v in villages), _largest_remainder(
         village_households.astype(float), scale.grids,
         np.array([2 if (is_community(v["code"]) or v["code"] == UNCOVERED_VILLAGE) else 1
-                  for v in villages]))
+                  for v in villages])), strict=True))
     cells = {c.key: c for c in root.children}
     for township in root.children:
-        mine = [(v, n) for v, n in zip(villages, grid_counts, strict=True)
-                if v["parent_code"] == township.key]
-        if not mine:
-            continue
-        communities = [v for v, _ in mine if is_community(v["code"])]
+        mine = [v for v in all_villages if v["parent_code"] == township.key]
+        communities = [v for v in mine if is_community(v["code"])]
         urban = spread_points(rng, township.shape, len(communities), near=township.seed_lonlat,
                               near_km=2.0) if communities else np.empty((0, 2))
         rural = spread_points(rng, township.shape, len(mine) - len(communities))
-        seeds = list(urban) + list(rural)
-        township.children = [Cell(v["code"], tuple(s)) for (v, _), s in zip(mine, seeds, strict=True)]
+        township.children = [Cell(v["code"], tuple(s))
+                             for v, s in zip(mine, list(urban) + list(rural), strict=True)]
         voronoi_cells(township.shape, township.children)
-        for village, (_, n_grids) in zip(township.children, mine, strict=True):
-            grid_seeds = spread_points(rng, village.shape, int(n_grids))
+        for village in township.children:
+            cells[village.key] = village
+            if village.key not in grid_counts:
+                continue
+            grid_seeds = spread_points(rng, village.shape, int(grid_counts[village.key]))
             village.children = [Cell(f"{village.key}#{i}", tuple(s)) for i, s in enumerate(grid_seeds)]
             voronoi_cells(village.shape, village.children)
-            cells[village.key] = village
     cut(root)
+    wiggle(root, seed, scale.vertex_spacing_km)
     cells[COUNTY_CODE] = root
-    county.regions = [_region_row(r, cells[r["code"]]) for r in regions
-                      if r["code"] in cells and cells[r["code"]].shape is not None
-                      and (r["level"] != "township" or scale.townships is None
-                           or r["code"] in scale.townships)]
-    for village in villages:
-        village["households"] = int(village_households[villages.index(village)])
+    county.regions = [_region_row(r, cells[r["code"]]) for r in regions]
+    for village, households in zip(villages, village_households, strict=True):
+        village["households"] = int(households)
     county.tables["_villages"] = villages
     return cells
+
+
+def has_grids(scale: Scale, township_code: str) -> bool:
+    """Whether the scale draws grids (and puts households) in this township."""
+    return scale.townships is None or township_code in scale.townships
 
 
 def _village_households(villages: list[dict], scale: Scale, rng: np.random.Generator) -> np.ndarray:
@@ -155,19 +183,23 @@ def _region_row(region: dict, cell: Cell) -> dict:
 
 def build_grids_and_households(county: County, cells: dict[str, Cell], rng: np.random.Generator,
                                rnd: random.Random) -> None:
-    """Grids (village code + 3-digit serial, north→south then west→east) and their households."""
+    """Grids (village code + 3-digit serial, north→south then west→east) and their households.
+
+    A rural grid is a 自然村 or two (named after its hamlet); a 社区 grid is a block of streets.
+    """
     names = {r["code"]: r["name"] for r in county.regions}
     for village in county.tables["_villages"]:
         cell = cells[village["code"]]
+        community = is_community(village["code"])
         ordered = sorted(cell.children, key=lambda c: (-round(c.shape.centroid.y, 2), c.shape.centroid.x))
         gap_cell = ordered[len(ordered) // 2] if village["code"] == UNCOVERED_VILLAGE else None
         shares = rng.multinomial(village["households"],
                                  np.full(len(ordered), 1 / len(ordered)))
-        serial, hamlets = 0, set()
+        serial, places = 0, set()
         household_serial = 0
         for grid_cell, count in zip(ordered, shares, strict=True):
             grid_code = ""
-            hamlet = hamlet_name(rnd, hamlets)
+            place = street_name(rnd, places) if community else hamlet_name(rnd, places)
             if grid_cell is gap_cell:
                 county.gap_shape = grid_cell.shape
             else:
@@ -175,41 +207,28 @@ def build_grids_and_households(county: County, cells: dict[str, Cell], rng: np.r
                 grid_code = f"{village['code']}{serial:03d}"
                 county.grids.append({
                     "code": grid_code, "village_code": village["code"],
-                    "name": f"{names[village['code']]}第{serial}网格（{hamlet}）",
+                    "name": f"{names[village['code']]}第{serial}网格（{place}{'片' if community else ''}）",
                     "kind": "basic", "household_target": int(max(count, 1) * 1.1) // 10 * 10 + 10,
                     "geom": lonlat_rings(grid_cell.shape), "_shape": grid_cell.shape})
             for lon, lat in points_inside(rng, grid_cell.shape, int(count),
-                                          clusters=rnd.randint(1, 3)):
+                                          clusters=1 if community else rnd.randint(1, 3),
+                                          spread_km=0.15 if community else 0.35):
                 household_serial += 1
-                county.households.append(_household(
-                    rnd, village, names, grid_code, hamlet, household_serial, lon, lat))
+                county.households.append(household_row(
+                    rnd, code=f"{village['code']}{household_serial:05d}", village=village,
+                    township_name=names[village["parent_code"]], village_name=names[village["code"]],
+                    grid_code=grid_code, place=place, community=community,
+                    lonlat=None if rnd.random() < 0.01 else (round(float(lon), 6), round(float(lat), 6))))
     for grid in county.grids[:1]:
         if grid["village_code"].startswith(SHISHAN):
             grid["kind"], grid["name"] = "dedicated", "武定县第一中学专属网格"
 
 
-def _household(rnd: random.Random, village: dict, names: dict, grid_code: str, hamlet: str,
-               serial: int, lon: float, lat: float) -> dict:
-    head = person_name(rnd)
-    row = {"code": f"{village['code']}{serial:05d}", "grid_code": grid_code,
-           "village_code": village["code"],
-           "address": f"{names[village['parent_code']]}{names[village['code']]}{hamlet}{rnd.randint(1, 120)}号",
-           "head_name": head, "phone": phone(rnd) if rnd.random() < 0.9 else "",
-           "id_number": id_number(rnd, COUNTY_CODE) if rnd.random() < 0.95 else "",
-           "size": rnd.choices((1, 2, 3, 4, 5, 6, 7), (8, 16, 22, 26, 16, 8, 4))[0],
-           "residence_type": rnd.choices(("registered", "resident", "migrant"), (80, 12, 8))[0],
-           "hamlet": hamlet,
-           "lonlat": None if rnd.random() < 0.01 else (round(float(lon), 6), round(float(lat), 6))}
-    for flag, share in (("minimum_living", 0.06), ("extreme_poverty", 0.015),
-                        ("lifted_from_poverty", 0.15), ("relapse_monitoring", 0.02),
-                        ("left_behind_children", 0.04), ("left_behind_women", 0.03),
-                        ("left_behind_elderly", 0.06), ("elderly_alone", 0.05)):
-        if rnd.random() < share:
-            row[flag] = "true"
-    if rnd.random() < 0.05:
-        row["disability_category"] = rnd.choice(("视力", "听力", "言语", "肢体", "智力", "精神", "多重"))
-        row["disability_grade"] = rnd.randint(1, 4)
-    return row
+def street_name(rnd: random.Random, taken: set[str]) -> str:
+    free = [s for s in STREETS if s not in taken] or [f"{s}{len(taken)}" for s in STREETS]
+    name = rnd.choice(free)
+    taken.add(name)
+    return name
 
 
 def generate(seed: int, scale_name: str = "demo") -> County:
@@ -217,10 +236,14 @@ def generate(seed: int, scale_name: str = "demo") -> County:
     county = County(SCALES[scale_name])
     rng = np.random.default_rng([seed, 2329])
     rnd = random.Random(f"gridmap-demo-{seed}")
-    cells = build_geometry(county, rng)
+    cells = build_geometry(county, rng, seed)
     build_grids_and_households(county, cells, rng, rnd)
     county.gaps.append({"kind": "uncovered_area", "code": UNCOVERED_VILLAGE,
                         "why": "村内有住户的一片没有划入任何网格（空白点）；这些户 grid_code 为空"})
+    county.gaps.extend(
+        {"kind": "township_without_grids", "code": r["code"],
+         "why": "乡镇及其村（社区）已有边界，但尚未划分网格、未录入住户（演示数据只细化了三个乡镇）"}
+        for r in county.regions if r["level"] == "township" and not has_grids(county.scale, r["code"]))
     organisation.build(county, rnd)
     activity.build(county, rnd)
     return county

@@ -28,10 +28,12 @@ class Roster:
         self.rnd = rnd
         self.rows: list[dict] = []
 
-    def add(self, unit_code: str, title: str) -> str:
+    def add(self, unit_code: str, title: str, male: bool | None = None) -> str:
         code = f"C{len(self.rows) + 1:06d}"
-        self.rows.append({"code": code, "name": people.person_name(self.rnd),
-                          "phone": people.phone(self.rnd), "title": title, "unit_code": unit_code})
+        male = self.rnd.random() < 0.6 if male is None else male
+        name = people.person_name(self.rnd, male, people.ethnicity(self.rnd, None))
+        self.rows.append({"code": code, "name": name, "phone": people.phone(self.rnd),
+                          "title": title, "unit_code": unit_code})
         return code
 
 
@@ -77,12 +79,13 @@ def build(county, rnd: random.Random) -> None:
         assignments.append({"kind": kind, "cadre_code": cadre_code, "unit_code": unit_code,
                             target_column: target, "valid_from": _since(rnd, 200, 700)})
 
-    # 包村: county-level leaders, two or three villages each; one village left without.
-    leaders = [roster.add(rnd.choice(units["agency"][:2]), people.LEADER_TITLES[i % len(people.LEADER_TITLES)])
-               for i in range(math.ceil(len(villages) / 2.5))]
+    # 包村: the county leadership by rank (书记 and 县长 one village each, the others two),
+    # then agency heads (two each), then their deputies; one village left without.
     shuffled = rnd.sample(villages, len(villages))
-    for i, village in enumerate(v for v in shuffled if v["code"] != VILLAGE_WITHOUT_LEADER):
-        assign("village", "region_code", village["code"], cadre_code=leaders[i % len(leaders)])
+    leaders = _village_leaders(units, roster, rnd, len(villages))
+    for village, leader in zip((v for v in shuffled if v["code"] != VILLAGE_WITHOUT_LEADER),
+                               leaders, strict=False):
+        assign("village", "region_code", village["code"], cadre_code=leader)
     county.gaps.append({"kind": "village_without_leader", "code": VILLAGE_WITHOUT_LEADER,
                         "why": "没有县处级领导包村"})
     # 驻村第一书记 and 帮扶工作队 in a third of the villages, from the same agency.
@@ -100,6 +103,22 @@ def build(county, rnd: random.Random) -> None:
     county.tables["assignments"] = assignments
 
 
+def _village_leaders(units, roster, rnd, villages: int) -> list[str]:
+    """Cadre codes in the order they take villages, one entry per village they 包."""
+    agencies = list(zip(units["agency"], people.COUNTY_AGENCIES, strict=True))
+    ranked = []
+    for title, office in people.LEADERS:
+        code = roster.add(agencies[office][0], title, male=rnd.random() < 0.8)
+        ranked += [code] * (1 if title in ("县委书记", "县委副书记、县长") else 2)
+    for unit_code, name in agencies:
+        ranked += [roster.add(unit_code, people.head_title(name), male=rnd.random() < 0.75)] * 2
+    for unit_code, name in agencies:
+        if len(ranked) >= villages:
+            break
+        ranked.append(roster.add(unit_code, "副" + people.head_title(name).removeprefix("常务")))
+    return ranked
+
+
 def _areas(county, rnd, townships, villages, units, assign) -> None:
     """片: villages of a township in runs of about five, each 包片 by an agency or enterprise."""
     areas, area_grids = [], []
@@ -108,7 +127,10 @@ def _areas(county, rnd, townships, villages, units, assign) -> None:
         grids_by_village.setdefault(grid["village_code"], []).append(grid["code"])
     sponsors = units["agency"][2:] + units["enterprise"]
     for township in townships:
-        mine = [v for v in villages if v["parent_code"] == township["code"]]
+        mine = [v for v in villages if v["parent_code"] == township["code"]
+                and v["code"] in grids_by_village]
+        if not mine:  # a township without grids has no 片 yet
+            continue
         for n, start in enumerate(range(0, len(mine), 5), 1):
             code = f"{township['code']}P{n:02d}"
             areas.append({"code": code, "name": f"{township['name']}第{n}片区",
