@@ -163,16 +163,23 @@ class Scope:
             return in_county & (Grid.code == self.grid_code)
         return in_county & self._in_region(Grid.village_code)
 
+    def _placed(self, model) -> ColumnElement[bool]:
+        """Rows of `model` (with grid_code and village_code) in the scope's grid or region.
+
+        County-wide scopes include rows not yet placed in a village.
+        """
+        if self.grid_code is not None:
+            return model.grid_code == self.grid_code
+        if self.county_wide:
+            return true()
+        return self._in_region(model.village_code)
+
     def households(self) -> ColumnElement[bool]:
-        """Households in scope (county-wide scopes include those not yet placed in a village)."""
+        """Households in scope: a cadre's are their paired (结对) households."""
         in_county = Household.county_code == self.county_code
         if self.cadre_id is not None:
             return in_county & Household.id.in_(self._paired_households())
-        if self.grid_code is not None:
-            return in_county & (Household.grid_code == self.grid_code)
-        if self.county_wide:
-            return in_county & true()
-        return in_county & self._in_region(Household.village_code)
+        return in_county & self._placed(Household)
 
     def issues(self) -> ColumnElement[bool]:
         """Issues in scope: a unit handler's are those dispatched to their unit."""
@@ -181,8 +188,4 @@ class Scope:
             return in_county & Issue.household_id.in_(self._paired_households())
         if self.unit_id is not None:
             return in_county & (Issue.responsible_unit_id == self.unit_id)
-        if self.grid_code is not None:
-            return in_county & (Issue.grid_code == self.grid_code)
-        if self.county_wide:
-            return in_county & true()
-        return in_county & self._in_region(Issue.village_code)
+        return in_county & self._placed(Issue)
