@@ -18,6 +18,10 @@ ID_CHECK = "10X98765432"
 _DURATION = re.compile(
     r"^(?P<sign>[+-])?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$")
+# Day-anchored: `-P12D@09:30` is 09:30 China time 12 days before today (in China time),
+# `-P9WD@09:30` nine working days (Mon–Fri) before; what happened in office hours stays
+# in office hours whatever time of day the file is loaded.
+_ANCHORED = re.compile(r"^(?P<sign>[+-])?P(?P<count>\d{1,6})(?P<unit>D|WD)@(?P<hour>\d{1,2}):(?P<minute>\d{2})$")
 _NUMBERISH = re.compile(r"^[+-]?\d+(\.\d*)?([eE][+-]?\d+)?$")
 # What PostgreSQL text cannot hold: NUL, and lone surrogates (JSON escapes such as "\ud800").
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -179,6 +183,40 @@ def parse_duration(raw: str) -> timedelta | None:
     return -delta if match.group("sign") == "-" else delta
 
 
+def parse_anchored(raw: str, now: datetime) -> datetime | None:
+    """A day-anchored time (`-P12D@09:30`, `-P9WD@14:00`) as of `now`, or None when `raw` is not one."""
+    match = _ANCHORED.fullmatch(raw.strip())
+    if not match:
+        return None
+    hour, minute = int(match.group("hour")), int(match.group("minute"))
+    if hour > 23 or minute > 59:
+        raise CellProblem(f"时刻 {hour}:{minute:02d} 不存在", "时刻应为 00:00–23:59，如 -P12D@09:30")
+    count = int(match.group("count")) * (-1 if match.group("sign") == "-" else 1)
+    today = now.astimezone(CHINA_TZ).date()
+    try:
+        day = today + timedelta(days=count) if match.group("unit") == "D" else _add_workdays(today, count)
+    except OverflowError:
+        return _plausible(None, raw)
+    return _plausible(datetime(day.year, day.month, day.day, hour, minute, tzinfo=CHINA_TZ), raw)
+
+
+def _add_workdays(day: date, count: int) -> date:
+    """`count` working days (Mon–Fri) after `day` (before it when negative); 0 is `day` itself."""
+    if count == 0:
+        return day
+    step, left = (1 if count > 0 else -1), abs(count)
+    if day.weekday() >= 5:  # from a weekend, the first working day reached is the first step
+        while day.weekday() >= 5:
+            day += timedelta(days=step)
+        left -= 1
+    weeks, left = divmod(left, 5)
+    day += timedelta(days=7 * weeks * step)
+    while left:
+        day += timedelta(days=step)
+        left -= day.weekday() < 5
+    return day
+
+
 def _shifted(now: datetime, offset: timedelta, raw: str) -> datetime:
     try:
         return _plausible(now + offset, raw)
@@ -195,12 +233,16 @@ def _plausible(moment, raw: str):
 
 
 def time_parser(now: datetime) -> Callable[[str], datetime]:
-    """Absolute ISO 8601 times, or offsets from `now` (`-P12DT3H` = 12 days 3 hours ago).
+    """Absolute ISO 8601 times, offsets from `now` (`-P12DT3H` = 12 days 3 hours ago), or
+    day-anchored times (`-P12D@09:30` = 12 days ago at 09:30 China time).
 
     A time without a zone is read as China time (UTC+8).
     """
     def parse(raw: str) -> datetime:
         value = raw.strip()
+        anchored = parse_anchored(value, now)
+        if anchored is not None:
+            return anchored
         offset = parse_duration(value)
         if offset is not None:
             return _shifted(now, offset, value)
