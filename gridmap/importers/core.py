@@ -26,7 +26,7 @@ from gridmap.importers import fields as f
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, csv_records, geojson_records, read_text
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, TableSpec
-from gridmap.importers.upsert import Writer, existing_keys
+from gridmap.importers.writers import Writer, existing_keys
 
 __all__ = ["import_files", "import_directory", "Source", "Limits", "ImportReport", "Problem"]
 TABLE_LABELS = {"region": "区划", "grid": "网格", "unit": "单位", "cadre": "干部", "area": "片区",

@@ -1,6 +1,6 @@
 """One spec per table: its file names, columns, types, rules and natural key.
 
-A spec knows nothing of SQL; `upsert.py` writes what the specs have parsed.
+A spec knows nothing of SQL; `writers.py` writes what the specs have parsed.
 """
 
 from __future__ import annotations
@@ -267,7 +267,7 @@ SPECS = (
         Field("satisfaction", SATISFACTION),
         code("issue_code", ref=Ref("issue"), column="issue_id"),
     ), key=("client_uuid",), geometry=("Point",),
-        # A visit without a client_uuid is known by who, whom, what and when (upsert.py derives its uuid).
+        # A visit without a client_uuid is known by who, whom, what and when (writers.py derives its uuid).
         unique=(("client_uuid", "household_code", "cadre_code", "kind", "visited_at"),)),
 )
 SPEC_BY_TABLE = {s.table: s for s in SPECS}
