@@ -23,8 +23,9 @@ from sqlalchemy.exc import DBAPIError
 
 from gridmap import clock, geo
 from gridmap.importers import fields as f
+from gridmap.importers import readers
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
-from gridmap.importers.sources import Record, Source, csv_records, geojson_records, read_text
+from gridmap.importers.sources import Record, Source, read_content
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, TableSpec
 from gridmap.importers.writers import Writer, existing_keys
 
@@ -47,7 +48,7 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
         spec = SPEC_BY_STEM.get(source.stem)
         if spec is None:
             report.add(Problem(source.name, problem="不认识的文件名",
-                               hint=f"文件名应为表名，如 {', '.join(sorted(SPEC_BY_STEM)[:6])} …（.csv / .geojson）"))
+                               hint=f"文件名应为表名，如 {', '.join(sorted(SPEC_BY_STEM)[:6])} …（{_suffixes()}）"))
         elif spec.table in parsed:
             report.add(Problem(source.name, problem=f"与 {parsed[spec.table][0].name} 是同一张表",
                                hint="每张表只导入一个文件"))
@@ -74,8 +75,12 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
 def import_directory(connection: Connection, directory: Path, county_code: str, **kw) -> ImportReport:
     """Every table file found in `directory` (unknown files are left alone)."""
     files = [p for p in sorted(Path(directory).iterdir())
-             if p.suffix in (".csv", ".geojson", ".json") and p.name.split(".")[0] in SPEC_BY_STEM]
+             if p.suffix[1:] in readers.READERS and p.name.split(".")[0] in SPEC_BY_STEM]
     return import_files(connection, files, county_code, **kw)
+
+
+def _suffixes() -> str:
+    return " / ".join(f".{reader.suffixes[0]}" for reader in readers.readers())
 
 
 def _write(connection: Connection, batch, county_code: str, report: ImportReport) -> None:
@@ -106,23 +111,24 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
 def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetime,
                  limits: Limits, report: ImportReport) -> list[dict]:
     """Rows of one file, parsed and checked field by field; problems go to the report."""
-    text = read_text(source, limits, report)
-    if text is None:
+    reader = readers.reader_for(source)
+    content = read_content(source, reader, limits, report)
+    if content is None:
+        return []
+    if reader is None:
+        report.add(Problem(source.name, problem=f"不支持的文件类型 .{source.suffix}",
+                           hint=f"请用 {' / '.join(r.name for r in readers.readers())}"))
+        return []
+    if not reader.carries(spec.geometry):
+        layer = "面图层" if "Polygon" in spec.geometry else "点图层"
+        able = [r.name for r in readers.readers() if r.carries(spec.geometry)]
+        report.add(Problem(source.name, problem=f"{layer}不能用 {reader.name} 导入",
+                           hint=f"请导出为 {' / '.join(able)}"))
         return []
     columns = {field.name: field.required for field in spec.fields}
-    if source.suffix == "csv":
-        if spec.geometry and not spec.point_columns:
-            report.add(Problem(source.name, problem="面图层不能用 CSV 导入", hint="请导出为 GeoJSON"))
-            return []
-        if spec.point_columns:
-            columns |= {"lon": False, "lat": False}
-        records = csv_records(source, text, columns, limits, report)
-    elif source.suffix in ("geojson", "json"):
-        records = geojson_records(source, text, columns, limits, report)
-    else:
-        report.add(Problem(source.name, problem=f"不支持的文件类型 .{source.suffix}",
-                           hint="请用 CSV (UTF-8) 或 GeoJSON"))
-        return []
+    if spec.point_columns and reader.lonlat_columns:
+        columns |= {"lon": False, "lat": False}
+    records = reader.read(source, content, columns, limits, report)
     parsers = {"time": f.time_parser(now), "date": f.date_parser(now)}
     rows = []
     seen: dict[tuple[str, ...], dict] = {fields: {} for fields in (spec.key, *spec.unique)}
