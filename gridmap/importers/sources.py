@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gridmap.errors import _
 from gridmap.importers import fields
-from gridmap.importers.report import ImportReport, Limits, Problem
+from gridmap.importers.report import ImportReport, Limits, Problem, Text
 
 BOM = b"\xef\xbb\xbf"
-SAVE_AS_UTF8 = "请另存为 UTF-8：Excel「另存为 → CSV UTF-8（逗号分隔）」，WPS 导出时选择 UTF-8 编码"
+SAVE_AS_UTF8 = _("请另存为 UTF-8：Excel「另存为 → CSV UTF-8（逗号分隔）」，WPS 导出时选择 UTF-8 编码")
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Source:
 class Record:
     """One row or feature as read: text cells, JSON-native cells, and its geometry."""
 
-    where: str
+    where: Text  # `第 12 行`, `要素 #3 (code=…)`: Messages
     cells: dict[str, str]
     native: set[str] = field(default_factory=set)  # cells that were JSON numbers, not strings
     geometry: object = None  # shapely geometry, None, or a geo.GeometryProblem
@@ -90,8 +91,9 @@ def read_content(source: Source, reader: Reader | None, limits: Limits, report: 
     """
     size = source.size()
     if size > limits.max_bytes:
-        report.add(Problem(source.name, problem=f"文件过大（{size / 1e6:.1f} MB），上限 {limits.max_bytes / 1e6:.0f} MB",
-                           hint="请按乡镇或村拆分后分别导入"))
+        report.add(Problem(source.name, problem=_("文件过大（%(size)s MB），上限 %(limit)s MB",
+                                                  size=f"{size / 1e6:.1f}", limit=f"{limits.max_bytes / 1e6:.0f}"),
+                           hint=_("请按乡镇或村拆分后分别导入")))
         return None
     data = source.read()
     return data if reader is not None and not reader.text else decode_text(source, data, report)
@@ -102,29 +104,33 @@ def decode_text(source: Source, data: bytes, report: ImportReport) -> str | None
     if data.startswith(BOM):
         data = data[len(BOM):]
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        report.add(Problem(source.name, problem="文件是 UTF-16 编码（Excel「Unicode 文本」）", hint=SAVE_AS_UTF8))
+        report.add(Problem(source.name, problem=_("文件是 UTF-16 编码（Excel「Unicode 文本」）"), hint=SAVE_AS_UTF8))
         return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        guess = ""
+        problem = _("文件不是 UTF-8 编码")
         try:
             data.decode("gb18030")
-            guess = "，看起来是 GBK/GB18030 编码（Excel 默认的「CSV（逗号分隔）」）"
+            problem = _("文件不是 UTF-8 编码，看起来是 GBK/GB18030 编码（Excel 默认的「CSV（逗号分隔）」）")
         except UnicodeDecodeError:
             pass
-        report.add(Problem(source.name, f"第 {line} 行", problem=f"文件不是 UTF-8 编码{guess}",
-                           hint=SAVE_AS_UTF8))
+        report.add(Problem(source.name, line_where(line), problem=problem, hint=SAVE_AS_UTF8))
         return None
     if not text.strip():
-        report.add(Problem(source.name, problem="文件是空的", hint="请检查是否导出了正确的文件"))
+        report.add(Problem(source.name, problem=_("文件是空的"), hint=_("请检查是否导出了正确的文件")))
         return None
     if "\x00" in text:
-        report.add(Problem(source.name, f"第 {text[: text.index(chr(0))].count(chr(10)) + 1} 行",
-                           problem="文件含有 NUL 字符，不是文本文件", hint="请导出为 CSV 或 GeoJSON"))
+        report.add(Problem(source.name, line_where(text[: text.index(chr(0))].count(chr(10)) + 1),
+                           problem=_("文件含有 NUL 字符，不是文本文件"), hint=_("请导出为 CSV 或 GeoJSON")))
         return None
     return text
+
+
+def line_where(line: int) -> Text:
+    """Where a problem is, as a line of the file."""
+    return _("第 %(line)s 行", line=line)
 
 
 def header_ok(source: Source, header: list[str], columns: dict[str, bool],
@@ -134,33 +140,33 @@ def header_ok(source: Source, header: list[str], columns: dict[str, bool],
     seen = set()
     for name in header:
         if name in seen:
-            report.add(Problem(source.name, "第 1 行", name, "列名重复", "每列只能出现一次"))
+            report.add(Problem(source.name, line_where(1), name, _("列名重复"), _("每列只能出现一次")))
             ok = False
         seen.add(name)
         if name not in columns:
-            report.add(Problem(source.name, "第 1 行", name, "未知的列",
-                               f"可用的列：{', '.join(columns)}"))
+            report.add(Problem(source.name, line_where(1), name, _("未知的列"),
+                               _("可用的列：%(columns)s", columns=", ".join(columns))))
             ok = False
     for name, required in columns.items():
         if required and name not in seen:
-            report.add(Problem(source.name, "第 1 行", name, "缺少必需的列", "请补上这一列"))
+            report.add(Problem(source.name, line_where(1), name, _("缺少必需的列"), _("请补上这一列")))
             ok = False
     return ok
 
 
-def cells_fit(source: Source, where: str, cells: dict[str, str], limits: Limits,
+def cells_fit(source: Source, where: Text, cells: dict[str, str], limits: Limits,
               report: ImportReport) -> bool:
     """Whether every cell is short enough and storable; says which are not."""
     ok = True
     for name, value in cells.items():
         if len(value) > limits.max_cell_chars:
-            report.add(Problem(source.name, where, name, f"内容过长（{len(value)} 字）",
-                               f"每格不超过 {limits.max_cell_chars} 字"))
+            report.add(Problem(source.name, where, name, _("内容过长（%(length)s 字）", length=len(value)),
+                               _("每格不超过 %(limit)s 字", limit=limits.max_cell_chars)))
             ok = False
             continue
         try:
             fields.check_storable(value)
         except fields.CellProblem as exc:
-            report.add(Problem(source.name, where, name, *exc.args))
+            report.add(Problem(source.name, where, name, exc.problem, exc.hint))
             ok = False
     return ok

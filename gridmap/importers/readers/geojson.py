@@ -6,9 +6,12 @@ import json
 from collections.abc import Iterator
 
 from gridmap import geo
+from gridmap.errors import _
 from gridmap.importers import fields
 from gridmap.importers.report import ImportReport, Limits, Problem
-from gridmap.importers.sources import Reader, Record, Source, cells_fit
+from gridmap.importers.sources import Reader, Record, Source, cells_fit, line_where
+
+RE_EXPORT = _("请用 GIS 软件重新导出 GeoJSON")
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
                   "GeometryCollection")
@@ -22,19 +25,20 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
         return
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
             or not isinstance(document.get("features"), list):
-        report.add(Problem(source.name, problem="不是 GeoJSON FeatureCollection",
-                           hint="顶层应为 {\"type\": \"FeatureCollection\", \"features\": [...]}"))
+        report.add(Problem(source.name, problem=_("不是 GeoJSON FeatureCollection"),
+                           hint=_("顶层应为 %(example)s", example='{"type": "FeatureCollection", "features": [...]}')))
         return
     try:
-        _, note = geo.crs_srid(_crs_name(document.get("crs")))
+        note = geo.crs_srid(_crs_name(document.get("crs")))[1]
     except geo.GeometryProblem as exc:
         report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
         return
     if note:
-        report.notes.append(f"{source.name}: {note}")
+        report.note(source.name, note)
     if len(document["features"]) > limits.max_rows:
-        report.add(Problem(source.name, problem=f"要素数 {len(document['features'])} 超过上限 {limits.max_rows}",
-                           hint="请拆分文件后分别导入"))
+        report.add(Problem(source.name, problem=_("要素数 %(count)s 超过上限 %(limit)s",
+                                                  count=len(document["features"]), limit=limits.max_rows),
+                           hint=_("请拆分文件后分别导入")))
         return
     unknown: set[str] = set()
     for index, feature in enumerate(document["features"], 1):
@@ -43,8 +47,9 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
             yield record
     if unknown:  # names as a person can read them: hostile ones escaped, many cut short
         names = sorted(fields.readable(n) for n in unknown)
-        more = f" 等 {len(names)} 个" if len(names) > 20 else ""
-        report.notes.append(f"{source.name}: 忽略了未知属性 {', '.join(names[:20])}{more}")
+        shown = ", ".join(names[:20])
+        report.note(source.name, _("忽略了未知属性 %(names)s 等 %(count)s 个", names=shown, count=len(names))
+                    if len(names) > 20 else _("忽略了未知属性 %(names)s", names=shown))
 
 
 def _load_json(source: Source, text: str, report: ImportReport):
@@ -52,14 +57,14 @@ def _load_json(source: Source, text: str, report: ImportReport):
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        report.add(Problem(source.name, f"第 {exc.lineno} 行", problem=f"不是有效的 JSON（{exc.msg}）",
-                           hint="请用 GIS 软件重新导出 GeoJSON"))
+        report.add(Problem(source.name, line_where(exc.lineno),
+                           problem=_("不是有效的 JSON（%(reason)s）", reason=exc.msg), hint=RE_EXPORT))
     except RecursionError:
-        report.add(Problem(source.name, problem="JSON 嵌套层数过深，无法读取",
-                           hint="GeoJSON 的坐标最多嵌套 4 层：请用 GIS 软件重新导出"))
+        report.add(Problem(source.name, problem=_("JSON 嵌套层数过深，无法读取"),
+                           hint=_("GeoJSON 的坐标最多嵌套 4 层：请用 GIS 软件重新导出")))
     except ValueError as exc:  # e.g. an integer longer than Python reads (4300 digits)
-        report.add(Problem(source.name, problem=f"不是有效的 JSON（{exc}）",
-                           hint="请用 GIS 软件重新导出 GeoJSON"))
+        report.add(Problem(source.name, problem=_("不是有效的 JSON（%(reason)s）", reason=str(exc)),
+                           hint=RE_EXPORT))
     return None
 
 
@@ -75,12 +80,13 @@ def _feature_record(source, index, feature, columns, unknown, limits, report) ->
     properties = feature.get("properties") if isinstance(feature, dict) else None
     if not isinstance(feature, dict) or feature.get("type") != "Feature" or not isinstance(
             properties, dict | None):
-        report.add(Problem(source.name, f"要素 #{index}", problem="不是 GeoJSON Feature",
-                           hint="每个要素应有 type、properties、geometry"))
+        report.add(Problem(source.name, _("要素 #%(index)s", index=index), problem=_("不是 GeoJSON Feature"),
+                           hint=_("每个要素应有 type、properties、geometry")))
         return None
     properties = properties or {}
     code = properties.get("code") or properties.get("login")
-    where = f"要素 #{index}" + (f" (code={fields.readable(code)})" if isinstance(code, str) else "")
+    where = _("要素 #%(index)s (code=%(code)s)", index=index, code=fields.readable(code)) \
+        if isinstance(code, str) else _("要素 #%(index)s", index=index)
     cells, native = {}, set()
     for name, value in properties.items():
         if name not in columns:
