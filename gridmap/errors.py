@@ -29,8 +29,14 @@ class Message:
         self.params = params
 
     def translate(self, gettext: Callable[[str], str]) -> str:
-        """The text in the language `gettext` translates to, parameters filled in."""
-        return _fill(gettext(self.msgid), self.params)
+        """The text in the language `gettext` translates to, parameters filled in.
+
+        Parameters that are Messages themselves (a row's "第 3 行" inside "与第 3 行重复")
+        are translated with it.
+        """
+        params = {name: value.translate(gettext) if isinstance(value, Message) else value
+                  for name, value in self.params.items()}
+        return _fill(gettext(self.msgid), params)
 
     def __str__(self) -> str:
         return _fill(self.msgid, self.params)

@@ -8,7 +8,6 @@ report says so. GCJ-02 / BD-09 (Chinese web basemaps) conversion comes in a late
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
@@ -16,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from gridmap.db import SRID
+from gridmap.errors import BadInput, Message, _
 
 __all__ = ["SRID", "CHINA_LONLAT_BOUNDS", "GeometryProblem", "crs_srid", "geometry_from_geojson",
            "check_lonlat", "check_geometry", "as_multipolygon", "ewkt"]
@@ -25,73 +25,74 @@ __all__ = ["SRID", "CHINA_LONLAT_BOUNDS", "GeometryProblem", "crs_srid", "geomet
 CHINA_LONLAT_BOUNDS = (73.0, 3.0, 136.0, 54.0)
 
 # GeoJSON `crs` names we take as lon/lat WGS84, with the note the report carries.
+_CGCS2000_NOTE = _("CGCS2000 (EPSG:4490) 按 WGS84 (EPSG:4326) 处理，两者相差厘米级 / treated as 4326")
 _LONLAT_CRS = {
     "urn:ogc:def:crs:OGC:1.3:CRS84": None,
     "urn:ogc:def:crs:OGC::CRS84": None,
     "EPSG:4326": None,
     "urn:ogc:def:crs:EPSG::4326": None,
-    "EPSG:4490": "CGCS2000 (EPSG:4490) 按 WGS84 (EPSG:4326) 处理，两者相差厘米级 / treated as 4326",
-    "urn:ogc:def:crs:EPSG::4490": "CGCS2000 (EPSG:4490) 按 WGS84 (EPSG:4326) 处理，两者相差厘米级 / treated as 4326",
+    "EPSG:4490": _CGCS2000_NOTE,
+    "urn:ogc:def:crs:EPSG::4490": _CGCS2000_NOTE,
 }
 
 
-@dataclass(frozen=True)
-class GeometryProblem(ValueError):
-    """What is wrong with a shape and what to do about it (Chinese first)."""
+class GeometryProblem(BadInput):
+    """What is wrong with a shape (`problem`, the error's message), and what to do (`hint`)."""
 
-    problem: str
-    hint: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.problem}；{self.hint}" if self.hint else self.problem
+    def __init__(self, problem: Message | str, hint: Message | str = ""):
+        super().__init__(problem)
+        self.problem, self.hint = self.message, hint
 
 
-def crs_srid(name: str | None) -> tuple[int, str | None]:
+def crs_srid(name: str | None) -> tuple[int, Message | None]:
     """(SRID, note) for a GeoJSON crs name; None means the GeoJSON default (CRS84)."""
     if name is None:
         return SRID, None
     if name in _LONLAT_CRS:
         return SRID, _LONLAT_CRS[name]
     raise GeometryProblem(
-        f"坐标系 {name} 不支持",
-        "请转换为经纬度 WGS84 (EPSG:4326) 或 CGCS2000 (EPSG:4490) 后再导入；"
-        "高德/腾讯 (GCJ-02)、百度 (BD-09) 坐标的转换尚未提供")
+        _("坐标系 %(crs)s 不支持", crs=name),
+        _("请转换为经纬度 WGS84 (EPSG:4326) 或 CGCS2000 (EPSG:4490) 后再导入；"
+          "高德/腾讯 (GCJ-02)、百度 (BD-09) 坐标的转换尚未提供"))
 
 
 def check_lonlat(lon: float, lat: float) -> None:
     """Refuse a point that cannot be in China, naming swapped axes when that is the likely cause."""
     if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise GeometryProblem("坐标不是有限数值", "请检查经度 lon / 纬度 lat 两列")
+        raise GeometryProblem(_("坐标不是有限数值"), _("请检查经度 lon / 纬度 lat 两列"))
     lon_min, lat_min, lon_max, lat_max = CHINA_LONLAT_BOUNDS
     if lon_min <= lon <= lon_max and lat_min <= lat <= lat_max:
         return
     if lon_min <= lat <= lon_max and lat_min <= lon <= lat_max:
         raise GeometryProblem(
-            f"坐标 ({lon:g}, {lat:g}) 不在中国境内，经纬度可能写反了",
-            "顺序应为 经度 lon 在前、纬度 lat 在后（如 102.40, 25.53）")
+            _("坐标 (%(lon)s, %(lat)s) 不在中国境内，经纬度可能写反了", lon=f"{lon:g}", lat=f"{lat:g}"),
+            _("顺序应为 经度 lon 在前、纬度 lat 在后（如 102.40, 25.53）"))
     raise GeometryProblem(
-        f"坐标 ({lon:g}, {lat:g}) 不在中国境内",
-        "坐标应为经纬度 (EPSG:4326)，不是投影坐标（米）；如 102.40, 25.53")
+        _("坐标 (%(lon)s, %(lat)s) 不在中国境内", lon=f"{lon:g}", lat=f"{lat:g}"),
+        _("坐标应为经纬度 (EPSG:4326)，不是投影坐标（米）；如 102.40, 25.53"))
 
 
 def geometry_from_geojson(obj: object) -> BaseGeometry:
     """A shapely geometry from a GeoJSON geometry object, or GeometryProblem."""
     if not isinstance(obj, dict) or "type" not in obj:
-        raise GeometryProblem("geometry 不是 GeoJSON 几何对象", "应形如 {\"type\": \"Point\", \"coordinates\": [102.4, 25.5]}")
+        raise GeometryProblem(_("geometry 不是 GeoJSON 几何对象"),
+                              _("应形如 %(example)s", example='{"type": "Point", "coordinates": [102.4, 25.5]}'))
     try:
         geom = shape(obj)
     except Exception as exc:  # shapely raises several types for malformed coordinates
-        raise GeometryProblem(f"几何无法解析（{exc}）", "请检查 coordinates 的嵌套层数和数值") from exc
+        raise GeometryProblem(_("几何无法解析（%(reason)s）", reason=str(exc)),
+                              _("请检查 coordinates 的嵌套层数和数值")) from exc
     return geom
 
 
 def check_geometry(geom: BaseGeometry, allowed_types: tuple[str, ...]) -> None:
     """Refuse a shape of the wrong type, empty, invalid, or outside China. Never repairs."""
     if geom.geom_type not in allowed_types:
-        raise GeometryProblem(f"几何类型为 {geom.geom_type}，应为 {' / '.join(allowed_types)}",
-                              "请导出正确图层（面图层用 Polygon/MultiPolygon，点图层用 Point）")
+        raise GeometryProblem(_("几何类型为 %(found)s，应为 %(allowed)s", found=geom.geom_type,
+                                allowed=" / ".join(allowed_types)),
+                              _("请导出正确图层（面图层用 Polygon/MultiPolygon，点图层用 Point）"))
     if geom.is_empty:
-        raise GeometryProblem("几何为空", "请删除该要素或补画图形")
+        raise GeometryProblem(_("几何为空"), _("请删除该要素或补画图形"))
     if shapely.has_z(geom):
         geom = shapely.force_2d(geom)
     lon_min, lat_min, lon_max, lat_max = geom.bounds
@@ -99,8 +100,8 @@ def check_geometry(geom: BaseGeometry, allowed_types: tuple[str, ...]) -> None:
     check_lonlat(lon_max, lat_max)
     if not geom.is_valid:
         raise GeometryProblem(
-            f"几何无效：{explain_validity(geom)}",
-            "请在 GIS 软件中修复（如 QGIS「修复几何」或 ST_MakeValid）后重新导入；系统不会自动修改图形")
+            _("几何无效：%(reason)s", reason=explain_validity(geom)),
+            _("请在 GIS 软件中修复（如 QGIS「修复几何」或 ST_MakeValid）后重新导入；系统不会自动修改图形"))
 
 
 def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:

@@ -22,16 +22,18 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from gridmap import clock, geo
+from gridmap.errors import _
 from gridmap.importers import fields as f
+from gridmap.importers import readers
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
-from gridmap.importers.sources import Record, Source, csv_records, geojson_records, read_text
+from gridmap.importers.sources import Record, Source, read_content
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, TableSpec
-from gridmap.importers.upsert import Writer, existing_keys
+from gridmap.importers.writers import Writer, existing_keys
 
 __all__ = ["import_files", "import_directory", "Source", "Limits", "ImportReport", "Problem"]
-TABLE_LABELS = {"region": "区划", "grid": "网格", "unit": "单位", "cadre": "干部", "area": "片区",
-                "party_branch": "支部", "household": "住户", "issue": "事项", "app_user": "用户",
-                "scope": "区划或网格"}
+TABLE_LABELS = {"region": _("区划"), "grid": _("网格"), "unit": _("单位"), "cadre": _("干部"),
+                "area": _("片区"), "party_branch": _("支部"), "household": _("住户"), "issue": _("事项"),
+                "app_user": _("用户"), "scope": _("区划或网格")}
 
 
 def import_files(connection: Connection, sources: Iterable[Source | Path | str], county_code: str,
@@ -46,11 +48,12 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
         source = source if isinstance(source, Source) else Source.from_path(source)
         spec = SPEC_BY_STEM.get(source.stem)
         if spec is None:
-            report.add(Problem(source.name, problem="不认识的文件名",
-                               hint=f"文件名应为表名，如 {', '.join(sorted(SPEC_BY_STEM)[:6])} …（.csv / .geojson）"))
+            report.add(Problem(source.name, problem=_("不认识的文件名"),
+                               hint=_("文件名应为表名，如 %(names)s …（%(suffixes)s）",
+                                      names=", ".join(sorted(SPEC_BY_STEM)[:6]), suffixes=_suffixes())))
         elif spec.table in parsed:
-            report.add(Problem(source.name, problem=f"与 {parsed[spec.table][0].name} 是同一张表",
-                               hint="每张表只导入一个文件"))
+            report.add(Problem(source.name, problem=_("与 %(other)s 是同一张表", other=parsed[spec.table][0].name),
+                               hint=_("每张表只导入一个文件")))
         else:
             parsed[spec.table] = (source, parse_source(source, spec, county_code, now, limits, report))
     batch = [(SPEC_BY_STEM[t], *parsed[t]) for t in ORDER if t in parsed]
@@ -74,8 +77,12 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
 def import_directory(connection: Connection, directory: Path, county_code: str, **kw) -> ImportReport:
     """Every table file found in `directory` (unknown files are left alone)."""
     files = [p for p in sorted(Path(directory).iterdir())
-             if p.suffix in (".csv", ".geojson", ".json") and p.name.split(".")[0] in SPEC_BY_STEM]
+             if p.suffix[1:] in readers.READERS and p.name.split(".")[0] in SPEC_BY_STEM]
     return import_files(connection, files, county_code, **kw)
+
+
+def _suffixes() -> str:
+    return " / ".join(f".{reader.suffixes[0]}" for reader in readers.readers())
 
 
 def _write(connection: Connection, batch, county_code: str, report: ImportReport) -> None:
@@ -88,8 +95,8 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
     except (DBAPIError, psycopg2.Error) as exc:  # COPY runs on the raw driver cursor: unwrapped errors
         savepoint.rollback()
         message = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
-        report.add(Problem(current.name, problem=f"数据库拒绝写入：{message}",
-                           hint="本次导入已全部回滚，未写入任何数据；请按提示修正后重试"))
+        report.add(Problem(current.name, problem=_("数据库拒绝写入：%(reason)s", reason=message),
+                           hint=_("本次导入已全部回滚，未写入任何数据；请按提示修正后重试")))
         return
     except BaseException:
         savepoint.rollback()
@@ -106,23 +113,24 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
 def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetime,
                  limits: Limits, report: ImportReport) -> list[dict]:
     """Rows of one file, parsed and checked field by field; problems go to the report."""
-    text = read_text(source, limits, report)
-    if text is None:
+    reader = readers.reader_for(source)
+    content = read_content(source, reader, limits, report)
+    if content is None:
+        return []
+    if reader is None:
+        report.add(Problem(source.name, problem=_("不支持的文件类型 .%(suffix)s", suffix=source.suffix),
+                           hint=_("请用 %(formats)s", formats=" / ".join(r.name for r in readers.readers()))))
+        return []
+    if not reader.carries(spec.geometry):
+        able = " / ".join(r.name for r in readers.readers() if r.carries(spec.geometry))
+        report.add(Problem(source.name, problem=_("面图层不能用 %(format)s 导入", format=reader.name)
+                           if "Polygon" in spec.geometry else _("点图层不能用 %(format)s 导入", format=reader.name),
+                           hint=_("请导出为 %(formats)s", formats=able)))
         return []
     columns = {field.name: field.required for field in spec.fields}
-    if source.suffix == "csv":
-        if spec.geometry and not spec.point_columns:
-            report.add(Problem(source.name, problem="面图层不能用 CSV 导入", hint="请导出为 GeoJSON"))
-            return []
-        if spec.point_columns:
-            columns |= {"lon": False, "lat": False}
-        records = csv_records(source, text, columns, limits, report)
-    elif source.suffix in ("geojson", "json"):
-        records = geojson_records(source, text, columns, limits, report)
-    else:
-        report.add(Problem(source.name, problem=f"不支持的文件类型 .{source.suffix}",
-                           hint="请用 CSV (UTF-8) 或 GeoJSON"))
-        return []
+    if spec.point_columns and reader.lonlat_columns:
+        columns |= {"lon": False, "lat": False}
+    records = reader.read(source, content, columns, limits, report)
     parsers = {"time": f.time_parser(now), "date": f.date_parser(now)}
     rows = []
     seen: dict[tuple[str, ...], dict] = {fields: {} for fields in (spec.key, *spec.unique)}
@@ -134,7 +142,7 @@ def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetim
         if row is not None and not _repeated(source, record, row, seen, report):
             rows.append(row)
     if not rows and not any(p.source == source.name for p in report.problems):
-        report.add(Problem(source.name, problem="文件没有数据行", hint="表头下面至少要有一行"))
+        report.add(Problem(source.name, problem=_("文件没有数据行"), hint=_("表头下面至少要有一行")))
     return rows
 
 
@@ -146,8 +154,9 @@ def _repeated(source: Source, record: Record, row: dict, seen: dict, report: Imp
             continue
         if key in where_by_key:
             report.add(Problem(source.name, record.where, ",".join(fields),
-                               f"与{where_by_key[key]}重复（{'/'.join(str(v or '') for v in key)}）",
-                               "同一对象只能出现一次：删除或合并重复行"))
+                               _("与%(where)s重复（%(key)s）", where=where_by_key[key],
+                                 key="/".join(str(v or "") for v in key)),
+                               _("同一对象只能出现一次：删除或合并重复行")))
             return True
     for fields, where_by_key in seen.items():
         where_by_key.setdefault(tuple(row[k] for k in fields), record.where)
@@ -158,24 +167,25 @@ def _parse_record(source, spec, record: Record, county_code, parsers, report) ->
     row: dict = {"_where": record.where}
     problems: list[Problem] = []
 
-    def problem(field, what, hint=""):
+    def problem(field, what, hint):
         problems.append(Problem(source.name, record.where, field, what, hint))
 
     for field in spec.fields:
         raw = record.cells.get(field.name, "")
         if field.code and field.name in record.native:
-            problem(field.name, f"代码 {raw} 是数字，不是文本", f"GeoJSON 里代码要加引号：\"{raw}\"；否则前导 0 会丢失")
+            problem(field.name, _("代码 %(code)s 是数字，不是文本", code=raw),
+                    _("GeoJSON 里代码要加引号：\"%(code)s\"；否则前导 0 会丢失", code=raw))
             continue
         if not raw.strip():
             if field.required:
-                problem(field.name, "必填项为空", "请填写")
+                problem(field.name, _("必填项为空"), _("请填写"))
             row[field.name] = field.default
             continue
         parse = parsers[field.parse] if isinstance(field.parse, str) else field.parse
         try:
             row[field.name] = parse(raw)
         except f.CellProblem as exc:
-            problem(field.name, *exc.args)
+            problem(field.name, exc.problem, exc.hint)
     _parse_geometry(spec, record, row, problem)
     if not problems and spec.check is not None:
         for field, what, hint in spec.check(row, county_code):
@@ -190,12 +200,12 @@ def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem) -> None
     if spec.point_columns and ("lon" in record.cells or "lat" in record.cells):
         lon, lat = record.cells.get("lon", "").strip(), record.cells.get("lat", "").strip()
         if bool(lon) != bool(lat):
-            problem("lon" if not lon else "lat", "经度和纬度要么都填，要么都空", "位置未知时两列都留空")
+            problem("lon" if not lon else "lat", _("经度和纬度要么都填，要么都空"), _("位置未知时两列都留空"))
             return
         try:
             geometry = Point(f.parse_float(lon), f.parse_float(lat)) if lon else None
         except f.CellProblem as exc:
-            problem("lon/lat", *exc.args)
+            problem("lon/lat", exc.problem, exc.hint)
             return
     if isinstance(geometry, geo.GeometryProblem):
         problem("geometry", geometry.problem, geometry.hint)
@@ -203,7 +213,7 @@ def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem) -> None
     if geometry is None:
         row["_geom"] = None
         if spec.geometry_required:
-            problem("geometry", "缺少图形", "每个网格都要有边界面")
+            problem("geometry", _("缺少图形"), _("每个网格都要有边界面"))
         return
     if not spec.geometry:
         return
@@ -228,7 +238,7 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
                 known[table] = keys("region") | dict.fromkeys(keys("grid"), "grid")
             else:
                 known[table] = existing_keys(connection, table, county_code)
-                for spec, _, rows in batch:
+                for spec, _source, rows in batch:
                     if spec.table == table:
                         name = spec.key[0]
                         known[table] |= {r[name]: r.get("level") for r in rows}
@@ -243,14 +253,15 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
                 table = field.ref.table
                 if value not in keys(table):
                     report.add(Problem(source.name, row["_where"], field.name,
-                                       f"{TABLE_LABELS.get(table, table)} {value} 不存在",
-                                       "请先导入它（或在同一批文件中提供），或检查代码是否抄错"))
+                                       _("%(what)s %(code)s 不存在", what=TABLE_LABELS.get(table, table), code=value),
+                                       _("请先导入它（或在同一批文件中提供），或检查代码是否抄错")))
                 elif field.ref.level and keys(table)[value] != field.ref.level:
                     report.add(Problem(source.name, row["_where"], field.name,
-                                       f"{value} 不是{field.ref.level}级区划", "请填写对应级别的代码"))
+                                       _("%(code)s 不是%(level)s级区划", code=value, level=field.ref.level),
+                                       _("请填写对应级别的代码")))
             if spec.table == "app_user" and row["login"] not in existing_keys(
                     connection, "app_user", county_code) and len(row.get("password") or "") < 8:
-                report.add(Problem(source.name, row["_where"], "password", "新用户需要至少 8 位的密码",
-                                   "请填写初始密码（导入后保存为哈希）"))
+                report.add(Problem(source.name, row["_where"], "password", _("新用户需要至少 8 位的密码"),
+                                   _("请填写初始密码（导入后保存为哈希）")))
             if report.full:
                 return

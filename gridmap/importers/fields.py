@@ -1,6 +1,7 @@
 """Cell types of import files: each parser turns one cell into a value or says what to fix.
 
-Messages are Chinese first; the caller adds the file, row and field name.
+Messages are `gridmap.errors` Messages (zh-CN msgids, translated when shown); the caller
+adds the file, row and field name.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+
+from gridmap.errors import BadInput, Message, _
 
 CHINA_TZ = timezone(timedelta(hours=8))
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -31,8 +34,12 @@ _TRUE = {"true", "t", "1", "yes", "y", "是", "√"}
 _FALSE = {"false", "f", "0", "no", "n", "否", ""}
 
 
-class CellProblem(ValueError):
-    """What is wrong with one cell, and what to do."""
+class CellProblem(BadInput):
+    """What is wrong with one cell (`problem`, the error's message), and what to do (`hint`)."""
+
+    def __init__(self, problem: Message | str, hint: Message | str = ""):
+        super().__init__(problem)
+        self.problem, self.hint = self.message, hint
 
 
 def id_check_digit(first17: str) -> str:
@@ -44,9 +51,11 @@ def check_storable(text: str) -> None:
     """Refuse characters the database cannot store, before they reach it."""
     bad = _UNSTORABLE.search(text)
     if bad is not None:
-        what = " NUL 字符" if bad.group() == "\x00" else f"无效的 Unicode 代理字符 \\u{ord(bad.group()):04x}"
-        raise CellProblem(f"含有{what}（第 {bad.start() + 1} 个字符）",
-                          "请删除该字符后重新导出（常见于从其他系统复制来的文本或损坏的转义）")
+        position = bad.start() + 1
+        what = _("含有 NUL 字符（第 %(position)s 个字符）", position=position) if bad.group() == "\x00" \
+            else _("含有无效的 Unicode 代理字符 %(char)s（第 %(position)s 个字符）",
+                   char=f"\\u{ord(bad.group()):04x}", position=position)
+        raise CellProblem(what, _("请删除该字符后重新导出（常见于从其他系统复制来的文本或损坏的转义）"))
 
 
 def parse_text(raw: str) -> str:
@@ -63,9 +72,10 @@ def code_parser(pattern: str, example: str) -> Callable[[str], str]:
             return value
         if _NUMBERISH.fullmatch(value) and ("." in value or "e" in value.lower()):
             raise CellProblem(
-                f"代码 {shorten(value)!r} 被存成了数字（科学计数法或小数）",
-                "Excel 会把长代码变成数字：把该列设为「文本」格式、重新填写后另存为 CSV UTF-8")
-        raise CellProblem(f"代码 {shorten(value)!r} 格式不对", f"应形如 {example}（按文本保存，保留前导 0）")
+                _("代码 %(value)s 被存成了数字（科学计数法或小数）", value=quoted(value)),
+                _("Excel 会把长代码变成数字：把该列设为「文本」格式、重新填写后另存为 CSV UTF-8"))
+        raise CellProblem(_("代码 %(value)s 格式不对", value=quoted(value)),
+                          _("应形如 %(example)s（按文本保存，保留前导 0）", example=example))
     return parse
 
 
@@ -74,15 +84,21 @@ def parse_int(raw: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise CellProblem(f"{shorten(value)!r} 不是整数", "请填写整数，如 3") from None
+        raise CellProblem(_("%(value)s 不是整数", value=quoted(value)), _("请填写整数，如 3")) from None
     if abs(number) > INT_MAX:
-        raise CellProblem(f"{shorten(value)} 超出范围", f"整数应在 ±{INT_MAX} 之内")
+        raise CellProblem(_("%(value)s 超出范围", value=shorten(value)),
+                          _("整数应在 ±%(limit)s 之内", limit=INT_MAX))
     return number
 
 
 def shorten(value: str, limit: int = 40) -> str:
     """A cell as quoted in a message: hostile or overlong cells are cut."""
     return value if len(value) <= limit else value[:limit] + "…"
+
+
+def quoted(value: str) -> str:
+    """A cell as a message quotes it: cut, in Python's quotes (escapes show hidden characters)."""
+    return repr(shorten(value))
 
 
 def readable(value: str) -> str:
@@ -95,9 +111,10 @@ def parse_float(raw: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise CellProblem(f"{shorten(value)!r} 不是数字", "请填写数字，小数点用英文句点，如 102.4051") from None
+        raise CellProblem(_("%(value)s 不是数字", value=quoted(value)),
+                          _("请填写数字，小数点用英文句点，如 102.4051")) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise CellProblem(f"{shorten(value)!r} 不是有限数字", "请填写普通数字")
+        raise CellProblem(_("%(value)s 不是有限数字", value=quoted(value)), _("请填写普通数字"))
     return number
 
 
@@ -107,7 +124,7 @@ def parse_bool(raw: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise CellProblem(f"{shorten(raw)!r} 不是是/否", "请填写 true/false、1/0 或 是/否")
+    raise CellProblem(_("%(value)s 不是是/否", value=quoted(raw)), _("请填写 true/false、1/0 或 是/否"))
 
 
 def parse_phone(raw: str) -> str:
@@ -115,19 +132,23 @@ def parse_phone(raw: str) -> str:
     if re.fullmatch(r"1[3-9][0-9]{9}", value) or re.fullmatch(r"0[0-9]{2,3}-?[0-9]{7,8}", value):
         return value
     if _NUMBERISH.fullmatch(value) and ("." in value or "e" in value.lower()):
-        raise CellProblem(f"电话 {shorten(value)!r} 被存成了数字", "把该列设为「文本」格式后另存为 CSV UTF-8")
-    raise CellProblem(f"电话 {shorten(value)!r} 格式不对", "手机号 11 位（如 13812345678），座机如 0878-8712345")
+        raise CellProblem(_("电话 %(value)s 被存成了数字", value=quoted(value)),
+                          _("把该列设为「文本」格式后另存为 CSV UTF-8"))
+    raise CellProblem(_("电话 %(value)s 格式不对", value=quoted(value)),
+                      _("手机号 11 位（如 13812345678），座机如 0878-8712345"))
 
 
 def parse_id_number(raw: str) -> str:
     value = raw.strip().upper()
     if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         if _NUMBERISH.fullmatch(value) and ("." in value or "E" in value):
-            raise CellProblem(f"身份证号 {shorten(value)!r} 被存成了数字",
-                              "Excel 会截断 18 位号码：把该列设为「文本」格式后重新填写")
-        raise CellProblem(f"身份证号 {shorten(value)!r} 格式不对", "应为 18 位，最后一位可为 X")
+            raise CellProblem(_("身份证号 %(value)s 被存成了数字", value=quoted(value)),
+                              _("Excel 会截断 18 位号码：把该列设为「文本」格式后重新填写"))
+        raise CellProblem(_("身份证号 %(value)s 格式不对", value=quoted(value)),
+                          _("应为 18 位，最后一位可为 X"))
     if id_check_digit(value[:17]) != value[17]:
-        raise CellProblem(f"身份证号 {shorten(value)!r} 校验位不对", "请核对号码（常见原因：抄错一位）")
+        raise CellProblem(_("身份证号 %(value)s 校验位不对", value=quoted(value)),
+                          _("请核对号码（常见原因：抄错一位）"))
     return value
 
 
@@ -135,25 +156,26 @@ def parse_uuid(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw.strip())
     except ValueError:
-        raise CellProblem(f"{shorten(raw)!r} 不是 UUID", "应形如 1b4e28ba-2fa1-4d2e-883f-0016d3cca427") from None
+        raise CellProblem(_("%(value)s 不是 UUID", value=quoted(raw)),
+                          _("应形如 1b4e28ba-2fa1-4d2e-883f-0016d3cca427")) from None
 
 
 def parse_json_object(raw: str) -> dict:
-    example = "应形如 {\"look\": [\"housing\"]}"
+    example = _("应形如 %(example)s", example='{"look": ["housing"]}')
     try:
         value = json.loads(raw)
         if not isinstance(value, dict):
-            raise CellProblem("应为 JSON 对象", example)
+            raise CellProblem(_("应为 JSON 对象"), example)
         for text in _strings(value):
             check_storable(text)
     except CellProblem:
         raise
     except json.JSONDecodeError as exc:
-        raise CellProblem(f"不是有效的 JSON（{exc.msg}）", example) from None
+        raise CellProblem(_("不是有效的 JSON（%(reason)s）", reason=exc.msg), example) from None
     except RecursionError:
-        raise CellProblem("JSON 嵌套层数过深", example) from None
+        raise CellProblem(_("JSON 嵌套层数过深"), example) from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise CellProblem(f"不是有效的 JSON（{shorten(str(exc))}）", example) from None
+        raise CellProblem(_("不是有效的 JSON（%(reason)s）", reason=shorten(str(exc))), example) from None
     return value
 
 
@@ -179,7 +201,8 @@ def parse_duration(raw: str) -> timedelta | None:
                           hours=parts.get("hours", 0), minutes=parts.get("minutes", 0),
                           seconds=parts.get("seconds", 0))
     except OverflowError:
-        raise CellProblem(f"相对时间 {shorten(raw.strip())!r} 太大", "相对时间应在几十年之内，如 -P3DT2H") from None
+        raise CellProblem(_("相对时间 %(value)s 太大", value=quoted(raw.strip())),
+                          _("相对时间应在几十年之内，如 -P3DT2H")) from None
     return -delta if match.group("sign") == "-" else delta
 
 
@@ -190,7 +213,8 @@ def parse_anchored(raw: str, now: datetime) -> datetime | None:
         return None
     hour, minute = int(match.group("hour")), int(match.group("minute"))
     if hour > 23 or minute > 59:
-        raise CellProblem(f"时刻 {hour}:{minute:02d} 不存在", "时刻应为 00:00–23:59，如 -P12D@09:30")
+        raise CellProblem(_("时刻 %(time)s 不存在", time=f"{hour}:{minute:02d}"),
+                          _("时刻应为 00:00–23:59，如 -P12D@09:30"))
     count = int(match.group("count")) * (-1 if match.group("sign") == "-" else 1)
     today = now.astimezone(CHINA_TZ).date()
     try:
@@ -227,8 +251,9 @@ def _shifted(now: datetime, offset: timedelta, raw: str) -> datetime:
 def _plausible(moment, raw: str):
     """Times far outside a county's records are typing errors (and some cannot be read back)."""
     if moment is None or not YEARS[0] <= moment.year <= YEARS[1]:
-        raise CellProblem(f"{shorten(raw.strip())!r} 不在 {YEARS[0]}–{YEARS[1]} 年之间",
-                          "请检查年份或相对时间（如 -P3DT2H）是否写错")
+        raise CellProblem(_("%(value)s 不在 %(first)s–%(last)s 年之间", value=quoted(raw.strip()),
+                            first=YEARS[0], last=YEARS[1]),
+                          _("请检查年份或相对时间（如 -P3DT2H）是否写错"))
     return moment
 
 
@@ -249,8 +274,8 @@ def time_parser(now: datetime) -> Callable[[str], datetime]:
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            raise CellProblem(f"{shorten(value)!r} 不是时间",
-                              "请用 ISO 8601，如 2026-11-23T09:30:00+08:00，或相对时间如 -P3DT2H") from None
+            raise CellProblem(_("%(value)s 不是时间", value=quoted(value)),
+                              _("请用 ISO 8601，如 2026-11-23T09:30:00+08:00，或相对时间如 -P3DT2H")) from None
         return _plausible(moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ), value)
     return parse
 
@@ -265,7 +290,8 @@ def date_parser(now: datetime) -> Callable[[str], date]:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            raise CellProblem(f"{shorten(value)!r} 不是日期", "请用 2026-12-01 这样的格式，或相对天数如 P30D") from None
+            raise CellProblem(_("%(value)s 不是日期", value=quoted(value)),
+                              _("请用 2026-12-01 这样的格式，或相对天数如 P30D")) from None
         return _plausible(day, value)
     return parse
 
@@ -278,7 +304,8 @@ def choice_parser(choices: tuple[str, ...], aliases: dict[str, str] | None = Non
         value = aliases.get(value, value)
         if value in choices:
             return value
-        raise CellProblem(f"{shorten(raw.strip())!r} 不是允许的取值", f"可选：{', '.join(choices)}")
+        raise CellProblem(_("%(value)s 不是允许的取值", value=quoted(raw.strip())),
+                          _("可选：%(choices)s", choices=", ".join(choices)))
     return parse
 
 

@@ -1,8 +1,25 @@
-"""What an import says back: problems a person can act on, counts, notes."""
+"""What an import says back: problems a person can act on, counts, notes.
+
+Texts are `gridmap.errors` Messages (zh-CN msgids) or plain str (already in the reader's
+language, e.g. a file name); `str()` gives Chinese, `translate=gettext` another language.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+
+from gridmap.errors import Message, _
+
+Text = Message | str
+Translate = Callable[[str], str]
+
+
+def render(text: Text, translate: Translate | None = None) -> str:
+    """`text` in the language `translate` gives (Chinese without one)."""
+    if isinstance(text, Message) and translate is not None:
+        return text.translate(translate)
+    return str(text)
 
 
 @dataclass(frozen=True)
@@ -20,15 +37,32 @@ class Problem:
     """One thing wrong in one file: where, which field, what, and what to do."""
 
     source: str
-    where: str = ""  # `第 12 行` / `要素 #3 (code=…)` / "" for the whole file
+    where: Text = ""  # `第 12 行` / `要素 #3 (code=…)` / "" for the whole file
     field: str = ""
-    problem: str = ""
-    hint: str = ""
+    problem: Text = ""
+    hint: Text = ""
+
+    def message(self) -> Message:
+        """The whole problem as one message: place, field, what, what to do."""
+        # Layout without words is a Message outside the catalog: every language keeps it.
+        place = Message("%(source)s %(where)s", source=self.source, where=self.where) \
+            if self.where else self.source
+        if self.field:
+            place = _("%(place)s, 字段 %(field)s", place=place, field=self.field)
+        if self.hint:
+            return _("%(place)s: %(problem)s；%(hint)s", place=place, problem=self.problem, hint=self.hint)
+        return Message("%(place)s: %(problem)s", place=place, problem=self.problem)
+
+    def text(self, translate: Translate | None = None) -> str:
+        return render(self.message(), translate)
 
     def __str__(self) -> str:
-        place = ", ".join(p for p in (
-            f"{self.source} {self.where}".strip(), f"字段 {self.field}" if self.field else "") if p)
-        return f"{place}: {self.problem}" + (f"；{self.hint}" if self.hint else "")
+        return self.text()
+
+    def as_dict(self, translate: Translate | None = None) -> dict:
+        return {"source": self.source, "where": render(self.where, translate), "field": self.field,
+                "problem": render(self.problem, translate), "hint": render(self.hint, translate),
+                "message": self.text(translate)}
 
 
 @dataclass
@@ -50,7 +84,7 @@ class ImportReport:
     tables: list[TableCounts] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     problems_left_off: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
     seconds: float = 0.0
     max_errors: int = 100
 
@@ -72,28 +106,47 @@ class ImportReport:
         else:
             self.problems.append(problem)
 
+    def note(self, source: str, note: Text) -> None:
+        """Something a person should know about `source` that is not a problem."""
+        self.notes.append(Message("%(source)s: %(note)s", source=source, note=note))
+
     def counts(self, table: str) -> TableCounts:
         return next(t for t in self.tables if t.table == table)
 
-    def as_dict(self) -> dict:
+    def as_dict(self, translate: Translate | None = None) -> dict:
+        """The report as JSON-ready plain values, texts in `translate`'s language (Chinese without)."""
         return {"county_code": self.county_code, "commit": self.commit, "committed": self.committed,
                 "ok": self.ok, "tables": [asdict(t) for t in self.tables],
-                "problems": [dict(asdict(p), message=str(p)) for p in self.problems],
-                "problems_left_off": self.problems_left_off, "notes": self.notes,
+                "problems": [p.as_dict(translate) for p in self.problems],
+                "problems_left_off": self.problems_left_off,
+                "notes": [render(note, translate) for note in self.notes],
                 "seconds": round(self.seconds, 3)}
 
-    def to_text(self) -> str:
-        """The report as a person reads it on a terminal (Chinese first)."""
-        verb = ("已写入" if self.committed else "未写入（出错，全部回滚）") if self.commit \
-            else "试运行（未写入；加 --commit 写入）"
-        lines = [f"导入 {self.county_code}: {verb}，用时 {self.seconds:.1f} s"]
-        would = "" if self.committed else "将"
+    def to_text(self, translate: Translate | None = None) -> str:
+        """The report as a person reads it on a terminal (Chinese unless `translate` is given)."""
+        return "\n".join(indent + render(line, translate) for indent, line in self._lines())
+
+    def _lines(self) -> list[tuple[str, Text]]:
+        if not self.commit:
+            outcome = _("试运行（未写入；加 --commit 写入）")
+        else:
+            outcome = _("已写入") if self.committed else _("未写入（出错，全部回滚）")
+        lines: list[tuple[str, Text]] = [("", _("导入 %(county)s: %(outcome)s，用时 %(seconds)s s",
+                                                county=self.county_code, outcome=outcome,
+                                                seconds=f"{self.seconds:.1f}"))]
         for t in self.tables:
-            lines.append(f"  {t.source:<22} {t.table:<13} {t.rows:>7} 行  {would}新增 {t.inserted:>7}"
-                         f"  {would}更新 {t.updated:>7}  不变 {t.unchanged:>7}")
-        lines += [f"  注: {note}" for note in self.notes]
+            cells = {"source": f"{t.source:<22}", "table": f"{t.table:<13}", "rows": f"{t.rows:>7}",
+                     "inserted": f"{t.inserted:>7}", "updated": f"{t.updated:>7}",
+                     "unchanged": f"{t.unchanged:>7}"}
+            lines.append(("  ", _("%(source)s %(table)s %(rows)s 行  新增 %(inserted)s  更新 %(updated)s"
+                                  "  不变 %(unchanged)s", **cells) if self.committed else
+                          _("%(source)s %(table)s %(rows)s 行  将新增 %(inserted)s  将更新 %(updated)s"
+                            "  不变 %(unchanged)s", **cells)))
+        lines += [("  ", _("注: %(note)s", note=note)) for note in self.notes]
         if self.problems:
-            lines.append(f"问题 {len(self.problems) + self.problems_left_off} 个"
-                         + (f"（只列出前 {len(self.problems)} 个）" if self.problems_left_off else "") + ":")
-            lines += [f"  - {p}" for p in self.problems]
-        return "\n".join(lines)
+            total = len(self.problems) + self.problems_left_off
+            lines.append(("", _("问题 %(total)s 个（只列出前 %(shown)s 个）:", total=total,
+                                shown=len(self.problems)) if self.problems_left_off
+                          else _("问题 %(total)s 个:", total=total)))
+            lines += [("  - ", p.message()) for p in self.problems]
+        return lines

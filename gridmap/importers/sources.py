@@ -1,24 +1,23 @@
-"""Reading import files (CSV, GeoJSON) defensively: size, encoding, shape of the file.
+"""What every reader shares: the file (`Source`), what it yields (`Record`), what a reader
+declares (`Reader`), and the defensive steps common to all formats: size limit, text
+decoding, header and cell checks.
 
 A reader turns a file into `Record`s (one per row or feature) and files its problems in
-the report; it never raises on bad input.
+the report; it never raises on bad input. The formats themselves live in `readers/`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gridmap import geo
+from gridmap.errors import _
 from gridmap.importers import fields
-from gridmap.importers.report import ImportReport, Limits, Problem
+from gridmap.importers.report import ImportReport, Limits, Problem, Text
 
 BOM = b"\xef\xbb\xbf"
-SAVE_AS_UTF8 = "请另存为 UTF-8：Excel「另存为 → CSV UTF-8（逗号分隔）」，WPS 导出时选择 UTF-8 编码"
+SAVE_AS_UTF8 = _("请另存为 UTF-8：Excel「另存为 → CSV UTF-8（逗号分隔）」，WPS 导出时选择 UTF-8 编码")
 
 
 @dataclass(frozen=True)
@@ -53,205 +52,121 @@ class Source:
 class Record:
     """One row or feature as read: text cells, JSON-native cells, and its geometry."""
 
-    where: str
+    where: Text  # `第 12 行`, `要素 #3 (code=…)`: Messages
     cells: dict[str, str]
     native: set[str] = field(default_factory=set)  # cells that were JSON numbers, not strings
     geometry: object = None  # shapely geometry, None, or a geo.GeometryProblem
 
 
-def read_text(source: Source, limits: Limits, report: ImportReport) -> str | None:
-    """The file's text, or None after filing why it cannot be read."""
+# read(source, content, columns, limits, report) → Records; `content` is the decoded text
+# (or the bytes, for a reader with text=False); `columns` maps each known column to
+# whether it is required.
+ReadRecords = Callable[[Source, "str | bytes", dict[str, bool], Limits, ImportReport], Iterator[Record]]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One file format: the suffixes it reads and what it can carry.
+
+    `geometry` lists the geometry types its files can hold (() = none); `lonlat_columns`
+    says points come as `lon`/`lat` cells (a table's rows), not as geometries. The core
+    refuses a layer whose types the reader cannot carry, so no rule names a suffix.
+    """
+
+    name: str  # as messages name the format: "CSV", "GeoJSON"
+    suffixes: tuple[str, ...]
+    read: ReadRecords
+    geometry: tuple[str, ...] = ()
+    lonlat_columns: bool = False
+    text: bool = True  # content is UTF-8 text, decoded once for every format (else bytes)
+
+    def carries(self, geometry_types: tuple[str, ...]) -> bool:
+        return not geometry_types or bool(set(geometry_types) & set(self.geometry))
+
+
+def read_content(source: Source, reader: Reader | None, limits: Limits, report: ImportReport):
+    """The file's content as `reader` takes it (text or bytes), or None after filing why not.
+
+    Files of no known format are read as text too, so a refusal names what is wrong first.
+    """
     size = source.size()
     if size > limits.max_bytes:
-        report.add(Problem(source.name, problem=f"文件过大（{size / 1e6:.1f} MB），上限 {limits.max_bytes / 1e6:.0f} MB",
-                           hint="请按乡镇或村拆分后分别导入"))
+        report.add(Problem(source.name, problem=_("文件过大（%(size)s MB），上限 %(limit)s MB",
+                                                  size=f"{size / 1e6:.1f}", limit=f"{limits.max_bytes / 1e6:.0f}"),
+                           hint=_("请按乡镇或村拆分后分别导入")))
         return None
     data = source.read()
+    return data if reader is not None and not reader.text else decode_text(source, data, report)
+
+
+def decode_text(source: Source, data: bytes, report: ImportReport) -> str | None:
+    """The file's text (UTF-8, BOM dropped), or None after filing why it cannot be read."""
     if data.startswith(BOM):
         data = data[len(BOM):]
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        report.add(Problem(source.name, problem="文件是 UTF-16 编码（Excel「Unicode 文本」）", hint=SAVE_AS_UTF8))
+        report.add(Problem(source.name, problem=_("文件是 UTF-16 编码（Excel「Unicode 文本」）"), hint=SAVE_AS_UTF8))
         return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        guess = ""
+        problem = _("文件不是 UTF-8 编码")
         try:
             data.decode("gb18030")
-            guess = "，看起来是 GBK/GB18030 编码（Excel 默认的「CSV（逗号分隔）」）"
+            problem = _("文件不是 UTF-8 编码，看起来是 GBK/GB18030 编码（Excel 默认的「CSV（逗号分隔）」）")
         except UnicodeDecodeError:
             pass
-        report.add(Problem(source.name, f"第 {line} 行", problem=f"文件不是 UTF-8 编码{guess}",
-                           hint=SAVE_AS_UTF8))
+        report.add(Problem(source.name, line_where(line), problem=problem, hint=SAVE_AS_UTF8))
         return None
     if not text.strip():
-        report.add(Problem(source.name, problem="文件是空的", hint="请检查是否导出了正确的文件"))
+        report.add(Problem(source.name, problem=_("文件是空的"), hint=_("请检查是否导出了正确的文件")))
         return None
     if "\x00" in text:
-        report.add(Problem(source.name, f"第 {text[: text.index(chr(0))].count(chr(10)) + 1} 行",
-                           problem="文件含有 NUL 字符，不是文本文件", hint="请导出为 CSV 或 GeoJSON"))
+        report.add(Problem(source.name, line_where(text[: text.index(chr(0))].count(chr(10)) + 1),
+                           problem=_("文件含有 NUL 字符，不是文本文件"), hint=_("请导出为 CSV 或 GeoJSON")))
         return None
     return text
 
 
-def csv_records(source: Source, text: str, columns: dict[str, bool], limits: Limits,
-                report: ImportReport) -> Iterator[Record]:
-    """Rows of a CSV file; `columns` maps each known column to whether it is required."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except (StopIteration, csv.Error):
-        report.add(Problem(source.name, "第 1 行", problem="没有表头", hint="第一行应为列名"))
-        return
-    if not _header_ok(source, header, columns, report):
-        return
-    rows = 0
-    try:
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            where = f"第 {reader.line_num} 行"
-            rows += 1
-            if rows > limits.max_rows:
-                report.add(Problem(source.name, where, problem=f"行数超过上限 {limits.max_rows}",
-                                   hint="请拆分文件后分别导入"))
-                return
-            if len(row) != len(header):
-                report.add(Problem(source.name, where, problem=f"有 {len(row)} 列，表头有 {len(header)} 列",
-                                   hint="检查单元格里未加引号的逗号或换行"))
-                continue
-            cells = dict(zip(header, row, strict=True))
-            if _cells_fit(source, where, cells, limits, report):
-                yield Record(where, cells)
-    except csv.Error as exc:
-        report.add(Problem(source.name, f"第 {reader.line_num} 行", problem=f"CSV 格式错误（{exc}）",
-                           hint="检查引号是否成对、单元格是否过长"))
+def line_where(line: int) -> Text:
+    """Where a problem is, as a line of the file."""
+    return _("第 %(line)s 行", line=line)
 
 
-def _header_ok(source: Source, header: list[str], columns: dict[str, bool],
-               report: ImportReport) -> bool:
+def header_ok(source: Source, header: list[str], columns: dict[str, bool],
+              report: ImportReport) -> bool:
+    """Whether a table's header names each known column at most once and every required one."""
     ok = True
     seen = set()
     for name in header:
         if name in seen:
-            report.add(Problem(source.name, "第 1 行", name, "列名重复", "每列只能出现一次"))
+            report.add(Problem(source.name, line_where(1), name, _("列名重复"), _("每列只能出现一次")))
             ok = False
         seen.add(name)
         if name not in columns:
-            report.add(Problem(source.name, "第 1 行", name, "未知的列",
-                               f"可用的列：{', '.join(columns)}"))
+            report.add(Problem(source.name, line_where(1), name, _("未知的列"),
+                               _("可用的列：%(columns)s", columns=", ".join(columns))))
             ok = False
     for name, required in columns.items():
         if required and name not in seen:
-            report.add(Problem(source.name, "第 1 行", name, "缺少必需的列", "请补上这一列"))
+            report.add(Problem(source.name, line_where(1), name, _("缺少必需的列"), _("请补上这一列")))
             ok = False
     return ok
 
 
-def _cells_fit(source: Source, where: str, cells: dict[str, str], limits: Limits,
-               report: ImportReport) -> bool:
+def cells_fit(source: Source, where: Text, cells: dict[str, str], limits: Limits,
+              report: ImportReport) -> bool:
+    """Whether every cell is short enough and storable; says which are not."""
     ok = True
     for name, value in cells.items():
         if len(value) > limits.max_cell_chars:
-            report.add(Problem(source.name, where, name, f"内容过长（{len(value)} 字）",
-                               f"每格不超过 {limits.max_cell_chars} 字"))
+            report.add(Problem(source.name, where, name, _("内容过长（%(length)s 字）", length=len(value)),
+                               _("每格不超过 %(limit)s 字", limit=limits.max_cell_chars)))
             ok = False
             continue
         try:
             fields.check_storable(value)
         except fields.CellProblem as exc:
-            report.add(Problem(source.name, where, name, *exc.args))
+            report.add(Problem(source.name, where, name, exc.problem, exc.hint))
             ok = False
     return ok
-
-
-def geojson_records(source: Source, text: str, columns: dict[str, bool], limits: Limits,
-                    report: ImportReport) -> Iterator[Record]:
-    """Features of a GeoJSON FeatureCollection (properties become cells)."""
-    document = _load_json(source, text, report)
-    if document is None:
-        return
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
-            or not isinstance(document.get("features"), list):
-        report.add(Problem(source.name, problem="不是 GeoJSON FeatureCollection",
-                           hint="顶层应为 {\"type\": \"FeatureCollection\", \"features\": [...]}"))
-        return
-    try:
-        _, note = geo.crs_srid(_crs_name(document.get("crs")))
-    except geo.GeometryProblem as exc:
-        report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
-        return
-    if note:
-        report.notes.append(f"{source.name}: {note}")
-    if len(document["features"]) > limits.max_rows:
-        report.add(Problem(source.name, problem=f"要素数 {len(document['features'])} 超过上限 {limits.max_rows}",
-                           hint="请拆分文件后分别导入"))
-        return
-    unknown: set[str] = set()
-    for index, feature in enumerate(document["features"], 1):
-        record = _feature_record(source, index, feature, columns, unknown, limits, report)
-        if record is not None:
-            yield record
-    if unknown:  # names as a person can read them: hostile ones escaped, many cut short
-        names = sorted(fields.readable(n) for n in unknown)
-        more = f" 等 {len(names)} 个" if len(names) > 20 else ""
-        report.notes.append(f"{source.name}: 忽略了未知属性 {', '.join(names[:20])}{more}")
-
-
-def _load_json(source: Source, text: str, report: ImportReport):
-    """The parsed document, or None after filing why not (hostile nesting and numbers included)."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        report.add(Problem(source.name, f"第 {exc.lineno} 行", problem=f"不是有效的 JSON（{exc.msg}）",
-                           hint="请用 GIS 软件重新导出 GeoJSON"))
-    except RecursionError:
-        report.add(Problem(source.name, problem="JSON 嵌套层数过深，无法读取",
-                           hint="GeoJSON 的坐标最多嵌套 4 层：请用 GIS 软件重新导出"))
-    except ValueError as exc:  # e.g. an integer longer than Python reads (4300 digits)
-        report.add(Problem(source.name, problem=f"不是有效的 JSON（{exc}）",
-                           hint="请用 GIS 软件重新导出 GeoJSON"))
-    return None
-
-
-def _crs_name(crs: object) -> object:
-    """The name in a GeoJSON 2008 `crs` member ({"type": "name", "properties": {"name": …}})."""
-    if not isinstance(crs, dict) or crs.get("properties") is None:
-        return None  # no usable crs member: the GeoJSON default
-    name = crs["properties"].get("name") if isinstance(crs["properties"], dict) else crs["properties"]
-    return name if name is None or isinstance(name, str) else json.dumps(name, ensure_ascii=False)[:100]
-
-
-def _feature_record(source, index, feature, columns, unknown, limits, report) -> Record | None:
-    properties = feature.get("properties") if isinstance(feature, dict) else None
-    if not isinstance(feature, dict) or feature.get("type") != "Feature" or not isinstance(
-            properties, dict | None):
-        report.add(Problem(source.name, f"要素 #{index}", problem="不是 GeoJSON Feature",
-                           hint="每个要素应有 type、properties、geometry"))
-        return None
-    properties = properties or {}
-    code = properties.get("code") or properties.get("login")
-    where = f"要素 #{index}" + (f" (code={fields.readable(code)})" if isinstance(code, str) else "")
-    cells, native = {}, set()
-    for name, value in properties.items():
-        if name not in columns:
-            unknown.add(name)
-            continue
-        if isinstance(value, bool):
-            cells[name] = "true" if value else "false"
-        elif isinstance(value, int | float):
-            cells[name], native = repr(value), native | {name}
-        elif isinstance(value, dict | list):
-            cells[name] = json.dumps(value, ensure_ascii=False)
-        else:
-            cells[name] = "" if value is None else str(value)
-    if not _cells_fit(source, where, cells, limits, report):
-        return None
-    geometry = None
-    if feature.get("geometry") is not None:
-        try:
-            geometry = geo.geometry_from_geojson(feature["geometry"])
-        except geo.GeometryProblem as exc:
-            geometry = exc
-    return Record(where, cells, native, geometry)

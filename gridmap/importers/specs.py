@@ -1,6 +1,6 @@
 """One spec per table: its file names, columns, types, rules and natural key.
 
-A spec knows nothing of SQL; `upsert.py` writes what the specs have parsed.
+A spec knows nothing of SQL; `writers.py` writes what the specs have parsed.
 """
 
 from __future__ import annotations
@@ -9,17 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gridmap import models
+from gridmap.errors import Message, _
 from gridmap.importers import fields as f
 from gridmap.importers.fields import Ref
 from gridmap.users import normalise_login
 
-REGION_CODE = f.code_parser(models.REGION_CODE.strip("^$"), "532329104 (县 6 位、乡镇 9 位、村 12 位)")
-VILLAGE_CODE = f.code_parser(models.VILLAGE_CODE.strip("^$"), "532329104201 (12 位)")
-TOWNSHIP_CODE = f.code_parser(r"[0-9]{9}", "532329104 (9 位)")
-GRID_CODE = f.code_parser(models.GRID_CODE.strip("^$"), "532329104201001 (村代码 + 序号)")
-LOCAL_CODE = f.code_parser(r"[0-9A-Za-z_-]{1,32}", "C000123 (字母、数字、-、_，至多 32 位)")
-SCOPE_CODE = f.code_parser(r"[0-9A-Za-z]{6,24}", "532329104 (县、乡镇、村或网格代码)")
-_LOGIN_FORMAT = f.code_parser(r"[A-Za-z0-9_.@-]{2,64}", "zhang.san (字母、数字、. _ @ -)")
+REGION_CODE = f.code_parser(models.REGION_CODE.strip("^$"), _("532329104 (县 6 位、乡镇 9 位、村 12 位)"))
+VILLAGE_CODE = f.code_parser(models.VILLAGE_CODE.strip("^$"), _("532329104201 (12 位)"))
+TOWNSHIP_CODE = f.code_parser(r"[0-9]{9}", _("532329104 (9 位)"))
+GRID_CODE = f.code_parser(models.GRID_CODE.strip("^$"), _("532329104201001 (村代码 + 序号)"))
+LOCAL_CODE = f.code_parser(r"[0-9A-Za-z_-]{1,32}", _("C000123 (字母、数字、-、_，至多 32 位)"))
+SCOPE_CODE = f.code_parser(r"[0-9A-Za-z]{6,24}", _("532329104 (县、乡镇、村或网格代码)"))
+_LOGIN_FORMAT = f.code_parser(r"[A-Za-z0-9_.@-]{2,64}", _("zhang.san (字母、数字、. _ @ -)"))
 
 
 def LOGIN(raw: str) -> str:  # noqa: N802  (a parser, named like the other field parsers)
@@ -33,7 +34,8 @@ def bounded_int(low: int, high: int | None = None):
     def parse(raw: str) -> int:
         value = f.parse_int(raw)
         if value < low or (high is not None and value > high):
-            raise f.CellProblem(f"{value} 超出范围", f"应在 {low}–{high if high is not None else '∞'} 之间")
+            raise f.CellProblem(_("%(value)s 超出范围", value=value),
+                                _("应在 %(low)s–%(high)s 之间", low=low, high=high if high is not None else "∞"))
         return value
     return parse
 
@@ -42,7 +44,7 @@ def bounded_float(low: float):
     def parse(raw: str) -> float:
         value = f.parse_float(raw)
         if value < low:
-            raise f.CellProblem(f"{value:g} 超出范围", f"应不小于 {low:g}")
+            raise f.CellProblem(_("%(value)s 超出范围", value=f"{value:g}"), _("应不小于 %(low)s", low=f"{low:g}"))
         return value
     return parse
 
@@ -51,7 +53,7 @@ def bounded_text(limit: int):
     def parse(raw: str) -> str:
         value = raw.strip()
         if len(value) > limit:
-            raise f.CellProblem(f"内容过长（{len(value)} 字）", f"不超过 {limit} 字")
+            raise f.CellProblem(_("内容过长（%(length)s 字）", length=len(value)), _("不超过 %(limit)s 字", limit=limit))
         return value
     return parse
 
@@ -81,7 +83,7 @@ class TableSpec:
     key: tuple[str, ...]  # natural key within the file
     geometry: tuple[str, ...] = ()  # allowed geometry types; Points may come as lon/lat columns
     geometry_required: bool = False
-    check: Callable[[dict, str], list[tuple[str, str, str]]] | None = None  # (field, problem, hint)
+    check: Callable[[dict, str], list[tuple[str, Message, Message]]] | None = None  # (field, problem, hint)
     # Other field sets the database holds unique, so they must not repeat within one file
     # (rows where they are all empty are not compared).
     unique: tuple[tuple[str, ...], ...] = ()
@@ -103,19 +105,23 @@ def _check_region(row: dict, county: str) -> list:
     problems = []
     length = {"county": 6, "township": 9, "village": 12}[row["level"]]
     if len(row["code"]) != length:
-        problems.append(("code", f"{row['level']} 级代码应为 {length} 位", "县 6 位、乡镇 9 位、村 12 位"))
+        problems.append(("code", _("%(level)s 级代码应为 %(length)s 位", level=row["level"], length=length),
+                         _("县 6 位、乡镇 9 位、村 12 位")))
     if not row["code"].startswith(county):
-        problems.append(("code", f"代码 {row['code']} 不属于本县 {county}", "请只导入本县的区划"))
+        problems.append(("code", _("代码 %(code)s 不属于本县 %(county)s", code=row["code"], county=county),
+                         _("请只导入本县的区划")))
     parent = row.get("parent_code")
     if row["level"] != "county" and parent != row["code"][: length - 3]:
-        problems.append(("parent_code", f"上级代码应为 {row['code'][: length - 3]}", "上级是代码去掉最后 3 位"))
+        problems.append(("parent_code", _("上级代码应为 %(code)s", code=row["code"][: length - 3]),
+                         _("上级是代码去掉最后 3 位")))
     return problems
 
 
-def _prefix(child: str, parent: str, what: str):
+def _in_village(child: str, parent: str):
     def check(row: dict, county: str) -> list:
         if row.get(child) and row.get(parent) and not row[child].startswith(row[parent]):
-            return [(child, f"{row[child]} 不在{what} {row[parent]} 内", f"{child} 应以 {parent} 开头")]
+            return [(child, _("%(code)s 不在村 %(village)s 内", code=row[child], village=row[parent]),
+                     _("%(child)s 应以 %(parent)s 开头", child=child, parent=parent))]
         return []
     return check
 
@@ -124,9 +130,10 @@ def _check_user(row: dict, county: str) -> list:
     needs = {"unit_handler": "unit_code", "cadre": "cadre_code"}
     problems = []
     if row["role"] in needs and not row.get(needs[row["role"]]):
-        problems.append((needs[row["role"]], f"角色 {row['role']} 需要填写", "承办人填单位代码，包户干部填干部代码"))
+        problems.append((needs[row["role"]], _("角色 %(role)s 需要填写", role=row["role"]),
+                         _("承办人填单位代码，包户干部填干部代码")))
     if row["role"] not in ("cadre",) and not row.get("scope_code"):
-        problems.append(("scope_code", "需要填写范围代码", "县、乡镇、村或网格代码"))
+        problems.append(("scope_code", _("需要填写范围代码"), _("县、乡镇、村或网格代码")))
     return problems
 
 
@@ -138,19 +145,21 @@ TARGET_BY_KIND = {"village": "region_code", "first_secretary": "region_code", "w
 def _check_assignment(row: dict, county: str) -> list:
     problems = []
     if bool(row.get("cadre_code")) == bool(row.get("unit_code")):
-        problems.append(("cadre_code", "干部和单位须且只能填一个", "个人填 cadre_code，单位填 unit_code"))
+        problems.append(("cadre_code", _("干部和单位须且只能填一个"), _("个人填 cadre_code，单位填 unit_code")))
     target = TARGET_BY_KIND[row["kind"]]
     if not row.get(target):
-        problems.append((target, f"{row['kind']} 类包保需要填写 {target}", "对象按类型填写"))
+        problems.append((target, _("%(kind)s 类包保需要填写 %(column)s", kind=row["kind"], column=target),
+                         _("对象按类型填写")))
     for other in set(TARGET_BY_KIND.values()) - {target}:
         if row.get(other):
-            problems.append((other, f"{row['kind']} 类包保不应填写 {other}", f"只填 {target}"))
+            problems.append((other, _("%(kind)s 类包保不应填写 %(column)s", kind=row["kind"], column=other),
+                             _("只填 %(column)s", column=target)))
     return problems
 
 
 def _check_issue_event(row: dict, county: str) -> list:
     if row["seq"] == 1 and row.get("from_status"):
-        return [("from_status", "第一条事件的 from_status 应为空", "事件从上报开始")]
+        return [("from_status", _("第一条事件的 from_status 应为空"), _("事件从上报开始"))]
     return []
 
 
@@ -173,7 +182,7 @@ SPECS = (
               default="basic"),
         Field("household_target", bounded_int(0)),
     ), key=("code",), geometry=("Polygon", "MultiPolygon"), geometry_required=True,
-        check=_prefix("code", "village_code", "村")),
+        check=_in_village("code", "village_code")),
     TableSpec("unit", ("units", "unit"), (
         code("code", required=True), Field("name", bounded_text(100), True),
         Field("kind", f.choice_parser(("agency", "enterprise", "section", "township", "village"),
@@ -209,7 +218,7 @@ SPECS = (
             "户籍": "registered", "常住": "resident", "流动": "migrant"}), default="registered"),
         *(Field(flag, f.parse_bool, default=False) for flag in BOOL_FLAGS),
         Field("disability_category", bounded_text(16)), Field("disability_grade", bounded_int(1, 4)),
-    ), key=("code",), geometry=("Point",), check=_prefix("grid_code", "village_code", "村")),
+    ), key=("code",), geometry=("Point",), check=_in_village("grid_code", "village_code")),
     TableSpec("app_user", ("users", "app_user"), (
         code("login", LOGIN, required=True), Field("password", bounded_text(200), column=""),
         Field("role", f.choice_parser(models.ROLES), True),
@@ -247,7 +256,7 @@ SPECS = (
         Field("feedback_due", "time"), Field("review_on", "date"), Field("status_changed_at", "time"),
         Field("closed_at", "time"), Field("satisfaction", SATISFACTION),
         Field("client_uuid", f.parse_uuid),
-    ), key=("code",), geometry=("Point",), check=_prefix("grid_code", "village_code", "村"),
+    ), key=("code",), geometry=("Point",), check=_in_village("grid_code", "village_code"),
         unique=(("client_uuid",),)),
     TableSpec("issue_event", ("issue_events", "issue_event"), (
         code("issue_code", required=True, ref=Ref("issue"), column="issue_id"),
@@ -267,7 +276,7 @@ SPECS = (
         Field("satisfaction", SATISFACTION),
         code("issue_code", ref=Ref("issue"), column="issue_id"),
     ), key=("client_uuid",), geometry=("Point",),
-        # A visit without a client_uuid is known by who, whom, what and when (upsert.py derives its uuid).
+        # A visit without a client_uuid is known by who, whom, what and when (writers.py derives its uuid).
         unique=(("client_uuid", "household_code", "cadre_code", "kind", "visited_at"),)),
 )
 SPEC_BY_TABLE = {s.table: s for s in SPECS}

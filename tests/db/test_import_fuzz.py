@@ -283,12 +283,12 @@ def check_import(connection, name: str, data: bytes, commit: bool) -> None:
         after = counts(connection)
     finally:
         savepoint.rollback()
-    event("ok" if report.ok else f"refused: {report.problems[0].field or report.problems[0].problem[:12]}")
+    event("ok" if report.ok else f"refused: {report.problems[0].field or str(report.problems[0].problem)[:12]}")
     for problem in report.problems:
         assert problem.source == name and problem.problem and problem.hint, problem
         assert not problem.field or problem.where, f"a field without its row: {problem}"
-        assert not problem.where or WHERE.match(problem.where), problem
-        assert "数据库拒绝写入" not in problem.problem, f"the door let this through: {problem}"
+        assert not problem.where or WHERE.match(str(problem.where)), problem
+        assert "数据库拒绝写入" not in str(problem.problem), f"the door let this through: {problem}"
     # The report reaches a terminal or a browser as UTF-8: nothing in it may fail to encode.
     report.to_text().encode("utf-8"), json.dumps(report.as_dict(), ensure_ascii=False).encode("utf-8")
     if not report.ok or not commit:

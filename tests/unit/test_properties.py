@@ -192,7 +192,7 @@ def test_every_cell_parser_returns_a_value_or_says_what_to_fix(name, raw):
     try:
         value = PARSERS[name](raw)
     except fields.CellProblem as exc:
-        problem, hint = exc.args
+        problem, hint = str(exc.problem), str(exc.hint)
         assert problem and hint and len(problem) < 200
         return
     if isinstance(value, str):  # what is stored as text can be stored

@@ -1,0 +1,30 @@
+"""File formats the importer reads, by suffix (as pygeoapi's plugin table).
+
+A new format (GeoPackage, Shapefile, XLSX …) is a module here that builds a
+`sources.Reader` and one line in `READERS`; the core asks only `reader_for(source)`.
+"""
+
+from __future__ import annotations
+
+from gridmap.importers.readers import csv, geojson
+from gridmap.importers.sources import Reader, Source
+
+READERS: dict[str, Reader] = {}
+
+
+def register(reader: Reader) -> None:
+    """Read files with `reader`'s suffixes from now on (a later reader replaces an earlier one)."""
+    READERS.update(dict.fromkeys(reader.suffixes, reader))
+
+
+def reader_for(source: Source) -> Reader | None:
+    return READERS.get(source.suffix)
+
+
+def readers() -> list[Reader]:
+    """Each registered reader once, in the order registered."""
+    return list(dict.fromkeys(READERS.values()))
+
+
+register(csv.READER)
+register(geojson.READER)

@@ -1,0 +1,50 @@
+"""CSV (UTF-8, a header row): a table's rows; points only, as `lon`/`lat` columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from gridmap.errors import _
+from gridmap.importers.report import ImportReport, Limits, Problem
+from gridmap.importers.sources import Reader, Record, Source, cells_fit, header_ok, line_where
+
+
+def csv_records(source: Source, text: str, columns: dict[str, bool], limits: Limits,
+                report: ImportReport) -> Iterator[Record]:
+    """Rows of a CSV file; `columns` maps each known column to whether it is required."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (StopIteration, csv.Error):
+        report.add(Problem(source.name, line_where(1), problem=_("没有表头"), hint=_("第一行应为列名")))
+        return
+    if not header_ok(source, header, columns, report):
+        return
+    rows = 0
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            where = line_where(reader.line_num)
+            rows += 1
+            if rows > limits.max_rows:
+                report.add(Problem(source.name, where, problem=_("行数超过上限 %(limit)s", limit=limits.max_rows),
+                                   hint=_("请拆分文件后分别导入")))
+                return
+            if len(row) != len(header):
+                report.add(Problem(source.name, where, problem=_("有 %(found)s 列，表头有 %(header)s 列",
+                                                                 found=len(row), header=len(header)),
+                                   hint=_("检查单元格里未加引号的逗号或换行")))
+                continue
+            cells = dict(zip(header, row, strict=True))
+            if cells_fit(source, where, cells, limits, report):
+                yield Record(where, cells)
+    except csv.Error as exc:
+        report.add(Problem(source.name, line_where(reader.line_num),
+                           problem=_("CSV 格式错误（%(reason)s）", reason=str(exc)),
+                           hint=_("检查引号是否成对、单元格是否过长")))
+
+
+READER = Reader("CSV", ("csv",), csv_records, geometry=("Point",), lonlat_columns=True)

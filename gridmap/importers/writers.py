@@ -1,0 +1,242 @@
+"""Set-based writes, one function a table (`WRITERS`), all through `copy_insert`: COPY the
+parsed rows into a staging table, then one INSERT … SELECT (ON CONFLICT for upserts).
+
+Upsert counts come back from RETURNING: `xmax = 0` marks a fresh insert; rows the
+`IS DISTINCT FROM` guard skipped are unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import NamedTuple
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from gridmap import geo
+from gridmap.importers.specs import SPEC_BY_TABLE, TableSpec
+from gridmap.users import hash_password
+
+CONFLICT = {"region": "(code) WHERE valid_to IS NULL", "grid": "(code) WHERE valid_to IS NULL",
+            "area_grid": "(area_id, grid_code)", "app_user": "(login)", "visit": "(client_uuid)"}
+NEVER_UPDATED = {"client_uuid", "password_hash"}
+KEY_QUERIES = {
+    "region": "SELECT code, level FROM region WHERE county_code = :c AND valid_to IS NULL",
+    "grid": "SELECT code, id FROM grid WHERE county_code = :c AND valid_to IS NULL",
+    "app_user": "SELECT login, id FROM app_user WHERE county_code = :c",
+}
+VISIT_NAMESPACE = uuid.UUID("6f1d3c1e-8c52-4c2a-9b0e-3a9d1f6b2c10")
+
+
+class Counts(NamedTuple):
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class Upserted(NamedTuple):
+    counts: Counts
+    fresh: list  # the `returning` value of each row inserted (not updated)
+
+
+def existing_keys(connection: Connection, table: str, county_code: str) -> dict[str, object]:
+    """Natural key → id (or level, for regions) of the county's current rows of `table`."""
+    sql = KEY_QUERIES.get(table, f"SELECT code, id FROM {table} WHERE county_code = :c")
+    return dict(connection.execute(text(sql), {"c": county_code}).all())
+
+
+class Writer:
+    """Writes parsed rows table by table inside the caller's transaction."""
+
+    def __init__(self, connection: Connection, county_code: str):
+        self.connection = connection
+        self.county_code = county_code
+        self.ids: dict[str, dict[str, object]] = {}
+        # Natural keys this import inserted, by table: issue events follow only new issues.
+        self.created: dict[str, set[str]] = {}
+
+    def id_of(self, table: str, key: str | None):
+        if key is None:
+            return None
+        if table not in self.ids:
+            self.ids[table] = existing_keys(self.connection, table, self.county_code)
+        return self.ids[table][key]
+
+    def db_row(self, spec: TableSpec, row: dict) -> dict:
+        out = {"county_code": self.county_code}
+        for field in spec.fields:
+            if field.column == "":
+                continue
+            value = row[field.name]
+            if field.ref is not None and field.ref.to_id:
+                value = self.id_of(field.ref.table, value)
+            out[field.column or field.name] = value
+        if spec.geometry:
+            out["geom"] = row["_geom"]
+        return out
+
+    def write(self, spec: TableSpec, rows: list[dict]) -> Counts:
+        """(inserted, updated, unchanged) for `rows` of `spec`'s table."""
+        self.ids.pop(spec.table, None)
+        counts = WRITERS[spec.table](self, spec.table, rows, [self.db_row(spec, row) for row in rows])
+        self.ids.pop(spec.table, None)
+        return counts
+
+
+# --- the one way rows reach a table ---------------------------------------------------
+
+
+def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: str = "", *,
+                select: dict[str, str] | None = None) -> list:
+    """COPY `db_rows` into a temporary copy of `table`'s columns and INSERT … SELECT them into
+    `table` (`AS t`); `tail` adds ON CONFLICT / RETURNING, `select` replaces a column's value
+    by an expression. The rows RETURNING gives ([] without RETURNING)."""
+    columns = list(db_rows[0])
+    stage = f"_import_{table}"
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(columns)} FROM {table} WITH NO DATA")
+    buffer = io.StringIO()
+    for row in db_rows:
+        buffer.write("\t".join(_copy_cell(row[c]) for c in columns))
+        buffer.write("\n")
+    buffer.seek(0)
+    cursor = connection.connection.dbapi_connection.cursor()
+    cursor.copy_expert(f"COPY {stage} ({', '.join(columns)}) FROM STDIN", buffer)
+    cursor.close()
+    result = connection.exec_driver_sql(
+        f"INSERT INTO {table} AS t ({', '.join(columns)})"
+        f" SELECT {', '.join((select or {}).get(c, c) for c in columns)} FROM {stage} {tail}")
+    returned = result.all() if result.returns_rows else []
+    connection.exec_driver_sql(f"DROP TABLE {stage}")
+    return returned
+
+
+def upsert(connection: Connection, table: str, db_rows: list[dict], *,
+           select: dict[str, str] | None = None, extra_set: str = "",
+           returning: str = "NULL") -> Upserted:
+    """Insert new rows, update changed ones (by the table's natural key), leave the rest."""
+    if not db_rows:
+        return Upserted(Counts(), [])
+    columns = list(db_rows[0])
+    conflict = CONFLICT.get(table, "(county_code, code)")
+    keys = {c.strip() for c in conflict.split(")")[0].strip("(").split(",")}
+    update = [c for c in columns if c not in keys | NEVER_UPDATED | {"county_code"}]
+    if update:
+        action = (f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in update)}{extra_set}"
+                  f" WHERE ({', '.join(f't.{c}' for c in update)}) IS DISTINCT FROM"
+                  f" ({', '.join(f'EXCLUDED.{c}' for c in update)})")
+    else:
+        action = "DO NOTHING"
+    result = copy_insert(connection, table, db_rows,
+                         f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0), {returning}",
+                         select=select)
+    fresh = [value for inserted, value in result if inserted]
+    return Upserted(Counts(len(fresh), len(result) - len(fresh), len(db_rows) - len(result)), fresh)
+
+
+# --- the writers: one a table ---------------------------------------------------------
+# write(writer, table, rows, db_rows) → Counts; `rows` as parsed, `db_rows` as columns.
+
+Write = Callable[[Writer, str, list[dict], list[dict]], Counts]
+
+
+def write_upsert(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    return upsert(writer.connection, table, db_rows).counts
+
+
+def write_issues(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    for db in db_rows:
+        db["status_changed_at"] = db["status_changed_at"] or db["reported_at"]
+    result = upsert(writer.connection, table, db_rows, returning="t.code",
+                    extra_set=", version = t.version + 1",
+                    select={"client_uuid": "COALESCE(client_uuid, gen_random_uuid())"})
+    writer.created[table] = set(result.fresh)
+    return result.counts
+
+
+def append_issue_events(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    """The ledger is append-only: events are added only for issues this import created."""
+    new_issues = writer.created.get("issue", set())
+    fresh = [db for row, db in zip(rows, db_rows, strict=True) if row["issue_code"] in new_issues]
+    fresh.sort(key=lambda db: (db["issue_id"], db["at"]))
+    if fresh:
+        copy_insert(writer.connection, table, fresh)
+    return Counts(len(fresh), 0, len(rows) - len(fresh))
+
+
+def write_users(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    known = set(existing_keys(writer.connection, table, writer.county_code))
+    for row, db in zip(rows, db_rows, strict=True):
+        # Passwords are set when an account is created; `gridmap users reset-password` changes them.
+        db["password_hash"] = "!kept" if row["login"] in known else hash_password(row["password"])
+    return upsert(writer.connection, table, db_rows).counts
+
+
+def write_visits(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    for db in db_rows:
+        if db["client_uuid"] is None:  # re-importing the same visit must not double it
+            db["client_uuid"] = uuid.uuid5(VISIT_NAMESPACE, "|".join(
+                str(db[c]) for c in ("county_code", "household_id", "cadre_id", "kind", "visited_at")))
+    return upsert(writer.connection, table, db_rows).counts
+
+
+def write_assignments(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    """No natural key in the table: a current row with the same kind, who and target is this one."""
+    columns = ("kind", "cadre_id", "unit_id", "region_code", "area_id", "grid_code",
+               "party_branch_id", "household_id")
+    current = {tuple(r[1:]): r[0] for r in writer.connection.exec_driver_sql(
+        f"SELECT id, {', '.join(columns)} FROM assignment"
+        f" WHERE county_code = %(c)s AND valid_to IS NULL", {"c": writer.county_code})}
+    fresh, ended = [], []
+    for db in db_rows:
+        existing = current.get(tuple(db[c] for c in columns))
+        if existing is None:
+            fresh.append({k: v for k, v in db.items() if k != "valid_from" or v is not None})
+        elif db["valid_to"] is not None:
+            ended.append({"id": existing, "valid_to": db["valid_to"]})
+    for group in _same_columns(fresh):
+        copy_insert(writer.connection, table, group)
+    if ended:
+        writer.connection.execute(
+            text("UPDATE assignment SET valid_to = :valid_to WHERE id = :id"), ended)
+    return Counts(len(fresh), len(ended), len(db_rows) - len(fresh) - len(ended))
+
+
+WRITERS: dict[str, Write] = {
+    "region": write_upsert, "grid": write_upsert, "unit": write_upsert, "cadre": write_upsert,
+    "area": write_upsert, "area_grid": write_upsert, "party_branch": write_upsert,
+    "household": write_upsert, "app_user": write_users, "assignment": write_assignments,
+    "issue": write_issues, "issue_event": append_issue_events, "visit": write_visits,
+}
+
+
+def _same_columns(rows: list[dict]) -> list[list[dict]]:
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return list(groups.values())
+
+
+def _copy_cell(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False)
+    elif hasattr(value, "geom_type"):
+        value = geo.ewkt(value)
+    else:
+        value = str(value)
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+__all__ = ["Writer", "WRITERS", "Counts", "copy_insert", "upsert", "existing_keys", "SPEC_BY_TABLE"]
