@@ -56,5 +56,7 @@ def load_command(directory, commit, if_empty):
     finally:
         engine.dispose()
     click.echo(report.to_text())
+    if not commit and report.ok:
+        click.echo("dry run: add --commit to write")
     if not report.ok:
         raise SystemExit(1)

@@ -26,6 +26,7 @@ def county_of(directory: Path) -> str:
 
 
 def has_regions(connection: Connection, county_code: str) -> bool:
+    """Whether the county already has regions (the demo is loaded once)."""
     return connection.execute(text("SELECT EXISTS (SELECT 1 FROM region WHERE county_code = :c)"),
                               {"c": county_code}).scalar_one()
 

@@ -59,6 +59,7 @@ def check_storable(text: str) -> None:
 
 
 def parse_text(raw: str) -> str:
+    """The cell's text without surrounding spaces."""
     return raw.strip()
 
 
@@ -80,6 +81,7 @@ def code_parser(pattern: str, example: str) -> Callable[[str], str]:
 
 
 def parse_int(raw: str) -> int:
+    """A whole number that fits the database's integer columns."""
     value = raw.strip()
     try:
         number = int(value)
@@ -107,6 +109,7 @@ def readable(value: str) -> str:
 
 
 def parse_float(raw: str) -> float:
+    """A finite decimal number."""
     value = raw.strip()
     try:
         number = float(value)
@@ -119,6 +122,7 @@ def parse_float(raw: str) -> float:
 
 
 def parse_bool(raw: str) -> bool:
+    """是/否, true/false, 1/0, y/n and the like."""
     value = raw.strip().lower()
     if value in _TRUE:
         return True
@@ -128,6 +132,7 @@ def parse_bool(raw: str) -> bool:
 
 
 def parse_phone(raw: str) -> str:
+    """A mainland mobile or landline number, digits kept as text."""
     value = raw.strip().replace(" ", "")
     if re.fullmatch(r"1[3-9][0-9]{9}", value) or re.fullmatch(r"0[0-9]{2,3}-?[0-9]{7,8}", value):
         return value
@@ -139,6 +144,7 @@ def parse_phone(raw: str) -> str:
 
 
 def parse_id_number(raw: str) -> str:
+    """An 18-character resident ID number with a valid check character."""
     value = raw.strip().upper()
     if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         if _NUMBERISH.fullmatch(value) and ("." in value or "E" in value):
@@ -153,6 +159,7 @@ def parse_id_number(raw: str) -> str:
 
 
 def parse_uuid(raw: str) -> uuid.UUID:
+    """A UUID (the client_uuid that makes re-sent rows idempotent)."""
     try:
         return uuid.UUID(raw.strip())
     except ValueError:
@@ -161,6 +168,7 @@ def parse_uuid(raw: str) -> uuid.UUID:
 
 
 def parse_json_object(raw: str) -> dict:
+    """A JSON object (e.g. a checklist's answers), bounded in depth and size."""
     example = _("应形如 %(example)s", example='{"look": ["housing"]}')
     try:
         value = json.loads(raw)
@@ -297,6 +305,7 @@ def date_parser(now: datetime) -> Callable[[str], date]:
 
 
 def choice_parser(choices: tuple[str, ...], aliases: dict[str, str] | None = None):
+    """A parser accepting one of `choices` (or a Chinese alias of one)."""
     aliases = aliases or {}
 
     def parse(raw: str) -> str:

@@ -54,12 +54,14 @@ class Problem:
         return Message("%(place)s: %(problem)s", place=place, problem=self.problem)
 
     def text(self, translate: Translate | None = None) -> str:
+        """The problem as one line, in the language `translate` gives (zh-CN without it)."""
         return render(self.message(), translate)
 
     def __str__(self) -> str:
         return self.text()
 
     def as_dict(self, translate: Translate | None = None) -> dict:
+        """The problem as plain JSON-able strings."""
         return {"source": self.source, "where": render(self.where, translate), "field": self.field,
                 "problem": render(self.problem, translate), "hint": render(self.hint, translate),
                 "message": self.text(translate)}
@@ -67,6 +69,7 @@ class Problem:
 
 @dataclass
 class TableCounts:
+    """What one file did to its table: rows read, inserted, updated, unchanged."""
     table: str
     source: str
     rows: int = 0
@@ -90,17 +93,21 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
+        """No problems at all."""
         return not self.problems
 
     @property
     def committed(self) -> bool:
+        """A commit was asked for and nothing stood in its way."""
         return self.commit and self.ok
 
     @property
     def full(self) -> bool:
+        """Enough problems collected: the rest are only counted."""
         return len(self.problems) >= self.max_errors
 
     def add(self, problem: Problem) -> None:
+        """Collect `problem` (or count it, once the report is full)."""
         if self.full:
             self.problems_left_off += 1
         else:
@@ -111,6 +118,7 @@ class ImportReport:
         self.notes.append(Message("%(source)s: %(note)s", source=source, note=note))
 
     def counts(self, table: str) -> TableCounts:
+        """The counts of `table`'s file."""
         return next(t for t in self.tables if t.table == table)
 
     def as_dict(self, translate: Translate | None = None) -> dict:
@@ -128,7 +136,7 @@ class ImportReport:
 
     def _lines(self) -> list[tuple[str, Text]]:
         if not self.commit:
-            outcome = _("试运行（未写入；加 --commit 写入）")
+            outcome = _("试运行（未写入）")
         else:
             outcome = _("已写入") if self.committed else _("未写入（出错，全部回滚）")
         lines: list[tuple[str, Text]] = [("", _("导入 %(county)s: %(outcome)s，用时 %(seconds)s s",

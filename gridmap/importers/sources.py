@@ -30,21 +30,26 @@ class Source:
 
     @classmethod
     def from_path(cls, path: Path | str) -> Source:
+        """A source reading the file at `path`."""
         path = Path(path)
         return cls(path.name, path=path)
 
     @property
     def stem(self) -> str:
+        """The file name up to its first dot: the table it holds."""
         return self.name.split(".", 1)[0].lower()
 
     @property
     def suffix(self) -> str:
+        """The file's format, from its last suffix (lower case, no dot)."""
         return self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
 
     def size(self) -> int:
+        """The size in bytes."""
         return self.path.stat().st_size if self.path is not None else len(self.data or b"")
 
     def read(self) -> bytes:
+        """The file's bytes."""
         return self.path.read_bytes() if self.path is not None else (self.data or b"")
 
 
@@ -81,6 +86,7 @@ class Reader:
     text: bool = True  # content is UTF-8 text, decoded once for every format (else bytes)
 
     def carries(self, geometry_types: tuple[str, ...]) -> bool:
+        """Whether this reader can bring shapes of these types."""
         return not geometry_types or bool(set(geometry_types) & set(self.geometry))
 
 

@@ -31,6 +31,7 @@ BOOL_FLAGS = ("minimum_living", "extreme_poverty", "lifted_from_poverty", "relap
 
 
 def bounded_int(low: int, high: int | None = None):
+    """A parser of whole numbers from `low` to `high`."""
     def parse(raw: str) -> int:
         value = f.parse_int(raw)
         if value < low or (high is not None and value > high):
@@ -41,6 +42,7 @@ def bounded_int(low: int, high: int | None = None):
 
 
 def bounded_float(low: float):
+    """A parser of numbers not below `low`."""
     def parse(raw: str) -> float:
         value = f.parse_float(raw)
         if value < low:
@@ -50,6 +52,7 @@ def bounded_float(low: float):
 
 
 def bounded_text(limit: int):
+    """A parser of text of at most `limit` characters."""
     def parse(raw: str) -> str:
         value = raw.strip()
         if len(value) > limit:
@@ -77,6 +80,7 @@ class Field:
 
 @dataclass(frozen=True)
 class TableSpec:
+    """One importable table: its file names, fields, key, geometry and extra checks."""
     table: str
     stems: tuple[str, ...]
     fields: tuple[Field, ...]
@@ -89,15 +93,18 @@ class TableSpec:
     unique: tuple[tuple[str, ...], ...] = ()
 
     def field(self, name: str) -> Field:
+        """The field called `name`."""
         return next(x for x in self.fields if x.name == name)
 
     @property
     def point_columns(self) -> bool:
+        """Points may come as lon/lat columns (CSV)."""
         return self.geometry == ("Point",)
 
 
 def code(name: str, parse=LOCAL_CODE, required: bool = False, ref: Ref | None = None,
          column: str | None = None) -> Field:
+    """A code field: text in every format (GeoJSON numbers would lose leading zeros)."""
     return Field(name, parse, required, ref, column, code=True)
 
 

@@ -33,6 +33,7 @@ VISIT_NAMESPACE = uuid.UUID("6f1d3c1e-8c52-4c2a-9b0e-3a9d1f6b2c10")
 
 
 class Counts(NamedTuple):
+    """Rows inserted, updated and left unchanged by one write."""
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -60,6 +61,7 @@ class Writer:
         self.created: dict[str, set[str]] = {}
 
     def id_of(self, table: str, key: str | None):
+        """The id of the county's row of `table` with natural key `key`."""
         if key is None:
             return None
         if table not in self.ids:
@@ -67,6 +69,7 @@ class Writer:
         return self.ids[table][key]
 
     def db_row(self, spec: TableSpec, row: dict) -> dict:
+        """A parsed row as the table's columns (references resolved to ids)."""
         out = {"county_code": self.county_code}
         for field in spec.fields:
             if field.column == "":

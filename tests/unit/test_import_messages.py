@@ -84,7 +84,7 @@ def test_english_reports_hold_no_chinese_but_the_data(english, name, data):
     report.tables = [TableCounts(SPEC_BY_STEM[Source(name).stem].table, name, rows=1)]
     text = report.to_text(translate=english)
     assert not report.ok and not CHINESE.search(text), text
-    assert text.startswith("Import 532329: dry run (nothing written; add --commit to write)")
+    assert text.startswith("Import 532329: dry run (nothing written)")
     assert "would insert" in text and f"Problems ({len(report.problems)}):" in text
 
 

@@ -18,6 +18,7 @@ def register(reader: Reader) -> None:
 
 
 def reader_for(source: Source) -> Reader | None:
+    """The registered reader for the file's suffix, or None."""
     return READERS.get(source.suffix)
 
 
