@@ -38,12 +38,12 @@ class DevDbError(ConfigurationError):
 
 
 def checkout_root() -> Path:
-    """The repository's top directory (where the Makefile is)."""
+    """The checkout's top directory (where the Makefile is), or $GRIDMAP_HOME."""
     return Path(os.environ.get("GRIDMAP_HOME", Path(__file__).resolve().parent.parent))
 
 
 def var_dir() -> Path:
-    """Where runtime state lives: $GRIDMAP_HOME, else var/ of the checkout."""
+    """Where runtime state lives: var/ of the checkout ($GRIDMAP_HOME if set)."""
     return checkout_root() / "var"
 
 
