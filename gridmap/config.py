@@ -29,6 +29,18 @@ def _secret_key(var: Path) -> str:
     return key
 
 
+def _flag(raw: str | None) -> bool:
+    return (raw or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _whole_number(name: str, raw: str | None) -> int:
+    if not (raw or "").strip():
+        return 0
+    if not raw.strip().isdigit():
+        raise ConfigError(f"{name}={raw!r}: give a whole number (how many proxies are in front)")
+    return int(raw)
+
+
 @dataclass
 class Config:
     """The settings the app runs with: database, secret key, county, basemap, locale."""
@@ -37,6 +49,9 @@ class Config:
     county_code: str = "532329"
     basemap: str = "none"
     basemap_attribution: str | None = None
+    https: bool = False  # served over HTTPS (directly or behind a proxy): Secure cookies, HSTS
+    proxy_hops: int = 0  # proxies in front whose X-Forwarded-* headers are trusted
+    trusted_hosts: tuple[str, ...] = ()  # Host headers answered (empty: any)
     default_locale: str = "zh_CN"
     extra: dict = field(default_factory=dict)
 
@@ -59,6 +74,10 @@ class Config:
             county_code=os.environ.get("GRIDMAP_COUNTY", "532329"),
             basemap=os.environ.get("GRIDMAP_BASEMAP", "none"),
             basemap_attribution=os.environ.get("GRIDMAP_BASEMAP_ATTRIBUTION"),
+            https=_flag(os.environ.get("GRIDMAP_HTTPS")),
+            proxy_hops=_whole_number("GRIDMAP_PROXY_HOPS", os.environ.get("GRIDMAP_PROXY_HOPS")),
+            trusted_hosts=tuple(h.strip() for h in os.environ.get(
+                "GRIDMAP_TRUSTED_HOSTS", "").split(",") if h.strip()),
         )
 
     def flask_settings(self) -> dict:
@@ -69,6 +88,9 @@ class Config:
             "GRIDMAP_COUNTY": self.county_code,
             "GRIDMAP_BASEMAP": self.basemap,
             "GRIDMAP_BASEMAP_ATTRIBUTION": self.basemap_attribution,
+            "GRIDMAP_HTTPS": self.https,
+            "GRIDMAP_PROXY_HOPS": self.proxy_hops,
+            "GRIDMAP_TRUSTED_HOSTS": self.trusted_hosts,
             "BABEL_DEFAULT_LOCALE": self.default_locale,
             # Tablets stay signed in for a month: no forced periodic log-ins (基层减负).
             "REMEMBER_COOKIE_DURATION": timedelta(days=30),

@@ -323,6 +323,9 @@ class AppUser(Base):
     cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    # Bumped on sign-out, password change, disable and role change: every session and
+    # remember cookie carries it, so older ones stop working at once.
+    session_generation: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
 
@@ -440,3 +443,23 @@ class Setting(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class SignInFailure(Base):
+    """A failed sign-in (login and address), kept a short while to slow down guessing.
+
+    In PostgreSQL because it is the one store every worker process shares.
+    """
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("ix_sign_in_failure_login_at", "login", "at"),
+        Index("ix_sign_in_failure_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    login: Mapped[str] = mapped_column(String(64), nullable=False)
+    address: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                         server_default=func.now())

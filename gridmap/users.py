@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -117,13 +118,19 @@ def _by_code(session, model, county_code: str, code: str, field: str):
     return row
 
 
-def create_user(session, login: str, role: str, region: str, password: str, *,
-                unit: str | None = None, cadre: str | None = None,
-                name: str | None = None, locale: str | None = None) -> AppUser:
-    """Validate and add an account (flushed, not committed). Raises UserError."""
-    login = normalise_login(login)
-    if not re.fullmatch(LOGIN_PATTERN, login):
-        raise InvalidOption(_("%(login)r 应为 2–64 个字母、数字或 _ . @ -", login=login), field="login")
+@dataclass(frozen=True)
+class CheckedScope:
+    """A role's scope after checking: the region or grid code, its county, unit, cadre."""
+
+    region: str
+    county_code: str
+    unit: Unit | None
+    cadre: Cadre | None
+
+
+def _checked_scope(session, role: str, region: str, *, unit: str | None,
+                   cadre: str | None) -> CheckedScope:
+    """Check that `role` may be scoped to `region` (and its unit or cadre). Raises UserError."""
     if role not in ROLES:
         raise InvalidOption(_("%(role)r 不是角色；可用：%(roles)s", role=role, roles=", ".join(ROLES)),
                             field="role")
@@ -144,28 +151,81 @@ def create_user(session, login: str, role: str, region: str, password: str, *,
         raise InvalidOption(_("承办单位账号需要其单位的代码"), field="unit")
     if role == "cadre" and not cadre:
         raise InvalidOption(_("包户干部账号需要干部代码（其结对户即其范围）"), field="cadre")
-    unit_row = _by_code(session, Unit, county_code, unit, "unit") if unit else None
-    cadre_row = _by_code(session, Cadre, county_code, cadre, "cadre") if cadre else None
+    return CheckedScope(
+        region, county_code,
+        unit=_by_code(session, Unit, county_code, unit, "unit") if unit else None,
+        cadre=_by_code(session, Cadre, county_code, cadre, "cadre") if cadre else None)
+
+
+def create_user(session, login: str, role: str, region: str, password: str, *,
+                unit: str | None = None, cadre: str | None = None,
+                name: str | None = None, locale: str | None = None) -> AppUser:
+    """Validate and add an account (flushed, not committed). Raises UserError."""
+    login = normalise_login(login)
+    if not re.fullmatch(LOGIN_PATTERN, login):
+        raise InvalidOption(_("%(login)r 应为 2–64 个字母、数字或 _ . @ -", login=login), field="login")
+    scope = _checked_scope(session, role, region, unit=unit, cadre=cadre)
     check_new_password(password)
     if find_user(session, login) is not None:
         raise InvalidOption(_("账号 %(login)r 已存在；请换一个，或重设其密码", login=login),
                             field="login")
     user = AppUser(
-        county_code=county_code, login=login, password_hash=hash_password(password),
-        display_name=(name or "").strip() or None, role=role, scope_code=region,
-        unit_id=unit_row.id if unit_row else None, cadre_id=cadre_row.id if cadre_row else None,
-        locale=locale, active=True)
+        county_code=scope.county_code, login=login, password_hash=hash_password(password),
+        display_name=(name or "").strip() or None, role=role, scope_code=scope.region,
+        unit_id=scope.unit.id if scope.unit else None,
+        cadre_id=scope.cadre.id if scope.cadre else None, locale=locale, active=True)
     session.add(user)
     session.flush()
     return user
 
 
-def reset_password(session, login: str, password: str) -> AppUser:
-    """Set a new password (signing the account out everywhere). Raises UserError."""
+def end_sessions(user: AppUser) -> None:
+    """Sign the account out on every device: every earlier session and cookie stops working."""
+    user.session_generation = (user.session_generation or 1) + 1
+
+
+def _existing(session, login: str) -> AppUser:
     user = find_user(session, login)
     if user is None:
         raise NoSuchUser(_("没有账号 %(login)r；请先创建", login=normalise_login(login)), field="login")
+    return user
+
+
+def set_active(session, login: str, active: bool) -> AppUser:
+    """Disable (signing it out everywhere) or re-enable an account; old cookies stay dead."""
+    user = _existing(session, login)
+    user.active = active
+    end_sessions(user)
+    session.flush()
+    return user
+
+
+def set_role(session, login: str, role: str, region: str, *, unit: str | None = None,
+             cadre: str | None = None) -> AppUser:
+    """Give an account a new role and scope (checked as at creation); its sessions end."""
+    user = _existing(session, login)
+    scope = _checked_scope(session, role, region, unit=unit, cadre=cadre)
+    user.role, user.scope_code, user.county_code = role, scope.region, scope.county_code
+    user.unit_id = scope.unit.id if scope.unit else None
+    user.cadre_id = scope.cadre.id if scope.cadre else None
+    end_sessions(user)
+    session.flush()
+    return user
+
+
+def list_users(session, county_code: str | None = None) -> list[AppUser]:
+    """Every account (of one county, when given), by login."""
+    query = select(AppUser).order_by(AppUser.login)
+    if county_code:
+        query = query.where(AppUser.county_code == county_code)
+    return list(session.scalars(query))
+
+
+def reset_password(session, login: str, password: str) -> AppUser:
+    """Set a new password (signing the account out everywhere). Raises UserError."""
+    user = _existing(session, login)
     check_new_password(password)
     user.password_hash = hash_password(password)
+    end_sessions(user)
     session.flush()
     return user

@@ -1,4 +1,4 @@
-"""`gridmap users …`: create accounts, reset passwords (the core is gridmap.users)."""
+"""`gridmap users …`: create, list, disable, enable, set-role, reset-password (core: gridmap.users)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 
 from gridmap.cli.common import password_from_stdin, transaction
 from gridmap.models import ROLES
-from gridmap.users import create_user, reset_password
+from gridmap.users import create_user, list_users, reset_password, set_active, set_role
 
 FLAGS = {"login": "LOGIN", "role": "--role", "region": "--region", "unit": "--unit",
          "cadre": "--cadre", "password": "--password-stdin"}
@@ -15,7 +15,7 @@ FLAGS = {"login": "LOGIN", "role": "--role", "region": "--region", "unit": "--un
 
 @click.group("users")
 def group():
-    """Accounts: create, reset passwords."""
+    """Accounts: create, list, disable/enable, set-role, reset passwords."""
 
 
 @group.command("create")
@@ -46,3 +46,49 @@ def reset_password_command(login, password_stdin):
     with transaction(FLAGS) as session:
         user = reset_password(session, login, password)
     click.echo(f"password changed for {user.login}")
+
+
+@group.command("list")
+@click.option("--county", help="only this county's accounts")
+@with_appcontext
+def list_command(county):
+    """Every account: login, role, scope, active or disabled."""
+    with transaction(FLAGS) as session:
+        rows = [(u.login, u.role, u.scope_code or "", "active" if u.active else "disabled",
+                 u.display_name or "") for u in list_users(session, county)]
+    for row in rows:
+        click.echo("\t".join(row))
+
+
+@group.command("disable")
+@click.argument("login")
+@with_appcontext
+def disable_command(login):
+    """Disable LOGIN: it cannot sign in, and its sessions on every device end now."""
+    with transaction(FLAGS) as session:
+        user = set_active(session, login, False)
+    click.echo(f"disabled {user.login}")
+
+
+@group.command("enable")
+@click.argument("login")
+@with_appcontext
+def enable_command(login):
+    """Enable LOGIN again (its old sessions stay ended: it signs in afresh)."""
+    with transaction(FLAGS) as session:
+        user = set_active(session, login, True)
+    click.echo(f"enabled {user.login}")
+
+
+@group.command("set-role")
+@click.argument("login")
+@click.option("--role", required=True, help=f"one of {', '.join(ROLES)}")
+@click.option("--region", required=True, help="county, township, village or grid code of the scope")
+@click.option("--unit", help="unit code (required for unit_handler)")
+@click.option("--cadre", help="cadre code (required for cadre)")
+@with_appcontext
+def set_role_command(login, role, region, unit, cadre):
+    """Give LOGIN a new role and scope; its sessions on every device end."""
+    with transaction(FLAGS) as session:
+        user = set_role(session, login, role, region, unit=unit, cadre=cadre)
+    click.echo(f"{user.login} is now {user.role} (scope {user.scope_code})")

@@ -8,6 +8,7 @@
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
 | nav       |                   | the navigation entries                                 |
+| security  |                   | CSP and other headers, HTTPS/proxy/trusted-host settings |
 | session   |                   | the request's database session                         |
 
 A new area is a module with its blueprint(s), templates under templates/<blueprint>/, a
@@ -32,7 +33,7 @@ def register(app: Flask) -> None:
     """Wire the database, i18n, errors, sign-in, navigation and every blueprint into `app`."""
     from importlib import import_module
 
-    from gridmap.web import auth, errors, i18n, nav, session
+    from gridmap.web import auth, errors, i18n, nav, security, session
 
     engine = make_engine(app.config["DATABASE_URL"], pool_size=5, max_overflow=10)
     app.extensions["gridmap.engine"] = engine
@@ -45,6 +46,7 @@ def register(app: Flask) -> None:
     def static(filename):
         return send_from_directory(static_root, filename, max_age=3600)
 
+    security.init_app(app)  # headers, HTTPS and proxy settings
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)  # Flask-Login, CSRF on every POST, the auth blueprint

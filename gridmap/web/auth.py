@@ -1,22 +1,31 @@
 """Signing in and out, the language switch, and the signed-in user (Flask-Login).
 
-Sessions last: "remember me" is on by default and the remember cookie (30 days) is
-renewed on every request, so a tablet in use is never signed out (基层减负: no forced
-periodic log-ins). A password reset signs the account out on every device, because the
-session id carries a fingerprint of the password hash.
+Sessions last, and end when they should:
 
-Not here yet: throttling repeated failed sign-ins (a later hardening issue).
+* "在此设备上保持登录" (on by default) gives a 30-day remember cookie, renewed while the
+  tablet is in use, so it is never signed out (基层减负: no forced periodic log-ins);
+  unticked, the session ends with the browser and at most `SHORT_SESSION` after sign-in.
+* Every session and remember cookie carries a token: account id, the account's
+  `session_generation`, a fingerprint of its password hash, when it was issued and whether
+  it is remembered. Sign-out, a password change, disabling and a role change bump the
+  generation, so every earlier cookie of that account, on every device, stops working; a
+  token past its lifetime is refused by the server whatever the cookie's own expiry says.
+* Failed sign-ins are throttled per login and per address (gridmap.throttle) before any
+  password hash is computed.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -31,9 +40,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from gridmap import clock, throttle
 from gridmap.models import AppUser
-from gridmap.users import check_password, find_user, hash_password
-from gridmap.web.errors import answer
+from gridmap.users import check_password, end_sessions, find_user, hash_password, normalise_login
+from gridmap.web.errors import answer, text_of
 from gridmap.web.guard import requires
 from gridmap.web.i18n import LOCALE_COOKIE, LOCALE_COOKIE_AGE, LOCALES
 from gridmap.web.session import db_session
@@ -44,6 +54,10 @@ csrf = CSRFProtect()
 # Compared against when the login is unknown, so a wrong login takes as long as a
 # wrong password and response times do not reveal which logins exist.
 _DUMMY_HASH = None
+
+
+SHORT_SESSION = timedelta(hours=12)  # "keep me signed in" unticked
+REISSUE_AFTER = timedelta(hours=1)  # a token in use is renewed this often (sliding expiry)
 
 
 @dataclass(frozen=True)
@@ -60,7 +74,10 @@ class Account:
     display_name: str | None
     locale: str | None
     active: bool
+    session_generation: int
     password_fingerprint: str
+    issued_minute: int = 0  # minutes since the epoch when this session's token was issued
+    remembered: bool = True
 
     is_authenticated = True
     is_anonymous = False
@@ -71,32 +88,65 @@ class Account:
         return self.active
 
     def get_id(self) -> str:
-        """The session id: the account id and a fingerprint of its password hash."""
-        return f"{self.id}:{self.password_fingerprint}"
+        """The session token: id, generation, password fingerprint, issued minute, r/s."""
+        return (f"{self.id}:{self.session_generation}:{self.password_fingerprint}:"
+                f"{self.issued_minute}:{'r' if self.remembered else 's'}")
 
     @classmethod
-    def of(cls, row: AppUser) -> Account:
-        """A snapshot of an app_user row."""
+    def of(cls, row: AppUser, *, remembered: bool = True) -> Account:
+        """A snapshot of an app_user row, with a token issued now."""
         return cls(
             id=row.id, login=row.login, role=row.role, county_code=row.county_code,
             scope_code=row.scope_code, unit_id=row.unit_id, cadre_id=row.cadre_id,
             display_name=row.display_name, locale=row.locale, active=row.active,
-            password_fingerprint=_fingerprint(row.password_hash))
+            session_generation=row.session_generation,
+            password_fingerprint=_fingerprint(row.password_hash),
+            issued_minute=_minute_now(), remembered=remembered)
+
+    def lifetime(self) -> timedelta:
+        """How long the token lives after it was issued (renewed while in use)."""
+        return current_app.config["REMEMBER_COOKIE_DURATION"] if self.remembered else SHORT_SESSION
+
+    def needs_reissue(self) -> bool:
+        """Whether the token is old enough to renew (keeps an active tablet signed in)."""
+        return _minute_now() - self.issued_minute >= REISSUE_AFTER.total_seconds() // 60
+
+
+def _minute_now() -> int:
+    return int(clock.now().timestamp() // 60)
 
 
 def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-def load_account(session_id: str) -> Account | None:
-    """Flask-Login's user loader: None (signed out) for unknown, disabled or re-passworded accounts."""
-    user_id, _sep, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+def _parse_token(token: str) -> tuple[int, int, str, int, bool] | None:
+    parts = token.split(":")
+    if len(parts) != 5 or not (parts[0].isdigit() and parts[1].isdigit() and parts[3].isdigit()):
         return None
-    row = db_session().get(AppUser, int(user_id))
-    if row is None or not row.active or _fingerprint(row.password_hash) != fingerprint:
+    if parts[4] not in ("r", "s"):
         return None
-    return Account.of(row)
+    return int(parts[0]), int(parts[1]), parts[2], int(parts[3]), parts[4] == "r"
+
+
+def load_account(token: str) -> Account | None:
+    """Flask-Login's user loader: None (signed out) unless the token is still good.
+
+    Refused: unknown or disabled accounts, an older session generation (signed out, password
+    changed, disabled, role changed), a changed password, and tokens past their lifetime.
+    """
+    parsed = _parse_token(token)
+    if parsed is None:
+        return None
+    user_id, generation, fingerprint, issued, remembered = parsed
+    row = db_session().get(AppUser, user_id)
+    if (row is None or not row.active or row.session_generation != generation
+            or _fingerprint(row.password_hash) != fingerprint):
+        return None
+    account = replace(Account.of(row, remembered=remembered), issued_minute=issued)
+    if _minute_now() - issued > account.lifetime().total_seconds() // 60:
+        return None
+    return account
 
 
 def is_local_path(target: str | None) -> bool:
@@ -145,24 +195,57 @@ def sign_in():
     target = target if is_local_path(target) else None
     if current_user.is_authenticated:
         return redirect(target or _home())
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
-        row, error = authenticate(form.login.data, form.password.data)
-        if row is not None:
-            session.permanent = True  # the session cookie, too, lasts PERMANENT_SESSION_LIFETIME
-            login_user(Account.of(row), remember=bool(form.remember.data))
+        error, status = _attempt_sign_in(form)
+        if error is None:
             return redirect(target or _home())
     form.next.data = target or ""
-    return render_template("auth/sign_in.html", form=form, error=error)
+    response = current_app.make_response(
+        (render_template("auth/sign_in.html", form=form, error=error), status))
+    if status == 429:
+        response.headers["Retry-After"] = str(g.retry_after)
+    return response
+
+
+def _attempt_sign_in(form: SignInForm) -> tuple[str | None, int]:
+    """Sign in with the form's credentials: (None, 200) on success, else (message, status)."""
+    accounts, now = db_session(), clock.now()
+    login = normalise_login(form.login.data)[:64]
+    address = (request.remote_addr or "unknown")[:64]
+    try:
+        throttle.check(accounts, login, address, now)
+    except throttle.TooManyAttempts as refused:
+        current_app.logger.warning("sign-in throttled for %r from %s", login, address)
+        g.retry_after = refused.retry_after
+        return text_of(refused.message), 429
+    row, error = authenticate(form.login.data, form.password.data)
+    if row is None:
+        throttle.record_failure(accounts, current_app.config["GRIDMAP_COUNTY"], login, address, now)
+        accounts.commit()
+        current_app.logger.warning("sign-in failed for %r from %s", login, address)
+        return error, 200
+    throttle.clear(accounts, login)
+    accounts.commit()
+    remember = bool(form.remember.data)
+    session.permanent = remember  # unticked: the cookie ends with the browser
+    login_user(Account.of(row, remembered=remember), remember=remember)
+    return None, 200
 
 
 @bp.route("/sign-out", methods=["POST"])
 @requires("signed_in")
 def sign_out():
-    """End the session on this device."""
+    """End this account's sessions on every device, and clear this browser's cached pages."""
+    accounts = db_session()
+    end_sessions(accounts.get(AppUser, current_user.id))
+    accounts.commit()
     logout_user()
     flash(_("您已退出登录。"), "info")
-    return redirect(url_for("auth.sign_in"))
+    response = redirect(url_for("auth.sign_in"))
+    # A shared tablet keeps nothing of the last user's pages (the offline queue is kept).
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.route("/language", methods=["POST"])
@@ -190,7 +273,9 @@ def csrf_failed(error):
 
 def init_app(app) -> None:
     """Flask-Login, CSRF protection on every POST, and this blueprint."""
-    app.config.setdefault("REMEMBER_COOKIE_REFRESH_EACH_REQUEST", True)
+    # Off: Flask-Login would then give *every* session a remember cookie, ticked or not. A
+    # remembered token is renewed (cookie included) hourly by _renew_session instead.
+    app.config["REMEMBER_COOKIE_REFRESH_EACH_REQUEST"] = False
     # Tablets leave forms open for hours; the token lives as long as the session.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     manager = LoginManager()
@@ -199,3 +284,10 @@ def init_app(app) -> None:
     manager.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)
+
+    @app.before_request
+    def _renew_session():
+        """Renew a token in use, so the server-side lifetime slides while the tablet works."""
+        if current_user.is_authenticated and current_user.needs_reissue():
+            account = current_user._get_current_object()
+            login_user(replace(account, issued_minute=_minute_now()), remember=account.remembered)

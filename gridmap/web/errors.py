@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from gridmap.errors import GridmapError, Message, _
 
+ACCEPTS_FILES = "gridmap_accepts_files"
 # (status, code, message text, field) -> response
 Renderer = Callable[[int, str, str, "str | None"], object]
 
@@ -34,6 +35,12 @@ def render_json(status: int, code: str, message: str, field: str | None = None):
     if field:
         body["field"] = field
     return jsonify(body), status
+
+
+def accepts_files(view):
+    """Mark a view that takes file uploads; every other view refuses file parts (400)."""
+    setattr(view, ACCEPTS_FILES, True)
+    return view
 
 
 def answers_with(blueprint: Blueprint, renderer: Renderer) -> Blueprint:
@@ -88,6 +95,20 @@ def init_app(app: Flask) -> None:
             return answer(400, "bad_request", _(
                 "字段 %(field)s 含有不可见的空字符（NUL），请删除后重新输入。", field=field), field)
         return None
+
+    @app.before_request
+    def _refuse_unexpected_files():
+        # A file part named like a form field would reach the form as a file object.
+        view = app.view_functions.get(request.endpoint or "")
+        if request.files and not getattr(view, ACCEPTS_FILES, False):
+            return answer(400, "bad_request", _("此处不接受上传文件。请返回、刷新页面后重试。"))
+        return None
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(error: SecurityError):
+        # Raised before routing (untrusted Host): no page can be built, so plain text.
+        return Response("400 Bad Request: this host name is not served here\n", 400,
+                        mimetype="text/plain")
 
     @app.errorhandler(GridmapError)
     def _refused(error: GridmapError):

@@ -6,6 +6,7 @@ Screenshots land in /tmp/gridmap-shots/ (GRIDMAP_SHOTS) for a person to look at.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 VIEWPORTS = {"1024x768": (1024, 768), "800x1280": (800, 1280)}
 LAYERS = ("townships", "villages", "grids")
@@ -59,8 +60,8 @@ def test_grid_worker_taps_their_grid_and_sees_its_households(open_page, base_url
     page.mouse.click(label["x"] + label["width"] / 2, label["y"] + label["height"] / 2)
     popup = page.locator(".gm-popup")
     popup.wait_for()
-    page.wait_for_function(  # Leaflet fades popups in
-        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+    # Leaflet fades popups in. (No wait_for_function: the page's CSP forbids eval.)
+    expect(page.locator(".leaflet-popup")).to_have_css("opacity", "1")
     text = popup.inner_text()
     assert "532329104201001" in text and "户数" in text
     watch.screenshot(f"grid_worker-{size}-popup")

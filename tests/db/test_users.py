@@ -145,3 +145,18 @@ def test_cli_speaks_english_when_asked(runner, db, county, monkeypatch):
                                        "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code != 0
     assert "--role: 'chief' is not a role" in result.output
+
+
+def test_cli_lists_disables_enables_and_changes_roles(runner, db, county):
+    create_user(db, "lead", "leader", "532329", PASSWORD)
+    assert runner.invoke(users_cli, ["disable", "lead"]).output.strip() == "disabled lead"
+    listed = runner.invoke(users_cli, ["list"]).output
+    assert "lead\tleader\t532329\tdisabled" in listed
+    assert runner.invoke(users_cli, ["enable", "LEAD"]).exit_code == 0
+    result = runner.invoke(users_cli, ["set-role", "lead", "--role", "inspector", "--region", "532329"])
+    assert result.exit_code == 0, result.output
+    user = db.scalars(select(AppUser)).one()
+    assert (user.role, user.active, user.session_generation) == ("inspector", True, 4)
+    refused = runner.invoke(users_cli, ["set-role", "lead", "--role", "grid_worker", "--region", "532329"])
+    assert refused.exit_code != 0 and "--region: grid_worker 的范围应是 grid 代码" in refused.output
+    assert runner.invoke(users_cli, ["disable", "ghost"]).exit_code != 0

@@ -87,9 +87,13 @@ def test_signing_in_returns_to_next_and_remembers_the_device_for_30_days(client,
     assert "王丽" in page and 'action="/sign-out"' in page
 
 
-def test_remember_cookie_lasts_30_days_and_is_renewed_on_use(app):
+def test_remember_cookie_lasts_30_days_and_is_renewed_on_use(app, client, accounts, monkeypatch):
     assert app.config["REMEMBER_COOKIE_DURATION"].days >= 30
-    assert app.config["REMEMBER_COOKIE_REFRESH_EACH_REQUEST"] is True
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-12-01T09:00:00+08:00")
+    sign_in(client)
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-12-01T10:30:00+08:00")  # in use after 90 minutes
+    renewed = client.get("/probe")
+    assert any(c.startswith("remember_token=") for c in renewed.headers.getlist("Set-Cookie"))
 
 
 def test_login_is_case_insensitive(client, accounts):

@@ -1,0 +1,73 @@
+"""Slowing down password guessing: failures counted per login and per address.
+
+Kept in PostgreSQL, the one store every worker process shares. After `FREE_TRIES` failures
+within `WINDOW` the next try must wait, twice as long for each further failure (capped),
+so a flood of guesses is refused before any password hash is computed and cannot starve
+the workers. A successful sign-in clears the login's failures.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from gridmap.errors import GridmapError, _
+from gridmap.models import SignInFailure
+
+WINDOW = timedelta(minutes=15)
+FREE_TRIES = {"login": 5, "address": 20}  # an office behind one address has many users
+FIRST_WAIT = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(minutes=15)
+
+
+class TooManyAttempts(GridmapError):
+    """Too many failed sign-ins: wait `retry_after` seconds."""
+
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, retry_after: int):
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(_("尝试次数过多，请 %(minutes)s 分钟后再试。", minutes=minutes))
+        self.retry_after = retry_after
+
+
+def _wait(failures: int, free: int) -> timedelta:
+    if failures < free:
+        return timedelta(0)
+    return min(FIRST_WAIT * 2 ** (failures - free), LONGEST_WAIT)
+
+
+def seconds_to_wait(session, login: str, address: str, now: datetime) -> int:
+    """How long `login` from `address` must wait before its next try (0: may try now)."""
+    longest = 0
+    for kind, column, value in (("login", SignInFailure.login, login),
+                                ("address", SignInFailure.address, address)):
+        failures, last = session.execute(
+            select(func.count(), func.max(SignInFailure.at))
+            .where(column == value, SignInFailure.at > now - WINDOW)).one()
+        if last is not None:
+            remaining = (last + _wait(failures, FREE_TRIES[kind]) - now).total_seconds()
+            longest = max(longest, math.ceil(remaining))
+    return longest
+
+
+def check(session, login: str, address: str, now: datetime) -> None:
+    """Raise TooManyAttempts when this login or address must wait."""
+    wait = seconds_to_wait(session, login, address, now)
+    if wait > 0:
+        raise TooManyAttempts(wait)
+
+
+def record_failure(session, county_code: str, login: str, address: str, now: datetime) -> None:
+    """Count one failed sign-in (and forget failures older than the window)."""
+    session.execute(delete(SignInFailure).where(SignInFailure.at < now - WINDOW))
+    session.add(SignInFailure(county_code=county_code, login=login[:64], address=address[:64],
+                              at=now))
+
+
+def clear(session, login: str) -> None:
+    """Forget the login's failures after it signed in."""
+    session.execute(delete(SignInFailure).where(SignInFailure.login == login[:64]))
