@@ -36,6 +36,8 @@ def test_map_draws_every_shape_of_the_scope_offline(open_page, base_url, login, 
     assert page.locator(".gm-legend li").count() >= 3
     assert page.locator(".leaflet-control-layers-overlays label").count() == 3
     assert page.locator(".gm-label").count() > 0
+    name = page.locator(".gm-label > span").first.bounding_box()
+    assert name["width"] > 10 and name["height"] > 10  # names are drawn, not collapsed
     watch.screenshot(f"{login}-{size}")
     assert watch.sign_in_errors == []
     assert watch.errors == []
