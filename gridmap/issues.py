@@ -85,13 +85,9 @@ def _int(value, name: str) -> int:
 def actions_for(issue: Issue, role: str | None) -> list[str]:
     """The actions `role` may take on `issue` now (state machine ∩ policy table)."""
     return [name for name in lifecycle.allowed_actions(issue.status)
-            if role is not None and allowed(role, lifecycle.ACTIONS[name].policy)]
-
-
-def stage_due(issue: Issue) -> datetime | None:
-    """The deadline of the stage the issue is in (None when the stage has none)."""
-    return {"reported": issue.triage_due, "triaged": issue.handling_due,
-            "in_progress": issue.handling_due, "handled": issue.feedback_due}.get(issue.status)
+            if role is not None and allowed(role, lifecycle.ACTIONS[name].policy)
+            and not (name == "close" and lifecycle.close_refusal(
+                issue.status, issue.real_name, issue.satisfaction, "reason") is not None)]
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def seed_issue_county(connection) -> dict[str, int]:
     return units
 
 
-def seed_user(connection, role: str, scope_code: str | None, **columns) -> "Account":
+def seed_user(connection, role: str, scope_code: str | None, **columns):
     """An app_user row of `role` (password AuthActions.password) and its signed-in snapshot."""
     from sqlalchemy import text
 

@@ -2,10 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gridmap import lifecycle
-from gridmap.lifecycle import TransitionError, apply, path_to, traffic_light
-from gridmap import policy
-from gridmap.lifecycle import close_refusal
+from gridmap import lifecycle, policy
+from gridmap.lifecycle import TransitionError, apply, close_refusal, path_to, traffic_light
 from gridmap.models import EVENT_ACTIONS, ISSUE_STATUSES
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
