@@ -29,14 +29,9 @@ class Message:
         self.params = params
 
     def translate(self, gettext: Callable[[str], str]) -> str:
-        """The text in the language `gettext` translates to, parameters filled in.
-
-        Parameters that are Messages themselves (a row's "第 3 行" inside "与第 3 行重复")
-        are translated with it.
-        """
-        params = {name: value.translate(gettext) if isinstance(value, Message) else value
-                  for name, value in self.params.items()}
-        return _fill(gettext(self.msgid), params)
+        """The text in the language `gettext` translates to, parameters filled in (parameters
+        that are Messages, or tuples of them, are translated too)."""
+        return _fill(gettext(self.msgid), self.params, gettext)
 
     def __str__(self) -> str:
         return _fill(self.msgid, self.params)
@@ -53,8 +48,18 @@ class Message:
         return hash((self.msgid, tuple(sorted(self.params.items(), key=repr))))
 
 
-def _fill(text: str, params: Mapping) -> str:
-    return text % params if params else text
+def _fill(text: str, params: Mapping, gettext: Callable[[str], str] = str) -> str:
+    if not params:
+        return text
+    return text % {name: _param(value, gettext) for name, value in params.items()}
+
+
+def _param(value, gettext: Callable[[str], str]):
+    if isinstance(value, Message):
+        return value.translate(gettext)
+    if isinstance(value, tuple) and all(isinstance(v, Message) for v in value):
+        return " / ".join(v.translate(gettext) for v in value)
+    return value
 
 
 def _(msgid: str, **params) -> Message:

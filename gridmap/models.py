@@ -59,6 +59,13 @@ ROLES = (
     "leader", "inspector", "admin",
 )
 VISIT_KINDS = ("visit", "callback")  # 走访 / 回访
+APPEAL_TYPES = ("inquiry", "help", "complaint", "tip_off", "suggestion")  # 咨询/求助/投诉/举报/建议
+# What an issue_event records as done: `report` opens the ledger, the rest are
+# gridmap.lifecycle.ACTIONS (tests/unit/test_lifecycle.py keeps the two in step).
+EVENT_ACTIONS = (
+    "report", "triage", "acknowledge", "handle", "feed_back", "close", "reopen", "return",
+    "reject", "void", "defer", "resume", "escalate", "dispatch", "rework", "resolve_on_spot",
+)
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 
 
@@ -401,7 +408,9 @@ class Issue(Base):
     status_changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 签收
     satisfaction: Mapped[str | None] = mapped_column(String(24))
+    no_callback_reason: Mapped[str | None] = mapped_column(Text)  # 无法回访: why no 回访 result
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     client_uuid: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), nullable=False, unique=True, server_default=text("gen_random_uuid()"))
@@ -418,6 +427,7 @@ class IssueEvent(Base):
     __table_args__ = (
         CheckConstraint("to_status IN (" + ", ".join(repr(s) for s in ISSUE_STATUSES) + ")",
                         name="to_status"),
+        CheckConstraint("action IS NULL OR " + _in("action", EVENT_ACTIONS), name="action"),
         Index("ix_issue_event_issue_at", "issue_id", "at"),
     )
 
@@ -430,6 +440,50 @@ class IssueEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
     level: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str | None] = mapped_column(String(16))  # NULL: imported before actions were kept
+    actor_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))  # the unit handling it after
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the new stage's deadline
+
+
+class IssueCategory(Base):
+    """A county's kind of issue: its appeal type and the limits of each stage."""
+
+    __tablename__ = "issue_category"
+    __table_args__ = (
+        UniqueConstraint("county_code", "code"),
+        CheckConstraint(_in("appeal_type", APPEAL_TYPES), name="appeal_type"),
+        CheckConstraint("triage_hours > 0 AND urgent_triage_hours > 0 AND handling_days > 0"
+                        " AND feedback_days > 0", name="limits_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    appeal_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    triage_hours: Mapped[int] = mapped_column(Integer, nullable=False)  # clock hours
+    urgent_triage_hours: Mapped[int] = mapped_column(Integer, nullable=False)
+    handling_days: Mapped[int] = mapped_column(Integer, nullable=False)  # working days
+    feedback_days: Mapped[int] = mapped_column(Integer, nullable=False)  # calendar days
+
+
+class IssueOwnership(Base):
+    """Dispatch rule: issues of a category inside a region (code prefix) go to this unit."""
+
+    __tablename__ = "issue_ownership"
+    __table_args__ = (
+        UniqueConstraint("county_code", "category_code", "region_code"),
+        # the region's level is the handling level the rule is for: county, township or village
+        CheckConstraint(f"region_code ~ '{REGION_CODE}' AND left(region_code, 6) = county_code",
+                        name="region_in_county"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    category_code: Mapped[str] = mapped_column(String(32), nullable=False)
+    region_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False, index=True)
 
 
 class Setting(Base):

@@ -47,6 +47,8 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "report_issue": ("report an issue", FIELD | OFFICE),
     "triage_issue": ("classify and dispatch an issue (小事不出村: village first)", OFFICE),
     "handle_issue": ("work on and mark an issue handled", OFFICE | {"unit_handler"}),
+    "callback_issue": ("record a 回访 result, or reopen when the resident is unsatisfied",
+                       FIELD | OFFICE),
     "supervise_issue": ("督办/催办 an issue", OVERSIGHT | {"township_staff"}),
     "view_coverage": ("coverage gaps and roll-ups", OFFICE | OVERSIGHT),
     "export_aggregate": ("download counts and rates", OFFICE | OVERSIGHT),

@@ -1,7 +1,7 @@
 """Per-county settings: defaults in gridmap/defaults.toml, overrides in the `setting` table.
 
 A key is the dotted path of a leaf of defaults.toml (a number, a string or a list),
-e.g. `issue.triage_hours.urgent`. Reading a group (`issue.handling_days`) gives the
+e.g. `issue.triage_hours.urgent`. Reading a group (`issue.triage_hours`) gives the
 group's leaves with the county's overrides merged in. The default's type is the
 schema of a key: an override must have the same shape, or `set` refuses it.
 """
@@ -25,7 +25,7 @@ from gridmap.models import Setting
 
 # Extra rules for keys whose default alone does not say enough.
 CHOICES = {"grid_code.scheme": ("village_serial",)}
-LIST_ITEMS = {"calendar.holidays": "date"}  # the default is empty, so name the item type
+LIST_ITEMS = {"calendar.holidays": "date", "calendar.workdays": "date"}  # the default is empty, so name the item type
 
 
 class SettingsError(BadInput):

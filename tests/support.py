@@ -90,3 +90,61 @@ class AuthActions:
     def sign_out(self):
         """POST the sign-out form."""
         return self.client.post("/sign-out")
+
+
+# --- a small county for the issue lifecycle -------------------------------------------------
+
+ISSUE_COUNTY = "532329"
+ISSUE_TOWNSHIP, ISSUE_VILLAGE = "532329104", "532329104201"
+ISSUE_GRID = ISSUE_VILLAGE + "001"
+
+
+def seed_issue_county(connection) -> dict[str, int]:
+    """One township, village and grid, their offices, a 水务站 and a 水务局, the category
+    `drinking_water` (triage 24 h / urgent 2 h, 5 working days, feedback 3 days) owned by the
+    站 in the township and the 局 in the county. Returns unit ids by code."""
+    from sqlalchemy import text
+
+    run = lambda sql, **p: connection.execute(text(sql), p)  # noqa: E731
+    for code, level, parent in ((ISSUE_COUNTY, "county", None),
+                                (ISSUE_TOWNSHIP, "township", ISSUE_COUNTY),
+                                (ISSUE_VILLAGE, "village", ISSUE_TOWNSHIP)):
+        run("INSERT INTO region (county_code, code, level, name, parent_code)"
+            " VALUES (:c, :code, :level, :code, :parent)", c=ISSUE_COUNTY, code=code, level=level,
+            parent=parent)
+    run("INSERT INTO grid (county_code, code, village_code, name) VALUES (:c, :g, :v, '第1网格')",
+        c=ISSUE_COUNTY, g=ISSUE_GRID, v=ISSUE_VILLAGE)
+    units = {}
+    for code, name, kind, region in (
+            (ISSUE_VILLAGE + "V", "插甸村民委员会", "village", ISSUE_VILLAGE),
+            (ISSUE_TOWNSHIP + "G", "插甸镇人民政府", "township", ISSUE_TOWNSHIP),
+            (ISSUE_TOWNSHIP + "S11", "插甸镇水务站", "section", ISSUE_TOWNSHIP),
+            ("A014", "武定县水务局", "agency", ISSUE_COUNTY)):
+        units[code] = run("INSERT INTO unit (county_code, code, name, kind, region_code)"
+                          " VALUES (:c, :code, :name, :kind, :region) RETURNING id",
+                          c=ISSUE_COUNTY, code=code, name=name, kind=kind, region=region).scalar()
+    run("INSERT INTO issue_category (county_code, code, name, appeal_type, triage_hours,"
+        " urgent_triage_hours, handling_days, feedback_days)"
+        " VALUES (:c, 'drinking_water', '饮水安全', 'help', 24, 2, 5, 3)", c=ISSUE_COUNTY)
+    for region, unit in ((ISSUE_TOWNSHIP, ISSUE_TOWNSHIP + "S11"), (ISSUE_COUNTY, "A014")):
+        run("INSERT INTO issue_ownership (county_code, category_code, region_code, unit_id)"
+            " VALUES (:c, 'drinking_water', :region, :unit)", c=ISSUE_COUNTY, region=region,
+            unit=units[unit])
+    return units
+
+
+def seed_user(connection, role: str, scope_code: str | None, **columns):
+    """An app_user row of `role` (password AuthActions.password) and its signed-in snapshot."""
+    from sqlalchemy import text
+
+    from gridmap.models import AppUser
+    from gridmap.users import hash_password
+    from gridmap.web.auth import Account
+
+    values = {"county_code": ISSUE_COUNTY, "login": f"{role}-{scope_code or 'none'}".lower(),
+              "role": role, "scope_code": scope_code,
+              "password_hash": hash_password(AuthActions.password), **columns}
+    user_id = connection.execute(text(
+        f"INSERT INTO app_user ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"
+        " RETURNING id"), values).scalar()
+    return Account.of(AppUser(id=user_id, active=True, locale=None, display_name=None, **values))

@@ -6,6 +6,8 @@
 | demo       | `gridmap demo`    | generate (seeded) and load the demo county             |
 | users      | `gridmap users`   | create accounts, reset passwords                       |
 | settings   | `gridmap settings`| per-county settings                                    |
+| categories | `gridmap categories`, `gridmap ownership` | issue categories, dispatch rules |
+| escalate   | `gridmap escalate`| raise overdue issues a level                           |
 | common     |                   | the transaction helper, the database URL, messages     |
 
 Commands are thin: parse options, call one core function inside `common.transaction`,
@@ -36,10 +38,12 @@ def main():
 
 
 def _register() -> None:
-    from gridmap.cli import db, demo, settings, users
+    from gridmap.cli import categories, db, demo, escalate, settings, users
 
-    for module in (db, demo, users, settings):
+    for module in (db, demo, users, settings, categories):
         main.add_command(module.group)
+    main.add_command(categories.ownership_group)
+    main.add_command(escalate.command)
 
 
 _register()

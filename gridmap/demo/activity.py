@@ -7,6 +7,7 @@ import random
 import uuid
 from collections import Counter
 
+from gridmap.demo import categories as demo_categories
 from gridmap.demo import people
 from gridmap.demo.county import CHADIAN, COUNTY_CODE, SHISHAN
 from gridmap.demo.households import visit_note
@@ -159,7 +160,7 @@ def build_issues(county, rnd: random.Random) -> list[dict]:
         issues.append({
             "code": code, "title": rnd.choice(titles).format(place=place),
             "description": f"{household['address']}附近，{category}问题，群众希望尽快解决。",
-            "category": category, "urgency": "urgent" if urgent else "normal", "source": source,
+            "category": demo_categories.code_of(category), "urgency": "urgent" if urgent else "normal", "source": source,
             "lon": lonlat[0] if lonlat else "", "lat": lonlat[1] if lonlat else "",
             "grid_code": household["grid_code"], "village_code": village,
             "household_code": household["code"] if rnd.random() < 0.8 else "",

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from gridmap.demo import activity, organisation
+from gridmap.demo import activity, categories, organisation
 from gridmap.demo.county import (
     CHADIAN,
     COUNTY_CODE,
@@ -245,6 +245,7 @@ def generate(seed: int, scale_name: str = "demo") -> County:
          "why": "乡镇及其村（社区）已有边界，但尚未划分网格、未录入住户（演示数据只细化了三个乡镇）"}
         for r in county.regions if r["level"] == "township" and not has_grids(county.scale, r["code"]))
     organisation.build(county, rnd)
+    categories.build(county)
     activity.build(county, rnd)
     return county
 
@@ -292,7 +293,7 @@ def write(county: County, out: Path) -> dict[str, int]:
         _feature_line({k: h[k] for k in HOUSEHOLD_COLUMNS if h.get(k) not in (None, "")},
                       {"type": "Point", "coordinates": list(h["lonlat"])} if h["lonlat"] else None)
         for h in county.households])
-    for name, columns in organisation.COLUMNS.items() | activity.COLUMNS.items():
+    for name, columns in (organisation.COLUMNS | categories.COLUMNS | activity.COLUMNS).items():
         write_csv(out / f"{name}.csv", columns, county.tables[name])
     write_csv(out / "deliberate_gaps.csv", ("kind", "code", "why"), county.gaps)
     return {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()}

@@ -285,6 +285,20 @@ SPECS = (
     ), key=("client_uuid",), geometry=("Point",),
         # A visit without a client_uuid is known by who, whom, what and when (writers.py derives its uuid).
         unique=(("client_uuid", "household_code", "cadre_code", "kind", "visited_at"),)),
+    # Issue categories and their dispatch rules (gridmap.categories).
+    TableSpec("issue_category", ("issue_categories", "issue_category"), (
+        code("code", required=True), Field("name", bounded_text(50), True),
+        Field("appeal_type", f.choice_parser(models.APPEAL_TYPES, {
+            "咨询": "inquiry", "求助": "help", "投诉": "complaint", "举报": "tip_off",
+            "建议": "suggestion"}), True),
+        *(Field(limit, bounded_int(1, 9999), True) for limit in (
+            "triage_hours", "urgent_triage_hours", "handling_days", "feedback_days")),
+    ), key=("code",)),
+    TableSpec("issue_ownership", ("issue_ownership",), (
+        code("category_code", required=True, ref=Ref("issue_category", to_id=False)),
+        code("region_code", REGION_CODE, True, Ref("region", to_id=False)),
+        code("unit_code", required=True, ref=Ref("unit"), column="unit_id"),
+    ), key=("category_code", "region_code")),
 )
 SPEC_BY_TABLE = {s.table: s for s in SPECS}
 SPEC_BY_STEM = {stem: s for s in SPECS for stem in s.stems}

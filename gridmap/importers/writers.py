@@ -22,7 +22,8 @@ from gridmap.importers.specs import SPEC_BY_TABLE, TableSpec
 from gridmap.users import hash_password
 
 CONFLICT = {"region": "(code) WHERE valid_to IS NULL", "grid": "(code) WHERE valid_to IS NULL",
-            "area_grid": "(area_id, grid_code)", "app_user": "(login)", "visit": "(client_uuid)"}
+            "area_grid": "(area_id, grid_code)", "app_user": "(login)", "visit": "(client_uuid)",
+            "issue_ownership": "(county_code, category_code, region_code)"}
 NEVER_UPDATED = {"client_uuid", "password_hash"}
 KEY_QUERIES = {
     "region": "SELECT code, level FROM region WHERE county_code = :c AND valid_to IS NULL",
@@ -215,6 +216,7 @@ WRITERS: dict[str, Write] = {
     "area": write_upsert, "area_grid": write_upsert, "party_branch": write_upsert,
     "household": write_upsert, "app_user": write_users, "assignment": write_assignments,
     "issue": write_issues, "issue_event": append_issue_events, "visit": write_visits,
+    "issue_category": write_upsert, "issue_ownership": write_upsert,
 }
 
 

@@ -5,6 +5,7 @@
 | auth      | auth              | sign in/out, language switch, the signed-in account    |
 | health    | health            | /healthz                                               |
 | maps      | maps, layers      | the map page; its layers as GeoJSON                    |
+| issues    | issues, issues_api| triage queue, issue + timeline + actions, report form; JSON |
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
 | nav       |                   | the navigation entries                                 |
@@ -26,7 +27,8 @@ from gridmap.db import make_engine, make_sessionmaker
 STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 # (module, blueprint attribute) registered in this order; auth registers itself with
 # Flask-Login and CSRF in its init_app.
-BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"))
+BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
+              ("issues", "api_bp"))
 
 
 def register(app: Flask) -> None:

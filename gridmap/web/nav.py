@@ -13,6 +13,8 @@ from gridmap.web.guard import can
 
 NAV_LINKS = [
     ("maps.map", _l("地图"), "view_map"),
+    ("issues.queue", _l("事项"), "view_issues"),
+    ("issues.new", _l("登记事项"), "report_issue"),
 ]
 
 

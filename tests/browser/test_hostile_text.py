@@ -25,7 +25,11 @@ LITERAL = HOSTILE_STRINGS[0]  # "{{ 7*191 }}": what every name starts with after
 # Columns the test must leave alone so the demo roles can still sign in.
 CREDENTIALS = {("app_user", "login"), ("app_user", "password_hash")}
 # Sample values for route arguments a converter does not enumerate (`any(...)` does).
-ROUTE_SAMPLES: dict[str, dict[str, str]] = {}
+# A sampled row may lie outside a role's scope: there 404 is its normal refusal (never say which).
+# Issue 251 (MQ000251) is open, in 插甸村第1网格: most demo roles see it.
+ROUTE_SAMPLES: dict[str, dict[str, str]] = {
+    "issues.detail": {"issue_id": "251"}, "issues_api.issue": {"issue_id": "251"},
+}
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}
 
@@ -102,8 +106,9 @@ def test_names_notes_and_titles_hold_the_hostile_text(hostile_county):
     assert all(v == "hostile text" or v.startswith("left alone: ") for v in done.values())
 
 
-def route_urls(app) -> list[str]:
-    """One URL per GET route (every value of an `any(...)` argument)."""
+def route_urls(app, sampled: set[str] | None = None) -> list[str]:
+    """One URL per GET route (every value of an `any(...)` argument); URLs built from
+    ROUTE_SAMPLES are also added to `sampled`."""
     urls = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in NOT_PAGES or "GET" not in rule.methods:
@@ -117,7 +122,10 @@ def route_urls(app) -> list[str]:
                 assert sample, f"add a sample for {rule.endpoint} <{argument}> to ROUTE_SAMPLES"
                 values = [sample]
             choices = [{**c, argument: v} for c in choices for v in values]
-        urls += [rule.build(c, append_unknown=False)[1] for c in choices]
+        built = [rule.build(c, append_unknown=False)[1] for c in choices]
+        urls += built
+        if sampled is not None and rule.endpoint in ROUTE_SAMPLES:
+            sampled.update(built)
     return sorted(set(urls))
 
 
@@ -135,11 +143,12 @@ def test_every_route_shows_stored_text_literally(hostile_app, login):
     client = hostile_app.test_client()
     response = client.post("/sign-in", data={"login": login, "password": DEMO_USERS[login]})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    seen = {}
-    for url in route_urls(hostile_app):
+    seen, sampled = {}, set()
+    for url in route_urls(hostile_app, sampled):
         response = client.get(url)
         body = response.get_data(as_text=True)
-        assert response.status_code in (200, 302, 403), (url, response.status_code, body[:300])
+        refusals = (302, 403, 404) if url in sampled else (302, 403)
+        assert response.status_code in (200, *refusals), (url, response.status_code, body[:300])
         if response.status_code == 302:  # e.g. the sign-in page sends a signed-in user home
             assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
         assert not evaluated(body), f"{url} evaluated stored text as a template"

@@ -47,7 +47,8 @@ def scalar(connection, sql, **params):
 @pytest.mark.parametrize("table, file", [
     ("region", "regions.geojson"), ("grid", "grids.geojson"), ("household", "households.geojson"),
     ("issue", "issues.csv"), ("visit", "visits.csv"), ("cadre", "cadres.csv"), ("unit", "units.csv"),
-    ("assignment", "assignments.csv"), ("app_user", "users.csv")])
+    ("assignment", "assignments.csv"), ("app_user", "users.csv"),
+    ("issue_category", "issue_categories.csv"), ("issue_ownership", "issue_ownership.csv")])
 def test_demo_loads_every_row_of_its_files(loaded, table, file):
     connection, report = loaded
     assert report.committed, report.to_text()

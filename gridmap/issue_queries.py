@@ -1,0 +1,124 @@
+"""Reading issues: the queue with traffic lights, an issue's timeline, its JSON form.
+
+The SQL of what the issue pages and API show, bounded and scoped (gridmap.policy.Scope);
+changes go through gridmap.issues. Core: no Flask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, literal, select
+
+from gridmap import clock, lifecycle, privacy, settings
+from gridmap.models import AppUser, Cadre, Issue, IssueCategory, IssueEvent, Unit
+from gridmap.policy import Scope
+
+LIGHT_RANK = {"red": 0, "yellow": 1, "green": 2, "none": 3}
+QUEUE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One open issue in a queue, with its traffic light."""
+
+    id: int
+    code: str
+    title: str
+    status: str
+    level: str
+    urgency: str
+    real_name: bool
+    category: str
+    unit: str | None
+    due: datetime | None
+    light: str
+
+
+def _stage_due_sql():
+    return case((Issue.status == "reported", Issue.triage_due),
+                (Issue.status.in_(("triaged", "in_progress")), Issue.handling_due),
+                (Issue.status == "handled", Issue.feedback_due))
+
+
+def queue(session, scope: Scope, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
+    """Open issues of the scope: red, yellow, green (traffic_light.* of the stage used), then
+    real-name reports first (实名优先), then the nearest deadline. Bounded by `limit`."""
+    values = settings.all(session, scope.county_code)
+    now, due, started = literal(clock.now()), _stage_due_sql(), Issue.status_changed_at
+    used = func.extract("epoch", now - started) / func.nullif(func.extract("epoch", due - started), 0)
+    light = case((due.is_(None), "none"), (due <= started, "red"), (now >= due, "red"),
+                 (used >= values["traffic_light.yellow_at"], "yellow"), else_="green")
+    rank = case(*((light == name, n) for name, n in LIGHT_RANK.items()))
+    rows = session.execute(
+        select(Issue.id, Issue.code, Issue.title, Issue.status, Issue.level, Issue.urgency,
+               Issue.real_name, func.coalesce(IssueCategory.name, Issue.category), Unit.name,
+               due, light)
+        .outerjoin(IssueCategory, (IssueCategory.county_code == Issue.county_code)
+                   & (IssueCategory.code == Issue.category))
+        .outerjoin(Unit, Unit.id == Issue.responsible_unit_id)
+        .where(scope.issues(), Issue.status.in_(lifecycle.OPEN), Issue.merged_into.is_(None))
+        .order_by(rank, Issue.real_name.desc(), due.asc().nulls_last(), Issue.id)
+        .limit(limit))
+    return [QueueRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event of an issue's timeline: who, when, which unit."""
+
+    at: datetime
+    action: str | None
+    from_status: str | None
+    to_status: str
+    level: str | None
+    actor: str | None
+    cadre: str | None
+    unit: str | None
+    due_at: datetime | None
+    note: str | None
+
+
+def timeline(session, issue: Issue) -> list[Step]:
+    """Every event of the issue, oldest first."""
+    rows = session.execute(
+        select(IssueEvent.at, IssueEvent.action, IssueEvent.from_status, IssueEvent.to_status,
+               IssueEvent.level, func.coalesce(AppUser.display_name, AppUser.login),
+               Cadre.name, Unit.name, IssueEvent.due_at, IssueEvent.note)
+        .outerjoin(AppUser, AppUser.id == IssueEvent.actor_id)
+        .outerjoin(Cadre, Cadre.id == IssueEvent.actor_cadre_id)
+        .outerjoin(Unit, Unit.id == IssueEvent.unit_id)
+        .where(IssueEvent.issue_id == issue.id).order_by(IssueEvent.at, IssueEvent.id))
+    return [Step(*row) for row in rows]
+
+
+def unit_choices(session, issue: Issue) -> list[tuple[str, str]]:
+    """(code, name) of the units an issue may be dispatched to: those of its township and village,
+    and the county's agencies (bounded: a county has a few hundred units)."""
+    place = issue.village_code or issue.county_code
+    rows = session.execute(select(Unit.code, Unit.name).where(
+        Unit.county_code == issue.county_code,
+        (Unit.region_code == issue.county_code) | (Unit.region_code == place[:9])
+        | (Unit.region_code == place)).order_by(Unit.region_code.desc(), Unit.code).limit(300))
+    return [tuple(row) for row in rows]
+
+
+def as_dict(issue: Issue) -> dict:
+    """The issue for JSON: personal data masked (gridmap.privacy)."""
+    return {
+        "id": issue.id, "code": issue.code, "version": issue.version, "title": issue.title,
+        "description": issue.description, "category": issue.category, "urgency": issue.urgency,
+        "status": issue.status, "level": issue.level, "real_name": issue.real_name,
+        "reporter_name": privacy.mask_name(issue.reporter_name),
+        "reporter_phone": privacy.mask_phone(issue.reporter_phone),
+        "grid_code": issue.grid_code, "village_code": issue.village_code,
+        "responsible_unit_id": issue.responsible_unit_id, "satisfaction": issue.satisfaction,
+        **{name: _iso(getattr(issue, name)) for name in (
+            "reported_at", "triage_due", "handling_due", "feedback_due", "acknowledged_at",
+            "status_changed_at", "closed_at")},
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,373 @@
+"""Every issue change goes through here: a report, or an action of the state machine.
+
+    issue = issues.report(session, user, {"title": …, "category": "drinking_water", …})
+    issue = issues.apply(session, issue.id, "triage", user, expected_version=issue.version)
+
+`apply` = gridmap.lifecycle.apply() + the row update under the optimistic lock on
+`issue.version` (UPDATE … WHERE version = :expected; no row → Conflict saying the current
+state and what is allowed) + one `issue_event` (action, actor user and cadre, unit, level,
+the new stage's deadline), in the caller's transaction. Who may act is gridmap.policy's
+table; an issue outside the actor's scope is NotFound. `actor=None` is the system (the
+`gridmap escalate` command) and may only escalate. Core: no Flask, no click.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select, text, update
+
+from gridmap import categories, clock, lifecycle, settings
+from gridmap.calendar import CHINA_TIME, WorkCalendar
+from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
+from gridmap.models import SATISFACTION, URGENCIES, Grid, Issue, IssueEvent, Region, Unit
+from gridmap.policy import Scope, allowed
+
+SOURCES = ("grid_worker", "visit", "hotline", "resident", "office")
+SOURCE_LABELS = {"grid_worker": _("网格员上报"), "visit": _("走访发现"), "hotline": _("热线转办"),
+                 "resident": _("群众反映"), "office": _("窗口登记")}
+URGENCY_LABELS = {"urgent": _("紧急"), "normal": _("一般")}
+SATISFACTION_LABELS = {"satisfied": _("满意"), "basically_satisfied": _("基本满意"),
+                       "unsatisfied": _("不满意")}
+CLOSE_REFUSALS = {
+    "real_name_needs_feedback": _("实名反映的事项必须先回访反馈才能结案"),
+    "needs_callback_or_reason": _("结案需要回访结果；无法回访（匿名或联系不上）时请在说明中写明原因"),
+    "unsatisfied_reopens": _("回访不满意：请重新处置，不能结案"),
+}
+TEXT_LIMITS = {"title": 200, "description": 2000, "reporter_name": 50, "reporter_phone": 32,
+               "note": 2000}
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one action does besides status and level: column values, the event's unit and due."""
+
+    values: dict = field(default_factory=dict)
+    unit_id: int | None = None
+    due_at: datetime | None = None
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def scope_of(actor) -> Scope | None:
+    """The actor's scope (None for the system, which sees the whole county)."""
+    return None if actor is None else Scope.of_user(actor)
+
+
+def get(session, actor, issue_id, *, lock: bool = False) -> Issue:
+    """The issue, if the actor may see it; NotFound otherwise (never say which)."""
+    query = select(Issue).where(Issue.id == _int(issue_id, "issue"))
+    scope = scope_of(actor)
+    if scope is not None:
+        query = query.where(scope.issues())
+    if lock:
+        query = query.with_for_update()
+    issue = session.execute(query.execution_options(populate_existing=True)).scalar()
+    if issue is None:
+        raise NotFound(_("没有编号为 %(id)s 的事项，或不在您的范围内", id=issue_id), field="issue")
+    return issue
+
+
+def _int(value, name: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadInput(_("%(field)s 应是整数，而不是 %(value)r", field=name, value=value),
+                       field=name) from None
+    if not 0 < number < 2**31:
+        raise BadInput(_("%(field)s 超出范围：%(value)r", field=name, value=value), field=name)
+    return number
+
+
+def actions_for(issue: Issue, role: str | None) -> list[str]:
+    """The actions `role` may take on `issue` now (state machine ∩ policy table)."""
+    return [name for name in lifecycle.allowed_actions(issue.status)
+            if role is not None and allowed(role, lifecycle.ACTIONS[name].policy)
+            and not (name == "close" and lifecycle.close_refusal(
+                issue.status, issue.real_name, issue.satisfaction, "reason") is not None)]
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _text(data: dict, name: str, required: bool = False) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadInput(_("%(field)s 应是文本", field=name), field=name)
+    value = (value or "").strip()
+    if required and not value:
+        raise BadInput(_("请填写 %(field)s", field=name), field=name)
+    if len(value) > TEXT_LIMITS[name]:
+        raise BadInput(_("%(field)s 太长（%(n)s 字），至多 %(limit)s 字", field=name, n=len(value),
+                         limit=TEXT_LIMITS[name]), field=name)
+    return value or None
+
+
+def _choice(data: dict, name: str, choices, default: str) -> str:
+    value = data.get(name) or default
+    if value not in choices:
+        raise BadInput(_("%(field)s 应是 %(choices)s 之一", field=name, choices=", ".join(choices)),
+                       field=name)
+    return value
+
+
+def _place(session, scope: Scope, county_code: str, data: dict) -> tuple[str | None, str]:
+    """(grid code, village code) of a report, checked against the reporter's scope."""
+    grid_code, village_code = data.get("grid_code") or None, data.get("village_code") or None
+    if grid_code is not None:
+        village_code = session.execute(select(Grid.village_code).where(
+            Grid.code == str(grid_code), scope.grids(), Grid.current())).scalar()
+        if village_code is None:
+            raise BadInput(_("网格 %(code)r 不存在或不在您的范围内", code=grid_code), field="grid_code")
+        return grid_code, village_code
+    if village_code is None or scope.grid_code is not None:
+        raise BadInput(_("请选择事项所在的村（社区）或网格"),
+                       field="grid_code" if scope.grid_code else "village_code")
+    found = session.execute(select(Region.code).where(
+        Region.code == str(village_code), Region.level == "village", scope.regions(),
+        Region.current())).scalar()
+    if found is None or not found.startswith(county_code):
+        raise BadInput(_("村（社区）%(code)r 不存在或不在您的范围内", code=village_code),
+                       field="village_code")
+    return None, found
+
+
+def _point(data: dict):
+    lon, lat = data.get("lon"), data.get("lat")
+    if lon in (None, "") and lat in (None, ""):
+        return None
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise BadInput(_("经纬度应是数字（如 102.40, 25.55）"), field="lon") from None
+    if not (73 <= lon <= 136 and 3 <= lat <= 54):
+        raise BadInput(_("位置 %(lon)s, %(lat)s 不在中国境内", lon=lon, lat=lat), field="lon")
+    return f"SRID=4326;POINT({lon} {lat})"
+
+
+def report(session, actor, data: dict) -> Issue:
+    """A new issue (已上报) from `data`, with its first event; the same client_uuid twice
+    gives back the issue the first report made (a tablet may send a report again)."""
+    _may(actor, "report_issue")
+    client_uuid = _uuid(data.get("client_uuid"))
+    if client_uuid is not None:
+        known = session.execute(select(Issue.id).where(Issue.client_uuid == client_uuid)).scalar()
+        if known is not None:
+            return get(session, actor, known)
+    county_code, now = actor.county_code, clock.now()
+    title = _text(data, "title", required=True)
+    category = categories.require(session, county_code, data.get("category"))
+    urgency = _choice(data, "urgency", URGENCIES, "normal")
+    grid_code, village_code = _place(session, Scope.of_user(actor), county_code, data)
+    real_name = data.get("real_name") in (True, "true", "1", "on", "yes")
+    reporter_name, phone = _text(data, "reporter_name"), _text(data, "reporter_phone")
+    if real_name and not (reporter_name and phone):
+        raise BadInput(_("实名反映需要填写反映人姓名和电话"), field="reporter_name")
+    limits = categories.limits_of(session, county_code, category.code)
+    issue_id = _new_id(session)
+    issue = Issue(
+        id=issue_id, county_code=county_code, code=f"MQ{now.astimezone(CHINA_TIME):%Y%m%d}{issue_id:05d}",
+        title=title,
+        description=_text(data, "description"), category=category.code, urgency=urgency,
+        source=_choice(data, "source", SOURCES, "office"), geom=_point(data),
+        grid_code=grid_code, village_code=village_code, reporter_name=reporter_name,
+        reporter_phone=phone, real_name=real_name, status="reported", level="village",
+        reported_at=now, status_changed_at=now,
+        triage_due=lifecycle.stage_due(now, limits.triage(urgency)), created_by=actor.id,
+        **({"client_uuid": client_uuid} if client_uuid else {}))
+    session.add(issue)
+    session.flush()
+    session.add(_event(issue, "report", None, actor, now, Change(due_at=issue.triage_due),
+                       _text(data, "note")))
+    session.flush()
+    return issue
+
+
+def _uuid(value):
+    if value in (None, ""):
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise BadInput(_("client_uuid 不是 UUID"), field="client_uuid") from None
+
+
+def _new_id(session) -> int:
+    return session.execute(text("SELECT nextval(pg_get_serial_sequence('issue', 'id'))")).scalar()
+
+
+def _may(actor, policy_action: str) -> None:
+    if actor is None or not allowed(actor.role, policy_action):
+        raise Forbidden(_("您的角色无权进行此操作。"))
+
+
+def apply(session, issue_id, action: str, actor, *, expected_version, note: str | None = None,
+          unit: str | None = None, to_level: str | None = None, satisfaction: str | None = None,
+          category: str | None = None, urgency: str | None = None) -> Issue:
+    """Take `action` on the issue as `actor`, if it is still at `expected_version`."""
+    spec = lifecycle.ACTIONS.get(action)
+    if spec is None:
+        raise BadInput(_("没有这个操作：%(action)r", action=action), field="action")
+    if actor is None and action != "escalate":
+        raise Forbidden(_("您的角色无权进行此操作。"))
+    if actor is not None:
+        _may(actor, spec.policy)
+    expected = _int(expected_version, "version")
+    note = _text({"note": note}, "note")
+    issue = get(session, actor, issue_id)
+    if issue.version != expected:
+        raise _stale(issue, actor, action)
+    try:
+        status, level = lifecycle.apply(issue.status, issue.level, action, note, to_level)
+    except lifecycle.TransitionError:
+        if issue.status in spec.sources and spec.needs_note and not note:
+            raise BadInput(_("「%(action)s」需要填写说明", action=lifecycle.ACTION_LABELS[action]),
+                           field="note") from None
+        raise _refused(issue, actor, action) from None
+    now = clock.now()
+    change = _effects(session, issue, action, status, level, now, note=note, unit=unit,
+                      satisfaction=satisfaction, category=category, urgency=urgency)
+    values = {"status": status, "level": level, "version": expected + 1, **change.values}
+    if status != issue.status:
+        values["status_changed_at"] = now
+    done = session.execute(update(Issue).where(Issue.id == issue.id, Issue.version == expected)
+                           .values(**values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise _stale(get(session, None, issue.id), actor, action)
+    from_status = issue.status
+    issue = get(session, None, issue.id)  # the action may have moved it out of the actor's scope
+    session.add(_event(issue, action, from_status, actor, now, change, note))
+    session.flush()
+    return issue
+
+
+def _refused(issue: Issue, actor, action: str) -> Conflict:
+    allowed_now = tuple(lifecycle.ACTION_LABELS[a] for a in actions_for(
+        issue, actor.role if actor else None)) or (_("无"),)
+    return Conflict(_("此事项现在是「%(status)s」（%(level)s），不能%(action)s；现在可以：%(allowed)s",
+                      status=lifecycle.STATUS_LABELS[issue.status],
+                      level=lifecycle.LEVEL_LABELS[issue.level],
+                      action=lifecycle.ACTION_LABELS[action], allowed=allowed_now), field="action")
+
+
+def _stale(issue: Issue, actor, action: str) -> Conflict:
+    refusal = _refused(issue, actor, action)
+    return Conflict(_("此事项刚被他人更新（现为第 %(version)s 版）。%(detail)s",
+                      version=issue.version, detail=refusal.message), field="version")
+
+
+def _event(issue: Issue, action: str, from_status, actor, now: datetime, change: Change,
+           note: str | None) -> IssueEvent:
+    return IssueEvent(
+        county_code=issue.county_code, issue_id=issue.id, from_status=from_status,
+        to_status=issue.status, action=action, at=now, note=note, level=issue.level,
+        actor_id=actor.id if actor else None,
+        actor_cadre_id=getattr(actor, "cadre_id", None) if actor else None,
+        unit_id=change.unit_id if change.unit_id is not None else issue.responsible_unit_id,
+        due_at=change.due_at)
+
+
+# --- what each action does besides the state -------------------------------------------------
+
+
+def _effects(session, issue: Issue, action: str, status: str, level: str, now: datetime,
+             **given) -> Change:
+    county = issue.county_code
+    values = settings.all(session, county)
+    calendar = WorkCalendar.from_settings(values)
+    category = issue.category
+    if action == "triage" and given.get("category"):
+        category = categories.require(session, county, given["category"]).code
+    limits = categories.limits_of(session, county, category)
+
+    def handling() -> datetime:
+        return calendar.add_working_days(now, limits.handling_days)
+
+    if action in ("triage", "escalate", "dispatch"):
+        unit = _unit(session, issue, category, level, given.get("unit"), action != "escalate")
+        change = {"responsible_unit_id": unit.id if unit else issue.responsible_unit_id}
+        if action == "triage":
+            urgency = _choice(given, "urgency", URGENCIES, issue.urgency)
+            change |= {"category": category, "urgency": urgency}
+        if action == "escalate" and status == "reported":
+            due = lifecycle.stage_due(now, limits.triage(issue.urgency))
+            return Change({**change, "triage_due": due}, change["responsible_unit_id"], due)
+        due = handling()
+        if action == "dispatch":
+            change["acknowledged_at"] = None
+        return Change({**change, "handling_due": due}, change["responsible_unit_id"], due)
+    if action == "acknowledge":
+        return Change({"acknowledged_at": now}, due_at=issue.handling_due)
+    if action in ("handle", "resolve_on_spot"):
+        due = now + timedelta(days=limits.feedback_days)
+        return Change({"feedback_due": due}, due_at=due)
+    if action == "feed_back":
+        result = _choice(given, "satisfaction", SATISFACTION, "")
+        return Change({"satisfaction": result})
+    if action == "close":
+        return _close(issue, now, given.get("note"))
+    if action in ("reopen", "rework", "resume"):
+        due = handling()
+        return Change({"handling_due": due, "closed_at": None}, due_at=due)
+    if action == "return":
+        due = lifecycle.stage_due(now, limits.triage(issue.urgency))
+        return Change({"responsible_unit_id": None, "acknowledged_at": None, "triage_due": due},
+                      due_at=due)
+    if action == "defer":
+        days = values["issue.long_term_review_days"]
+        return Change({"review_on": (now + timedelta(days=days)).astimezone(CHINA_TIME).date()})
+    return Change()  # reject, void: the state says it all
+
+
+def _close(issue: Issue, now: datetime, note: str | None) -> Change:
+    refusal = lifecycle.close_refusal(issue.status, issue.real_name, issue.satisfaction, note)
+    if refusal is not None:
+        raise Conflict(CLOSE_REFUSALS[refusal], field="note" if refusal.startswith("needs") else "action")
+    change = {"closed_at": now}
+    if issue.status == "handled":
+        change["no_callback_reason"] = note
+    return Change(change)
+
+
+def _unit(session, issue: Issue, category: str, level: str, code: str | None,
+          required: bool) -> Unit | None:
+    """The unit named by `code`, else the owner of the category at `level` (gridmap.categories)."""
+    if code:
+        unit = session.execute(select(Unit).where(
+            Unit.county_code == issue.county_code, Unit.code == str(code))).scalar()
+        if unit is None:
+            raise BadInput(_("本县没有单位 %(code)r", code=code), field="unit")
+        return unit
+    unit = categories.owner(session, issue.county_code, category, issue.village_code, level)
+    if unit is None and required:
+        raise BadInput(_("没有负责此类事项的单位：请选择承办单位"), field="unit")
+    return unit
+
+
+# --- escalation when stuck ---------------------------------------------------------------------
+
+ESCALATE_NOTE = "逾期未办，系统自动上交"
+
+
+def overdue(session, now: datetime, limit: int = 500) -> list[tuple[int, int]]:
+    """(id, version) of open issues past their stage deadline below county level, locked for
+    this transaction; rows another transaction holds are skipped (it is escalating them)."""
+    due = case((Issue.status == "reported", Issue.triage_due), else_=Issue.handling_due)
+    return [tuple(row) for row in session.execute(
+        select(Issue.id, Issue.version).where(
+            Issue.status.in_(("reported", "triaged", "in_progress")), Issue.level != "county",
+            Issue.merged_into.is_(None), due < now)
+        .order_by(Issue.id).limit(limit).with_for_update(skip_locked=True))]
+
+
+def escalate_overdue(session, limit: int = 500) -> list[Issue]:
+    """Raise every overdue issue one level (上交) with a fresh deadline; returns them.
+
+    Idempotent: an escalated issue has a new deadline, so a second run finds nothing; two runs
+    at once never take the same row (row locks, SKIP LOCKED; the version check besides).
+    """
+    return [apply(session, issue_id, "escalate", None, expected_version=version,
+                  note=ESCALATE_NOTE) for issue_id, version in overdue(session, clock.now(), limit)]

@@ -1,0 +1,192 @@
+"""Issues: the triage queue, an issue with its timeline and action buttons, the office report
+form (`issues`, pages) and the same as JSON (`issues_api`) for the tablet and other systems.
+
+Thin views: every change is one call of gridmap.issues (report / apply) and a commit; what
+they show comes from gridmap.issue_queries. Which buttons an issue shows is the state machine
+∩ the policy table (issues.actions_for); the service checks both again on every POST.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from gridmap import categories, issue_queries, issues, lifecycle
+from gridmap.calendar import CHINA_TIME
+from gridmap.errors import BadInput
+from gridmap.models import HANDLING_LEVELS, Region
+from gridmap.web.errors import answers_with, render_json, text_of
+from gridmap.web.guard import current_scope, requires
+from gridmap.web.session import db_session
+
+bp = Blueprint("issues", __name__)
+api_bp = answers_with(Blueprint("issues_api", __name__), render_json)
+ACTION_FIELDS = ("note", "unit", "to_level", "satisfaction", "category", "urgency")
+REPORT_FIELDS = ("title", "description", "category", "urgency", "source", "grid_code",
+                 "village_code", "lon", "lat", "reporter_name", "reporter_phone", "real_name",
+                 "client_uuid", "note")
+
+
+def _private(response):
+    response = make_response(response)
+    response.headers["Cache-Control"] = "private, no-cache"  # scoped data, personal data
+    return response
+
+
+def _act(issue_id: int, data) -> object:
+    """Apply the posted action; commit; the issue after it."""
+    session = db_session()
+    issue = issues.apply(session, issue_id, data.get("action"), current_user,
+                         expected_version=data.get("version"),
+                         **{name: data.get(name) or None for name in ACTION_FIELDS})
+    session.commit()
+    return issue
+
+
+def _labels() -> dict:
+    return {"status": lifecycle.STATUS_LABELS, "action": lifecycle.ACTION_LABELS,
+            "level": lifecycle.LEVEL_LABELS, "urgency": issues.URGENCY_LABELS,
+            "satisfaction": issues.SATISFACTION_LABELS, "source": issues.SOURCE_LABELS,
+            "appeal": categories.APPEAL_LABELS}
+
+
+@bp.app_template_filter("label")
+def label(value, kind: str) -> str:
+    """The reader's word for a stored code (a status, action, level …); unknown codes as they are."""
+    message = _labels()[kind].get(value)
+    return text_of(message) if message is not None else (value or "")
+
+
+@bp.app_template_filter("china_time")
+def china_time(moment) -> str:
+    """A stored time as China time, to the minute."""
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@bp.route("/issues", endpoint="queue")
+@requires("view_issues")
+def queue_page():
+    """The triage queue: open issues of the user's scope, most urgent first."""
+    rows = issue_queries.queue(db_session(), current_scope())
+    return _private(render_template("issues/queue.html", rows=rows,
+                                    limit=issue_queries.QUEUE_LIMIT))
+
+
+@bp.route("/issues/<int:issue_id>", endpoint="detail")
+@requires("view_issues")
+def detail_page(issue_id: int):
+    """One issue: its facts, its timeline (who, when, which unit) and the actions allowed now."""
+    session = db_session()
+    issue = issues.get(session, current_user, issue_id)
+    return _private(render_template(
+        "issues/detail.html", issue=issue, steps=issue_queries.timeline(session, issue),
+        actions=issues.actions_for(issue, current_user.role),
+        needs_note={n for n, a in lifecycle.ACTIONS.items() if a.needs_note} | {"close", "handle"},
+        units=issue_queries.unit_choices(session, issue),
+        lower_levels=HANDLING_LEVELS[:HANDLING_LEVELS.index(issue.level)],
+        category=categories.find(session, issue.county_code, issue.category),
+        all_categories=categories.all_of(session, issue.county_code)))
+
+
+@bp.route("/issues/<int:issue_id>/actions", methods=["POST"], endpoint="act")
+@requires("view_issues")
+def act_page(issue_id: int):
+    """A button of the detail page: the action, then back to the issue."""
+    issue = _act(issue_id, request.form)
+    flash(_("已%(action)s：%(code)s", action=label(request.form.get("action"), "action"),
+            code=issue.code), "info")
+    return redirect(url_for("issues.detail", issue_id=issue.id))
+
+
+def _villages(session) -> list[tuple[str, str]]:
+    return [tuple(row) for row in session.execute(
+        select(Region.code, Region.name)
+        .where(current_scope().regions(), Region.level == "village", Region.current())
+        .order_by(Region.code).limit(500))]
+
+
+@bp.route("/issues/new", methods=["GET", "POST"], endpoint="new")
+@requires("report_issue")
+def new_page():
+    """The office report form (窗口/热线登记): place, category, description, reporter."""
+    session, error, form = db_session(), None, request.form
+    if request.method == "POST":
+        try:
+            issue = issues.report(session, current_user, {k: form.get(k) for k in REPORT_FIELDS})
+            session.commit()
+            flash(_("已登记事项 %(code)s", code=issue.code), "info")
+            return redirect(url_for("issues.detail", issue_id=issue.id))
+        except BadInput as refused:
+            session.rollback()
+            error = refused
+    status = 422 if error else 200
+    return render_template(
+        "issues/new.html", form=form, error=error,
+        error_text=text_of(error.message) if error else None,
+        categories=categories.all_of(session, current_user.county_code),
+        villages=_villages(session), grid_only=current_scope().grid_code is not None,
+        scope_grid=current_scope().grid_code), status
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadInput(_("请求体应是 JSON 对象"), field="body")
+    return data
+
+
+@api_bp.route("/api/issues", methods=["GET"], endpoint="list")
+@requires("view_issues")
+def list_json():
+    """The queue as JSON."""
+    rows = issue_queries.queue(db_session(), current_scope())
+    return _private(jsonify(issues=[
+        {**row.__dict__, "due": row.due.isoformat() if row.due else None} for row in rows]))
+
+
+@api_bp.route("/api/issues", methods=["POST"], endpoint="report")
+@requires("report_issue")
+def report_json():
+    """Report an issue (the tablet's field form posts here too): 201 with the issue."""
+    session = db_session()
+    issue = issues.report(session, current_user, _body())
+    session.commit()
+    return jsonify(issue=issue_queries.as_dict(issue)), 201
+
+
+@api_bp.route("/api/issues/<int:issue_id>", methods=["GET"], endpoint="issue")
+@requires("view_issues")
+def issue_json(issue_id: int):
+    """One issue, its timeline and the actions the user may take now."""
+    session = db_session()
+    issue = issues.get(session, current_user, issue_id)
+    return _private(jsonify(
+        issue=issue_queries.as_dict(issue), actions=issues.actions_for(issue, current_user.role),
+        timeline=[{**step.__dict__, "at": step.at.isoformat(),
+                   "due_at": step.due_at.isoformat() if step.due_at else None}
+                  for step in issue_queries.timeline(session, issue)]))
+
+
+@api_bp.route("/api/issues/<int:issue_id>/actions", methods=["POST"], endpoint="act")
+@requires("view_issues")
+def act_json(issue_id: int):
+    """`{"action": "triage", "version": 1, …}` → the issue after it; 409 when it moved on."""
+    issue = _act(issue_id, _body())
+    return jsonify(issue=issue_queries.as_dict(issue))
