@@ -27,4 +27,6 @@ def create_app(config: Config | dict | None = None) -> Flask:
         app.config.update(base.flask_settings())
         app.config.update(config)
     register(app)
+    if isinstance(config, Config) and config.ledger_warning:
+        app.logger.warning(config.ledger_warning)
     return app

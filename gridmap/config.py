@@ -80,6 +80,17 @@ class Config:
                 "GRIDMAP_TRUSTED_HOSTS", "").split(",") if h.strip()),
         )
 
+    @property
+    def ledger_warning(self) -> str | None:
+        """Said at start-up when the app's own database role may own the ledgers."""
+        if os.environ.get("DATABASE_URL") and not os.environ.get("GRIDMAP_OWNER_DATABASE_URL"):
+            return ("DATABASE_URL is set without GRIDMAP_OWNER_DATABASE_URL: if the application's "
+                    "role owns the tables, the append-only ledgers (issue events) are protected only "
+                    "by the database administrator. Give the owner's URL in "
+                    "GRIDMAP_OWNER_DATABASE_URL so migrations run as it and the app gets only the "
+                    "privileges it needs.")
+        return None
+
     def flask_settings(self) -> dict:
         """The Flask config keys these settings become."""
         return {

@@ -28,7 +28,8 @@ from urllib.parse import quote
 
 from gridmap.errors import ConfigurationError  # standard library only, like this module
 
-APP_ROLE = "gridmap"
+APP_ROLE = "gridmap"  # the application: owns nothing, may not create databases
+OWNER_ROLE = "gridmap_owner"  # owns the database and its tables: migrations run as it
 APP_DB = "gridmap"
 SUPERUSER = "postgres"
 
@@ -116,8 +117,11 @@ def _read_state() -> dict:
 def _write_state(state: dict) -> None:
     var_dir().mkdir(parents=True, exist_ok=True)
     tmp = state_file().with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2))
-    tmp.chmod(0o600)
+    tmp.unlink(missing_ok=True)
+    # Created 0600: the passwords are never readable by others, not even for a moment.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(state, indent=2))
     tmp.replace(state_file())
 
 
@@ -177,22 +181,40 @@ def _start(pgdata: Path, bindir: Path) -> None:
 
 
 def _bootstrap_roles(state: dict) -> None:
+    """Two roles and one database, converging an older cluster where the app owned it all.
+
+    The owner role owns the database, its schema and tables and runs the migrations; the
+    application's role owns nothing, cannot create databases, and gets the privileges
+    `gridmap.migrate.grant_app_role` gives (no UPDATE/DELETE on the ledgers).
+    """
     import psycopg2
 
     admin = psycopg2.connect(state["admin_url"])
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,))
-        if not cur.fetchone():
-            cur.execute(
-                f"CREATE ROLE {APP_ROLE} LOGIN CREATEDB NOSUPERUSER PASSWORD %s",
-                (state["app_password"],),
-            )
+        for role, password in ((OWNER_ROLE, state["owner_password"]),
+                               (APP_ROLE, state["app_password"])):
+            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+            verb = "ALTER" if cur.fetchone() else "CREATE"
+            cur.execute(f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                        "PASSWORD %s", (password,))
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (APP_DB,))
         if not cur.fetchone():
-            cur.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_ROLE}")
+            cur.execute(f"CREATE DATABASE {APP_DB} OWNER {OWNER_ROLE}")
+        cur.execute(f"ALTER DATABASE {APP_DB} OWNER TO {OWNER_ROLE}")
     admin.close()
-    ensure_postgis(state["admin_url"].rsplit("/", 1)[0] + f"/{APP_DB}")
+    database = psycopg2.connect(_with_database(state["admin_url"], APP_DB))
+    database.autocommit = True
+    with database.cursor() as cur:
+        cur.execute(f"REASSIGN OWNED BY {APP_ROLE} TO {OWNER_ROLE}")
+        cur.execute(f"ALTER SCHEMA public OWNER TO {OWNER_ROLE}")
+        cur.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    database.close()
+    ensure_postgis(_with_database(state["admin_url"], APP_DB))
+
+
+def _with_database(url: str, dbname: str) -> str:
+    return url.rsplit("/", 1)[0] + f"/{dbname}"
 
 
 def ensure_postgis(db_url: str) -> None:
@@ -237,6 +259,10 @@ def ensure() -> dict:
         state["url"] = _url(APP_ROLE, state["app_password"], port, APP_DB)
         _write_state(state)
         _initdb(pgdata, bindir, state)
+    if "owner_url" not in state:  # a cluster made before the owner role existed
+        state["owner_password"] = secrets.token_urlsafe(24)
+        state["owner_url"] = _url(OWNER_ROLE, state["owner_password"], state["port"], APP_DB)
+        _write_state(state)
     if not _running(pgdata, bindir):
         _start(pgdata, bindir)
     _bootstrap_roles(state)
@@ -274,6 +300,16 @@ def destroy() -> None:
 def app_url() -> str | None:
     """The application's database URL: DATABASE_URL, else the private cluster's, else None."""
     return os.environ.get("DATABASE_URL") or _read_state().get("url")
+
+
+def owner_url() -> str | None:
+    """A URL of the role that owns the tables (migrations run as it).
+
+    GRIDMAP_OWNER_DATABASE_URL, else the private cluster's owner; with only DATABASE_URL
+    set, that URL (and then the ledgers' protection rests on its database administrator).
+    """
+    return (os.environ.get("GRIDMAP_OWNER_DATABASE_URL") or os.environ.get("DATABASE_URL")
+            or _read_state().get("owner_url"))
 
 
 def admin_url() -> str | None:

@@ -58,6 +58,9 @@ ROLES = (
     "grid_worker", "cadre", "unit_handler", "village_staff", "township_staff",
     "leader", "inspector", "admin",
 )
+# Append-only tables: the application's role may read and add rows, never change or remove
+# them (database privileges, gridmap.migrate.grant_app_role; and a trigger for the owner).
+LEDGER_TABLES = ("issue_event",)
 VISIT_KINDS = ("visit", "callback")  # 走访 / 回访
 APPEAL_TYPES = ("inquiry", "help", "complaint", "tip_off", "suggestion")  # 咨询/求助/投诉/举报/建议
 # What an issue_event records as done: `report` opens the ledger, the rest are

@@ -20,7 +20,7 @@ from support import AuthActions
 
 from gridmap import create_app, devdb
 from gridmap.db import make_engine
-from gridmap.migrate import upgrade
+from gridmap.migrate import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER_BY_DIR = {"db": "db", "web": "db", "browser": "browser"}
@@ -60,17 +60,20 @@ class RunDatabases:
     def __init__(self):
         self.admin_url = devdb.admin_url()
         self.app_url = devdb.app_url()
+        self.owner_url = devdb.owner_url() or self.app_url
         if not (self.admin_url and self.app_url):
             pytest.fail("no PostGIS to test against: run `make test` (it brings one up) "
                         "or set DATABASE_URL", pytrace=False)
         self.prefix = f"gridmap_test_{os.getpid()}_{secrets.token_hex(3)}"
         self.app_role = urlsplit(self.app_url).username
+        self.owner_role = urlsplit(self.owner_url).username
         self.created: list[str] = []
 
     def create(self, name: str, template: str | None = None) -> str:
-        """Create database `name` owned by the app role; return the app role's URL to it."""
+        """Create database `name` owned by the owner role; return the app role's URL to it."""
         conn = _admin(self.admin_url)
-        owner = "" if urlsplit(self.admin_url).username == self.app_role else f" OWNER {self.app_role}"
+        owner = ("" if urlsplit(self.admin_url).username == self.owner_role
+                 else f" OWNER {self.owner_role}")
         with conn.cursor() as cur:
             cur.execute(f'CREATE DATABASE "{name}"{owner} TEMPLATE {template or "template0"}')
         conn.close()
@@ -78,6 +81,10 @@ class RunDatabases:
         if template is None:
             devdb.ensure_postgis(_with_db(self.admin_url, name))
         return _with_db(self.app_url, name)
+
+    def owner_url_of(self, name: str) -> str:
+        """The owner role's URL to database `name` (migrations run as it)."""
+        return _with_db(self.owner_url, name)
 
     def admin_url_of(self, name: str) -> str:
         """The superuser's URL to database `name` (for set-up that must bypass triggers)."""
@@ -102,7 +109,7 @@ def test_databases():
 def template_db(test_databases) -> str:
     """Name of the migrated, empty template database."""
     name = test_databases.prefix + "_tpl"
-    upgrade(test_databases.create(name))
+    prepare(test_databases.owner_url_of(name), test_databases.create(name))
     return name
 
 

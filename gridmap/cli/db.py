@@ -46,10 +46,11 @@ def psql_command(psql_args):
 @group.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def upgrade_command(revision):
-    """Apply Alembic migrations."""
-    from gridmap.migrate import upgrade
+    """Apply Alembic migrations (as the owner role) and grant the application's role."""
+    from gridmap.migrate import prepare
 
-    upgrade(database_url(), revision)
+    app_url = database_url()
+    prepare(devdb.owner_url() or app_url, app_url, revision)
     click.echo(f"database at {revision}")
 
 
