@@ -9,7 +9,6 @@ only read and append the ledgers (`models.LEDGER_TABLES`), never change the sche
 from __future__ import annotations
 
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from alembic import command
