@@ -3,6 +3,8 @@
 # the app (reading var/'s 0600 secrets), then every worker drops to the unprivileged system
 # user $GRIDMAP_SERVER_USER (default gridmap-web, created when missing): code that runs on a
 # request never runs as root, so a future hole in a view cannot act as root either.
+# Beside the server, `gridmap escalate` runs every $GRIDMAP_ESCALATE_SECONDS (300; 0 = never),
+# so a fresh install raises overdue issues a level without cron (小事不出村: late means up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -35,4 +37,19 @@ if [ "$(id -u)" -eq 0 ]; then
   group=$(id -gn "$user")
   args+=(--user "$user" --group "$group" --preload)
 fi
-exec "$BIN/gunicorn" "${args[@]}" 'gridmap:create_app()'
+"$BIN/gunicorn" "${args[@]}" 'gridmap:create_app()' &
+server=$!
+loop=
+every=${GRIDMAP_ESCALATE_SECONDS:-300}
+if [ "$every" -gt 0 ]; then
+  ( while sleep "$every"; do "$BIN/gridmap" escalate || echo "gridmap escalate failed" >&2; done ) &
+  loop=$!
+fi
+stop() { kill -TERM "$server" 2>/dev/null || true; }
+trap stop TERM INT
+status=0
+while kill -0 "$server" 2>/dev/null; do  # a trapped signal ends a wait early: wait again
+  if wait "$server"; then status=0; else status=$?; fi
+done
+[ -n "$loop" ] && kill "$loop" 2>/dev/null
+exit "$status"
