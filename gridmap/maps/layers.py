@@ -21,7 +21,9 @@ from gridmap.policy import Scope
 # overview needs no more detail than a pixel, and fewer vertices keep tablet pages light.
 TOLERANCE = {"township": 0.0005, "village": 0.0002, "grid": 0.00005}
 DECIMALS = 5  # ≈ 1 m: enough for a 示意图, a third of the bytes of full precision
-MAX_FEATURES = 5000  # a county has a few thousand grids at most; more means a bad scope
+# A county has a few thousand grids, a prefecture's district tens of thousands: those still
+# get a map (display shapes are precomputed, so a feature costs little). More means a bad scope.
+MAX_FEATURES = 50_000
 
 
 class LayerError(RuntimeError):
