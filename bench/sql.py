@@ -56,13 +56,15 @@ COVERAGE = {
         WHERE h.county_code = %(county)s AND h.grid_code IS NULL""",
 }
 
-# The grids of one county as a GeoJSON FeatureCollection, with the same simplification,
-# precision and properties as gridmap's grid layer, made and serialised by PostGIS alone.
+# The grids of one county as a GeoJSON FeatureCollection, with the same shapes (the stored
+# display shape, else simplified now), precision and properties as gridmap's grid layer,
+# made and serialised by PostGIS alone.
 GRID_LAYER = f"""
     SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
              json_build_object(
                'type', 'Feature', 'id', g.code,
-               'geometry', ST_AsGeoJSON(ST_Multi(ST_SimplifyPreserveTopology(g.geom, 0.00005)), 5)::json,
+               'geometry', ST_AsGeoJSON(coalesce(g.geom_display,
+                 ST_Multi(ST_SimplifyPreserveTopology(g.geom, 0.00005))), 5)::json,
                'properties', json_build_object(
                  'code', g.code, 'name', g.name, 'village_code', g.village_code, 'kind', g.kind,
                  'household_target', g.household_target, 'households', coalesce(n.households, 0),

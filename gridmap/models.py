@@ -81,6 +81,12 @@ def geom_column(kind: str, nullable: bool = True) -> Mapped[object]:
     return mapped_column(Geometry(kind, srid=SRID, spatial_index=True), nullable=nullable)
 
 
+def display_geom_column() -> Mapped[object]:
+    """`geom_display`: `geom` simplified as one coverage with its neighbours, for maps
+    (gridmap.geo.refresh_display_shapes). Drawn, never searched: no index."""
+    return mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True)
+
+
 def valid_geom(name: str = "geom") -> CheckConstraint:
     """The database refuses invalid shapes, whatever path they came in by."""
     return CheckConstraint(f"{name} IS NULL OR ST_IsValid({name})", name=f"{name}_valid")
@@ -130,6 +136,7 @@ class Region(Generational, Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
     geom = geom_column("MULTIPOLYGON")
+    geom_display = display_geom_column()
 
 
 class Grid(Generational, Base):
@@ -155,6 +162,7 @@ class Grid(Generational, Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="basic")
     geom = geom_column("MULTIPOLYGON")
+    geom_display = display_geom_column()
     household_target: Mapped[int | None] = mapped_column(Integer)
 
 
