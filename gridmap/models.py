@@ -83,8 +83,8 @@ def geom_column(kind: str, nullable: bool = True) -> Mapped[object]:
 
 def display_geom_column() -> Mapped[object]:
     """`geom_display`: `geom` simplified as one coverage with its neighbours, for maps
-    (gridmap.geo.refresh_display_shapes). Drawn, never searched: no index."""
-    return mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True)
+    (gridmap.geo.refresh_display_shapes); GiST-indexed and checked like every geometry."""
+    return geom_column("MULTIPOLYGON")
 
 
 def valid_geom(name: str = "geom") -> CheckConstraint:
@@ -125,6 +125,7 @@ class Region(Generational, Base):
         CheckConstraint("left(code, 6) = county_code", name="in_county"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
         valid_geom(),
+        valid_geom("geom_display"),
         Index("uq_region_current_code", "code", unique=True,
               postgresql_where=text("valid_to IS NULL")),
     )
@@ -151,6 +152,7 @@ class Grid(Generational, Base):
         CheckConstraint("household_target IS NULL OR household_target >= 0", name="target"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
         valid_geom(),
+        valid_geom("geom_display"),
         Index("uq_grid_current_code", "code", unique=True,
               postgresql_where=text("valid_to IS NULL")),
     )

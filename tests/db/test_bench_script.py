@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-
-from conftest import ROOT
+from pathlib import Path
 
 from bench.run import NOT_BUILT
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_runs_end_to_end_on_the_demo_county(tmp_path):

@@ -26,6 +26,10 @@ def upgrade() -> None:
         op.add_column(table, sa.Column("geom_display", geoalchemy2.types.Geometry(
             geometry_type="MULTIPOLYGON", srid=4326, dimension=2, from_text="ST_GeomFromEWKT",
             name="geometry", spatial_index=False), nullable=True))
+        op.create_check_constraint(op.f(f"ck_{table}_geom_display_valid"), table,
+                                   "geom_display IS NULL OR ST_IsValid(geom_display)")
+        op.create_index(f"idx_{table}_geom_display", table, ["geom_display"], unique=False,
+                        postgresql_using="gist")
     connection = op.get_bind()
     counties = connection.execute(sa.text(
         "SELECT DISTINCT county_code FROM region UNION SELECT DISTINCT county_code FROM grid"))
@@ -35,4 +39,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in TABLES:
+        op.drop_index(f"idx_{table}_geom_display", table_name=table)
         op.drop_column(table, "geom_display")
