@@ -9,7 +9,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint clean clean-db stop-db setup db system-deps system-deps-test
+.PHONY: run test bench lint clean clean-db stop-db setup db system-deps system-deps-test system-deps-bench
 
 run: system-deps setup db
 	@echo "serving http://$(HOST):$(PORT)  (Ctrl-C stops the server; the database stays up: make stop-db)"
@@ -18,17 +18,29 @@ run: system-deps setup db
 test: system-deps-test setup db
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (issue 9): own databases on the private cluster, data cached under var/bench/.
+# BENCH_SCALE=10 for ten counties; writes bench/results/latest.md; non-zero on a missed target.
+bench: system-deps-bench $(VENV)/.bench-installed static/vendor/.installed db
+	$(BIN)/python -m bench
+
 system-deps:
 	@bash scripts/system-deps.sh run
 
 system-deps-test:
 	@bash scripts/system-deps.sh test
 
+system-deps-bench:
+	@bash scripts/system-deps.sh bench
+
 setup: $(VENV)/.installed static/vendor/.installed
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(VENV)/.bench-installed: setup.cfg pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	@touch $@
 
 static/vendor/.installed: package.json package-lock.json scripts/vendor.py | $(VENV)/.installed
@@ -40,7 +52,7 @@ db: $(VENV)/.installed
 	@$(BIN)/gridmap db prepare
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check gridmap tests scripts
+	$(BIN)/ruff check gridmap tests scripts bench
 
 # These two need only the standard library, so they work after `make clean` too.
 stop-db:

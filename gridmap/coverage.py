@@ -56,8 +56,11 @@ class VisitIntervals:
     default_days: int = 90
 
 
-def _assigned(kind: str, *conditions):
-    return exists().where(Assignment.kind == kind, Assignment.current(), *conditions)
+def _assigned(kind: str, scope: Scope, *conditions):
+    """A current assignment of `kind` in the scope's county (the county keeps the join to
+    one county's rows: without it a ten-county database is read ten times over)."""
+    return exists().where(Assignment.county_code == scope.county_code, Assignment.kind == kind,
+                          Assignment.current(), *conditions)
 
 
 def _household_is_priority():
@@ -78,34 +81,35 @@ def gap_query(kind: str, scope: Scope, now: datetime,
     if kind == "village":
         return select(Region.id, Region.code, Region.name).where(
             scope.regions(), Region.level == "village", Region.current(),
-            ~_assigned("village", Assignment.region_code == Region.code,
-                       Assignment.county_code == Region.county_code))
+            ~_assigned("village", scope, Assignment.region_code == Region.code))
     if kind in ("area", "group"):
         if kind == "group":
-            covered = _assigned("group", Assignment.grid_code == Grid.code,
-                                Assignment.county_code == Grid.county_code)
+            covered = _assigned("group", scope, Assignment.grid_code == Grid.code)
         else:
             covered = exists().where(
-                AreaGrid.grid_code == Grid.code, AreaGrid.county_code == Grid.county_code,
-                _assigned("area", Assignment.area_id == AreaGrid.area_id))
+                AreaGrid.grid_code == Grid.code, AreaGrid.county_code == scope.county_code,
+                _assigned("area", scope, Assignment.area_id == AreaGrid.area_id))
         return select(Grid.id, Grid.code, Grid.name).where(scope.grids(), Grid.current(), ~covered)
     if kind == "branch":
         branch_scope = PartyBranch.village_code.in_(
-            select(Region.code).where(scope.regions(), Region.level == "village", Region.current()))
+            select(Region.code).where(scope.regions(), Region.county_code == scope.county_code,
+                                      Region.level == "village", Region.current()))
         return select(PartyBranch.id, PartyBranch.code, PartyBranch.name).where(
             PartyBranch.county_code == scope.county_code, branch_scope,
-            ~_assigned("branch", Assignment.party_branch_id == PartyBranch.id))
+            ~_assigned("branch", scope, Assignment.party_branch_id == PartyBranch.id))
     household = select(Household.id, Household.code, Household.head_name.label("name")).where(
         scope.households())
     if kind == "household":
-        return household.where(~_assigned("household", Assignment.household_id == Household.id))
+        return household.where(
+            ~_assigned("household", scope, Assignment.household_id == Household.id))
     if kind == "uncovered":
         return household.where(Household.grid_code.is_(None))
     # visit: no visit since the household's interval began
     since = case(
         (_household_is_priority(), now - timedelta(days=intervals.priority_days)),
         else_=now - timedelta(days=intervals.default_days))
-    visited = exists().where(Visit.household_id == Household.id, Visit.visited_at >= since)
+    visited = exists().where(Visit.county_code == scope.county_code,
+                             Visit.household_id == Household.id, Visit.visited_at >= since)
     return household.where(~visited)
 
 

@@ -91,6 +91,12 @@ def geom_column(kind: str, nullable: bool = True) -> Mapped[object]:
     return mapped_column(Geometry(kind, srid=SRID, spatial_index=True), nullable=nullable)
 
 
+def display_geom_column() -> Mapped[object]:
+    """`geom_display`: `geom` simplified as one coverage with its neighbours, for maps
+    (gridmap.geo.refresh_display_shapes); GiST-indexed and checked like every geometry."""
+    return geom_column("MULTIPOLYGON")
+
+
 def valid_geom(name: str = "geom") -> CheckConstraint:
     """The database refuses invalid shapes, whatever path they came in by."""
     return CheckConstraint(f"{name} IS NULL OR ST_IsValid({name})", name=f"{name}_valid")
@@ -129,6 +135,7 @@ class Region(Generational, Base):
         CheckConstraint("left(code, 6) = county_code", name="in_county"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
         valid_geom(),
+        valid_geom("geom_display"),
         Index("uq_region_current_code", "code", unique=True,
               postgresql_where=text("valid_to IS NULL")),
     )
@@ -140,6 +147,7 @@ class Region(Generational, Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
     geom = geom_column("MULTIPOLYGON")
+    geom_display = display_geom_column()
 
 
 class Grid(Generational, Base):
@@ -154,6 +162,7 @@ class Grid(Generational, Base):
         CheckConstraint("household_target IS NULL OR household_target >= 0", name="target"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
         valid_geom(),
+        valid_geom("geom_display"),
         Index("uq_grid_current_code", "code", unique=True,
               postgresql_where=text("valid_to IS NULL")),
     )
@@ -165,6 +174,7 @@ class Grid(Generational, Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="basic")
     geom = geom_column("MULTIPOLYGON")
+    geom_display = display_geom_column()
     household_target: Mapped[int | None] = mapped_column(Integer)
 
 

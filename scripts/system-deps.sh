@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages gridmap needs, when missing. As root: installs them.
 # Otherwise: prints the exact command to run and fails.
-# Usage: scripts/system-deps.sh run|test
+# Usage: scripts/system-deps.sh run|test|bench  (bench: ogr2ogr, a baseline of make bench)
 set -euo pipefail
 need=(postgresql-15-postgis-3 postgresql-client-15 python3-venv)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
-if [ "${1:-run}" = test ]; then
-  need+=(chromium fonts-noto-cjk)
-fi
+case "${1:-run}" in
+  test) need+=(chromium fonts-noto-cjk) ;;
+  bench) need+=(gdal-bin) ;;
+esac
 missing=()
 for pkg in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -92,6 +92,8 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
         for (spec, source, rows), counts in zip(batch, report.tables, strict=True):
             current = source
             counts.inserted, counts.updated, counts.unchanged = writer.write(spec, rows)
+        if any(spec.table in ("region", "grid") for spec, _, _ in batch):
+            geo.refresh_display_shapes(connection, county_code)
     except (DBAPIError, psycopg2.Error) as exc:  # COPY runs on the raw driver cursor: unwrapped errors
         savepoint.rollback()
         message = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
+from gridmap.geo import DISPLAY_TOLERANCE as TOLERANCE
 from gridmap.models import Grid, Household, Region
 from gridmap.policy import Scope
 
-# Simplification tolerance in degrees (EPSG:4326; 0.0001° ≈ 11 m at 25°N). A county
-# overview needs no more detail than a pixel, and fewer vertices keep tablet pages light.
-TOLERANCE = {"township": 0.0005, "village": 0.0002, "grid": 0.00005}
 DECIMALS = 5  # ≈ 1 m: enough for a 示意图, a third of the bytes of full precision
-MAX_FEATURES = 5000  # a county has a few thousand grids at most; more means a bad scope
+# A county has a few thousand grids, a prefecture's district tens of thousands: those still
+# get a map (display shapes are precomputed, so a feature costs little). More means a bad scope.
+MAX_FEATURES = 50_000
 
 
 class LayerError(RuntimeError):
@@ -49,9 +49,12 @@ def _is_context(scope: Scope, code: str) -> bool:
     return len(code) < len(scope.region_code) and scope.region_code.startswith(code)
 
 
-def _geojson(geom, level: str):
-    simplified = func.ST_Multi(func.ST_SimplifyPreserveTopology(geom, TOLERANCE[level]))
-    return func.ST_AsGeoJSON(simplified, DECIMALS).label("geojson")
+def _geojson(model, level: str):
+    """The shape maps draw: the stored display shape (simplified once, with its
+    neighbours), else, for a row stored before it had one, simplified now."""
+    shape = func.coalesce(model.geom_display, func.ST_Multi(
+        func.ST_SimplifyPreserveTopology(model.geom, TOLERANCE[level])))
+    return func.ST_AsGeoJSON(shape, DECIMALS).label("geojson")
 
 
 def _label_point(geom):
@@ -93,7 +96,7 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
     rows = session.execute(
         select(Region.code, Region.name, Region.parent_code,
                func.coalesce(grids.c.grids, 0), func.coalesce(households.c.households, 0),
-               _geojson(Region.geom, level), _label_point(Region.geom))
+               _geojson(Region, level), _label_point(Region.geom))
         .outerjoin(grids, grids.c.code == Region.code)
         .outerjoin(households, households.c.code == Region.code)
         .where(scope.regions(), Region.county_code == scope.county_code,
@@ -124,7 +127,7 @@ def grid_layer(session: Session, scope: Scope) -> dict:
     households = _households_per_grid(scope)
     rows = session.execute(
         select(Grid.code, Grid.name, Grid.village_code, Grid.kind, Grid.household_target,
-               func.coalesce(households.c.households, 0), _geojson(Grid.geom, "grid"),
+               func.coalesce(households.c.households, 0), _geojson(Grid, "grid"),
                _label_point(Grid.geom))
         .outerjoin(households, households.c.grid_code == Grid.code)
         .where(scope.grids(), Grid.county_code == scope.county_code,

@@ -1,0 +1,240 @@
+"""The bench's data and databases: the seeded county (cached under var/bench/) and the
+databases the rows run on, each kept between runs while its key still matches.
+
+Databases live on the private cluster beside the app's and the tests', under their own
+names (`gridmap_bench_*`): the bench never writes to the app's database.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+
+from gridmap import devdb
+from gridmap.demo.generate import HOUSEHOLD_COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VAR = ROOT / "var" / "bench"
+PREFIX = "gridmap_bench"
+GRIDMAP = str(Path(sys.executable).parent / "gridmap")  # the venv's command
+# Nine more counties of 楚雄州 (plus 武定 itself): the ten-county database's copies.
+OTHER_COUNTIES = ("532301", "532322", "532323", "532324", "532325", "532326", "532327",
+                  "532328", "532331")
+# Tables the coverage rules read, in foreign-key order; issues and users stay out.
+COPIED_TABLES = ("region", "grid", "unit", "cadre", "area", "area_grid", "party_branch",
+                 "household", "assignment", "visit")
+ID_STRIDE = 10_000_000  # copy k's ids are the original's + k × stride: references still match
+# Cached databases are migrated in place on every run (as a deployment's would be); bump
+# this when what a load writes changes in a way migrations do not bring about.
+LOAD_VERSION = 1
+
+
+def tree_hash(*patterns: str) -> str:
+    """A short hash of the files matching `patterns` under the checkout (names and bytes)."""
+    digest = hashlib.sha256()
+    for pattern in patterns:
+        for path in sorted(ROOT.glob(pattern)):
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The files a run loads: a generated county (cached) or a given directory."""
+
+    directory: Path
+    key: str  # changes whenever the files could
+    tag: str  # in the names of its databases: "county", or "given" for a directory
+    @classmethod
+    def county(cls, seed: int, log: Callable[[str], None]) -> Dataset:
+        """The county scale for `seed`, generated once per seed and generator version."""
+        key = f"county-s{seed}-{tree_hash('gridmap/demo/*.py', 'data/regions/*')}"
+        directory = BENCH_VAR / key
+        if not (directory / "households.geojson").exists():
+            log(f"generating the county (seed {seed}) into {directory} …")
+            subprocess.run([GRIDMAP, "demo", "generate",
+                            "--seed", str(seed), "--scale", "county", "--out", str(directory)],
+                           check=True, stdout=subprocess.DEVNULL)
+        return cls(directory, key, "county")
+
+    @classmethod
+    def given(cls, directory: Path) -> Dataset:
+        """Files already on disk (the tests use the committed demo county)."""
+        return cls(directory, f"dir-{tree_hash(str(directory.relative_to(ROOT)) + '/*')}",
+                   "given")
+
+    @property
+    def derived(self) -> Path:
+        """Where files made from the dataset go (never into a committed directory)."""
+        return BENCH_VAR / self.key
+
+    def households_csv(self) -> Path:
+        """households.csv (lon/lat columns) written once from households.geojson."""
+        out = self.derived / "csv" / "households.csv"
+        if out.exists():
+            return out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp")
+        with (self.directory / "households.geojson").open(encoding="utf-8") as src, \
+                tmp.open("w", encoding="utf-8", newline="") as dst:
+            writer = csv.writer(dst, lineterminator="\n")
+            writer.writerow((*HOUSEHOLD_COLUMNS, "lon", "lat"))
+            for line in src:
+                line = line.rstrip(",\n")
+                if not line.startswith('{"type":"Feature"'):
+                    continue
+                feature = json.loads(line)
+                lonlat = (feature["geometry"] or {}).get("coordinates") or ("", "")
+                writer.writerow([feature["properties"].get(c, "") for c in HOUSEHOLD_COLUMNS]
+                                + list(lonlat))
+        tmp.replace(out)
+        return out
+
+    def boundaries_dir(self) -> Path:
+        """Regions and grids alone (links to the county's files): the import row's base."""
+        out = self.derived / "boundaries"
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("regions.geojson", "grids.geojson"):
+            if not (out / name).exists():
+                (out / name).symlink_to(self.directory / name)
+        return out
+
+
+def _with_db(url: str, dbname: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + dbname))
+
+
+def admin() -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(devdb.admin_url())
+    conn.autocommit = True
+    return conn
+
+
+def _comment(name: str) -> str | None:
+    with admin() as conn, conn.cursor() as cur:
+        cur.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                    "WHERE datname = %s", (name,))
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+class Databases:
+    """The bench's databases on the private cluster: app-role URLs, built when stale."""
+
+    def __init__(self, dataset: Dataset, log: Callable[[str], None], scale: int = 1):
+        self.dataset = dataset
+        self.log = log
+        self.scale = scale
+
+    def dbname(self, name: str) -> str:
+        return f"{PREFIX}_{self.dataset.tag}_{name}"
+
+    def url(self, name: str) -> str:
+        return _with_db(devdb.app_url(), self.dbname(name))
+
+    def admin_url(self, name: str) -> str:
+        return _with_db(devdb.admin_url(), self.dbname(name))
+
+    def _ensure(self, name: str, build: Callable[[str], None], template: str | None = None) -> str:
+        dbname, key = self.dbname(name), f"{self.dataset.key}/load-v{LOAD_VERSION}"
+        if _comment(dbname) == key:
+            self._gridmap(name, "db", "upgrade")
+            return self.url(name)
+        self.log(f"building database {dbname} …")
+        role = urlsplit(devdb.app_url()).username
+        conn = admin()
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            cur.execute(f'CREATE DATABASE "{dbname}" OWNER {role} '
+                        f'TEMPLATE {self.dbname(template) if template else "template0"}')
+        devdb.ensure_postgis(self.admin_url(name))
+        build(name)
+        with conn.cursor() as cur:
+            cur.execute(f'COMMENT ON DATABASE "{dbname}" IS %s', (key,))
+        conn.close()
+        return self.url(name)
+
+    def _gridmap(self, name: str, *args: str) -> None:
+        env = {**os.environ, "DATABASE_URL": self.url(name)}
+        subprocess.run([GRIDMAP, *args], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def _load(self, directory: Path) -> Callable[[str], None]:
+        def build(name: str) -> None:
+            self._gridmap(name, "db", "upgrade")
+            self._gridmap(name, "demo", "load", "--dir", str(directory), "--commit")
+            _analyze(self.url(name))
+        return build
+
+    def main(self) -> str:
+        """What the served rows run on: one county at 1x, ten at 10x (one county's view)."""
+        return self.ten_counties() if self.scale == 10 else self.one_county()
+
+    def one_county(self) -> str:
+        """The county, loaded through the import core as `gridmap demo load` does."""
+        return self._ensure("1", self._load(self.dataset.directory))
+
+    def ten_counties(self) -> str:
+        """The county and nine copies under other county codes (a prefecture's worth)."""
+        self.one_county()
+        return self._ensure("10", self._copy_counties, template="1")
+
+    def boundaries(self) -> str:
+        """Regions and grids only: the household import runs into it."""
+        return self._ensure("import", self._load(self.dataset.boundaries_dir()))
+
+    def _copy_counties(self, name: str) -> None:
+        conn = psycopg2.connect(self.admin_url(name))
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT county_code FROM region WHERE level = 'county'")
+            (source,) = cur.fetchone()
+            for k, county in enumerate(OTHER_COUNTIES, start=1):
+                self.log(f"  copying county {source} as {county}")
+                for table in COPIED_TABLES:
+                    cur.execute(_copy_sql(cur, table, source, county, k * ID_STRIDE))
+        conn.close()
+        _analyze(self.url(name))
+
+
+def _copy_sql(cur, table: str, source: str, county: str, offset: int) -> str:
+    """INSERT … SELECT copying `table`'s rows of `source` as county `county`."""
+    cur.execute("SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = %s AND table_schema = 'public' ORDER BY ordinal_position",
+                (table,))
+    columns, values = [], []
+    for column, data_type in cur.fetchall():
+        columns.append(column)
+        if column == "county_code":
+            values.append(f"'{county}'")
+        elif column == "client_uuid":
+            values.append("gen_random_uuid()")
+        elif column == "issue_id":
+            values.append("NULL")
+        elif data_type in ("integer", "bigint") and (column == "id" or column.endswith("_id")):
+            values.append(f"{column} + {offset}")
+        elif data_type in ("character varying", "text"):
+            values.append(f"CASE WHEN {column} LIKE '{source}%' "
+                          f"THEN '{county}' || substr({column}, 7) ELSE {column} END")
+        else:
+            values.append(column)
+    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+            f"FROM {table} WHERE county_code = '{source}'")
+
+
+def _analyze(url: str) -> None:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+    conn.close()

@@ -1,0 +1,117 @@
+"""Rows measured in the database: the coverage rules and the household import."""
+
+from __future__ import annotations
+
+import csv
+
+import psycopg2
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql.psycopg2 import dialect as psycopg2_dialect
+
+from bench.peers import peer, run_measured
+from bench.plans import explain
+from bench.results import MIB, Line, mib, ratio_line
+from bench.sql import COVERAGE, copy_and_locate
+from bench.timing import Sample, alternate, progress
+from gridmap.coverage import RULES, gap_query
+from gridmap.policy import Scope
+
+IMPORT_ISSUE = "#14"
+
+
+def _gridmap_count_sql(kind: str, county: str, now) -> tuple[str, dict]:
+    """gridmap's own query for a rule, counted, compiled for psycopg2."""
+    query = select(func.count()).select_from(
+        gap_query(kind, Scope(county, region_code=county), now).subquery())
+    compiled = query.compile(dialect=psycopg2_dialect(),
+                             compile_kwargs={"render_postcompile": True})
+    return str(compiled), compiled.params
+
+
+def _counter(url: str, sql: str, params) -> tuple:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    counts: list[int] = []
+
+    def count(_repeat: int) -> None:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            counts.append(cur.fetchone()[0])
+    return conn, count, counts
+
+
+def coverage_rows(bench) -> list[Line]:
+    """Every rule: gridmap vs hand-written SQL in the ten-county database, and vs itself
+    in the one-county database. The three counts must agree (the copies are identical)."""
+    ten, county = bench.dbs.ten_counties(), bench.county
+    one = bench.dbs.one_county()
+    lines = []
+    for kind in RULES:
+        progress.start_row(f"coverage rule {kind}")
+        sql, params = _gridmap_count_sql(kind, county, bench.now)
+        hand = (COVERAGE[kind], {"county": county, "now": bench.now})
+        contenders = {"gridmap@10": _counter(ten, sql, params),
+                      "hand@10": _counter(ten, *hand)}
+        if bench.scale == 1:
+            contenders["gridmap@1"] = _counter(one, sql, params)
+        samples = alternate(bench.repeats, {k: c[1] for k, c in contenders.items()})
+        counts = {k: c[2][-1] for k, c in contenders.items()}
+        for conn, _, _ in contenders.values():
+            conn.close()
+        if len(set(counts.values())) != 1:
+            raise AssertionError(f"rule {kind}: the counts disagree: {counts}")
+        explain(ten, f"coverage-{kind}", [(sql, params), hand])
+        label = f"coverage `{kind}` ({counts['gridmap@10']} gaps), 10-county db"
+        lines.append(ratio_line(label, "hand-written SQL", samples["gridmap@10"],
+                                samples["hand@10"], "≤ 1.5x", 1.5))
+        if bench.scale == 1:
+            lines.append(ratio_line(label, "gridmap, 1-county db", samples["gridmap@10"],
+                                    samples["gridmap@1"], "≤ 1.2x", 1.2))
+    return lines
+
+
+def import_rows(bench) -> list[Line]:
+    """The household CSV through the import core vs psql \\copy + an ST_Intersects join."""
+    progress.start_row("household import")
+    url, county = bench.dbs.boundaries(), bench.county
+    csv_path = bench.dataset.households_csv()
+    with csv_path.open(encoding="utf-8") as f:
+        columns = next(csv.reader(f))
+        households = sum(1 for _ in f)
+    script = copy_and_locate(str(csv_path), columns, county)
+    script_file = bench.work / "copy_and_locate.sql"
+    script_file.write_text(script)
+    measured = {"gridmap": [], "psql": []}
+
+    def empty(_repeat: int) -> None:
+        _execute(url, "DELETE FROM household")
+
+    def gridmap(_repeat: int) -> None:
+        result = run_measured(peer("import", url, str(csv_path), county))
+        if result.output.get("rows") != households:
+            raise AssertionError(f"import wrote {result.output} rows, not {households}")
+        measured["gridmap"].append(result)
+
+    def psql(_repeat: int) -> None:
+        measured["psql"].append(run_measured(
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-f", str(script_file)]))
+
+    alternate(bench.repeats, {"gridmap": gridmap, "psql": psql}, before=empty)
+    _execute(url, "DROP TABLE IF EXISTS bench_household_located, bench_household_raw")
+    samples = {k: Sample([m.seconds for m in v]) for k, v in measured.items()}
+    peaks = {k: max(m.peak_rss for m in v) for k, v in measured.items()}
+    label = f"import {households:,} households (CSV, import core, whole process)"
+    time_line = ratio_line(label, "psql \\copy + CREATE TABLE AS … ST_Intersects",
+                           samples["gridmap"], samples["psql"], "≤ 2x", 2.0, IMPORT_ISSUE)
+    memory = Line(label + ": peak RSS", "psql (client process)", mib(peaks["gridmap"]),
+                  mib(peaks["psql"]), "—", "≤ 500 MiB", peaks["gridmap"] <= 500 * MIB,
+                  IMPORT_ISSUE)
+    return [time_line, memory]
+
+
+def _execute(url: str, sql: str) -> None:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()

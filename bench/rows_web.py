@@ -1,0 +1,246 @@
+"""Rows served over HTTP by gunicorn on 127.0.0.1: the grid layer, the leaders' map page,
+and both under 8 concurrent clients. Between repeats one grid is renamed and every
+response must show the new name, so no cache can answer for the server."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import psycopg2
+from sqlalchemy.orm import Session
+
+from bench.peers import peer, run_measured
+from bench.plans import captured, explain
+from bench.results import MIB, Line, duration, mib, ratio_line, seconds
+from bench.server import Server
+from bench.sql import GRID_LAYER, GRIDS_FULL
+from bench.timing import Sample, alternate, progress, timed
+from gridmap.db import make_engine
+from gridmap.maps.layers import grid_layer, region_layer
+from gridmap.policy import Scope
+
+CLIENTS = 8
+
+
+class Renamer:
+    """Renames one grid per repeat (`… bench-r3`) and says what a fresh answer must hold."""
+
+    def __init__(self, url: str, county: str):
+        self.conn = psycopg2.connect(url)
+        self.conn.autocommit = True
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT code FROM grid WHERE county_code = %s AND valid_to IS NULL "
+                        "ORDER BY code LIMIT 1", (county,))
+            (self.code,) = cur.fetchone()
+
+    def mark(self, repeat: int) -> bytes:
+        return f"bench-r{repeat}".encode()
+
+    def rename(self, repeat: int) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute("UPDATE grid SET name = regexp_replace(name, ' bench-r[0-9]+$', '') "
+                        "|| %s WHERE code = %s AND valid_to IS NULL",
+                        (" " + self.mark(repeat).decode(), self.code))
+
+    def check(self, body: bytes, repeat: int) -> None:
+        if self.mark(repeat) not in body:
+            raise AssertionError(f"repeat {repeat}: the renamed grid {self.code} did not show")
+
+    def close(self) -> None:
+        self.rename(-1)
+        with self.conn.cursor() as cur:
+            cur.execute("UPDATE grid SET name = regexp_replace(name, ' bench-r[0-9-]+$', '') "
+                        "WHERE code = %s AND valid_to IS NULL", (self.code,))
+        self.conn.close()
+
+
+def _pg_dsn(url: str) -> str:
+    """The URL as GDAL's PG: connection string."""
+    parts = urlsplit(url)
+    return (f"PG:host={parts.hostname} port={parts.port} dbname={parts.path[1:]} "
+            f"user={parts.username} password={parts.password}")
+
+
+def grid_geojson_rows(bench) -> list[Line]:
+    """County grids → GeoJSON over HTTP vs ogr2ogr and GeoDataFrame.to_json."""
+    import geopandas as gpd
+
+    progress.start_row("grids → GeoJSON")
+    url, county = bench.dbs.main(), bench.county
+    renamer, engine = Renamer(url, county), make_engine(url)
+    sql = GRIDS_FULL.format(county=county)
+    ogr = ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", _pg_dsn(url), "-sql", sql]
+    with Server(url) as server:
+        client = server.client()
+
+        def over_http(r):
+            renamer.check(client.get("/map/grids.geojson"), r)
+
+        def ogr2ogr(r):
+            renamer.check(subprocess.run(ogr, capture_output=True, check=True).stdout, r)
+
+        def to_json(r):
+            text = gpd.read_postgis(sql, engine, geom_col="geom").to_json()
+            renamer.check(text.encode(), r)
+
+        def raw(r):
+            with raw_conn.cursor() as cur:
+                cur.execute(GRID_LAYER, {"county": county})
+                renamer.check(cur.fetchone()[0].encode(), r)
+
+        raw_conn = psycopg2.connect(url)
+        contenders = {"gridmap": over_http, "raw": raw}
+        if bench.scale == 1:  # at 10x only gridmap and the SQL baselines run
+            contenders |= {"ogr2ogr": ogr2ogr, "to_json": to_json}
+        samples = alternate(bench.repeats, contenders, before=renamer.rename)
+        raw_conn.close()
+    renamer.close()
+    _explain_layers(bench, url)
+    engine.dispose()
+    label = "county grids → GeoJSON over HTTP (/map/grids.geojson)"
+    lines = [ratio_line(label, "raw query (PostGIS builds the same GeoJSON), 1 client",
+                        samples["gridmap"], samples["raw"], "reported", None)]
+    if bench.scale == 10:
+        return lines
+    return lines + [ratio_line(label, "`ogr2ogr -f GeoJSON` (full detail)", samples["gridmap"],
+                       samples["ogr2ogr"], "≥ 5x faster (≤ 0.2x)", 0.2),
+            ratio_line(label, "`GeoDataFrame.to_json` (read_postgis, full detail)",
+                       samples["gridmap"], samples["to_json"], "≥ 5x faster (≤ 0.2x)", 0.2)]
+
+
+def _explain_layers(bench, url: str) -> None:
+    engine = make_engine(url)
+    scope = Scope(bench.county, region_code=bench.county)
+    with Session(engine) as session:
+        for name, action in (("layer-grids", lambda: grid_layer(session, scope)),
+                             ("layer-villages", lambda: region_layer(session, scope, "village"))):
+            explain(url, name, captured(engine, action))
+    engine.dispose()
+    explain(url, "layer-grids-raw", [(GRID_LAYER, {"county": bench.county})])
+
+
+def page_rows(bench) -> list[Line]:
+    """The leaders' map page (HTML + the three layers) vs naive Folium pages."""
+    progress.start_row("leaders' map page")
+    url, county = bench.dbs.main(), bench.county
+    renamer = Renamer(url, county)
+    folium_runs: dict[str, list] = {"naive": [], "simplified": []}
+    page_bytes: list[int] = []
+    with Server(url) as server:
+        client = server.client()
+
+        def page(r):
+            responses = client.page()
+            renamer.check(responses["grids"], r)
+            page_bytes.append(sum(len(body) for body in responses.values()))
+
+        def folium(kind):
+            def run(_r):
+                folium_runs[kind].append(run_measured(peer("folium", url, county, kind)))
+            return run
+
+        contenders = {"gridmap": page}
+        if bench.scale == 1:
+            contenders |= {"naive": folium("naive"), "simplified": folium("simplified")}
+        samples = alternate(bench.repeats, contenders, before=renamer.rename)
+        server_peak = server.peak_rss()
+    renamer.close()
+    label = "leaders' map page (`/` + 3 layers)"
+    if bench.scale == 10:
+        return [Line(label, "—", seconds(samples["gridmap"]), "—", "—", "reported", None),
+                Line(label + ": server peak RSS", "—", mib(server_peak), "—", "—",
+                     "≤ 300 MiB", server_peak <= 300 * MIB)]
+    naive, simple = (Sample([m.output["seconds"] for m in folium_runs[k]])
+                     for k in ("naive", "simplified"))
+    sizes = {k: folium_runs[k][-1].output["bytes"] for k in folium_runs}
+    peaks = {k: max(m.peak_rss for m in folium_runs[k]) for k in folium_runs}
+    mine = samples["gridmap"]
+    return [
+        ratio_line(label, "naive `folium.GeoJson`, full-detail grids", mine, naive,
+                   "≥ 4x faster (≤ 0.25x)", 0.25),
+        _bytes_line(label + ": bytes", "naive Folium page", page_bytes[-1], sizes["naive"],
+                    "≥ 5x smaller (≤ 0.2x)", 0.2),
+        ratio_line(label, "Folium over `shapely.coverage_simplify`'d grids", mine, simple,
+                   "≤ 0.6x", 0.6),
+        _bytes_line(label + ": bytes", "simplified Folium page", page_bytes[-1],
+                    sizes["simplified"], "≤ 2 MB", None),
+        Line(label + ": server peak RSS (VmHWM, largest worker)",
+             "Folium process (naive / simplified)", mib(server_peak),
+             f"{mib(peaks['naive'])} / {mib(peaks['simplified'])}", "—", "≤ 300 MiB",
+             server_peak <= 300 * MIB),
+    ]
+
+
+def _bytes_line(operation, baseline, mine: int, theirs: int, target, limit) -> Line:
+    ratio = mine / theirs
+    ok = mine <= 2_000_000 if limit is None else ratio <= limit
+    return Line(operation, baseline, f"{mine / 1e6:.2f} MB", f"{theirs / 1e6:.2f} MB",
+                f"{ratio:.2f}x", target, ok)
+
+
+def _concurrently(clients: int, action) -> tuple[list[float], float]:
+    """Run `action(client_index)` in `clients` threads; latencies of all calls, wall time."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        latencies = [x for chunk in pool.map(action, range(clients)) for x in chunk]
+    return latencies, time.perf_counter() - started
+
+
+def concurrency_rows(bench) -> list[Line]:
+    """8 clients on the grid layer vs 8 on the raw query (p95); the page, 8 clients vs 1."""
+    progress.start_row(f"{CLIENTS} concurrent clients")
+    url, county = bench.dbs.main(), bench.county
+    loops = max(bench.repeats, 3)  # each client's bounded loop
+    renamer = Renamer(url, county)
+    renamer.rename(99)
+    with Server(url) as server:
+        clients = [server.client() for _ in range(CLIENTS)]
+
+        def layer_client(i):
+            out = []
+            for _ in range(loops):
+                seconds_taken, body = timed(lambda: clients[i].get("/map/grids.geojson"))
+                renamer.check(body, 99)
+                out.append(seconds_taken)
+                progress.tick()
+            return out
+
+        def raw_client(_i):
+            conn, out = psycopg2.connect(url), []
+            with conn.cursor() as cur:
+                for _ in range(loops):
+                    seconds_taken, _ = timed(lambda: (cur.execute(GRID_LAYER, {"county": county}),
+                                                      cur.fetchone()))
+                    out.append(seconds_taken)
+                    progress.tick()
+            conn.close()
+            return out
+
+        def page_client(i):
+            out = []
+            for _ in range(loops):
+                seconds_taken, responses = timed(clients[i].page)
+                renamer.check(responses["grids"], 99)
+                out.append(seconds_taken)
+                progress.tick()
+            return out
+
+        layer, _ = _concurrently(CLIENTS, layer_client)
+        raw, _ = _concurrently(CLIENTS, raw_client)
+        one_latencies, one_wall = _concurrently(1, page_client)
+        many_latencies, many_wall = _concurrently(CLIENTS, page_client)
+    renamer.close()
+    layer_p95, raw_p95 = Sample(layer).p95(), Sample(raw).p95()
+    one_rate, many_rate = len(one_latencies) / one_wall, len(many_latencies) / many_wall
+    return [
+        Line(f"/map/grids.geojson, {CLIENTS} clients × {loops} (p95)",
+             f"raw query (PostGIS builds the same GeoJSON), {CLIENTS} connections",
+             f"p95 {duration(layer_p95)}", f"p95 {duration(raw_p95)}",
+             f"{layer_p95 / raw_p95:.2f}x", "p95 ≤ 2x", layer_p95 / raw_p95 <= 2),
+        Line(f"leaders' map page, {CLIENTS} clients × {loops} (throughput)",
+             "the same page, 1 client", f"{many_rate:.2f} pages/s", f"{one_rate:.2f} pages/s",
+             f"{many_rate / one_rate:.2f}x", "≥ 4x, 0 errors", many_rate / one_rate >= 4),
+    ]

@@ -1,0 +1,122 @@
+"""`python -m bench`: set up the data and databases, run every row, print and write the table.
+
+Environment: BENCH_SCALE (1 or 10), BENCH_REPEATS (default 5 at 1x, 3 at 10x), BENCH_SEED
+(default 1), BENCH_DATA (a directory of county files instead of the generated county: the
+test suite's smoke run uses data/demo), BENCH_ROWS (comma-separated row names, to run a few),
+BENCH_OUT (where the table goes; default bench/results/latest.md, latest-10x.md at 10x).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import psycopg2
+
+from bench import plans, rows_db, rows_web
+from bench.data import BENCH_VAR, ROOT, Databases, Dataset
+from bench.results import Line, not_built, table, write_markdown
+from bench.timing import progress
+from gridmap.clock import now as clock_now
+from gridmap.demo.load import county_of
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ROWS = {
+    "geojson": rows_web.grid_geojson_rows,
+    "page": rows_web.page_rows,
+    "coverage": rows_db.coverage_rows,
+    "concurrency": rows_web.concurrency_rows,
+    "import": rows_db.import_rows,
+}
+NOT_BUILT = [
+    ("assign households to grids", "one `CREATE TABLE AS … ST_Intersects` join", "≤ 1.5x", "#14"),
+    ("OGC API items, limit 100 and 1000", "pygeoapi on the same table", "≤ 1x", "#15"),
+    ("appeals map page, 30k issues", "naive MarkerCluster; FastMarkerCluster",
+     "≥ 10x faster and smaller than naive; ≤ 1.5 MB", "#11"),
+    ("issue transitions, 20 concurrent clients", "—", "0 lost or doubled events", "#10"),
+    ("50 simulated tablets, server restarted once", "one tablet alone",
+     "p95 ≤ 4x one tablet's; 0 errors", "#12"),
+]
+NOTES = [
+    "A page is its HTML plus the three layers map.js fetches for first paint, fetched one "
+    "after another by one signed-in leader; Folium baselines are timed inside their own "
+    "process (query + build + render), the simplification of the simplified baseline untimed "
+    "(a display copy would be made once).",
+    "Between repeats one grid is renamed and every HTTP answer and peer export must show the "
+    "new name; coverage counts of gridmap, the hand-written SQL and the one-county database "
+    "must agree.",
+    "Peak memory is VmHWM of the measured process itself (a gunicorn worker; the import's own "
+    "process), read from /proc.",
+    "The import core does not yet place households in grids by location (the baseline does): "
+    "the import rows are met by the Importers issue (#14), which streams files.",
+]
+
+
+@dataclass
+class Bench:
+    """What the rows share: the data, its databases, the run's settings."""
+
+    dataset: Dataset
+    dbs: Databases
+    county: str
+    repeats: int
+    scale: int
+    now: datetime
+    work: Path
+
+
+def _log(text: str) -> None:
+    progress.note(text)
+
+
+def _postgis_version(url: str) -> str:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT postgis_full_version()")
+        full = cur.fetchone()[0]
+        cur.execute("SHOW server_version")
+        return f"PostgreSQL {cur.fetchone()[0]}, " + " ".join(full.split()[:3])
+
+
+def main() -> int:
+    started = time.perf_counter()
+    scale = int(os.environ.get("BENCH_SCALE", "1"))
+    if scale not in (1, 10):
+        print("BENCH_SCALE is 1 or 10", file=sys.stderr)
+        return 2
+    repeats = int(os.environ.get("BENCH_REPEATS", "5" if scale == 1 else "3"))
+    given = os.environ.get("BENCH_DATA")
+    dataset = (Dataset.given(Path(given).resolve()) if given
+               else Dataset.county(int(os.environ.get("BENCH_SEED", "1")), _log))
+    work = BENCH_VAR / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    bench = Bench(dataset, Databases(dataset, _log, scale), county_of(dataset.directory),
+                  repeats, scale, clock_now(), work)
+    out = Path(os.environ.get("BENCH_OUT") or
+               RESULTS / ("latest.md" if scale == 1 else "latest-10x.md")).resolve()
+    plans.PLANS = out.parent / "plans"
+    wanted = os.environ.get("BENCH_ROWS", ",".join(ROWS)).split(",")
+    lines: list[Line] = []
+    for name in wanted:
+        lines += ROWS[name](bench)
+    lines += [not_built(*row) for row in NOT_BUILT]
+    if scale == 1:
+        lines.append(not_built("each operation at 10x vs 1x", "the same at 1x", "≤ 11x",
+                               "run BENCH_SCALE=10"))
+    wall = time.perf_counter() - started
+    write_markdown(out, lines, scale=scale, repeats=repeats,
+                   dataset=str(dataset.directory.relative_to(ROOT)),
+                   postgis=_postgis_version(bench.dbs.main()), wall_seconds=wall, notes=NOTES)
+    progress.note("")
+    print(table(lines))
+    print(f"\n{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: "
+          f"{wall / 60:.1f} min")
+    missed = [line for line in lines if line.fails_run]
+    if missed:
+        print(f"{len(missed)} target(s) missed: " + "; ".join(
+            f"{m.operation} vs {m.baseline}" for m in missed), file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,119 @@
+"""gridmap served by gunicorn on 127.0.0.1 (scripts/serve.sh, 2 workers) and signed-in
+clients for it. Only loopback: every URL here is built from LOOPBACK and a free port."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench.data import BENCH_VAR, ROOT
+from bench.timing import vm_hwm
+
+LOOPBACK = "127.0.0.1"
+PAGE_LAYERS = ("townships", "villages", "grids")  # what map.js fetches for first paint
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`with Server(url) as server:` gunicorn on a free loopback port, stopped on exit."""
+
+    def __init__(self, database_url: str, workers: int = 2):
+        self.database_url = database_url
+        self.workers = workers
+        self.port = _free_port()
+        self.base = f"http://{LOOPBACK}:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        BENCH_VAR.mkdir(parents=True, exist_ok=True)
+        log = (BENCH_VAR / "server.log").open("w")
+        env = {**os.environ, "DATABASE_URL": self.database_url, "HOST": LOOPBACK,
+               "PORT": str(self.port), "GRIDMAP_WORKERS": str(self.workers)}
+        self.proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "serve.sh")], env=env,
+                                     stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server stopped: see {BENCH_VAR / 'server.log'}")
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2):
+                    pass
+                if len(self.worker_pids()) >= self.workers:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"the server did not answer in 60 s: see {BENCH_VAR / 'server.log'}")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def worker_pids(self) -> list[int]:
+        """gunicorn's workers: the master's children (serve.sh execs the master)."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if int(fields[1]) == self.proc.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def peak_rss(self) -> int:
+        """The largest VmHWM of a worker: the memory one request-serving process needed."""
+        return max(vm_hwm(pid) for pid in self.worker_pids())
+
+    def client(self, login: str = "leader") -> Client:
+        return Client(self.base, login)
+
+
+class Client:
+    """One signed-in browser-like session (its own cookie jar); bytes it received."""
+
+    def __init__(self, base: str, login: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = self.get("/sign-in").decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+        if token is None:
+            raise RuntimeError("no csrf_token on the sign-in form")
+        body = urllib.parse.urlencode({"login": login, "password": f"demo-{login}",
+                                       "csrf_token": token.group(1)}).encode()
+        with self.opener.open(self.base + "/sign-in", data=body, timeout=120) as response:
+            if response.url.rstrip("/").endswith("sign-in"):
+                raise RuntimeError(f"could not sign in as {login}")
+
+    def get(self, path: str) -> bytes:
+        with self.opener.open(self.base + path, timeout=300) as response:
+            if response.status != 200:
+                raise RuntimeError(f"GET {path}: {response.status}")
+            return response.read()
+
+    def page(self) -> dict[str, bytes]:
+        """The map page as first paint needs it: the HTML, then each layer map.js fetches."""
+        responses = {"/": self.get("/")}
+        for layer in PAGE_LAYERS:
+            responses[layer] = self.get(f"/map/{layer}.geojson")
+        return responses

@@ -1,0 +1,98 @@
+"""Hand-written SQL: the baselines gridmap's own queries are measured against.
+
+Each coverage rule is written as a person fluent in PostGIS would write it for one county,
+with `county_code` in every table it reads. The raw layer query builds the same
+FeatureCollection as `/map/grids.geojson` entirely in PostGIS.
+"""
+
+from __future__ import annotations
+
+CURRENT = "valid_to IS NULL"
+
+COVERAGE = {
+    "village": f"""
+        SELECT count(*) FROM region r
+        WHERE r.county_code = %(county)s AND r.level = 'village' AND r.{CURRENT}
+          AND NOT EXISTS (SELECT 1 FROM assignment a
+                          WHERE a.county_code = %(county)s AND a.kind = 'village'
+                            AND a.{CURRENT} AND a.region_code = r.code)""",
+    "area": f"""
+        SELECT count(*) FROM grid g
+        WHERE g.county_code = %(county)s AND g.{CURRENT}
+          AND NOT EXISTS (SELECT 1 FROM area_grid ag JOIN assignment a ON a.area_id = ag.area_id
+                          WHERE ag.county_code = %(county)s AND a.county_code = %(county)s
+                            AND ag.grid_code = g.code AND a.kind = 'area' AND a.{CURRENT})""",
+    "group": f"""
+        SELECT count(*) FROM grid g
+        WHERE g.county_code = %(county)s AND g.{CURRENT}
+          AND NOT EXISTS (SELECT 1 FROM assignment a
+                          WHERE a.county_code = %(county)s AND a.kind = 'group'
+                            AND a.{CURRENT} AND a.grid_code = g.code)""",
+    "branch": f"""
+        SELECT count(*) FROM party_branch b
+        JOIN region v ON v.code = b.village_code AND v.county_code = %(county)s
+                     AND v.level = 'village' AND v.{CURRENT}
+        WHERE b.county_code = %(county)s
+          AND NOT EXISTS (SELECT 1 FROM assignment a
+                          WHERE a.county_code = %(county)s AND a.kind = 'branch'
+                            AND a.{CURRENT} AND a.party_branch_id = b.id)""",
+    "household": f"""
+        SELECT count(*) FROM household h
+        WHERE h.county_code = %(county)s
+          AND NOT EXISTS (SELECT 1 FROM assignment a
+                          WHERE a.county_code = %(county)s AND a.kind = 'household'
+                            AND a.{CURRENT} AND a.household_id = h.id)""",
+    "visit": """
+        SELECT count(*) FROM household h
+        WHERE h.county_code = %(county)s
+          AND NOT EXISTS (
+            SELECT 1 FROM visit v
+            WHERE v.county_code = %(county)s AND v.household_id = h.id
+              AND v.visited_at >= %(now)s - CASE WHEN h.extreme_poverty OR h.minimum_living
+                                                 THEN interval '30 days'
+                                                 ELSE interval '90 days' END)""",
+    "uncovered": """
+        SELECT count(*) FROM household h
+        WHERE h.county_code = %(county)s AND h.grid_code IS NULL""",
+}
+
+# The grids of one county as a GeoJSON FeatureCollection, with the same shapes (the stored
+# display shape, else simplified now), precision and properties as gridmap's grid layer,
+# made and serialised by PostGIS alone.
+GRID_LAYER = f"""
+    SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+             json_build_object(
+               'type', 'Feature', 'id', g.code,
+               'geometry', ST_AsGeoJSON(coalesce(g.geom_display,
+                 ST_Multi(ST_SimplifyPreserveTopology(g.geom, 0.00005))), 5)::json,
+               'properties', json_build_object(
+                 'code', g.code, 'name', g.name, 'village_code', g.village_code, 'kind', g.kind,
+                 'household_target', g.household_target, 'households', coalesce(n.households, 0),
+                 'label_lonlat', ST_AsGeoJSON(ST_PointOnSurface(g.geom), 5)::json -> 'coordinates'))
+             ORDER BY g.code), '[]'))::text
+    FROM grid g
+    LEFT JOIN (SELECT grid_code, count(*) AS households FROM household
+               WHERE county_code = %(county)s AND grid_code IS NOT NULL GROUP BY grid_code) n
+           ON n.grid_code = g.code
+    WHERE g.county_code = %(county)s AND g.{CURRENT} AND g.geom IS NOT NULL"""
+
+# What the peers export: the county's current grids at full detail.
+GRIDS_FULL = ("SELECT code, name, village_code, kind, household_target, geom FROM grid "
+              "WHERE county_code = '{county}' AND valid_to IS NULL ORDER BY code")
+
+
+
+def copy_and_locate(csv_path: str, columns: list[str], county: str) -> str:
+    """psql script: \\copy the household CSV, then place every household in its grid."""
+    staged = ", ".join(f'"{c}" text' for c in columns)
+    return f"""
+DROP TABLE IF EXISTS bench_household_located, bench_household_raw;
+CREATE TABLE bench_household_raw ({staged});
+\\copy bench_household_raw FROM '{csv_path}' WITH (FORMAT csv, HEADER true)
+CREATE TABLE bench_household_located AS
+  SELECT r.*, g.code AS located_grid_code
+  FROM bench_household_raw r
+  LEFT JOIN grid g ON g.county_code = '{county}' AND g.{CURRENT}
+   AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint(nullif(r.lon, '')::float8,
+                                                     nullif(r.lat, '')::float8), 4326));
+"""

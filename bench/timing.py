@@ -1,0 +1,99 @@
+"""Repeats, statistics and the progress line: the only clock the bench uses."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Sample:
+    """Repeated figures of one measured thing (seconds unless `unit` says otherwise)."""
+
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def min(self) -> float:
+        return min(self.values)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def p95(self) -> float:
+        ordered = sorted(self.values)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def timed(action: Callable[[], object]) -> tuple[float, object]:
+    """Seconds `action` took (monotonic wall clock) and what it returned."""
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+def alternate(repeats: int, contenders: dict[str, Callable[[int], object]],
+              before: Callable[[int], None] | None = None) -> dict[str, Sample]:
+    """Run each contender once per repeat, in turn (A B A B …), after `before(repeat)`.
+
+    `before` changes a row so no cache can answer the next repeat; each contender gets the
+    repeat number so it can check that the change shows.
+    """
+    samples = {name: Sample() for name in contenders}
+    for repeat in range(repeats):
+        if before is not None:
+            before(repeat)
+        for name, action in contenders.items():
+            seconds, _ = timed(lambda action=action, repeat=repeat: action(repeat))
+            samples[name].values.append(seconds)
+            progress.tick()
+    return samples
+
+
+def vm_hwm(pid: int) -> int:
+    """Peak resident memory of process `pid` in bytes (VmHWM: its own, not a parent's)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+class Progress:
+    """One status line on stderr: which row, how many steps done, time so far."""
+
+    def __init__(self):
+        self.started = time.perf_counter()
+        self.row = ""
+        self.done = 0
+
+    def start_row(self, row: str) -> None:
+        self.row, self.done = row, 0
+        self._show()
+
+    def tick(self) -> None:
+        self.done += 1
+        self._show()
+
+    def note(self, text: str) -> None:
+        self._clear()
+        print(text, file=sys.stderr, flush=True)
+        self._show()
+
+    def _clear(self) -> None:
+        if sys.stderr.isatty():
+            print("\r\033[K", end="", file=sys.stderr)
+
+    def _show(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        line = f"[{elapsed:6.0f} s] {self.row}  {'.' * self.done}"
+        if sys.stderr.isatty():
+            print("\r\033[K" + line[:150], end="", file=sys.stderr, flush=True)
+        elif self.done == 0:
+            print(line, file=sys.stderr, flush=True)
+
+
+progress = Progress()
