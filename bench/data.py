@@ -152,7 +152,7 @@ class Databases:
             self._gridmap(name, "db", "upgrade")
             return self.url(name)
         self.log(f"building database {dbname} …")
-        role = urlsplit(devdb.app_url()).username
+        role = urlsplit(devdb.owner_url() or devdb.app_url()).username  # the tables' owner
         conn = admin()
         with conn.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
@@ -166,7 +166,9 @@ class Databases:
         return self.url(name)
 
     def _gridmap(self, name: str, *args: str) -> None:
-        env = {**os.environ, "DATABASE_URL": self.url(name)}
+        env = {**os.environ, "DATABASE_URL": self.url(name),
+               "GRIDMAP_OWNER_DATABASE_URL": _with_db(devdb.owner_url() or devdb.app_url(),
+                                                      self.dbname(name))}
         subprocess.run([GRIDMAP, *args], env=env, check=True,
                        stdout=subprocess.DEVNULL)
 

@@ -3,16 +3,16 @@
 Maps simplified every shape on every request; now the import (and this migration, for
 what is already stored) writes `geom_display` once per boundary change.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 03:40:00
 """
 import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
