@@ -41,7 +41,8 @@ class Server:
         BENCH_VAR.mkdir(parents=True, exist_ok=True)
         log = (BENCH_VAR / "server.log").open("w")
         env = {**os.environ, "DATABASE_URL": self.database_url, "HOST": LOOPBACK,
-               "PORT": str(self.port), "GRIDMAP_WORKERS": str(self.workers)}
+               "PORT": str(self.port), "GRIDMAP_WORKERS": str(self.workers),
+               "GRIDMAP_ESCALATE_SECONDS": "0"}  # no escalation loop: serve.sh execs gunicorn
         self.proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "serve.sh")], env=env,
                                      stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + 60

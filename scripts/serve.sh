@@ -37,19 +37,19 @@ if [ "$(id -u)" -eq 0 ]; then
   group=$(id -gn "$user")
   args+=(--user "$user" --group "$group" --preload)
 fi
+every=${GRIDMAP_ESCALATE_SECONDS:-300}
+if [ "$every" -le 0 ]; then
+  exec "$BIN/gunicorn" "${args[@]}" 'gridmap:create_app()'
+fi
 "$BIN/gunicorn" "${args[@]}" 'gridmap:create_app()' &
 server=$!
-loop=
-every=${GRIDMAP_ESCALATE_SECONDS:-300}
-if [ "$every" -gt 0 ]; then
-  ( while sleep "$every"; do "$BIN/gridmap" escalate || echo "gridmap escalate failed" >&2; done ) &
-  loop=$!
-fi
+( while sleep "$every"; do "$BIN/gridmap" escalate || echo "gridmap escalate failed" >&2; done ) &
+loop=$!
 stop() { kill -TERM "$server" 2>/dev/null || true; }
 trap stop TERM INT
 status=0
 while kill -0 "$server" 2>/dev/null; do  # a trapped signal ends a wait early: wait again
   if wait "$server"; then status=0; else status=$?; fi
 done
-[ -n "$loop" ] && kill "$loop" 2>/dev/null
+kill "$loop" 2>/dev/null || true
 exit "$status"
