@@ -143,6 +143,10 @@ class Databases:
     def url(self, name: str) -> str:
         return _with_db(devdb.app_url(), self.dbname(name))
 
+    def owner_url(self, name: str) -> str:
+        """The owner role's URL (the app's role may not create tables; baselines may)."""
+        return _with_db(devdb.owner_url() or devdb.app_url(), self.dbname(name))
+
     def admin_url(self, name: str) -> str:
         return _with_db(devdb.admin_url(), self.dbname(name))
 
@@ -150,6 +154,7 @@ class Databases:
         dbname, key = self.dbname(name), f"{self.dataset.key}/load-v{LOAD_VERSION}"
         if _comment(dbname) == key:
             self._gridmap(name, "db", "upgrade")
+            _analyze(self.owner_url(name))  # fresh statistics: the plans depend on them
             return self.url(name)
         self.log(f"building database {dbname} …")
         role = urlsplit(devdb.owner_url() or devdb.app_url()).username  # the tables' owner
@@ -176,7 +181,7 @@ class Databases:
         def build(name: str) -> None:
             self._gridmap(name, "db", "upgrade")
             self._gridmap(name, "demo", "load", "--dir", str(directory), "--commit")
-            _analyze(self.url(name))
+            _analyze(self.owner_url(name))  # only the owner may ANALYZE
         return build
 
     def main(self) -> str:
@@ -206,7 +211,7 @@ class Databases:
                 for table in COPIED_TABLES:
                     cur.execute(_copy_sql(cur, table, source, county, k * ID_STRIDE))
         conn.close()
-        _analyze(self.url(name))
+        _analyze(self.owner_url(name))
 
 
 def _copy_sql(cur, table: str, source: str, county: str, offset: int) -> str:
