@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import case, func, literal, select
 
 from gridmap import clock, lifecycle, privacy, settings
-from gridmap.models import AppUser, Cadre, Issue, IssueCategory, IssueEvent, Unit
+from gridmap.models import AppUser, Cadre, Grid, Issue, IssueCategory, IssueEvent, Region, Unit
 from gridmap.policy import Scope
 
 LIGHT_RANK = {"red": 0, "yellow": 1, "green": 2, "none": 3}
@@ -91,6 +91,21 @@ def timeline(session, issue: Issue) -> list[Step]:
         .outerjoin(Unit, Unit.id == IssueEvent.unit_id)
         .where(IssueEvent.issue_id == issue.id).order_by(IssueEvent.at, IssueEvent.id))
     return [Step(*row) for row in rows]
+
+
+def place_name(session, issue: Issue) -> str:
+    """Where the issue is, as people say it: 'village · grid' names (codes when unnamed)."""
+    names = []
+    if issue.village_code:
+        village = session.scalar(select(Region.name).where(
+            Region.county_code == issue.county_code, Region.code == issue.village_code,
+            Region.current()))
+        names.append(village or issue.village_code)
+    if issue.grid_code:
+        grid = session.scalar(select(Grid.name).where(
+            Grid.county_code == issue.county_code, Grid.code == issue.grid_code, Grid.current()))
+        names.append(grid or issue.grid_code)
+    return " · ".join(names)
 
 
 def unit_choices(session, issue: Issue) -> list[tuple[str, str]]:

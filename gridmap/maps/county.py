@@ -46,9 +46,11 @@ MAX_ZOOM = 18
 # so a county leader reads townships, township staff villages, a village or grid worker
 # grids. Grid names are long ("插甸村第1网格（下龙潭）"): more would overlap.
 LABEL_LIMIT = 15
-# Nothing on this page uses Bootstrap (Folium's popups need only jQuery), and its reboot
-# would restyle the app's own top bar and buttons.
-OMITTED_ASSETS = ("bootstrap", "bootstrap_css")
+# Folium links these for its own popups and marker icons; this page uses neither (map.js
+# builds popups, labels are plain spans), so they would only add weight. Bootstrap's reboot
+# would also restyle the app's own top bar and buttons.
+OMITTED_ASSETS = ("bootstrap", "bootstrap_css", "jquery", "awesome_markers",
+                  "awesome_markers_css", "awesome_markers_font_css")
 # Hosts of GCJ-02 basemaps: our data is WGS84 and would sit 300–600 m off on them.
 GCJ02_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com", "map.baidu.com",
                "bdimg.com")

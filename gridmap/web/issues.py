@@ -97,6 +97,7 @@ def detail_page(issue_id: int):
         actions=issues.actions_for(issue, current_user.role),
         needs_note={n for n, a in lifecycle.ACTIONS.items() if a.needs_note} | {"close", "handle"},
         units=issue_queries.unit_choices(session, issue),
+        place=issue_queries.place_name(session, issue),
         lower_levels=HANDLING_LEVELS[:HANDLING_LEVELS.index(issue.level)],
         category=categories.find(session, issue.county_code, issue.category),
         all_categories=categories.all_of(session, issue.county_code)))

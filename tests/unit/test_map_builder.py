@@ -55,6 +55,7 @@ def test_map_links_nothing_outside_the_server():
     links = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert links and all(link.startswith("/static/vendor/") for link in links)
     assert "bootstrap" not in html  # nothing on the page uses it; its reboot would restyle ours
+    assert "jquery" not in html and "fontawesome" not in html  # nor Folium's popups and icons
 
 
 def test_map_without_basemap_requests_no_tiles():

@@ -47,13 +47,15 @@ def test_an_issue_goes_from_report_to_close_through_http_alone(client, connectio
         assert words in page
 
 
-def test_the_pages_report_queue_and_act_with_buttons(client, staff):
+def test_the_pages_report_queue_and_act_with_buttons(client, connection, staff):
+    connection.execute(text("UPDATE region SET name = '插甸村' WHERE code = :v"), {"v": ISSUE_VILLAGE})
     form = {"title": "路面塌陷", "category": "drinking_water", "village_code": ISSUE_VILLAGE,
             "urgency": "urgent", "source": "hotline"}
     response = client.post("/issues/new", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     detail_url = response.headers["Location"]
     page = client.get(detail_url).get_data(as_text=True)
+    assert f'插甸村 <span class="code">{ISSUE_VILLAGE}</span>' in page  # the place by its name
     assert 'value="triage"' in page and 'value="reject"' in page and 'value="close"' not in page
     issue_id = int(detail_url.rstrip("/").rsplit("/", 1)[1])
     response = client.post(f"/issues/{issue_id}/actions", data={"action": "triage", "version": "1"})
