@@ -148,3 +148,20 @@ def seed_user(connection, role: str, scope_code: str | None, **columns):
         f"INSERT INTO app_user ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"
         " RETURNING id"), values).scalar()
     return Account.of(AppUser(id=user_id, active=True, locale=None, display_name=None, **values))
+
+
+ONE_GRID = "532329104201001"
+
+
+def seed_one_grid(db) -> str:
+    """County, township and village of 武定县 with one grid (ORM session); returns its code."""
+    from gridmap.models import Grid, Region
+
+    db.add_all([
+        Region(county_code="532329", code="532329", level="county", name="武定县"),
+        Region(county_code="532329", code="532329104", level="township", name="插甸镇"),
+        Region(county_code="532329", code="532329104201", level="village", name="插甸村"),
+        Grid(county_code="532329", code=ONE_GRID, village_code="532329104201", name="一网格"),
+    ])
+    db.flush()
+    return ONE_GRID

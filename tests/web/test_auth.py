@@ -6,26 +6,21 @@ import pytest
 from flask import Blueprint, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
+from support import ONE_GRID, seed_one_grid
 
 from gridmap import create_app
-from gridmap.models import AppUser, Grid, Region
+from gridmap.models import AppUser
 from gridmap.users import create_user, reset_password
 from gridmap.web.errors import answers_with, render_json
 from gridmap.web.guard import requires
 
 PASSWORD = "correct horse"
-GRID = "532329104201001"
+GRID = ONE_GRID
 
 
 @pytest.fixture
 def accounts(db):
-    db.add_all([
-        Region(county_code="532329", code="532329", level="county", name="武定县"),
-        Region(county_code="532329", code="532329104", level="township", name="插甸镇"),
-        Region(county_code="532329", code="532329104201", level="village", name="插甸村"),
-        Grid(county_code="532329", code=GRID, village_code="532329104201", name="一网格"),
-    ])
-    db.flush()
+    seed_one_grid(db)
     return {
         "worker": create_user(db, "worker", "grid_worker", GRID, PASSWORD, name="王丽"),
         "admin": create_user(db, "admin", "admin", "532329", PASSWORD),

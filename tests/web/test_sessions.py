@@ -7,25 +7,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from support import ONE_GRID, seed_one_grid
 
-from gridmap.models import Grid, Region
 from gridmap.users import create_user, set_active, set_role
 
 PASSWORD = "correct horse"
-GRID = "532329104201001"
+GRID = ONE_GRID
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
 COOKIES = ("session", "remember_token")
 
 
 @pytest.fixture
 def worker(db):
-    db.add_all([
-        Region(county_code="532329", code="532329", level="county", name="武定县"),
-        Region(county_code="532329", code="532329104", level="township", name="插甸镇"),
-        Region(county_code="532329", code="532329104201", level="village", name="插甸村"),
-        Grid(county_code="532329", code=GRID, village_code="532329104201", name="一网格"),
-    ])
-    db.flush()
+    seed_one_grid(db)
     return create_user(db, "worker", "grid_worker", GRID, PASSWORD)
 
 
