@@ -2,13 +2,14 @@
 
 Everything stored is lon/lat in one SRID (`SRID`, EPSG:4326). CGCS2000 (EPSG:4490)
 differs from WGS84 by centimetres, so 4490 input is accepted as 4326 and the import
-report says so. GCJ-02 / BD-09 (Chinese web basemaps) conversion comes in a later issue.
+report says so. GCJ-02 / BD-09 (Chinese web basemaps) are converted at the end of this module.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
@@ -20,7 +21,8 @@ from gridmap.errors import BadInput, Message, _
 
 __all__ = ["SRID", "CHINA_LONLAT_BOUNDS", "GeometryProblem", "crs_srid", "geometry_from_geojson",
            "check_lonlat", "check_geometry", "as_multipolygon", "ewkt", "DISPLAY_TOLERANCE",
-           "refresh_display_shapes"]
+           "refresh_display_shapes", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09",
+           "bd09_to_gcj02", "wgs84_to_bd09", "bd09_to_wgs84", "shift_geometry", "unshift_geometry"]
 
 # China's extent with a margin (lon_min, lat_min, lon_max, lat_max): a first guard
 # against projected coordinates, zeros and swapped axes, not a border.
@@ -158,3 +160,135 @@ def refresh_display_shapes(connection, county_code: str) -> int:
                                     "wkbs": list(shapely.to_wkb(shapes))})
         written += len(rows)
     return written
+
+
+# --- Chinese web-map coordinates: GCJ-02 (高德、腾讯) and BD-09 (百度). 天地图 is CGCS2000: no shift ---
+#
+# Stored data stay WGS84. These shift our shapes onto a GCJ-02 or BD-09 basemap for display
+# (so they line up) and bring GCJ-02/BD-09 coordinates from such sources back to WGS84 on
+# import. The forward formulas are the published ones (Krasovsky ellipsoid parameters); the
+# inverses have no closed form, so they iterate the forward one until it reproduces the input
+# to within INVERSE_TOLERANCE_DEG (~1 cm, far below the 0.5 m asked of them).
+
+_KRASOVSKY_A = 6378245.0
+_KRASOVSKY_EE = 0.00669342162296594323
+_BD_X_PI = math.pi * 3000.0 / 180.0
+# The region where GCJ-02 applies; outside it the shift is the identity, as the public tools do.
+GCJ02_BOUNDS = (72.004, 0.8293, 137.8347, 55.8271)
+INVERSE_TOLERANCE_DEG = 1e-7
+_INVERSE_MAX_STEPS = 30
+
+
+def _in_china(lon, lat):
+    lon_min, lat_min, lon_max, lat_max = GCJ02_BOUNDS
+    return (lon >= lon_min) & (lon <= lon_max) & (lat >= lat_min) & (lat <= lat_max)
+
+
+def _gcj02_offset(lon, lat):
+    """(dlon, dlat) in degrees that GCJ-02 adds to a WGS84 position (numpy arrays or floats)."""
+    x, y = lon - 105.0, lat - 35.0
+    common = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+            + common
+            + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+            + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0)
+    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+            + common
+            + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+            + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0)
+    rad_lat = lat / 180.0 * np.pi
+    magic = 1.0 - _KRASOVSKY_EE * np.sin(rad_lat) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = dlat * 180.0 / ((_KRASOVSKY_A * (1.0 - _KRASOVSKY_EE)) / (magic * sqrt_magic) * np.pi)
+    dlon = dlon * 180.0 / (_KRASOVSKY_A / sqrt_magic * np.cos(rad_lat) * np.pi)
+    inside = _in_china(lon, lat)
+    return np.where(inside, dlon, 0.0), np.where(inside, dlat, 0.0)
+
+
+def _arrays(lon, lat):
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def _same_kind(lon_in, lon, lat):
+    """Floats back for float input, arrays for array input."""
+    if np.ndim(lon_in) == 0:
+        return float(lon), float(lat)
+    return lon, lat
+
+
+def wgs84_to_gcj02(lon, lat):
+    """WGS84 → GCJ-02 (lon, lat); floats or arrays. Outside China the position is unchanged."""
+    x, y = _arrays(lon, lat)
+    dlon, dlat = _gcj02_offset(x, y)
+    return _same_kind(lon, x + dlon, y + dlat)
+
+
+def _invert(forward, lon, lat):
+    """The position p with forward(p) == (lon, lat), by fixed-point iteration."""
+    target_x, target_y = _arrays(lon, lat)
+    x, y = target_x.copy(), target_y.copy()
+    for _step in range(_INVERSE_MAX_STEPS):
+        fx, fy = forward(x, y)
+        ex, ey = fx - target_x, fy - target_y
+        x, y = x - ex, y - ey
+        if np.all(np.abs(ex) < INVERSE_TOLERANCE_DEG) and np.all(np.abs(ey) < INVERSE_TOLERANCE_DEG):
+            break
+    return _same_kind(lon, x, y)
+
+
+def gcj02_to_wgs84(lon, lat):
+    """GCJ-02 → WGS84 (lon, lat), iterated to ~1 cm; floats or arrays."""
+    return _invert(lambda x, y: wgs84_to_gcj02(x, y), lon, lat)
+
+
+def gcj02_to_bd09(lon, lat):
+    """GCJ-02 → BD-09 (lon, lat), Baidu's published formula; floats or arrays."""
+    x, y = _arrays(lon, lat)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_X_PI)
+    return _same_kind(lon, z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006)
+
+
+def bd09_to_gcj02(lon, lat):
+    """BD-09 → GCJ-02 (lon, lat), iterated (the usual closed-form reverse is off by up to ~1 m)."""
+    return _invert(lambda x, y: gcj02_to_bd09(x, y), lon, lat)
+
+
+def wgs84_to_bd09(lon, lat):
+    """WGS84 → BD-09 (lon, lat): through GCJ-02, as Baidu does."""
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon, lat):
+    """BD-09 → WGS84 (lon, lat), iterated to ~1 cm."""
+    return _invert(lambda x, y: wgs84_to_bd09(x, y), lon, lat)
+
+
+CHINA_CRS = {"wgs84": None, "gcj02": (wgs84_to_gcj02, gcj02_to_wgs84),
+             "bd09": (wgs84_to_bd09, bd09_to_wgs84)}
+
+
+def shift_geometry(geom: BaseGeometry, to_crs: str) -> BaseGeometry:
+    """A WGS84 shape as drawn on a `to_crs` basemap ('wgs84', 'gcj02' or 'bd09')."""
+    return _apply(geom, to_crs, forward=True)
+
+
+def unshift_geometry(geom: BaseGeometry, from_crs: str) -> BaseGeometry:
+    """A shape given in `from_crs` ('wgs84', 'gcj02' or 'bd09') brought back to WGS84."""
+    return _apply(geom, from_crs, forward=False)
+
+
+def _apply(geom: BaseGeometry, crs: str, forward: bool) -> BaseGeometry:
+    try:
+        pair = CHINA_CRS[crs]
+    except KeyError:
+        raise ValueError(f"unknown coordinate system {crs!r}; use one of {sorted(CHINA_CRS)}") from None
+    if pair is None:
+        return geom
+    convert = pair[0] if forward else pair[1]
+
+    def coords(xy):
+        lon, lat = convert(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(geom, coords)
