@@ -6,7 +6,7 @@ set -euo pipefail
 need=(postgresql-15-postgis-3 postgresql-client-15 python3-venv)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 case "${1:-run}" in
-  test) need+=(chromium fonts-noto-cjk) ;;
+  test) need+=(chromium fonts-noto-cjk gdal-bin) ;;  # gdal-bin: GDAL reads our OGC API in the tests
   bench) need+=(gdal-bin) ;;
 esac
 missing=()

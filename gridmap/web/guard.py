@@ -26,6 +26,9 @@ PUBLIC_ENDPOINTS = frozenset({
     "health.healthz",    # monitoring
     "auth.sign_in",
     "auth.set_language",  # the language switch works on the sign-in page too
+    # Open data (gridmap/features.py lists what it carries: no personal data, no 举报)
+    "ogc.landing", "ogc.conformance", "ogc.openapi", "ogc.collections", "ogc.collection",
+    "ogc.items", "ogc.item",
 })
 
 GUARD_ATTRIBUTE = "gridmap_required_action"

@@ -29,6 +29,8 @@ CREDENTIALS = {("app_user", "login"), ("app_user", "password_hash")}
 # Issue 251 (MQ000251) is open, in 插甸村第1网格: most demo roles see it.
 ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "issues.detail": {"issue_id": "251"}, "issues_api.issue": {"issue_id": "251"},
+    "ogc.collection": {"collection_id": "grids"}, "ogc.items": {"collection_id": "regions"},
+    "ogc.item": {"collection_id": "grids", "feature_id": "532329101001001"},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}
