@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -344,6 +344,36 @@ def extent(connection: Connection, target: Collection, county_code: str) -> dict
         result["temporal"] = {"interval": [interval],
                               "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     return result
+
+
+def feature_texts(connection: Connection, target: Collection, county_code: str, query: Query,
+                  batch: int = 2_000) -> Iterator[str]:
+    """Every matching feature as GeoJSON text, in id order, read through a server-side cursor
+    in batches (a whole county's export never sits in memory); `limit`/`offset` ignored."""
+    rows, conditions = _filtered(target, county_code, query)
+    statement = (select(cast(_feature_json(rows), Text)).where(*conditions)
+                 .order_by(rows.c.fid))
+    # options on the statement, not the connection: they would stay on the connection
+    result = connection.execute(statement.execution_options(stream_results=True,
+                                                            yield_per=batch))
+    for (text_,) in result:
+        yield text_
+
+
+def records(connection: Connection, target: Collection, county_code: str, query: Query,
+            batch: int = 2_000) -> Iterator[tuple[bytes, dict]]:
+    """Every matching feature as (WKB of its shape, its properties), streamed like
+    `feature_texts`, for writers that are not GeoJSON (GeoPackage, CSV, XLSX)."""
+    rows, conditions = _filtered(target, county_code, query)
+    names = property_names(target)
+    statement = (select(func.ST_AsBinary(func.ST_ForcePolygonCCW(rows.c.geom)),
+                        *(rows.c[name] for name in names))
+                 .where(*conditions).order_by(rows.c.fid))
+    # options on the statement, not the connection: they would stay on the connection
+    result = connection.execute(statement.execution_options(stream_results=True,
+                                                            yield_per=batch))
+    for row in result:
+        yield bytes(row[0]), dict(zip(names, row[1:], strict=True))
 
 
 def _iso(moment: datetime | None) -> str | None:

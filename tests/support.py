@@ -165,3 +165,64 @@ def seed_one_grid(db) -> str:
     ])
     db.flush()
     return ONE_GRID
+
+
+OPEN_TOWNSHIP = ISSUE_COUNTY + "104"
+OPEN_VILLAGES = {OPEN_TOWNSHIP + "201": 102.40, OPEN_TOWNSHIP + "202": 102.45}  # → west edge
+HOSTILE_NAME = "<script>alert(1)</script>{{ 7*191 }}"
+
+
+def _box(west: float, south: float, east: float, north: float) -> str:
+    # clockwise on purpose: open data must send exterior rings counter-clockwise (RFC 7946)
+    return (f"ST_Multi(ST_ForcePolygonCW(ST_MakeEnvelope({west}, {south}, {east}, {north}, "
+            f"4326)))")
+
+
+def seed_open_data_county(connection) -> str:
+    """One township, two villages of two grids each (one village with a hostile name), 9
+    households (3 低保 in the first grid, 2 in the next) and issues Q1 (reported), Q2
+    (closed), Q3 (voided) and Q4 (a tip-off). Returns the first grid's code."""
+    from sqlalchemy import text
+
+    run = lambda sql, **p: connection.execute(text(sql), p)  # noqa: E731
+    run(f"INSERT INTO region (county_code, code, level, name, geom) VALUES "
+        f"(:c, :c, 'county', '武定县', {_box(102.40, 25.50, 102.50, 25.60)})", c=ISSUE_COUNTY)
+    run(f"INSERT INTO region (county_code, code, level, name, parent_code, geom) VALUES "
+        f"(:c, :t, 'township', '插甸镇', :c, {_box(102.40, 25.50, 102.50, 25.60)})",
+        c=ISSUE_COUNTY, t=OPEN_TOWNSHIP)
+    for village, west in OPEN_VILLAGES.items():
+        run(f"INSERT INTO region (county_code, code, level, name, parent_code, geom) VALUES "
+            f"(:c, :v, 'village', :name, :t, {_box(west, 25.50, west + .05, 25.60)})",
+            c=ISSUE_COUNTY, v=village, t=OPEN_TOWNSHIP, name=HOSTILE_NAME if west > 102.42 else "插甸村")
+        for serial, south in (("001", 25.50), ("002", 25.55)):
+            run(f"INSERT INTO grid (county_code, code, village_code, name, geom) VALUES "
+                f"(:c, :g, :v, :name, {_box(west, south, west + .05, south + .05)})",
+                c=ISSUE_COUNTY, g=village + serial, v=village, name=f"第{serial}网格")
+    grid = OPEN_TOWNSHIP + "201001"
+    for n in range(7):  # 7 households in the first grid, 3 of them 低保; 2 in the next grid
+        run("INSERT INTO household (county_code, code, grid_code, village_code, head_name,"
+            " phone, id_number, size, minimum_living) VALUES (:c, :code, :g, :v, '张三丰',"
+            " '13812345678', '532329199001011234', 3, :poor)",
+            c=ISSUE_COUNTY, code=f"H{n}", g=grid, v=OPEN_TOWNSHIP + "201", poor=n < 3)
+    for n in range(2):
+        run("INSERT INTO household (county_code, code, grid_code, village_code, head_name,"
+            " size, minimum_living) VALUES (:c, :code, :g, :v, '李四', 2, true)",
+            c=ISSUE_COUNTY, code=f"J{n}", g=OPEN_TOWNSHIP + "201002", v=OPEN_TOWNSHIP + "201")
+    for code, name, kind in (("water", "饮水安全", "help"), ("graft", "干部作风", "tip_off")):
+        run("INSERT INTO issue_category (county_code, code, name, appeal_type, triage_hours,"
+            " urgent_triage_hours, handling_days, feedback_days)"
+            " VALUES (:c, :code, :name, :kind, 24, 2, 5, 3)", c=ISSUE_COUNTY, code=code, name=name,
+            kind=kind)
+    for code, category, status, at in (
+            ("Q1", "water", "reported", "2026-03-01T08:00:00Z"),
+            ("Q2", "water", "closed", "2026-01-15T08:00:00Z"),
+            ("Q3", "water", "voided", "2026-02-01T08:00:00Z"),
+            ("Q4", "graft", "reported", "2026-03-02T08:00:00Z")):
+        run("INSERT INTO issue (county_code, code, title, description, category, status, grid_code,"
+            " village_code, reporter_name, reporter_phone, real_name, reported_at, geom)"
+            " VALUES (:c, :code, '王五家的水管爆了', '王五说村长不管', :cat, :status, :g, :v,"
+            " '王五', '13900001111', true, :at, ST_SetSRID(ST_MakePoint(102.4123, 25.5234), 4326))",
+            c=ISSUE_COUNTY, code=code, cat=category, status=status, g=grid, v=OPEN_TOWNSHIP + "201", at=at)
+    return grid
+
+

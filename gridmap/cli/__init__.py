@@ -8,6 +8,7 @@
 | settings   | `gridmap settings`| per-county settings                                    |
 | categories | `gridmap categories`, `gridmap ownership` | issue categories, dispatch rules |
 | escalate   | `gridmap escalate`| raise overdue issues a level                           |
+| export     | `gridmap export`  | a public collection to GeoJSON, GeoPackage, CSV, XLSX  |
 | common     |                   | the transaction helper, the database URL, messages     |
 
 Commands are thin: parse options, call one core function inside `common.transaction`,
@@ -38,12 +39,13 @@ def main():
 
 
 def _register() -> None:
-    from gridmap.cli import categories, db, demo, escalate, settings, users
+    from gridmap.cli import categories, db, demo, escalate, export, settings, users
 
     for module in (db, demo, users, settings, categories):
         main.add_command(module.group)
     main.add_command(categories.ownership_group)
     main.add_command(escalate.command)
+    main.add_command(export.command)
 
 
 _register()

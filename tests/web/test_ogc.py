@@ -8,64 +8,18 @@ import re
 
 import pytest
 from sqlalchemy import text
+from support import OPEN_TOWNSHIP as TOWNSHIP
+from support import seed_open_data_county
 
 from gridmap import features
 
 COUNTY = "532329"
-TOWNSHIP = COUNTY + "104"
-VILLAGES = {TOWNSHIP + "201": 102.40, TOWNSHIP + "202": 102.45}  # village → west edge
-HOSTILE_NAME = "<script>alert(1)</script>{{ 7*191 }}"
-
-
-def box(west: float, south: float, east: float, north: float) -> str:
-    # clockwise on purpose: the API must send exterior rings counter-clockwise (RFC 7946)
-    return (f"ST_Multi(ST_ForcePolygonCW(ST_MakeEnvelope({west}, {south}, {east}, {north}, "
-            f"4326)))")
 
 
 @pytest.fixture
 def county(connection):
     """One township, two villages of two grids each, households and issues of every kind."""
-    run = lambda sql, **p: connection.execute(text(sql), p)  # noqa: E731
-    run(f"INSERT INTO region (county_code, code, level, name, geom) VALUES "
-        f"(:c, :c, 'county', '武定县', {box(102.40, 25.50, 102.50, 25.60)})", c=COUNTY)
-    run(f"INSERT INTO region (county_code, code, level, name, parent_code, geom) VALUES "
-        f"(:c, :t, 'township', '插甸镇', :c, {box(102.40, 25.50, 102.50, 25.60)})",
-        c=COUNTY, t=TOWNSHIP)
-    for village, west in VILLAGES.items():
-        run(f"INSERT INTO region (county_code, code, level, name, parent_code, geom) VALUES "
-            f"(:c, :v, 'village', :name, :t, {box(west, 25.50, west + .05, 25.60)})",
-            c=COUNTY, v=village, t=TOWNSHIP, name=HOSTILE_NAME if west > 102.42 else "插甸村")
-        for serial, south in (("001", 25.50), ("002", 25.55)):
-            run(f"INSERT INTO grid (county_code, code, village_code, name, geom) VALUES "
-                f"(:c, :g, :v, :name, {box(west, south, west + .05, south + .05)})",
-                c=COUNTY, g=village + serial, v=village, name=f"第{serial}网格")
-    grid = TOWNSHIP + "201001"
-    for n in range(7):  # 7 households in the first grid, 3 of them 低保; 2 in the next grid
-        run("INSERT INTO household (county_code, code, grid_code, village_code, head_name,"
-            " phone, id_number, size, minimum_living) VALUES (:c, :code, :g, :v, '张三丰',"
-            " '13812345678', '532329199001011234', 3, :poor)",
-            c=COUNTY, code=f"H{n}", g=grid, v=TOWNSHIP + "201", poor=n < 3)
-    for n in range(2):
-        run("INSERT INTO household (county_code, code, grid_code, village_code, head_name,"
-            " size, minimum_living) VALUES (:c, :code, :g, :v, '李四', 2, true)",
-            c=COUNTY, code=f"J{n}", g=TOWNSHIP + "201002", v=TOWNSHIP + "201")
-    for code, name, kind in (("water", "饮水安全", "help"), ("graft", "干部作风", "tip_off")):
-        run("INSERT INTO issue_category (county_code, code, name, appeal_type, triage_hours,"
-            " urgent_triage_hours, handling_days, feedback_days)"
-            " VALUES (:c, :code, :name, :kind, 24, 2, 5, 3)", c=COUNTY, code=code, name=name,
-            kind=kind)
-    for code, category, status, at in (
-            ("Q1", "water", "reported", "2026-03-01T08:00:00Z"),
-            ("Q2", "water", "closed", "2026-01-15T08:00:00Z"),
-            ("Q3", "water", "voided", "2026-02-01T08:00:00Z"),
-            ("Q4", "graft", "reported", "2026-03-02T08:00:00Z")):
-        run("INSERT INTO issue (county_code, code, title, description, category, status, grid_code,"
-            " village_code, reporter_name, reporter_phone, real_name, reported_at, geom)"
-            " VALUES (:c, :code, '王五家的水管爆了', '王五说村长不管', :cat, :status, :g, :v,"
-            " '王五', '13900001111', true, :at, ST_SetSRID(ST_MakePoint(102.4123, 25.5234), 4326))",
-            c=COUNTY, code=code, cat=category, status=status, g=grid, v=TOWNSHIP + "201", at=at)
-    return grid
+    return seed_open_data_county(connection)
 
 
 def items(client, collection: str, query: str = "") -> dict:
