@@ -10,6 +10,7 @@ import subprocess
 
 import pyogrio
 import pytest
+from geojson_check import check_rfc7946
 from openpyxl import load_workbook
 from support import OPEN_TOWNSHIP, seed_open_data_county
 
@@ -33,6 +34,8 @@ def test_geojson_to_standard_output_is_one_feature_collection(runner, county):
     collection = json.loads(body)
     assert collection["type"] == "FeatureCollection" and "crs" not in collection
     assert sorted(f["id"] for f in collection["features"]) == ["Q1", "Q2"]  # no Q3, no Q4
+    for name in ("issues", "regions", "grids", "households_by_grid"):
+        check_rfc7946(json.loads(export(runner, name).stdout))
     assert "王五" not in body and "水管" not in body
     assert "exported 2 issues" in result.stderr
 

@@ -4,9 +4,9 @@ errors, RFC 7946 output, and what the public must never see."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
+from geojson_check import check_rfc7946
 from sqlalchemy import text
 from support import OPEN_TOWNSHIP as TOWNSHIP
 from support import seed_open_data_county
@@ -112,18 +112,7 @@ def test_unknown_collection_and_feature_are_404(client, county):
 def test_output_is_rfc7946(client, county):
     for collection in features.COLLECTIONS:
         page = items(client, collection)
-        assert "crs" not in page
-        for feature in page["features"]:
-            geometry = feature["geometry"]
-            polygons = {"MultiPolygon": geometry["coordinates"],
-                        "Polygon": [geometry["coordinates"]]}.get(geometry["type"], [])
-            for polygon in polygons:
-                assert signed_area(polygon[0]) > 0, "exterior rings run counter-clockwise"
-                for hole in polygon[1:]:
-                    assert signed_area(hole) < 0
-            for lon, lat in positions(geometry["coordinates"]):
-                assert -180 <= lon <= 180 and -90 <= lat <= 90
-                assert decimals(lon) <= features.PRECISION and decimals(lat) <= features.PRECISION
+        check_rfc7946(page)
 
 
 def test_the_public_never_sees_people_tip_offs_or_small_care_counts(client, county):
@@ -169,20 +158,3 @@ def test_html_pages_show_names_as_text(client, county):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;{{ 7*191 }}" in regions
     browser_like = client.get("/ogc/collections", headers={"Accept": "text/html,*/*;q=0.8"})
     assert browser_like.mimetype == "text/html"
-
-
-def signed_area(ring: list[list[float]]) -> float:
-    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False)) / 2
-
-
-def positions(coordinates):
-    if coordinates and isinstance(coordinates[0], (int, float)):
-        yield coordinates
-        return
-    for part in coordinates:
-        yield from positions(part)
-
-
-def decimals(number: float) -> int:
-    match = re.search(r"\.(\d+)$", repr(number))
-    return len(match.group(1)) if match else 0
