@@ -116,25 +116,36 @@ def _households_by_grid(county_code: str) -> Select:
         Grid.county_code == county_code, Grid.current(), Grid.geom.is_not(None))
 
 
-def _public_issues(county_code: str) -> Select:
-    """Issues as the public may see them: never a tip-off, never anything written about it."""
-    stage = Issue.status
-    return select(
-        Issue.code.label("fid"),
-        func.ST_PointOnSurface(Grid.geom).label("geom"),
-        Grid.geom.label("bbox_geom"), Issue.reported_at.label("time"),
-        Issue.code.label("code"), Issue.category.label("category"),
-        IssueCategory.name.label("category_name"), IssueCategory.appeal_type.label("appeal_type"),
-        stage.label("status"), Issue.level.label("level"),
-        Issue.grid_code.label("grid_code"), Issue.village_code.label("village_code"),
-        func.left(Issue.village_code, 9).label("township_code"),
-        Issue.reported_at.label("reported_at"), Issue.closed_at.label("closed_at"),
-    ).join(Grid, and_(Grid.county_code == Issue.county_code, Grid.code == Issue.grid_code,
-                      Grid.current())
+def public_issue_joins(statement: Select, county_code: str) -> Select:
+    """`statement` over Issue joined to its current grid and category, kept to what the public
+    may know exists: never a tip-off (举报), a voided or a merged-away issue. The one rule for
+    every public view of issues (this module's collection, Open311)."""
+    return statement.join(
+        Grid, and_(Grid.county_code == Issue.county_code, Grid.code == Issue.grid_code,
+                   Grid.current())
     ).join(IssueCategory, and_(IssueCategory.county_code == Issue.county_code,
                                IssueCategory.code == Issue.category)
     ).where(Issue.county_code == county_code, IssueCategory.appeal_type != "tip_off",
             Issue.status != "voided", Issue.merged_into.is_(None))
+
+
+def public_issue_point():
+    """Where the public sees an issue: a point inside its grid, never where it was reported."""
+    return func.ST_PointOnSurface(Grid.geom)
+
+
+def _public_issues(county_code: str) -> Select:
+    """Issues as the public may see them: category, stage, dates, a point of their grid."""
+    return public_issue_joins(select(
+        Issue.code.label("fid"), public_issue_point().label("geom"),
+        Grid.geom.label("bbox_geom"), Issue.reported_at.label("time"),
+        Issue.code.label("code"), Issue.category.label("category"),
+        IssueCategory.name.label("category_name"), IssueCategory.appeal_type.label("appeal_type"),
+        Issue.status.label("status"), Issue.level.label("level"),
+        Issue.grid_code.label("grid_code"), Issue.village_code.label("village_code"),
+        func.left(Issue.village_code, 9).label("township_code"),
+        Issue.reported_at.label("reported_at"), Issue.closed_at.label("closed_at"),
+    ), county_code)
 
 
 COLLECTIONS: dict[str, Collection] = {c.id: c for c in (

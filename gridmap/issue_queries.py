@@ -36,7 +36,8 @@ class QueueRow:
     light: str
 
 
-def _stage_due_sql():
+def stage_due_sql():
+    """The deadline of the stage an issue is in (SQL): triage, handling or feedback."""
     return case((Issue.status == "reported", Issue.triage_due),
                 (Issue.status.in_(("triaged", "in_progress")), Issue.handling_due),
                 (Issue.status == "handled", Issue.feedback_due))
@@ -46,7 +47,7 @@ def queue(session, scope: Scope, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
     """Open issues of the scope: red, yellow, green (traffic_light.* of the stage used), then
     real-name reports first (实名优先), then the nearest deadline. Bounded by `limit`."""
     values = settings.all(session, scope.county_code)
-    now, due, started = literal(clock.now()), _stage_due_sql(), Issue.status_changed_at
+    now, due, started = literal(clock.now()), stage_due_sql(), Issue.status_changed_at
     used = func.extract("epoch", now - started) / func.nullif(func.extract("epoch", due - started), 0)
     light = case((due.is_(None), "none"), (due <= started, "red"), (now >= due, "red"),
                  (used >= values["traffic_light.yellow_at"], "yellow"), else_="green")

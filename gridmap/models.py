@@ -530,3 +530,26 @@ class SignInFailure(Base):
     address: Mapped[str] = mapped_column(String(64), nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                          server_default=func.now())
+
+
+class ApiToken(Base):
+    """A credential for another system (an API key): it acts as its user, with that user's
+    role and scope. Only a hash of the secret is kept; the secret is shown once."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        CheckConstraint("expires_at IS NULL OR expires_at > created_at", name="valid_period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), nullable=False, index=True)
+    label: Mapped[str] = mapped_column(Text, nullable=False)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # the user's session generation when issued: sign-out, password or role change end it
+    generation: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

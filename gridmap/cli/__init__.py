@@ -8,6 +8,7 @@
 | settings   | `gridmap settings`| per-county settings                                    |
 | categories | `gridmap categories`, `gridmap ownership` | issue categories, dispatch rules |
 | escalate   | `gridmap escalate`| raise overdue issues a level                           |
+| tokens     | `gridmap tokens`  | API tokens for other systems: create, list, revoke     |
 | export     | `gridmap export`  | a public collection to GeoJSON, GeoPackage, CSV, XLSX  |
 | common     |                   | the transaction helper, the database URL, messages     |
 
@@ -39,9 +40,9 @@ def main():
 
 
 def _register() -> None:
-    from gridmap.cli import categories, db, demo, escalate, export, settings, users
+    from gridmap.cli import categories, db, demo, escalate, export, settings, tokens, users
 
-    for module in (db, demo, users, settings, categories):
+    for module in (db, demo, users, settings, categories, tokens):
         main.add_command(module.group)
     main.add_command(categories.ownership_group)
     main.add_command(escalate.command)

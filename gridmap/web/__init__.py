@@ -7,6 +7,7 @@
 | maps      | maps, layers      | the map page; its layers as GeoJSON                    |
 | issues    | issues, issues_api| triage queue, issue + timeline + actions, report form; JSON |
 | ogc       | ogc               | OGC API – Features: public open data at /ogc          |
+| open311   | open311           | Open311 GeoReport v2 at /open311/v2                    |
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
 | nav       |                   | the navigation entries                                 |
@@ -29,7 +30,7 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 # (module, blueprint attribute) registered in this order; auth registers itself with
 # Flask-Login and CSRF in its init_app.
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
-              ("issues", "api_bp"), ("ogc", "bp"))
+              ("issues", "api_bp"), ("ogc", "bp"), ("open311", "bp"))
 
 
 def register(app: Flask) -> None:

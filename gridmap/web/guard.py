@@ -29,6 +29,9 @@ PUBLIC_ENDPOINTS = frozenset({
     # Open data (gridmap/features.py lists what it carries: no personal data, no 举报)
     "ogc.landing", "ogc.conformance", "ogc.openapi", "ogc.collections", "ogc.collection",
     "ogc.items", "ogc.item",
+    # Open311 reading: gridmap/open311.py shows what the public may see of an issue
+    "open311.services", "open311.service_definition", "open311.requests", "open311.request",
+    "open311.create",  # needs an api_key, checked in the view (gridmap.tokens)
 })
 
 GUARD_ATTRIBUTE = "gridmap_required_action"

@@ -31,6 +31,8 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "issues.detail": {"issue_id": "251"}, "issues_api.issue": {"issue_id": "251"},
     "ogc.collection": {"collection_id": "grids"}, "ogc.items": {"collection_id": "regions"},
     "ogc.item": {"collection_id": "grids", "feature_id": "532329101001001"},
+    "open311.service_definition": {"service_code": "drinking_water"},
+    "open311.request": {"service_request_id": "MQ000002"},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}
