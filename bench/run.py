@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg2
 
-from bench import plans, rows_db, rows_web
+from bench import plans, rows_db, rows_ogc, rows_web
 from bench.data import BENCH_VAR, ROOT, Databases, Dataset
 from bench.results import Line, not_built, table, write_markdown
 from bench.timing import progress
@@ -31,10 +31,10 @@ ROWS = {
     "coverage": rows_db.coverage_rows,
     "concurrency": rows_web.concurrency_rows,
     "import": rows_db.import_rows,
+    "ogc": rows_ogc.ogc_rows,
 }
 NOT_BUILT = [
     ("assign households to grids", "one `CREATE TABLE AS … ST_Intersects` join", "≤ 1.5x", "#14"),
-    ("OGC API items, limit 100 and 1000", "pygeoapi on the same table", "≤ 1x", "#15"),
     ("appeals map page, 30k issues", "naive MarkerCluster; FastMarkerCluster",
      "≥ 10x faster and smaller than naive; ≤ 1.5 MB", "#11"),
     ("issue transitions, 20 concurrent clients", "—", "0 lost or doubled events", "#10"),

@@ -1,0 +1,159 @@
+"""OGC API – Features items pages: gridmap's /ogc against pygeoapi serving the same grids.
+
+Both run under gunicorn with two workers on loopback, over the same database: pygeoapi's
+PostgreSQL provider reads a view of the county's current grids (the rows /ogc serves), and
+both are asked for the first `limit` grids in code order. Between repeats one grid is
+renamed and both answers must show it, so neither can answer from a cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg2
+
+from bench.data import BENCH_VAR, ROOT, _with_db
+from bench.results import Line, ratio_line
+from bench.rows_web import Renamer
+from bench.server import LOOPBACK, Server, _free_port
+from bench.timing import alternate, progress
+from gridmap import devdb
+
+LIMITS = (100, 1000)
+VIEW = "bench_ogc_grids"
+
+
+def _view(owner_url: str, county: str) -> None:
+    """The county's current grids as the view pygeoapi reads (owner role: it may create)."""
+    with psycopg2.connect(owner_url) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE OR REPLACE VIEW {VIEW} AS SELECT code, name, kind, village_code, "
+                    "left(village_code, 9) AS township_code, household_target, geom FROM grid "
+                    f"WHERE county_code = '{county}' AND valid_to IS NULL AND geom IS NOT NULL")
+        cur.execute(f"GRANT SELECT ON {VIEW} TO PUBLIC")
+
+
+def _config(url: str, port: int, directory: Path) -> Path:
+    parts = urlsplit(url)
+    config = {
+        "server": {"bind": {"host": LOOPBACK, "port": port}, "url": f"http://{LOOPBACK}:{port}",
+                   "mimetype": "application/json; charset=UTF-8", "encoding": "utf-8",
+                   "languages": ["en-US"], "limits": {"default_items": 100, "max_items": 10000},
+                   "map": {"url": f"http://{LOOPBACK}/none/{{z}}/{{x}}/{{y}}.png",
+                           "attribution": "none"}},
+        "logging": {"level": "ERROR"},
+        "metadata": {
+            "identification": {"title": "bench", "description": "bench", "keywords": ["bench"],
+                               "keywords_type": "theme", "terms_of_service": "none",
+                               "url": f"http://{LOOPBACK}"},
+            "license": {"name": "none", "url": f"http://{LOOPBACK}"},
+            "provider": {"name": "bench", "url": f"http://{LOOPBACK}"},
+            "contact": {"name": "bench", "position": "bench", "address": "bench", "city": "bench",
+                        "stateorprovince": "bench", "postalcode": "0", "country": "CN",
+                        "phone": "0", "fax": "0", "email": "bench@localhost",
+                        "url": f"http://{LOOPBACK}", "hours": "0", "instructions": "none",
+                        "role": "pointOfContact"}},
+        "resources": {"grids": {
+            "type": "collection", "title": "grids", "description": "grids", "keywords": ["grids"],
+            "extents": {"spatial": {"bbox": [73, 3, 136, 54],
+                                    "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+            "providers": [{
+                "type": "feature", "name": "PostgreSQL",
+                "data": {"host": parts.hostname, "port": parts.port, "dbname": parts.path[1:],
+                         "user": parts.username, "password": parts.password,
+                         "search_path": ["public"]},
+                "id_field": "code", "table": VIEW, "geom_field": "geom"}]}},
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "pygeoapi.yml"
+    path.write_text(json.dumps(config, indent=1))  # JSON is YAML
+    return path
+
+
+class Pygeoapi:
+    """`with Pygeoapi(url) as base:` pygeoapi under gunicorn (2 workers) on a free port."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.port = _free_port()
+        self.directory = BENCH_VAR / "pygeoapi"
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> str:
+        config = _config(self.url, self.port, self.directory)
+        openapi = self.directory / "openapi.yml"
+        bin_dir = Path(sys.executable).parent
+        env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
+        subprocess.run([str(bin_dir / "pygeoapi"), "openapi", "generate", str(config),
+                        "--output-file", str(openapi)], env=env, check=True,
+                       capture_output=True)
+        log = (self.directory / "server.log").open("w")
+        self.proc = subprocess.Popen(
+            [str(bin_dir / "gunicorn"), "--workers", "2", "--bind", f"{LOOPBACK}:{self.port}",
+             "pygeoapi.flask_app:APP"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        base = f"http://{LOOPBACK}:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pygeoapi stopped: see {self.directory / 'server.log'}")
+            try:
+                with urllib.request.urlopen(base + "/conformance?f=json", timeout=2):
+                    return base
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"pygeoapi did not answer: see {self.directory / 'server.log'}")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("pygeoapi")
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=300) as response:
+        return response.read()
+
+
+def ogc_rows(bench) -> list[Line]:
+    """Items pages of limit 100 and 1000: /ogc vs pygeoapi on the same rows."""
+    progress.start_row("OGC API items")
+    url, county = bench.dbs.main(), bench.county
+    _view(_with_db(devdb.owner_url() or devdb.app_url(), urlsplit(url).path[1:]), county)
+    renamer = Renamer(url, county)
+    lines = []
+    with Server(url) as server, Pygeoapi(url) as theirs:
+        for limit in LIMITS:
+            ours_url = f"{server.base}/ogc/collections/grids/items?limit={limit}"
+            theirs_url = f"{theirs}/collections/grids/items?f=json&limit={limit}&sortby=code"
+
+            def ours(r, address=ours_url):
+                renamer.check(_get(address), r)
+
+            def pygeoapi(r, address=theirs_url):
+                renamer.check(_get(address), r)
+
+            samples = alternate(bench.repeats, {"gridmap": ours, "pygeoapi": pygeoapi},
+                                before=renamer.rename)
+            lines.append(ratio_line(f"OGC API items, limit {limit} (/ogc/collections/grids)",
+                                    f"pygeoapi {_version()} on the same rows (PostgreSQL provider)",
+                                    samples["gridmap"], samples["pygeoapi"], "≤ 1x", 1.0))
+    renamer.close()
+    return lines
