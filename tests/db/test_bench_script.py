@@ -27,7 +27,8 @@ def test_bench_runs_end_to_end_on_the_demo_county(tmp_path):
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
     table = out.read_text()
     for operation in ("county grids → GeoJSON over HTTP", "leaders' map page",
-                      "coverage `visit`", "8 clients", "import 5,200 households"):
+                      "coverage `visit`", "8 clients", "import 5,200 households",
+                      "OGC API items, limit 100"):
         assert operation in table, operation
     assert all(row[0] in table for row in NOT_BUILT)
     plans = {p.name for p in (tmp_path / "plans").iterdir()}
