@@ -133,7 +133,9 @@
       save.disabled = true; error.hidden = true;
       postJson(form.getAttribute("data-api"), body).then(function (data) {
         form.hidden = true;
+        document.getElementById("due-before").hidden = true;  // no longer due: it was just visited
         document.getElementById("report-link").href = data.report_url;
+        window.scrollTo(0, 0);
         if (data.far) {
           var far = document.getElementById("visit-far");
           far.textContent = say("far", data.distance_m); far.hidden = false;
