@@ -105,6 +105,7 @@ class VisitRow:
     notes: str | None
     accuracy_m: float | None
     issue_id: int | None
+    client_uuid: object  # uuid.UUID: how the tablet names the visit
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def household(session, scope: Scope, role: str, household_id: int, now: datetime
                        field="household_id")
     visits = [VisitRow(*r) for r in session.execute(
         select(Visit.id, Visit.kind, Visit.visited_at, Visit.checklist, Visit.notes,
-               Visit.accuracy_m, Visit.issue_id)
+               Visit.accuracy_m, Visit.issue_id, Visit.client_uuid)
         .where(Visit.county_code == scope.county_code, Visit.household_id == household_id)
         .order_by(Visit.visited_at.desc()).limit(VISIT_LIMIT))]
     linked = select(Visit.issue_id).where(Visit.county_code == scope.county_code,

@@ -198,27 +198,30 @@ def _recorded(session, visit: Visit, created: bool) -> Recorded:
     return Recorded(visit, distance, distance is not None and distance > limit, created)
 
 
-def get(session, actor, visit_id) -> Visit:
-    """A visit the actor recorded or whose household is in their scope; NotFound otherwise."""
+def get(session, actor, visit_ref) -> Visit:
+    """A visit, by id or by its client_uuid (what a tablet knows before the server answered),
+    whose household is in the actor's scope; NotFound otherwise."""
     try:
-        number = int(visit_id)
-    except (TypeError, ValueError):
-        raise BadInput(_("visit 应是整数"), field="visit") from None
+        match = (Visit.id == int(visit_ref)) if str(visit_ref).isdigit() else (
+            Visit.client_uuid == uuid.UUID(str(visit_ref)))
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput(_("visit 应是走访编号或其 client_uuid"), field="visit") from None
     visit = session.execute(select(Visit).join(
         Household, (Household.id == Visit.household_id) & (Household.county_code == Visit.county_code))
-        .where(Visit.id == number, Visit.county_code == actor.county_code,
+        .where(match, Visit.county_code == actor.county_code,
                Scope.of_user(actor).households())).scalar()
     if visit is None:
-        raise NotFound(_("没有编号为 %(id)s 的走访，或不在您的范围内", id=visit_id), field="visit")
+        raise NotFound(_("没有这条走访（%(ref)s），或不在您的范围内", ref=str(visit_ref)[:40]),
+                       field="visit")
     return visit
 
 
-def report_issue(session, actor, visit_id, data: dict):
+def report_issue(session, actor, visit_ref, data: dict):
     """Report an issue found on a visit (gridmap.issues.report, placed at the household's grid
     or village) and link it to the visit; a resend with the same client_uuid changes nothing."""
     from gridmap import issues
 
-    visit = get(session, actor, visit_id)
+    visit = get(session, actor, visit_ref)
     household = session.get(Household, visit.household_id)
     place = ({"grid_code": household.grid_code} if household.grid_code
              else {"village_code": household.village_code})

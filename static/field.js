@@ -4,15 +4,19 @@
   "use strict";
 
   function texts() {
-    var out = {}, holder = document.getElementById("field-texts");
-    if (!holder) { return out; }
-    holder.content.querySelectorAll("[data-key]").forEach(function (el) {
-      out[el.getAttribute("data-key")] = el.textContent;
+    var out = {};
+    document.querySelectorAll("template.field-texts").forEach(function (holder) {
+      holder.content.querySelectorAll("[data-key]").forEach(function (el) {
+        out[el.getAttribute("data-key")] = el.textContent;
+      });
     });
     return out;
   }
   var T = texts();
-  function say(key, metres) { return (T[key] || key).replace("{m}", metres === undefined ? "" : String(metres)); }
+  function say(key, number) {
+    var value = number === undefined ? "" : String(number);
+    return (T[key] || key).replace("{m}", value).replace("{n}", value);
+  }
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -34,7 +38,11 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { var error = new Error(data.message || say("failed")); error.data = data; throw error; }
+        if (!response.ok) {
+          var error = new Error(data.message || say("failed"));
+          error.data = data; error.status = response.status;
+          throw error;
+        }
         return data;
       });
     });
@@ -142,6 +150,20 @@
         }
         document.getElementById("visit-saved").hidden = false;
       }).catch(function (failure) {
+        if (!failure.status || failure.status === 503) {  // no network: keep it on the tablet
+          queueVisit(form.getAttribute("data-api"), body, form.getAttribute("data-label")).then(function () {
+            form.hidden = true;
+            document.getElementById("due-before").hidden = true;
+            var report = document.getElementById("queued-report-link");
+            report.href = report.getAttribute("href") + "?visit=" + encodeURIComponent(clientUuid) +
+              "&household=" + encodeURIComponent(form.getAttribute("data-household"));
+            document.getElementById("visit-queued").hidden = false;
+            window.scrollTo(0, 0);
+          }, function () {
+            error.textContent = say("failed"); error.hidden = false; save.disabled = false;
+          });
+          return;
+        }
         error.textContent = failure.message || say("failed"); error.hidden = false; save.disabled = false;
       });
     });
@@ -151,25 +173,156 @@
   function reportForm() {
     var form = document.getElementById("report-form");
     if (!form) { return; }
+    var query = new URLSearchParams(window.location.search);
+    var visit = query.get("visit"), household = query.get("household");
+    var error = document.getElementById("report-error"), send = document.getElementById("send-report");
+    var back = document.getElementById("back-to-household");
+    if (household && /^[0-9]+$/.test(household)) {
+      back.href = back.getAttribute("data-household-url").replace(/0$/, household);
+    }
+    if (!visit) { error.textContent = say("no-visit"); error.hidden = false; send.disabled = true; return; }
+    var api = form.getAttribute("data-api").replace("VISIT", encodeURIComponent(visit));
     var where = locate(document.getElementById("geo-status"));
     var clientUuid = newUuid();
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var where_ = whereFields(where);
+      var here = whereFields(where);
       var body = {client_uuid: clientUuid, category: document.getElementById("category").value,
                   title: document.getElementById("title").value,
                   description: document.getElementById("description").value,
                   urgency: document.getElementById("urgent").checked ? "urgent" : "normal",
-                  lon: where_.lon, lat: where_.lat};
-      var send = document.getElementById("send-report"), error = document.getElementById("report-error");
+                  lon: here.lon, lat: here.lat};
       send.disabled = true; error.hidden = true;
-      postJson(form.getAttribute("data-api"), body).then(function (data) {
+      postJson(api, body).then(function (data) {
         window.location.assign(data.issues_url);
       }).catch(function (failure) {
+        if (!failure.status || failure.status === 503) {  // no network: after its visit, later
+          enqueue({client_uuid: clientUuid, kind: "issue", url: api, body: body, label: body.title,
+                   saved_at: Date.now(), problem: null}).then(showOutbox).then(function () {
+            form.hidden = true;
+            document.getElementById("report-queued").hidden = false;
+            window.scrollTo(0, 0);
+          }, function () { error.textContent = say("failed"); error.hidden = false; send.disabled = false; });
+          return;
+        }
         error.textContent = failure.message || say("failed"); error.hidden = false; send.disabled = false;
       });
     });
   }
+
+  /* --- offline: the service worker, and the queue of what could not be sent ---------------
+     Visits entered without network wait in IndexedDB (they survive closing the browser and
+     signing in again) and go out in order when the network returns or on "send now"; their
+     client_uuid makes a resend return the visit already recorded, never a second one. A
+     refusal (the household left the grid, a checklist item was removed) stays listed with
+     its reason until the user discards it: nothing is dropped silently. */
+  var DB_NAME = "gridmap-field", STORE = "outbox", CACHE = "gridmap-field-v1";
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = function () { request.result.createObjectStore(STORE, {keyPath: "client_uuid"}); };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function inStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var transaction = db.transaction(STORE, mode), result;
+        var request = work(transaction.objectStore(STORE));
+        request.onsuccess = function () { result = request.result; };
+        transaction.oncomplete = function () { db.close(); resolve(result); };
+        transaction.onerror = function () { db.close(); reject(transaction.error); };
+      });
+    });
+  }
+
+  function queued() {
+    return inStore("readonly", function (store) { return store.getAll(); }).then(function (items) {
+      return (items || []).sort(function (a, b) { return a.saved_at - b.saved_at; });
+    });
+  }
+  function enqueue(item) { return inStore("readwrite", function (store) { return store.put(item); }); }
+  function dequeue(key) { return inStore("readwrite", function (store) { return store.delete(key); }); }
+
+  function showOutbox() {
+    var box = document.getElementById("outbox");
+    if (!box || !window.indexedDB) { return Promise.resolve(); }
+    return queued().then(function (items) {
+      var waiting = items.filter(function (item) { return !item.problem; });
+      var count = document.getElementById("outbox-count"), list = document.getElementById("outbox-items");
+      count.textContent = say("pending", waiting.length);
+      count.setAttribute("data-count", String(waiting.length));
+      while (list.firstChild) { list.removeChild(list.firstChild); }
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        li.setAttribute("data-uuid", item.client_uuid);
+        li.textContent = say(item.kind === "issue" ? "kind-issue" : "kind-visit") + item.label +
+          (item.problem ? " · " + say("problem") + item.problem : "");
+        if (item.problem) {
+          li.className = "problem";
+          var discard = document.createElement("button");
+          discard.type = "button"; discard.className = "secondary"; discard.textContent = say("discard");
+          discard.addEventListener("click", function () { dequeue(item.client_uuid).then(showOutbox); });
+          li.appendChild(discard);
+        }
+        list.appendChild(li);
+      });
+      box.hidden = items.length === 0;
+    });
+  }
+
+  var syncing = null;
+  function sync() {
+    if (syncing || !window.indexedDB) { return syncing || Promise.resolve(); }
+    syncing = queued().then(function (items) {
+      var chain = Promise.resolve();
+      items.filter(function (item) { return !item.problem; }).forEach(function (item) {
+        chain = chain.then(function () {
+          return postJson(item.url, item.body).then(function () { return dequeue(item.client_uuid); },
+            function (failure) {
+              var status = failure.status || 0;
+              if (status >= 400 && status < 500 && status !== 400 && status !== 401 && status !== 429) {
+                item.problem = failure.message;  // refused for good: shown, kept until discarded
+                return enqueue(item);
+              }
+              throw failure;  // no network, signed out or a stale form: stop, keep everything
+            });
+        });
+      });
+      return chain;
+    }).catch(function () { return null; }).then(function () { syncing = null; return showOutbox(); });
+    return syncing;
+  }
+
+  function queueVisit(url, body, label) {
+    body.visited_at = body.visited_at || new Date().toISOString();  // when it happened, not when sent
+    return enqueue({client_uuid: body.client_uuid, kind: "visit", url: url, body: body, label: label,
+                    saved_at: Date.now(), problem: null}).then(showOutbox);
+  }
+
+  function offlineReady() {
+    var meta = document.querySelector('meta[name="field-sw"]');
+    if (!meta || !("serviceWorker" in navigator)) { return; }
+    navigator.serviceWorker.register(meta.getAttribute("content"), {scope: meta.getAttribute("data-scope")})
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function () {
+        var dataEl = document.getElementById("field-data");
+        if (!dataEl || !window.caches) { return null; }
+        var forms = JSON.parse(dataEl.textContent).households.slice(0, 60).map(function (h) { return h.visit_url; });
+        return caches.open(CACHE).then(function (cache) { return cache.addAll(forms); });
+      })
+      .then(function () { document.documentElement.setAttribute("data-offline-ready", "true"); })
+      .catch(function () { /* no offline copy this time: the pages still work online */ });
+  }
+
+  var send = document.getElementById("outbox-send");
+  if (send) { send.addEventListener("click", sync); }
+  window.addEventListener("online", sync);
+  showOutbox().then(function () { if (navigator.onLine) { sync(); } });
+  offlineReady();
 
   homeMap();
   visitForm();

@@ -9,7 +9,18 @@ linked to the visit). Thin views over gridmap.visits and gridmap.field_queries.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, make_response, render_template, request, url_for
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -47,7 +58,8 @@ def _care(row) -> list[dict]:
 def _household_json(row) -> dict:
     return {"id": row.id, "code": row.code, "head": row.head, "due": row.due,
             "lonlat": list(row.lonlat) if row.lonlat else None,
-            "url": url_for("field.household", household_id=row.id)}
+            "url": url_for("field.household", household_id=row.id),
+            "visit_url": url_for("field.visit", household_id=row.id)}
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -89,15 +101,15 @@ def visit_form(household_id: int):
         checklist=visits.checklist_items(session, current_user.county_code)))
 
 
-@bp.route("/field/visits/<int:visit_id>/issue", endpoint="report")
+@bp.route("/field/report", endpoint="report")
 @requires("report_issue")
-def report_form(visit_id: int):
-    """Report an issue found on a visit: category, title, description, where."""
+def report_form():
+    """Report an issue found on a visit (`?visit=<client_uuid>&household=<id>`): category,
+    title, description, where. The page itself names no visit, so the offline copy serves
+    every visit, even one still waiting in the tablet's queue."""
     session = db_session()
-    visit = visits.get(session, current_user, visit_id)
     return _private(render_template(
-        "field/report.html", visit=visit,
-        categories=categories.all_of(session, current_user.county_code)))
+        "field/report.html", categories=categories.all_of(session, current_user.county_code)))
 
 
 @bp.route("/field/issues", endpoint="issues")
@@ -106,6 +118,18 @@ def my_issues():
     """The issues I reported and the stage each is at."""
     return _private(render_template("field/issues.html",
                                     issues=field_queries.my_issues(db_session(), current_user)))
+
+
+@bp.route("/field-sw.js", endpoint="service_worker")
+@requires("log_visit")
+def service_worker():
+    """The service worker, served from the top so that its scope can be /field."""
+    from gridmap.web import STATIC_ROOT
+
+    root = Path(current_app.config.get("GRIDMAP_STATIC", STATIC_ROOT))
+    response = send_from_directory(root, "field-sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -132,16 +156,17 @@ def record_json():
                "checklist": visit.checklist, "accuracy_m": visit.accuracy_m},
         distance_m=None if recorded.distance_m is None else round(recorded.distance_m),
         far=recorded.far, created=recorded.created,
-        report_url=url_for("field.report", visit_id=visit.id),
+        report_url=url_for("field.report", visit=str(visit.client_uuid), household=visit.household_id),
         household_url=url_for("field.household", household_id=visit.household_id),
     ), 201 if recorded.created else 200
 
 
-@api_bp.route("/api/visits/<int:visit_id>/issues", methods=["POST"], endpoint="report")
+@api_bp.route("/api/visits/<visit_ref>/issues", methods=["POST"], endpoint="report")
 @requires("report_issue")
-def report_json(visit_id: int):
-    """Report an issue found on a visit (placed at the household, linked to the visit): 201."""
+def report_json(visit_ref: str):
+    """Report an issue found on a visit (its id or client_uuid), placed at the household and
+    linked to the visit: 201 with the issue (the same client_uuid again: the same issue)."""
     session = db_session()
-    issue = visits.report_issue(session, current_user, visit_id, _body(ISSUE_FIELDS))
+    issue = visits.report_issue(session, current_user, visit_ref, _body(ISSUE_FIELDS))
     session.commit()
     return jsonify(issue=issue_queries.as_dict(issue), issues_url=url_for("field.issues")), 201

@@ -10,6 +10,7 @@ import json
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 from gridmap import clock, coverage
@@ -125,3 +126,75 @@ def test_grid_worker_logs_a_visit_in_five_taps_and_reports_an_issue(open_page, b
     assert linked == 1
     assert watch.errors == []
     assert watch.outside_requests() == []
+
+
+def visits_with_notes(engine, notes: str) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM visit WHERE notes = :n"),
+                                  {"n": notes}).scalar()
+
+
+def test_a_visit_and_a_report_entered_offline_are_sent_exactly_once_when_the_network_returns(
+        open_page, base_url, demo_db):
+    watch = open_page(800, 1280, has_touch=True, geolocation=in_the_grid(demo_db),
+                      permissions=["geolocation"], service_workers="allow")
+    page, context = watch.page, watch.page.context
+    watch.sign_in(base_url, "grid_worker")
+    assert page.locator('link[rel="manifest"]').count() == 1
+    page.wait_for_selector("html[data-offline-ready]")  # worker active, visit forms cached
+    page.reload()
+    assert page.locator("#outbox").is_hidden()
+
+    context.set_offline(True)
+    context.route("**/*", lambda route: route.abort())  # the worker's own requests too
+    row = page.locator("li.household").nth(1)
+    household = int(row.get_attribute("data-household"))
+    row.locator(".visit-button").tap()
+    page.wait_for_selector("#visit-form")  # the cached form
+    for group in ("look", "ask", "leave"):
+        page.locator(f'.toggle-all[data-group="{group}"]').tap()
+    notes = f"离线走访 {uuid.uuid4()}"
+    page.fill("#notes", notes)
+    page.locator("#save-visit").tap()
+    page.wait_for_selector("#visit-queued:not([hidden])")
+    assert page.locator("#outbox-count").get_attribute("data-count") == "1"
+    client_uuid = page.locator("#outbox-items li").first.get_attribute("data-uuid")
+    watch.screenshot("field-offline-queued-800x1280")
+    page.locator("#queued-report-link").tap()  # an issue found on it, reported offline too
+    page.wait_for_selector("#report-form")
+    page.select_option("#category", index=1)
+    title = f"离线上报 {uuid.uuid4()}"
+    page.fill("#title", title)
+    page.locator("#send-report").tap()
+    page.wait_for_selector("#report-queued:not([hidden])")
+    assert page.locator("#outbox-count").get_attribute("data-count") == "2"
+    watch.screenshot("field-offline-report-queued-800x1280")
+    assert visits_with_notes(demo_db, notes) == 0
+
+    # The tab is closed and opened again, still offline: the worker's copy, the queue kept.
+    page.close()
+    page = context.new_page()
+    watch.page = page
+    page.goto(f"{base_url}/field")
+    expect(page.locator("#outbox-count")).to_have_attribute("data-count", "2")
+    context.unroute("**/*")
+    context.set_offline(False)
+    # Resend explicitly ("online" may have started it already: a second start joins the first).
+    page.locator("#outbox-send").dispatch_event("click")
+    page.wait_for_selector("#outbox", state="hidden")
+    assert visits_with_notes(demo_db, notes) == 1
+    with demo_db.connect() as connection:
+        linked = connection.execute(text(
+            "SELECT count(*) FROM issue i JOIN visit v ON v.issue_id = i.id"
+            " WHERE v.notes = :n AND i.title = :t"), {"n": notes, "t": title}).scalar()
+        reported = connection.execute(text("SELECT count(*) FROM issue WHERE title = :t"),
+                                      {"t": title}).scalar()
+    assert linked == reported == 1
+
+    # A forced retry of the same visit: the one already recorded comes back, no second row.
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    again = page.request.post(f"{base_url}/api/visits", headers={"X-CSRFToken": token},
+                              data={"household_id": household, "client_uuid": client_uuid,
+                                    "notes": notes})
+    assert again.status == 200 and again.json()["created"] is False
+    assert visits_with_notes(demo_db, notes) == 1

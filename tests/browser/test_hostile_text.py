@@ -29,9 +29,8 @@ CREDENTIALS = {("app_user", "login"), ("app_user", "password_hash")}
 # Issue 251 (MQ000251) is open, in 插甸村第1网格: most demo roles see it.
 ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "issues.detail": {"issue_id": "251"}, "issues_api.issue": {"issue_id": "251"},
-    # a household of the demo grid worker's grid, and its first visit (data/demo/visits.csv)
+    # a household of the demo grid worker's grid
     "field.household": {"household_id": "3622"}, "field.visit": {"household_id": "3622"},
-    "field.report": {"visit_id": "11808"},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}

@@ -204,10 +204,12 @@ def test_an_issue_found_on_a_visit_is_reported_and_linked(db, village):
     issue = visits.report_issue(db, people["worker"], visit.id, data)
     assert (issue.grid_code, issue.source, issue.created_by) == (ISSUE_GRID, "visit", people["worker"].id)
     assert db.get(Visit, visit.id).issue_id == issue.id
-    assert visits.report_issue(db, people["worker"], visit.id, data).id == issue.id
+    assert visits.report_issue(db, people["worker"], str(visit.client_uuid), data).id == issue.id
     _row, _visits, open_issues = field_queries.household(
         db, Scope("532329", region_code=ISSUE_GRID), "grid_worker", ids["H_PLAIN_OK"], NOW)
     assert [i.id for i in open_issues] == [issue.id]
     assert [i.id for i in field_queries.my_issues(db, people["worker"])] == [issue.id]
     with pytest.raises(NotFound):
         visits.report_issue(db, people["other_worker"], visit.id, data)
+    with pytest.raises(BadInput):
+        visits.report_issue(db, people["worker"], "not-a-visit", data)

@@ -84,7 +84,7 @@ def test_an_issue_found_on_a_visit_shows_in_my_issues_with_its_stage(client, aut
     visit = client.post("/api/visits", json={"household_id": grid["H3"]}).get_json()
     report = client.get(visit["report_url"]).get_data(as_text=True)
     assert "饮水安全" in report
-    response = client.post(f"/api/visits/{visit['visit']['id']}/issues", json={
+    response = client.post(f"/api/visits/{visit['visit']['client_uuid']}/issues", json={
         "title": "水管破裂", "category": "drinking_water", "client_uuid": str(uuid.uuid4())})
     assert response.status_code == 201, response.get_json()
     mine = client.get("/field/issues").get_data(as_text=True)
