@@ -48,9 +48,12 @@ COVERAGE = {
           AND NOT EXISTS (
             SELECT 1 FROM visit v
             WHERE v.county_code = %(county)s AND v.household_id = h.id
-              AND v.visited_at >= %(now)s - CASE WHEN h.extreme_poverty OR h.minimum_living
-                                                 THEN interval '30 days'
-                                                 ELSE interval '90 days' END)""",
+              AND v.visited_at >= %(now)s - make_interval(days => coalesce(least(
+                    CASE WHEN h.extreme_poverty OR h.minimum_living OR h.relapse_monitoring
+                         THEN 30 END,
+                    CASE WHEN h.elderly_alone OR h.left_behind_children OR h.left_behind_women
+                              OR h.left_behind_elderly OR h.disability_grade <= 2
+                         THEN 60 END), 90)))""",
     "uncovered": """
         SELECT count(*) FROM household h
         WHERE h.county_code = %(county)s AND h.grid_code IS NULL""",

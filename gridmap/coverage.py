@@ -7,7 +7,7 @@
 | `group`           | a current grid with no current 包组 unit                         |
 | `branch`          | a Party branch with no current 包支部 cadre                      |
 | `household`       | a household with no current 包户 cadre                           |
-| `visit`           | a household not visited within its interval (care flags decide) |
+| `visit`           | a household never visited, or not within its interval (`due_at`) |
 | `uncovered`       | a household that no grid covers (a place no one answers for)    |
 
 Stationed staff (`first_secretary`, `work_team`) go to chosen villages only, so their
@@ -17,13 +17,14 @@ policy.Scope, so the counting happens in PostGIS and is always scoped by county_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
+from gridmap import settings
 from gridmap.models import AreaGrid, Assignment, Grid, Household, PartyBranch, Region, Visit
 from gridmap.policy import Scope
 
@@ -48,12 +49,77 @@ RULES: dict[str, GapRule] = {rule.kind: rule for rule in (
 )}
 
 
+# The care flags that shorten the visit interval: setting key → the household's condition.
+CARE_FLAGS = {
+    "extreme_poverty": lambda: Household.extreme_poverty,  # 特困
+    "minimum_living": lambda: Household.minimum_living,  # 低保
+    "relapse_monitoring": lambda: Household.relapse_monitoring,  # 监测户
+    "elderly_alone": lambda: Household.elderly_alone,  # 空巢/独居
+    "left_behind_children": lambda: Household.left_behind_children,  # 留守儿童
+    "left_behind_women": lambda: Household.left_behind_women,  # 留守妇女
+    "left_behind_elderly": lambda: Household.left_behind_elderly,  # 留守老人
+    "disability_severe": lambda: Household.disability_grade <= 2,  # 残疾 1–2 级
+}
+
+
 @dataclass(frozen=True)
 class VisitIntervals:
-    """Days allowed between visits: shorter for 特困/低保 households (settings decide)."""
+    """Days allowed between visits, per care flag (`visit.interval_days.*` in the settings).
 
-    priority_days: int = 30
-    default_days: int = 90
+    A household's interval is the shortest of its care flags' intervals, `default_days`
+    when it has none.
+    """
+
+    default_days: int = field(default_factory=lambda: _default_intervals()["default"])
+    flag_days: tuple[tuple[str, int], ...] = field(default_factory=lambda: tuple(
+        (flag, days) for flag, days in _default_intervals().items() if flag in CARE_FLAGS))
+
+    def __post_init__(self):
+        unknown = [flag for flag, _days in self.flag_days if flag not in CARE_FLAGS]
+        if unknown:
+            raise ValueError(f"no care flag {unknown[0]!r}; known: {', '.join(CARE_FLAGS)}")
+
+    @classmethod
+    def from_settings(cls, values: dict) -> VisitIntervals:
+        """From the `visit.interval_days` group (settings.get(session, county, that key))."""
+        return cls(default_days=values["default"],
+                   flag_days=tuple((flag, values[flag]) for flag in CARE_FLAGS if flag in values))
+
+    @classmethod
+    def of_county(cls, session, county_code: str) -> VisitIntervals:
+        """The county's intervals, defaults with its overrides."""
+        return cls.from_settings(settings.get(session, county_code, "visit.interval_days"))
+
+    def days(self):
+        """SQL: the household's interval in days (the shortest of its flags', else the default)."""
+        flagged = [case((CARE_FLAGS[flag](), days)) for flag, days in self.flag_days]
+        if not flagged:
+            return literal(self.default_days)
+        return func.coalesce(func.least(*flagged), self.default_days)
+
+
+def _default_intervals() -> dict:
+    return settings.defaults()["visit"]["interval_days"]
+
+
+def last_visited_at(county_code: str):
+    """SQL: when the household was last visited (走访 or 回访); NULL when never."""
+    return (select(func.max(Visit.visited_at))
+            .where(Visit.county_code == county_code, Visit.household_id == Household.id)
+            .scalar_subquery())
+
+
+def due_at(county_code: str, intervals: VisitIntervals):
+    """SQL: when the household's next visit is due; NULL when never visited (due at once).
+
+    The due list and the `visit` gap rule both read this, so their counts agree.
+    """
+    return last_visited_at(county_code) + intervals.days() * literal_column("interval '1 day'")
+
+
+def is_due(due, now: datetime):
+    """SQL: a household whose `due_at` is `due` is due a visit at `now`."""
+    return or_(due.is_(None), due < now)
 
 
 def _assigned(kind: str, scope: Scope, *conditions):
@@ -61,10 +127,6 @@ def _assigned(kind: str, scope: Scope, *conditions):
     one county's rows: without it a ten-county database is read ten times over)."""
     return exists().where(Assignment.county_code == scope.county_code, Assignment.kind == kind,
                           Assignment.current(), *conditions)
-
-
-def _household_is_priority():
-    return or_(Household.extreme_poverty, Household.minimum_living)
 
 
 def _rule(kind: str) -> GapRule:
@@ -104,13 +166,8 @@ def gap_query(kind: str, scope: Scope, now: datetime,
             ~_assigned("household", scope, Assignment.household_id == Household.id))
     if kind == "uncovered":
         return household.where(Household.grid_code.is_(None))
-    # visit: no visit since the household's interval began
-    since = case(
-        (_household_is_priority(), now - timedelta(days=intervals.priority_days)),
-        else_=now - timedelta(days=intervals.default_days))
-    visited = exists().where(Visit.county_code == scope.county_code,
-                             Visit.household_id == Household.id, Visit.visited_at >= since)
-    return household.where(~visited)
+    # visit: never visited, or the household's interval has passed since its last visit
+    return household.where(is_due(due_at(scope.county_code, intervals), now))
 
 
 def gap_counts(connection: Connection, scope: Scope, now: datetime,

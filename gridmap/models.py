@@ -361,6 +361,7 @@ class Visit(Base):
         CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy"),
         valid_geom(),
         Index("ix_visit_household_at", "household_id", "visited_at"),
+        Index("ix_visit_county_household_at", "county_code", "household_id", "visited_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -378,6 +379,7 @@ class Visit(Base):
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"), index=True)
     client_uuid: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), nullable=False, unique=True, server_default=text("gen_random_uuid()"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)  # who recorded it
 
 
 class Issue(Base):

@@ -212,13 +212,14 @@ def visit_minute(rnd: random.Random, household: dict) -> int:
 
 def _rhythm(household: dict, scale) -> tuple[int, tuple[int, int]]:
     """(latest last visit in days, days between visits) by care category."""
-    if household.get("minimum_living") or household.get("extreme_poverty"):
+    if any(household.get(flag) for flag in ("minimum_living", "extreme_poverty", "relapse_monitoring")):
         return scale.visit_last_max_days[0], scale.visit_interval_days[0]
     watched = any(household.get(flag) for flag in (
         "elderly_alone", "left_behind_children", "left_behind_elderly", "disability_category"))
     if watched:  # 空巢/独居, 留守 and disabled: between the two
         care, other = scale.visit_interval_days
-        return scale.visit_last_max_days[1], ((care[0] + other[0]) // 2, (care[1] + other[1]) // 2)
+        return (sum(scale.visit_last_max_days) // 2,
+                ((care[0] + other[0]) // 2, (care[1] + other[1]) // 2))
     return scale.visit_last_max_days[1], scale.visit_interval_days[1]
 
 
@@ -271,7 +272,7 @@ def build_visits(county, rnd: random.Random, callbacks: list[dict]) -> None:
             "lon": round(lonlat[0] + rnd.uniform(-1e-4, 1e-4), 6) if lonlat else "",
             "lat": round(lonlat[1] + rnd.uniform(-1e-4, 1e-4), 6) if lonlat else "",
             "accuracy_m": rnd.randint(5, 40) if lonlat else "",
-            "checklist": json.dumps(checklist, separators=(",", ":")),
+            "checklist": json.dumps(checklist, ensure_ascii=False, separators=(",", ":")),
             "notes": visit["notes"], "satisfaction": visit.get("satisfaction", ""),
             "issue_code": visit.get("issue_code", "")})
     county.tables["visits"] = rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from gridmap import settings
 from gridmap.importers.fields import id_check_digit
 
 # Surnames by 民族, weighted. 楚雄彝族自治州's 武定县 is home to large Yi, Lisu and Miao
@@ -120,8 +121,8 @@ ISSUE_CATEGORIES = {
     "地质灾害隐患": (3, "武定县自然资源局", "自然资源所",
                ("{place}后山出现裂缝，担心滑坡", "{place}雨后路边落石", "{place}房后边坡垮塌")),
 }
-CHECKLIST = {"look": ("housing", "living", "health"), "ask": ("needs", "difficulties", "opinions"),
-             "leave": ("contact_card", "service_promise", "record")}
+# 三必看、三必问、三必留: the settings' default items, so demo visits carry what the form records.
+CHECKLIST = {group: tuple(items) for group, items in settings.defaults()["visit"]["checklist"].items()}
 DISABILITY_CATEGORIES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
 
 

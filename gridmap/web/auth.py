@@ -160,6 +160,11 @@ def is_local_path(target: str | None) -> bool:
 
 
 def _home() -> str:
+    """Where a sign-in lands: grid workers and cadres on their field pages, others on the map."""
+    from gridmap.web.field import lands_in_the_field
+
+    if current_user.is_authenticated and lands_in_the_field():
+        return url_for("field.home")
     return request.script_root + "/"
 
 

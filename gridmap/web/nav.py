@@ -12,6 +12,8 @@ from flask_babel import lazy_gettext as _l
 from gridmap.web.guard import can
 
 NAV_LINKS = [
+    ("field.home", _l("走访"), "log_visit"),
+    ("field.issues", _l("我报的事项"), "report_issue"),
     ("maps.map", _l("地图"), "view_map"),
     ("issues.queue", _l("事项"), "view_issues"),
     ("issues.new", _l("登记事项"), "report_issue"),

@@ -33,6 +33,8 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "ogc.item": {"collection_id": "grids", "feature_id": "532329101001001"},
     "open311.service_definition": {"service_code": "drinking_water"},
     "open311.request": {"service_request_id": "MQ000002"},
+    # a household of the demo grid worker's grid
+    "field.household": {"household_id": "3622"}, "field.visit": {"household_id": "3622"},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}

@@ -15,6 +15,7 @@ LAYERS = ("townships", "villages", "grids")
 def open_map(open_page, base_url, login, size):
     watch = open_page(*VIEWPORTS[size], has_touch=True)
     watch.sign_in(base_url, login)
+    watch.page.goto(f"{base_url}/")  # grid workers land on their field pages; the map is here
     watch.page.wait_for_selector("path.leaflet-interactive")
     watch.page.wait_for_load_state("networkidle")
     return watch

@@ -92,7 +92,7 @@ def test_priority_household_is_due_sooner(connection, village):
 
 
 def test_visit_intervals_come_from_settings(connection, village):
-    lenient = VisitIntervals(priority_days=60, default_days=90)
+    lenient = VisitIntervals.from_settings({"extreme_poverty": 60, "default": 90})
     assert codes(connection, "visit", village, intervals=lenient) == ["H4"]
 
 

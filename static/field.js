@@ -1,0 +1,330 @@
+/* The tablet's field pages: the map of my households, the visit form, the report form.
+   Every text from the server goes in with textContent; nothing is built from HTML strings. */
+(function () {
+  "use strict";
+
+  function texts() {
+    var out = {};
+    document.querySelectorAll("template.field-texts").forEach(function (holder) {
+      holder.content.querySelectorAll("[data-key]").forEach(function (el) {
+        out[el.getAttribute("data-key")] = el.textContent;
+      });
+    });
+    return out;
+  }
+  var T = texts();
+  function say(key, number) {
+    var value = number === undefined ? "" : String(number);
+    return (T[key] || key).replace("{m}", value).replace("{n}", value);
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function newUuid() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+
+  function postJson(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json"},
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var error = new Error(data.message || say("failed"));
+          error.data = data; error.status = response.status;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  /* Where the tablet is: one fix on load (and again on demand), accuracy shown. */
+  function locate(statusEl, onFix) {
+    var state = {position: null};
+    if (!navigator.geolocation) { statusEl.textContent = say("denied"); return state; }
+    statusEl.textContent = say("locating");
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      state.position = pos.coords;
+      statusEl.textContent = say("located", Math.round(pos.coords.accuracy));
+      if (onFix) { onFix(pos.coords); }
+    }, function () {
+      statusEl.textContent = say("denied");
+    }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
+    return state;
+  }
+
+  function whereFields(state) {
+    if (!state.position) { return {}; }
+    return {lon: state.position.longitude, lat: state.position.latitude,
+            accuracy_m: Math.round(state.position.accuracy)};
+  }
+
+  /* --- my households: the map ---------------------------------------------------------- */
+  function homeMap() {
+    var holder = document.getElementById("field-map"), dataEl = document.getElementById("field-data");
+    if (!holder || !dataEl || !window.L) { return; }
+    var data = JSON.parse(dataEl.textContent);
+    var map = L.map(holder, {zoomControl: true});
+    var bounds = L.latLngBounds([]);
+    data.households.forEach(function (h) {
+      if (!h.lonlat) { return; }
+      var latlng = [h.lonlat[1], h.lonlat[0]];
+      var marker = L.circleMarker(latlng, {radius: 9, weight: 2, color: "#ffffff", fillOpacity: 1,
+                                           fillColor: h.due ? "#b3261e" : "#1e6b34"}).addTo(map);
+      var link = document.createElement("a");
+      link.href = h.url; link.textContent = h.head + " " + h.code;
+      marker.bindPopup(link);
+      bounds.extend(latlng);
+    });
+    fetch(data.grids, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (grids) {
+      var layer = L.geoJSON(grids, {style: {color: "#1a56db", weight: 2, fillOpacity: 0.05}}).addTo(map);
+      layer.bringToBack();
+      if (!bounds.isValid() && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
+    }).catch(function () { /* the outline is a frame; the households are the content */ });
+    if (bounds.isValid()) { map.fitBounds(bounds, {padding: [20, 20]}); } else { map.setView([25.55, 102.40], 11); }
+    var me = null, button = document.getElementById("locate-me"), status = document.getElementById("locate-status");
+    if (button) {
+      button.addEventListener("click", function () {
+        locate(status, function (coords) {
+          var latlng = [coords.latitude, coords.longitude];
+          if (me) { map.removeLayer(me); }
+          me = L.circle(latlng, {radius: Math.max(coords.accuracy, 5), color: "#1a56db", weight: 2}).addTo(map);
+          map.setView(latlng, Math.max(map.getZoom(), 15));
+        });
+      });
+    }
+  }
+
+  /* --- log a visit ----------------------------------------------------------------------- */
+  function visitForm() {
+    var form = document.getElementById("visit-form");
+    if (!form) { return; }
+    var where = locate(document.getElementById("geo-status"));
+    var clientUuid = newUuid();  // one per visit: a resend never records it twice
+    function items(group) { return form.querySelectorAll('.toggle-item[data-group="' + group + '"]'); }
+    function refreshAll(group) {
+      var all = Array.prototype.every.call(items(group), function (b) { return b.getAttribute("aria-pressed") === "true"; });
+      form.querySelector('.toggle-all[data-group="' + group + '"]').setAttribute("aria-pressed", all ? "true" : "false");
+    }
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest(".toggle");
+      if (!button) { return; }
+      var group = button.getAttribute("data-group"), on = button.getAttribute("aria-pressed") !== "true";
+      if (button.classList.contains("toggle-all")) {
+        items(group).forEach(function (b) { b.setAttribute("aria-pressed", on ? "true" : "false"); });
+      } else {
+        button.setAttribute("aria-pressed", on ? "true" : "false");
+      }
+      refreshAll(group);
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var checklist = {};
+      ["look", "ask", "leave"].forEach(function (group) {
+        checklist[group] = Array.prototype.filter.call(items(group), function (b) {
+          return b.getAttribute("aria-pressed") === "true";
+        }).map(function (b) { return b.getAttribute("data-item"); });
+      });
+      var body = Object.assign({household_id: Number(form.getAttribute("data-household")), client_uuid: clientUuid,
+                                checklist: checklist, notes: document.getElementById("notes").value}, whereFields(where));
+      var save = document.getElementById("save-visit"), error = document.getElementById("visit-error");
+      save.disabled = true; error.hidden = true;
+      postJson(form.getAttribute("data-api"), body).then(function (data) {
+        form.hidden = true;
+        document.getElementById("due-before").hidden = true;  // no longer due: it was just visited
+        document.getElementById("report-link").href = data.report_url;
+        window.scrollTo(0, 0);
+        if (data.far) {
+          var far = document.getElementById("visit-far");
+          far.textContent = say("far", data.distance_m); far.hidden = false;
+        }
+        document.getElementById("visit-saved").hidden = false;
+      }).catch(function (failure) {
+        if (!failure.status || failure.status === 503) {  // no network: keep it on the tablet
+          queueVisit(form.getAttribute("data-api"), body, form.getAttribute("data-label")).then(function () {
+            form.hidden = true;
+            document.getElementById("due-before").hidden = true;
+            var report = document.getElementById("queued-report-link");
+            report.href = report.getAttribute("href") + "?visit=" + encodeURIComponent(clientUuid) +
+              "&household=" + encodeURIComponent(form.getAttribute("data-household"));
+            document.getElementById("visit-queued").hidden = false;
+            window.scrollTo(0, 0);
+          }, function () {
+            error.textContent = say("failed"); error.hidden = false; save.disabled = false;
+          });
+          return;
+        }
+        error.textContent = failure.message || say("failed"); error.hidden = false; save.disabled = false;
+      });
+    });
+  }
+
+  /* --- report an issue found on a visit --------------------------------------------------- */
+  function reportForm() {
+    var form = document.getElementById("report-form");
+    if (!form) { return; }
+    var query = new URLSearchParams(window.location.search);
+    var visit = query.get("visit"), household = query.get("household");
+    var error = document.getElementById("report-error"), send = document.getElementById("send-report");
+    var back = document.getElementById("back-to-household");
+    if (household && /^[0-9]+$/.test(household)) {
+      back.href = back.getAttribute("data-household-url").replace(/0$/, household);
+    }
+    if (!visit) { error.textContent = say("no-visit"); error.hidden = false; send.disabled = true; return; }
+    var api = form.getAttribute("data-api").replace("VISIT", encodeURIComponent(visit));
+    var where = locate(document.getElementById("geo-status"));
+    var clientUuid = newUuid();
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var here = whereFields(where);
+      var body = {client_uuid: clientUuid, category: document.getElementById("category").value,
+                  title: document.getElementById("title").value,
+                  description: document.getElementById("description").value,
+                  urgency: document.getElementById("urgent").checked ? "urgent" : "normal",
+                  lon: here.lon, lat: here.lat};
+      send.disabled = true; error.hidden = true;
+      postJson(api, body).then(function (data) {
+        window.location.assign(data.issues_url);
+      }).catch(function (failure) {
+        if (!failure.status || failure.status === 503) {  // no network: after its visit, later
+          enqueue({client_uuid: clientUuid, kind: "issue", url: api, body: body, label: body.title,
+                   saved_at: Date.now(), problem: null}).then(showOutbox).then(function () {
+            form.hidden = true;
+            document.getElementById("report-queued").hidden = false;
+            window.scrollTo(0, 0);
+          }, function () { error.textContent = say("failed"); error.hidden = false; send.disabled = false; });
+          return;
+        }
+        error.textContent = failure.message || say("failed"); error.hidden = false; send.disabled = false;
+      });
+    });
+  }
+
+  /* --- offline: the service worker, and the queue of what could not be sent ---------------
+     Visits entered without network wait in IndexedDB (they survive closing the browser and
+     signing in again) and go out in order when the network returns or on "send now"; their
+     client_uuid makes a resend return the visit already recorded, never a second one. A
+     refusal (the household left the grid, a checklist item was removed) stays listed with
+     its reason until the user discards it: nothing is dropped silently. */
+  var DB_NAME = "gridmap-field", STORE = "outbox", CACHE = "gridmap-field-v1";
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = function () { request.result.createObjectStore(STORE, {keyPath: "client_uuid"}); };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function inStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var transaction = db.transaction(STORE, mode), result;
+        var request = work(transaction.objectStore(STORE));
+        request.onsuccess = function () { result = request.result; };
+        transaction.oncomplete = function () { db.close(); resolve(result); };
+        transaction.onerror = function () { db.close(); reject(transaction.error); };
+      });
+    });
+  }
+
+  function queued() {
+    return inStore("readonly", function (store) { return store.getAll(); }).then(function (items) {
+      return (items || []).sort(function (a, b) { return a.saved_at - b.saved_at; });
+    });
+  }
+  function enqueue(item) { return inStore("readwrite", function (store) { return store.put(item); }); }
+  function dequeue(key) { return inStore("readwrite", function (store) { return store.delete(key); }); }
+
+  function showOutbox() {
+    var box = document.getElementById("outbox");
+    if (!box || !window.indexedDB) { return Promise.resolve(); }
+    return queued().then(function (items) {
+      var waiting = items.filter(function (item) { return !item.problem; });
+      var count = document.getElementById("outbox-count"), list = document.getElementById("outbox-items");
+      count.textContent = say("pending", waiting.length);
+      count.setAttribute("data-count", String(waiting.length));
+      while (list.firstChild) { list.removeChild(list.firstChild); }
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        li.setAttribute("data-uuid", item.client_uuid);
+        li.textContent = say(item.kind === "issue" ? "kind-issue" : "kind-visit") + item.label +
+          (item.problem ? " · " + say("problem") + item.problem : "");
+        if (item.problem) {
+          li.className = "problem";
+          var discard = document.createElement("button");
+          discard.type = "button"; discard.className = "secondary"; discard.textContent = say("discard");
+          discard.addEventListener("click", function () { dequeue(item.client_uuid).then(showOutbox); });
+          li.appendChild(discard);
+        }
+        list.appendChild(li);
+      });
+      box.hidden = items.length === 0;
+    });
+  }
+
+  var syncing = null;
+  function sync() {
+    if (syncing || !window.indexedDB) { return syncing || Promise.resolve(); }
+    syncing = queued().then(function (items) {
+      var chain = Promise.resolve();
+      items.filter(function (item) { return !item.problem; }).forEach(function (item) {
+        chain = chain.then(function () {
+          return postJson(item.url, item.body).then(function () { return dequeue(item.client_uuid); },
+            function (failure) {
+              var status = failure.status || 0;
+              if (status >= 400 && status < 500 && status !== 400 && status !== 401 && status !== 429) {
+                item.problem = failure.message;  // refused for good: shown, kept until discarded
+                return enqueue(item);
+              }
+              throw failure;  // no network, signed out or a stale form: stop, keep everything
+            });
+        });
+      });
+      return chain;
+    }).catch(function () { return null; }).then(function () { syncing = null; return showOutbox(); });
+    return syncing;
+  }
+
+  function queueVisit(url, body, label) {
+    body.visited_at = body.visited_at || new Date().toISOString();  // when it happened, not when sent
+    return enqueue({client_uuid: body.client_uuid, kind: "visit", url: url, body: body, label: label,
+                    saved_at: Date.now(), problem: null}).then(showOutbox);
+  }
+
+  function offlineReady() {
+    var meta = document.querySelector('meta[name="field-sw"]');
+    if (!meta || !("serviceWorker" in navigator)) { return; }
+    navigator.serviceWorker.register(meta.getAttribute("content"), {scope: meta.getAttribute("data-scope")})
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function () {
+        var dataEl = document.getElementById("field-data");
+        if (!dataEl || !window.caches) { return null; }
+        var forms = JSON.parse(dataEl.textContent).households.slice(0, 60).map(function (h) { return h.visit_url; });
+        return caches.open(CACHE).then(function (cache) { return cache.addAll(forms); });
+      })
+      .then(function () { document.documentElement.setAttribute("data-offline-ready", "true"); })
+      .catch(function () { /* no offline copy this time: the pages still work online */ });
+  }
+
+  var send = document.getElementById("outbox-send");
+  if (send) { send.addEventListener("click", sync); }
+  window.addEventListener("online", sync);
+  showOutbox().then(function () { if (navigator.onLine) { sync(); } });
+  offlineReady();
+
+  homeMap();
+  visitForm();
+  reportForm();
+}());
