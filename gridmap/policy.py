@@ -54,6 +54,8 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "export_aggregate": ("download counts and rates", OFFICE | OVERSIGHT),
     "export_detail": ("download row-level ledgers (personal data masked)",
                       OFFICE | {"inspector"}),
+    "read_audit": ("read the audit log: sign-ins, unmasking, exports, imports, changes",
+                   frozenset({"inspector", "admin"})),
     "manage_users": ("create and disable accounts", frozenset({"admin"})),
     "manage_settings": ("change the county's settings", frozenset({"admin"})),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from gridmap.cli.common import password_from_stdin, transaction
+from gridmap.cli.common import operator, password_from_stdin, transaction
 from gridmap.models import ROLES
 from gridmap.users import create_user, list_users, reset_password, set_active, set_role
 
@@ -32,7 +32,7 @@ def create_command(login, role, region, unit, cadre, name, password_stdin):
     password = password_from_stdin(password_stdin)
     with transaction(FLAGS) as session:
         user = create_user(session, login, role, region, password, unit=unit, cadre=cadre,
-                           name=name)
+                           name=name, by=operator())
     click.echo(f"created {user.login} ({user.role}, scope {user.scope_code})")
 
 
@@ -44,7 +44,7 @@ def reset_password_command(login, password_stdin):
     """Set a new password for LOGIN; its sessions on every device end."""
     password = password_from_stdin(password_stdin)
     with transaction(FLAGS) as session:
-        user = reset_password(session, login, password)
+        user = reset_password(session, login, password, by=operator())
     click.echo(f"password changed for {user.login}")
 
 
@@ -66,7 +66,7 @@ def list_command(county):
 def disable_command(login):
     """Disable LOGIN: it cannot sign in, and its sessions on every device end now."""
     with transaction(FLAGS) as session:
-        user = set_active(session, login, False)
+        user = set_active(session, login, False, by=operator())
     click.echo(f"disabled {user.login}")
 
 
@@ -76,7 +76,7 @@ def disable_command(login):
 def enable_command(login):
     """Enable LOGIN again (its old sessions stay ended: it signs in afresh)."""
     with transaction(FLAGS) as session:
-        user = set_active(session, login, True)
+        user = set_active(session, login, True, by=operator())
     click.echo(f"enabled {user.login}")
 
 
@@ -90,5 +90,5 @@ def enable_command(login):
 def set_role_command(login, role, region, unit, cadre):
     """Give LOGIN a new role and scope; its sessions on every device end."""
     with transaction(FLAGS) as session:
-        user = set_role(session, login, role, region, unit=unit, cadre=cadre)
+        user = set_role(session, login, role, region, unit=unit, cadre=cadre, by=operator())
     click.echo(f"{user.login} is now {user.role} (scope {user.scope_code})")

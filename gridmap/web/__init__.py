@@ -6,6 +6,8 @@
 | health    | health            | /healthz                                               |
 | maps      | maps, layers      | the map page; its layers as GeoJSON                    |
 | issues    | issues, issues_api| triage queue, issue + timeline + actions, report form; JSON |
+| audit     | audit             | the audit log page (inspectors), filtered and paged     |
+| households| households_api    | the per-record "show" of personal data, with a reason   |
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
 | nav       |                   | the navigation entries                                 |
@@ -28,7 +30,7 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 # (module, blueprint attribute) registered in this order; auth registers itself with
 # Flask-Login and CSRF in its init_app.
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
-              ("issues", "api_bp"))
+              ("issues", "api_bp"), ("audit", "bp"), ("households", "api_bp"))
 
 
 def register(app: Flask) -> None:

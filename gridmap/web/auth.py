@@ -40,7 +40,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from gridmap import clock, throttle
+from gridmap import audit, clock, throttle
 from gridmap.models import AppUser
 from gridmap.users import check_password, end_sessions, find_user, hash_password, normalise_login
 from gridmap.web.errors import answer, text_of
@@ -213,19 +213,27 @@ def _attempt_sign_in(form: SignInForm) -> tuple[str | None, int]:
     accounts, now = db_session(), clock.now()
     login = normalise_login(form.login.data)[:64]
     address = (request.remote_addr or "unknown")[:64]
+    county_code = current_app.config["GRIDMAP_COUNTY"]
     try:
         throttle.check(accounts, login, address, now)
     except throttle.TooManyAttempts as refused:
         current_app.logger.warning("sign-in throttled for %r from %s", login, address)
+        audit.record(accounts, login, "sign_in_throttled", f"user:{login}",
+                     {"retry_after": refused.retry_after}, county_code=county_code, address=address)
+        accounts.commit()
         g.retry_after = refused.retry_after
         return text_of(refused.message), 429
     row, error = authenticate(form.login.data, form.password.data)
     if row is None:
-        throttle.record_failure(accounts, current_app.config["GRIDMAP_COUNTY"], login, address, now)
+        throttle.record_failure(accounts, county_code, login, address, now)
+        audit.record(accounts, login, "sign_in_failed", f"user:{login}", county_code=county_code,
+                     address=address)
         accounts.commit()
         current_app.logger.warning("sign-in failed for %r from %s", login, address)
         return error, 200
     throttle.clear(accounts, login)
+    audit.record(accounts, row, "sign_in", f"user:{row.login}",
+                 {"remembered": bool(form.remember.data)}, address=address)
     accounts.commit()
     remember = bool(form.remember.data)
     session.permanent = remember  # unticked: the cookie ends with the browser
@@ -239,6 +247,8 @@ def sign_out():
     """End this account's sessions on every device, and clear this browser's cached pages."""
     accounts = db_session()
     end_sessions(accounts.get(AppUser, current_user.id))
+    audit.record(accounts, current_user, "sign_out", f"user:{current_user.login}",
+                 address=request.remote_addr)
     accounts.commit()
     logout_user()
     flash(_("您已退出登录。"), "info")
