@@ -8,6 +8,7 @@
 | settings   | `gridmap settings`| per-county settings                                    |
 | categories | `gridmap categories`, `gridmap ownership` | issue categories, dispatch rules |
 | escalate   | `gridmap escalate`| raise overdue issues a level                           |
+| backup     | `gridmap backup`, `gridmap restore` | database dump + stored files, checked restore |
 | common     |                   | the transaction helper, the database URL, messages     |
 
 Commands are thin: parse options, call one core function inside `common.transaction`,
@@ -38,12 +39,14 @@ def main():
 
 
 def _register() -> None:
-    from gridmap.cli import categories, db, demo, escalate, settings, users
+    from gridmap.cli import backup, categories, db, demo, escalate, settings, users
 
     for module in (db, demo, users, settings, categories):
         main.add_command(module.group)
     main.add_command(categories.ownership_group)
     main.add_command(escalate.command)
+    main.add_command(backup.backup_command)
+    main.add_command(backup.restore_command)
 
 
 _register()
