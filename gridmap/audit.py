@@ -32,6 +32,7 @@ ACTIONS: dict[str, Message] = {
     "user_enable": _("启用账号"),
     "user_set_role": _("更改角色"),
     "user_reset_password": _("重设密码"),
+    "user_change_password": _("修改密码"),
     "unmask": _("查看个人信息"),
     "export": _("导出"),
     "import": _("导入"),

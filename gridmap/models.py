@@ -351,6 +351,9 @@ class AppUser(Base):
     # Bumped on sign-out, password change, disable and role change: every session and
     # remember cookie carries it, so older ones stop working at once.
     session_generation: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    # A one-time password (the first administrator's): nothing but changing it until changed.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                                       server_default="false")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
 

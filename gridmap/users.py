@@ -232,6 +232,45 @@ def list_users(session, county_code: str | None = None) -> list[AppUser]:
     return list(session.scalars(query))
 
 
+def change_password(session, user_id: int, current: str, new: str) -> AppUser:
+    """The account's own change of password (the one-time one included). Raises UserError."""
+    user = session.get(AppUser, user_id)
+    if user is None or not check_password(user.password_hash, current):
+        raise InvalidOption(_("当前密码不正确"), field="current")
+    check_new_password(new)
+    if new == current:
+        raise InvalidOption(_("新密码不能与当前密码相同"), field="password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    end_sessions(user)  # other devices signed in with the old password are signed out
+    session.flush()
+    _audit(session, user, "user_change_password", user)
+    return user
+
+
+FIRST_ADMIN = "admin"
+
+
+def first_admin(session, county_code: str, *, by=None) -> tuple[AppUser, str] | None:
+    """At set-up: when the county has no active administrator, create one with a one-time
+    password (returned once, to be printed once; it must be changed at the first sign-in).
+    None when there is an administrator already. Raises UserError without the county region."""
+    if session.execute(select(AppUser.id).where(
+            AppUser.county_code == county_code, AppUser.role == "admin",
+            AppUser.active.is_(True))).first() is not None:
+        return None
+    login = FIRST_ADMIN
+    serial = 1
+    while find_user(session, login) is not None:
+        serial += 1
+        login = f"{FIRST_ADMIN}{serial}"
+    password = secrets.token_urlsafe(12)
+    user = create_user(session, login, "admin", county_code, password, name="系统管理员", by=by)
+    user.must_change_password = True
+    session.flush()
+    return user, password
+
+
 def reset_password(session, login: str, password: str, *, by=None) -> AppUser:
     """Set a new password (signing the account out everywhere). Raises UserError."""
     user = _existing(session, login)

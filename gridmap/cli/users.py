@@ -7,7 +7,14 @@ from flask.cli import with_appcontext
 
 from gridmap.cli.common import operator, password_from_stdin, transaction
 from gridmap.models import ROLES
-from gridmap.users import create_user, list_users, reset_password, set_active, set_role
+from gridmap.users import (
+    create_user,
+    first_admin,
+    list_users,
+    reset_password,
+    set_active,
+    set_role,
+)
 
 FLAGS = {"login": "LOGIN", "role": "--role", "region": "--region", "unit": "--unit",
          "cadre": "--cadre", "password": "--password-stdin"}
@@ -92,3 +99,24 @@ def set_role_command(login, role, region, unit, cadre):
     with transaction(FLAGS) as session:
         user = set_role(session, login, role, region, unit=unit, cadre=cadre, by=operator())
     click.echo(f"{user.login} is now {user.role} (scope {user.scope_code})")
+
+
+def create_first_admin(county_code: str) -> None:
+    """Create the county's first administrator if it has none; print its one-time password once."""
+    with transaction(FLAGS) as session:
+        made = first_admin(session, county_code, by=operator())
+    if made is None:
+        return
+    user, password = made
+    click.echo(f"first administrator of {county_code}: login {user.login}, one-time password "
+               f"{password}\n  (shown only now; it must be changed at the first sign-in)")
+
+
+@group.command("first-admin")
+@click.option("--county", default=None, help="county code (default: GRIDMAP_COUNTY or 532329)")
+@with_appcontext
+def first_admin_command(county):
+    """Create the first administrator with a one-time password, if the county has none."""
+    import os
+
+    create_first_admin(county or os.environ.get("GRIDMAP_COUNTY", "532329"))

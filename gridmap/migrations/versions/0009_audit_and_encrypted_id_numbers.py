@@ -1,10 +1,11 @@
-"""audit log (audit_event, append-only) and ID numbers encrypted at rest
+"""audit log (audit_event, append-only), ID numbers encrypted at rest, one-time passwords
 
 `audit_event` is a ledger: the application's role may only read and append it
 (gridmap.migrate.grant_app_role, models.LEDGER_TABLES) and the same trigger as issue_event's
 refuses UPDATE, DELETE and TRUNCATE to anyone. household.id_number becomes ciphertext
 (gridmap.datakey, AES-SIV with the key in var/data.key or GRIDMAP_DATA_KEY); the numbers
 already stored are encrypted here, and a CHECK refuses a plain number from any path.
+app_user.must_change_password marks a one-time password (the first administrator's).
 
 Revision ID: 0009
 Revises: 0006
@@ -54,6 +55,8 @@ def upgrade() -> None:
         FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
     """)
 
+    op.add_column("app_user", sa.Column("must_change_password", sa.Boolean(), nullable=False,
+                                        server_default="false"))
     op.alter_column("household", "id_number", type_=sa.Text(), existing_type=sa.String(18))
     _rewrite_id_numbers(encrypt=True)
     op.create_check_constraint(op.f("ck_household_id_number_encrypted"), "household",
@@ -81,4 +84,5 @@ def downgrade() -> None:
     op.drop_constraint(op.f("ck_household_id_number_encrypted"), "household", type_="check")
     _rewrite_id_numbers(encrypt=False)
     op.alter_column("household", "id_number", type_=sa.String(18), existing_type=sa.Text())
+    op.drop_column("app_user", "must_change_password")
     op.drop_table("audit_event")
