@@ -34,11 +34,14 @@ class BackupError(ConfigurationError):
     """A backup or restore that cannot go on (no pg_dump, a database not empty, a mismatch)."""
 
 
+FILES_ENV = "GRIDMAP_FILES_DIR"
+
+
 def files_dir() -> Path:
-    """Where stored files (photos, attachments) live: var/files."""
+    """Where stored files (photos, attachments) live: $GRIDMAP_FILES_DIR, else var/files."""
     from gridmap import devdb
 
-    return devdb.var_dir() / "files"
+    return Path(os.environ.get(FILES_ENV) or devdb.var_dir() / "files")
 
 
 def _libpq_env(url: str) -> tuple[dict, str]:

@@ -84,3 +84,29 @@ def test_a_backup_goes_to_a_new_directory(backed_up, test_databases):
     url, out, files, _manifest = backed_up
     with pytest.raises(BackupError, match="not empty"):
         write_backup(test_databases.owner_url_of(_name(url)), out, files)
+
+
+def test_the_commands_back_up_and_restore_the_database_in_use(backed_up, test_databases,
+                                                              tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from gridmap.cli.backup import backup_command, restore_command
+
+    url, _out, files, _manifest = backed_up
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("GRIDMAP_OWNER_DATABASE_URL", test_databases.owner_url_of(_name(url)))
+    monkeypatch.setenv("GRIDMAP_FILES_DIR", str(files))
+    made = CliRunner().invoke(backup_command, ["--out", str(tmp_path / "nightly")])
+    assert made.exit_code == 0, made.output
+    assert "backed up" in made.output and "data key is NOT in this backup" in made.output
+
+    target = f"{test_databases.prefix}_restored_by_cli"
+    app_url = test_databases.create(target)
+    monkeypatch.setenv("DATABASE_URL", app_url)
+    monkeypatch.setenv("GRIDMAP_OWNER_DATABASE_URL", test_databases.owner_url_of(target))
+    monkeypatch.setenv("GRIDMAP_FILES_DIR", str(tmp_path / "restored-files"))
+    restored = CliRunner().invoke(restore_command, [str(tmp_path / "nightly")])
+    assert restored.exit_code == 0, restored.output
+    assert "every checksum matches" in restored.output
+    again = CliRunner().invoke(restore_command, [str(tmp_path / "nightly")])
+    assert again.exit_code == 1 and "already has tables" in again.output
