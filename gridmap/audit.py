@@ -25,7 +25,6 @@ from gridmap.models import AuditEvent
 ACTIONS: dict[str, Message] = {
     "sign_in": _("登录"),
     "sign_in_failed": _("登录失败"),
-    "sign_in_throttled": _("登录被限制"),
     "sign_out": _("退出登录"),
     "user_create": _("创建账号"),
     "user_disable": _("停用账号"),

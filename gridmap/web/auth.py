@@ -226,10 +226,9 @@ def _attempt_sign_in(form: SignInForm) -> tuple[str | None, int]:
     try:
         throttle.check(accounts, login, address, now)
     except throttle.TooManyAttempts as refused:
+        # Not in the audit log: a refused guess costs an attacker nothing, so one row each
+        # would let a flood fill the (never pruned) ledger; the failures before it are there.
         current_app.logger.warning("sign-in throttled for %r from %s", login, address)
-        audit.record(accounts, login, "sign_in_throttled", f"user:{login}",
-                     {"retry_after": refused.retry_after}, county_code=county_code, address=address)
-        accounts.commit()
         g.retry_after = refused.retry_after
         return text_of(refused.message), 429
     row, error = authenticate(form.login.data, form.password.data)

@@ -152,3 +152,15 @@ def test_unknown_audit_actions_are_a_programming_error(db):
 def test_the_app_cannot_rewrite_its_own_log(db, many_events, connection):
     with pytest.raises(Exception, match="append-only|permission denied"):
         connection.execute(text("UPDATE audit_event SET actor = 'someone else'"))
+
+
+def test_a_flood_of_guesses_adds_a_row_per_answered_guess_not_per_request(client, db,
+                                                                          monkeypatch):
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-12-01T09:00:00+08:00")
+    seed_one_grid(db)
+    create_user(db, "worker", "grid_worker", "532329104201001", PASSWORD)
+    statuses = [client.post("/sign-in", data={"login": "worker", "password": f"guess {n}"})
+                .status_code for n in range(30)]
+    answered = statuses.count(200)
+    assert statuses.count(429) == 30 - answered > 0
+    assert len(logged(db, action="sign_in_failed")) == answered
