@@ -19,6 +19,11 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     if config is None:
         config = Config.from_env()
+        # Read the data key now: under gunicorn --preload the master (root) reads var/'s 0600
+        # file and the workers, run as an unprivileged user, inherit it (gridmap.datakey).
+        from gridmap import datakey
+
+        datakey.cipher()
     app = Flask(__name__, static_folder=None, template_folder="web/templates")
     if isinstance(config, Config):
         app.config.update(config.flask_settings())

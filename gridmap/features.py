@@ -4,7 +4,7 @@ What leaves the county without a token is listed here and nowhere else (the `COL
 table): regions, grids, per-grid aggregates and issues reduced to category, stage, dates
 and a location snapped to their grid. No name, phone, address, title, description or
 reporter of anyone; no 举报 (tip-off) at all, not even its existence; aggregates of care
-categories suppress counts under `privacy.SMALL_COUNT`.
+categories withhold counts under `privacy.SMALL_COUNT`.
 
 A page is one FeatureCollection built as JSON text by PostGIS (RFC 7946: lon/lat WGS84,
 exterior rings counter-clockwise, `PRECISION` decimals, no `crs` member), so Python never
@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select
 
+from gridmap import privacy
 from gridmap.errors import BadInput, Message, NotFound, _
 from gridmap.geo import CHINA_LONLAT_BOUNDS
 from gridmap.models import Grid, Household, Issue, IssueCategory, Region
@@ -31,7 +32,6 @@ from gridmap.models import Grid, Household, Issue, IssueCategory, Region
 PRECISION = 6  # decimals: ~0.1 m, what RFC 7946 recommends
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
-SMALL_COUNT = 5  # aggregates of care categories below this are withheld
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # Care flags counted (never listed) in the per-grid aggregate.
 _CARE_FLAGS = ("minimum_living", "extreme_poverty", "relapse_monitoring", "elderly_alone",
@@ -90,8 +90,9 @@ def _current_grids(county_code: str) -> Select:
 
 
 def _suppressed(count: ColumnElement) -> ColumnElement:
-    """A small count withheld (NULL), so no one can be singled out by it."""
-    return case((count < SMALL_COUNT, None), else_=count)
+    """A small count withheld (NULL), as privacy.suppress_small does in Python: 1 to
+    SMALL_COUNT - 1 single people out; zero names nobody."""
+    return case((and_(count > 0, count < privacy.SMALL_COUNT), None), else_=count)
 
 
 def _households_by_grid(county_code: str) -> Select:

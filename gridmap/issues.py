@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, select, text, update
 
-from gridmap import categories, clock, lifecycle, settings
+from gridmap import audit, categories, clock, lifecycle, settings
 from gridmap.calendar import CHINA_TIME, WorkCalendar
 from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
 from gridmap.models import SATISFACTION, URGENCIES, Grid, Issue, IssueEvent, Region, Unit
@@ -182,6 +182,7 @@ def report(session, actor, data: dict) -> Issue:
     session.flush()
     session.add(_event(issue, "report", None, actor, now, Change(due_at=issue.triage_due),
                        _text(data, "note")))
+    _audit(session, actor, issue, "report", None)
     session.flush()
     return issue
 
@@ -240,8 +241,15 @@ def apply(session, issue_id, action: str, actor, *, expected_version, note: str 
     from_status = issue.status
     issue = get(session, None, issue.id)  # the action may have moved it out of the actor's scope
     session.add(_event(issue, action, from_status, actor, now, change, note))
+    _audit(session, actor, issue, action, from_status)
     session.flush()
     return issue
+
+
+def _audit(session, actor, issue: Issue, action: str, from_status) -> None:
+    audit.record(session, actor, "issue_transition", f"issue:{issue.code}",
+                 {"action": action, "from": from_status, "to": issue.status},
+                 county_code=issue.county_code)
 
 
 def _refused(issue: Issue, actor, action: str) -> Conflict:

@@ -60,7 +60,7 @@ ROLES = (
 )
 # Append-only tables: the application's role may read and add rows, never change or remove
 # them (database privileges, gridmap.migrate.grant_app_role; and a trigger for the owner).
-LEDGER_TABLES = ("issue_event",)
+LEDGER_TABLES = ("issue_event", "audit_event")
 VISIT_KINDS = ("visit", "callback")  # 走访 / 回访
 APPEAL_TYPES = ("inquiry", "help", "complaint", "tip_off", "suggestion")  # 咨询/求助/投诉/举报/建议
 # What an issue_event records as done: `report` opens the ledger, the rest are
@@ -70,6 +70,8 @@ EVENT_ACTIONS = (
     "reject", "void", "defer", "resume", "escalate", "dispatch", "rework", "resolve_on_spot",
 )
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
+# household.id_number holds ciphertext with this prefix (gridmap.datakey), never the number.
+ID_NUMBER_PREFIX = "v1:"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -225,6 +227,9 @@ class Household(Base):
         CheckConstraint("size IS NULL OR size BETWEEN 1 AND 99", name="size"),
         CheckConstraint("disability_grade IS NULL OR disability_grade BETWEEN 1 AND 4",
                         name="disability_grade"),
+        # Encrypted at rest (gridmap.datakey): a plain number written by any path is refused.
+        CheckConstraint(f"id_number IS NULL OR id_number LIKE '{ID_NUMBER_PREFIX}%'",
+                        name="id_number_encrypted"),
         valid_geom(),
     )
 
@@ -237,7 +242,7 @@ class Household(Base):
     address: Mapped[str | None] = mapped_column(Text)
     head_name: Mapped[str] = mapped_column(Text, nullable=False)
     phone: Mapped[str | None] = mapped_column(String(32))
-    id_number: Mapped[str | None] = mapped_column(String(18))
+    id_number: Mapped[str | None] = mapped_column(Text)  # ciphertext: gridmap.datakey
     size: Mapped[int | None] = mapped_column(Integer)
     residence_type: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default="registered")
@@ -346,6 +351,9 @@ class AppUser(Base):
     # Bumped on sign-out, password change, disable and role change: every session and
     # remember cookie carries it, so older ones stop working at once.
     session_generation: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    # A one-time password (the first administrator's): nothing but changing it until changed.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                                       server_default="false")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
 
@@ -555,3 +563,23 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+class AuditEvent(Base):
+    """Who did what, when: sign-ins and failures, unmasking, exports, imports, issue
+    transitions, account changes. Append-only (a ledger): see gridmap.audit."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        CheckConstraint("action ~ '^[a-z_]{2,32}$'", name="action_format"),
+        Index("ix_audit_event_county_at", "county_code", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                         server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)  # login, or who ran a command
+    action: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    target: Mapped[str | None] = mapped_column(Text)  # e.g. "household:H001", "user:wang01"
+    detail: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    address: Mapped[str | None] = mapped_column(String(64))  # the client's IP, for web requests

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from gridmap import codes
 from gridmap.errors import GridmapError
-from gridmap.models import ROLES, Assignment, Grid, Household, Issue, Region
+from gridmap.models import ROLES, Assignment, Grid, Household, Issue, Region, Unit
 
 COUNTY_WIDE_ROLES = frozenset({"leader", "inspector", "admin"})
 
@@ -54,6 +54,8 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "export_aggregate": ("download counts and rates", OFFICE | OVERSIGHT),
     "export_detail": ("download row-level ledgers (personal data masked)",
                       OFFICE | {"inspector"}),
+    "read_audit": ("read the audit log: sign-ins, unmasking, exports, imports, changes",
+                   frozenset({"inspector", "admin"})),
     "manage_users": ("create and disable accounts", frozenset({"admin"})),
     "manage_settings": ("change the county's settings", frozenset({"admin"})),
 }
@@ -104,8 +106,9 @@ class Scope:
 
     @property
     def county_wide(self) -> bool:
-        """The whole county (leaders, inspectors, admins)."""
-        return self.region_code == self.county_code and self.cadre_id is None
+        """The whole county (leaders, inspectors, admins; not a unit's handler: see _in_region)."""
+        return (self.region_code == self.county_code and self.cadre_id is None
+                and self.unit_id is None)
 
     @property
     def grid_code(self) -> str | None:
@@ -113,10 +116,19 @@ class Scope:
         return self.region_code if codes.is_grid_code(self.region_code) else None
 
     def _in_region(self, village_code_column) -> ColumnElement[bool]:
-        """Rows whose village lies in the scope's region (prefix rule on region codes)."""
+        """Rows whose village lies in the scope's region (prefix rule on region codes).
+
+        A unit handler's region is also bounded by their unit's: a township office's handler
+        created with the county's code still sees only that township.
+        """
         if self.region_code is None:
             return false()
-        return village_code_column.startswith(self.region_code, autoescape=True)
+        inside = village_code_column.startswith(self.region_code, autoescape=True)
+        if self.unit_id is not None:
+            unit_region = select(func.coalesce(Unit.region_code, Unit.county_code)).where(
+                Unit.id == self.unit_id, Unit.county_code == self.county_code).scalar_subquery()
+            inside = inside & village_code_column.startswith(unit_region)
+        return inside
 
     def _paired_households(self):
         return select(Assignment.household_id).where(

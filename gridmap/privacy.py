@@ -1,13 +1,20 @@
 """Personal data (names, phones, ID numbers) shown masked by default (PIPL Art. 28).
 
 Who may see a value unmasked is the policy action `unmask_personal_data`
-(gridmap.policy.ACTIONS). Recording *who unmasked what, when* belongs to the audit
-log that a later issue adds; `reveal()` is the single place that will call it.
+(gridmap.policy.ACTIONS). `reveal()` masks or not; `show()` is the explicit per-record
+"show" a permitted role asks for with a reason: it is the one path that unmasks a stored
+value, and it writes who, what, which record and why to the audit log (gridmap.audit).
+Aggregates of care categories shown to leaders go through `suppress_small`.
 """
 
 from __future__ import annotations
 
-from gridmap import policy
+from sqlalchemy import select
+
+from gridmap import audit, policy
+from gridmap.datakey import decrypt_id_number
+from gridmap.errors import BadInput, Forbidden, NotFound, _
+from gridmap.models import Household
 
 # 复姓: compound surnames kept whole, so '欧阳娜娜' masks as '欧阳**', not '欧***'.
 COMPOUND_SURNAMES = frozenset([
@@ -69,3 +76,52 @@ def reveal(kind: str, value: str | None, role: str, unmask: bool = False) -> str
     if unmask and may_unmask(role):
         return value
     return mask(value)
+
+
+REASON_LIMITS = (2, 200)  # a reason says why, in a few words; not an essay
+
+
+def show(session, actor, household_id: int, kind: str, reason: str, *,
+         address: str | None = None) -> str | None:
+    """One personal value of one household, unmasked for `actor`, logged with `reason`.
+
+    Refused: a role that may not unmask (Forbidden), a household outside the actor's scope
+    (NotFound: never say it exists), no reason. The caller commits (the log line with it).
+    """
+    if not may_unmask(actor.role):
+        raise Forbidden(_("您的角色无权查看未遮盖的个人信息。"))
+    if kind not in MASKS:
+        raise BadInput(_("没有这种个人信息：%(kind)r", kind=kind), field="kind")
+    reason = (reason or "").strip()
+    low, high = REASON_LIMITS
+    if not low <= len(reason) <= high:
+        raise BadInput(_("请写明查看的原因（%(low)s–%(high)s 字）", low=low, high=high),
+                       field="reason")
+    household = session.execute(select(Household).where(
+        Household.id == household_id, policy.Scope.of_user(actor).households())).scalar()
+    if household is None:
+        raise NotFound(_("没有这一户，或不在您的范围内。"))
+    value = {"name": household.head_name, "phone": household.phone,
+             "id_number": decrypt_id_number(household.id_number)}[kind]
+    audit.record(session, actor, "unmask", f"household:{household.code}",
+                 {"kind": kind, "reason": reason}, address=address)
+    return reveal(kind, value, actor.role, unmask=True)
+
+
+SMALL_COUNT = 5  # care-category counts below this are not shown to aggregate readers
+
+
+def suppress_small(count: int | None, threshold: int = SMALL_COUNT) -> int | None:
+    """A care-category count as an aggregate may show it: 1–4 become None (show "<5").
+
+    Zero stays (it names nobody). A caller that also shows a total must make sure the total
+    does not give a suppressed cell back (suppress a second cell, or round the total).
+    """
+    if count is not None and 0 < count < threshold:
+        return None
+    return count
+
+
+def suppress_counts(counts: dict, threshold: int = SMALL_COUNT) -> dict:
+    """`suppress_small` on every value of a {category: count} mapping."""
+    return {key: suppress_small(value, threshold) for key, value in counts.items()}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from gridmap import codes
+from gridmap import audit, codes
 from gridmap.errors import BadInput, NotFound, _
 from gridmap.models import ROLES, AppUser, Cadre, Grid, Region, Unit
 
@@ -157,10 +157,17 @@ def _checked_scope(session, role: str, region: str, *, unit: str | None,
         cadre=_by_code(session, Cadre, county_code, cadre, "cadre") if cadre else None)
 
 
+def _audit(session, by, action: str, user: AppUser, **detail) -> None:
+    """Every account change is in the audit log; `by` is who made it (None: the system)."""
+    audit.record(session, by, action, f"user:{user.login}", detail, county_code=user.county_code)
+
+
 def create_user(session, login: str, role: str, region: str, password: str, *,
                 unit: str | None = None, cadre: str | None = None,
-                name: str | None = None, locale: str | None = None) -> AppUser:
-    """Validate and add an account (flushed, not committed). Raises UserError."""
+                name: str | None = None, locale: str | None = None, by=None) -> AppUser:
+    """Validate and add an account (flushed, not committed). Raises UserError.
+
+    `by` (here and below) is who does it, for the audit log: an account, a text, or None."""
     login = normalise_login(login)
     if not re.fullmatch(LOGIN_PATTERN, login):
         raise InvalidOption(_("%(login)r 应为 2–64 个字母、数字或 _ . @ -", login=login), field="login")
@@ -176,6 +183,7 @@ def create_user(session, login: str, role: str, region: str, password: str, *,
         cadre_id=scope.cadre.id if scope.cadre else None, locale=locale, active=True)
     session.add(user)
     session.flush()
+    _audit(session, by, "user_create", user, role=role, scope=scope.region)
     return user
 
 
@@ -191,25 +199,28 @@ def _existing(session, login: str) -> AppUser:
     return user
 
 
-def set_active(session, login: str, active: bool) -> AppUser:
+def set_active(session, login: str, active: bool, *, by=None) -> AppUser:
     """Disable (signing it out everywhere) or re-enable an account; old cookies stay dead."""
     user = _existing(session, login)
     user.active = active
     end_sessions(user)
     session.flush()
+    _audit(session, by, "user_enable" if active else "user_disable", user)
     return user
 
 
 def set_role(session, login: str, role: str, region: str, *, unit: str | None = None,
-             cadre: str | None = None) -> AppUser:
+             cadre: str | None = None, by=None) -> AppUser:
     """Give an account a new role and scope (checked as at creation); its sessions end."""
     user = _existing(session, login)
     scope = _checked_scope(session, role, region, unit=unit, cadre=cadre)
+    before = {"role": user.role, "scope": user.scope_code}
     user.role, user.scope_code, user.county_code = role, scope.region, scope.county_code
     user.unit_id = scope.unit.id if scope.unit else None
     user.cadre_id = scope.cadre.id if scope.cadre else None
     end_sessions(user)
     session.flush()
+    _audit(session, by, "user_set_role", user, was=before, role=role, scope=scope.region)
     return user
 
 
@@ -221,11 +232,51 @@ def list_users(session, county_code: str | None = None) -> list[AppUser]:
     return list(session.scalars(query))
 
 
-def reset_password(session, login: str, password: str) -> AppUser:
+def change_password(session, user_id: int, current: str, new: str) -> AppUser:
+    """The account's own change of password (the one-time one included). Raises UserError."""
+    user = session.get(AppUser, user_id)
+    if user is None or not check_password(user.password_hash, current):
+        raise InvalidOption(_("当前密码不正确"), field="current")
+    check_new_password(new)
+    if new == current:
+        raise InvalidOption(_("新密码不能与当前密码相同"), field="password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    end_sessions(user)  # other devices signed in with the old password are signed out
+    session.flush()
+    _audit(session, user, "user_change_password", user)
+    return user
+
+
+FIRST_ADMIN = "admin"
+
+
+def first_admin(session, county_code: str, *, by=None) -> tuple[AppUser, str] | None:
+    """At set-up: when the county has no active administrator, create one with a one-time
+    password (returned once, to be printed once; it must be changed at the first sign-in).
+    None when there is an administrator already. Raises UserError without the county region."""
+    if session.execute(select(AppUser.id).where(
+            AppUser.county_code == county_code, AppUser.role == "admin",
+            AppUser.active.is_(True))).first() is not None:
+        return None
+    login = FIRST_ADMIN
+    serial = 1
+    while find_user(session, login) is not None:
+        serial += 1
+        login = f"{FIRST_ADMIN}{serial}"
+    password = secrets.token_urlsafe(12)
+    user = create_user(session, login, "admin", county_code, password, name="系统管理员", by=by)
+    user.must_change_password = True
+    session.flush()
+    return user, password
+
+
+def reset_password(session, login: str, password: str, *, by=None) -> AppUser:
     """Set a new password (signing the account out everywhere). Raises UserError."""
     user = _existing(session, login)
     check_new_password(password)
     user.password_hash = hash_password(password)
     end_sessions(user)
     session.flush()
+    _audit(session, by, "user_reset_password", user)
     return user

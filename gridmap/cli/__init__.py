@@ -10,6 +10,7 @@
 | escalate   | `gridmap escalate`| raise overdue issues a level                           |
 | tokens     | `gridmap tokens`  | API tokens for other systems: create, list, revoke     |
 | export     | `gridmap export`  | a public collection to GeoJSON, GeoPackage, CSV, XLSX  |
+| backup     | `gridmap backup`, `gridmap restore` | database dump + stored files, checked restore |
 | common     |                   | the transaction helper, the database URL, messages     |
 
 Commands are thin: parse options, call one core function inside `common.transaction`,
@@ -40,13 +41,15 @@ def main():
 
 
 def _register() -> None:
-    from gridmap.cli import categories, db, demo, escalate, export, settings, tokens, users
+    from gridmap.cli import backup, categories, db, demo, escalate, export, settings, tokens, users
 
     for module in (db, demo, users, settings, categories, tokens):
         main.add_command(module.group)
     main.add_command(categories.ownership_group)
     main.add_command(escalate.command)
     main.add_command(export.command)
+    main.add_command(backup.backup_command)
+    main.add_command(backup.restore_command)
 
 
 _register()

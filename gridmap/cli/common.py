@@ -79,6 +79,16 @@ def transaction(flags: dict[str, str] | None = None):
             engine.dispose()
 
 
+def operator() -> str:
+    """Who runs this command, as the audit log names them: `cli:` and the system user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container, say)
+        return f"cli:uid{os.getuid()}"
+
+
 def password_from_stdin(password_stdin: bool) -> str:
     """The first line of stdin, when --password-stdin was given (never an argument)."""
     if not password_stdin:

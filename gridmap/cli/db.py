@@ -66,3 +66,16 @@ def prepare_command(ctx, demo):
     ctx.invoke(upgrade_command)
     if demo:
         ctx.invoke(load_command, directory=None, commit=True, if_empty=True)
+    _first_admin()
+
+
+def _first_admin() -> None:
+    """The county's first administrator, when it has none (the demo brings its own)."""
+    from gridmap.cli.users import create_first_admin
+
+    county = os.environ.get("GRIDMAP_COUNTY", "532329")
+    try:
+        create_first_admin(county)
+    except click.ClickException as exc:  # no county region yet: nothing to scope an admin to
+        click.echo(f"no first administrator yet ({exc.format_message()}); after importing the "
+                   f"regions run: gridmap users first-admin --county {county}")

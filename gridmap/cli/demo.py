@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gridmap.cli.common import database_url
+from gridmap.cli.common import database_url, operator
 from gridmap.demo.county import ROOT
 
 
@@ -52,7 +52,7 @@ def load_command(directory, commit, if_empty):
             if if_empty and has_regions(connection, county_code):
                 click.echo(f"county {county_code} already has regions: demo not loaded")
                 return
-            report = load_demo(connection, directory, commit=commit)
+            report = load_demo(connection, directory, commit=commit, actor=operator())
     finally:
         engine.dispose()
     click.echo(report.to_text())

@@ -5,9 +5,16 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from gridmap.cli.common import password_from_stdin, transaction
+from gridmap.cli.common import operator, password_from_stdin, transaction
 from gridmap.models import ROLES
-from gridmap.users import create_user, list_users, reset_password, set_active, set_role
+from gridmap.users import (
+    create_user,
+    first_admin,
+    list_users,
+    reset_password,
+    set_active,
+    set_role,
+)
 
 FLAGS = {"login": "LOGIN", "role": "--role", "region": "--region", "unit": "--unit",
          "cadre": "--cadre", "password": "--password-stdin"}
@@ -32,7 +39,7 @@ def create_command(login, role, region, unit, cadre, name, password_stdin):
     password = password_from_stdin(password_stdin)
     with transaction(FLAGS) as session:
         user = create_user(session, login, role, region, password, unit=unit, cadre=cadre,
-                           name=name)
+                           name=name, by=operator())
     click.echo(f"created {user.login} ({user.role}, scope {user.scope_code})")
 
 
@@ -44,7 +51,7 @@ def reset_password_command(login, password_stdin):
     """Set a new password for LOGIN; its sessions on every device end."""
     password = password_from_stdin(password_stdin)
     with transaction(FLAGS) as session:
-        user = reset_password(session, login, password)
+        user = reset_password(session, login, password, by=operator())
     click.echo(f"password changed for {user.login}")
 
 
@@ -66,7 +73,7 @@ def list_command(county):
 def disable_command(login):
     """Disable LOGIN: it cannot sign in, and its sessions on every device end now."""
     with transaction(FLAGS) as session:
-        user = set_active(session, login, False)
+        user = set_active(session, login, False, by=operator())
     click.echo(f"disabled {user.login}")
 
 
@@ -76,7 +83,7 @@ def disable_command(login):
 def enable_command(login):
     """Enable LOGIN again (its old sessions stay ended: it signs in afresh)."""
     with transaction(FLAGS) as session:
-        user = set_active(session, login, True)
+        user = set_active(session, login, True, by=operator())
     click.echo(f"enabled {user.login}")
 
 
@@ -90,5 +97,26 @@ def enable_command(login):
 def set_role_command(login, role, region, unit, cadre):
     """Give LOGIN a new role and scope; its sessions on every device end."""
     with transaction(FLAGS) as session:
-        user = set_role(session, login, role, region, unit=unit, cadre=cadre)
+        user = set_role(session, login, role, region, unit=unit, cadre=cadre, by=operator())
     click.echo(f"{user.login} is now {user.role} (scope {user.scope_code})")
+
+
+def create_first_admin(county_code: str) -> None:
+    """Create the county's first administrator if it has none; print its one-time password once."""
+    with transaction(FLAGS) as session:
+        made = first_admin(session, county_code, by=operator())
+    if made is None:
+        return
+    user, password = made
+    click.echo(f"first administrator of {county_code}: login {user.login}, one-time password "
+               f"{password}\n  (shown only now; it must be changed at the first sign-in)")
+
+
+@group.command("first-admin")
+@click.option("--county", default=None, help="county code (default: GRIDMAP_COUNTY or 532329)")
+@with_appcontext
+def first_admin_command(county):
+    """Create the first administrator with a one-time password, if the county has none."""
+    import os
+
+    create_first_admin(county or os.environ.get("GRIDMAP_COUNTY", "532329"))

@@ -21,7 +21,7 @@ from shapely.geometry import Point
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from gridmap import clock, geo
+from gridmap import audit, clock, geo
 from gridmap.errors import _
 from gridmap.importers import fields as f
 from gridmap.importers import readers
@@ -38,8 +38,10 @@ TABLE_LABELS = {"region": _("区划"), "grid": _("网格"), "unit": _("单位"),
 
 def import_files(connection: Connection, sources: Iterable[Source | Path | str], county_code: str,
                  *, commit: bool = False, limits: Limits = Limits(),
-                 now: datetime | None = None) -> ImportReport:
-    """Validate and upsert `sources` (files named after their table) for one county."""
+                 now: datetime | None = None, actor=None) -> ImportReport:
+    """Validate and upsert `sources` (files named after their table) for one county.
+
+    A committed import is in the audit log under `actor` (an account, a text, None: system)."""
     started = time.perf_counter()
     report = ImportReport(county_code, commit, max_errors=limits.max_errors)
     now = now or clock.now()
@@ -64,6 +66,10 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
             check_references(connection, batch, county_code, report)
         if report.ok:
             _write(connection, batch, county_code, report)
+        if report.ok and commit:
+            audit.record(connection, actor, "import", ", ".join(src.name for _spec, src, _rows in batch)[:200],
+                         {t.table: [t.inserted, t.updated, t.unchanged] for t in report.tables},
+                         county_code=county_code)
         if outer is not None:
             outer.commit()
     except BaseException:

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from gridmap import geo
+from gridmap.datakey import encrypt_id_number
 from gridmap.importers.specs import SPEC_BY_TABLE, TableSpec
 from gridmap.users import hash_password
 
@@ -173,6 +174,13 @@ def append_issue_events(writer: Writer, table: str, rows: list[dict], db_rows: l
     return Counts(len(fresh), 0, len(rows) - len(fresh))
 
 
+def write_households(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    """ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged."""
+    for db in db_rows:
+        db["id_number"] = encrypt_id_number(db.get("id_number"))
+    return upsert(writer.connection, table, db_rows).counts
+
+
 def write_users(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
     known = set(existing_keys(writer.connection, table, writer.county_code))
     for row, db in zip(rows, db_rows, strict=True):
@@ -214,7 +222,7 @@ def write_assignments(writer: Writer, table: str, rows: list[dict], db_rows: lis
 WRITERS: dict[str, Write] = {
     "region": write_upsert, "grid": write_upsert, "unit": write_upsert, "cadre": write_upsert,
     "area": write_upsert, "area_grid": write_upsert, "party_branch": write_upsert,
-    "household": write_upsert, "app_user": write_users, "assignment": write_assignments,
+    "household": write_households, "app_user": write_users, "assignment": write_assignments,
     "issue": write_issues, "issue_event": append_issue_events, "visit": write_visits,
     "issue_category": write_upsert, "issue_ownership": write_upsert,
 }

@@ -9,6 +9,8 @@
 | ogc       | ogc               | OGC API – Features: public open data at /ogc          |
 | open311   | open311           | Open311 GeoReport v2 at /open311/v2                    |
 | field     | field, field_api  | the tablet: my grid, a household, log a visit, report, my issues; JSON |
+| audit     | audit             | the audit log page (inspectors), filtered and paged     |
+| households| households_api    | the per-record "show" of personal data, with a reason   |
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
 | nav       |                   | the navigation entries                                 |
@@ -31,8 +33,8 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 # (module, blueprint attribute) registered in this order; auth registers itself with
 # Flask-Login and CSRF in its init_app.
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
-              ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("ogc", "bp"),
-              ("open311", "bp"))
+              ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("audit", "bp"),
+              ("households", "api_bp"), ("ogc", "bp"), ("open311", "bp"))
 
 
 def register(app: Flask) -> None:

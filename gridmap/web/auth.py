@@ -40,10 +40,17 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from gridmap import clock, throttle
+from gridmap import audit, clock, errors, throttle
 from gridmap.models import AppUser
-from gridmap.users import check_password, end_sessions, find_user, hash_password, normalise_login
-from gridmap.web.errors import answer, text_of
+from gridmap.users import (
+    change_password,
+    check_password,
+    end_sessions,
+    find_user,
+    hash_password,
+    normalise_login,
+)
+from gridmap.web.errors import answer, renders_json, text_of
 from gridmap.web.guard import requires
 from gridmap.web.i18n import LOCALE_COOKIE, LOCALE_COOKIE_AGE, LOCALES
 from gridmap.web.session import db_session
@@ -78,6 +85,7 @@ class Account:
     password_fingerprint: str
     issued_minute: int = 0  # minutes since the epoch when this session's token was issued
     remembered: bool = True
+    must_change_password: bool = False  # a one-time password: nothing else until changed
 
     is_authenticated = True
     is_anonymous = False
@@ -101,7 +109,8 @@ class Account:
             display_name=row.display_name, locale=row.locale, active=row.active,
             session_generation=row.session_generation,
             password_fingerprint=_fingerprint(row.password_hash),
-            issued_minute=_minute_now(), remembered=remembered)
+            issued_minute=_minute_now(), remembered=remembered,
+            must_change_password=bool(getattr(row, "must_change_password", False)))
 
     def lifetime(self) -> timedelta:
         """How long the token lives after it was issued (renewed while in use)."""
@@ -218,24 +227,72 @@ def _attempt_sign_in(form: SignInForm) -> tuple[str | None, int]:
     accounts, now = db_session(), clock.now()
     login = normalise_login(form.login.data)[:64]
     address = (request.remote_addr or "unknown")[:64]
+    county_code = current_app.config["GRIDMAP_COUNTY"]
     try:
         throttle.check(accounts, login, address, now)
     except throttle.TooManyAttempts as refused:
+        # Not in the audit log: a refused guess costs an attacker nothing, so one row each
+        # would let a flood fill the (never pruned) ledger; the failures before it are there.
         current_app.logger.warning("sign-in throttled for %r from %s", login, address)
         g.retry_after = refused.retry_after
         return text_of(refused.message), 429
     row, error = authenticate(form.login.data, form.password.data)
     if row is None:
-        throttle.record_failure(accounts, current_app.config["GRIDMAP_COUNTY"], login, address, now)
+        throttle.record_failure(accounts, county_code, login, address, now)
+        audit.record(accounts, login, "sign_in_failed", f"user:{login}", county_code=county_code,
+                     address=address)
         accounts.commit()
         current_app.logger.warning("sign-in failed for %r from %s", login, address)
         return error, 200
     throttle.clear(accounts, login)
+    audit.record(accounts, row, "sign_in", f"user:{row.login}",
+                 {"remembered": bool(form.remember.data)}, address=address)
     accounts.commit()
     remember = bool(form.remember.data)
     session.permanent = remember  # unticked: the cookie ends with the browser
     login_user(Account.of(row, remembered=remember), remember=remember)
     return None, 200
+
+
+class PasswordForm(FlaskForm):
+    """Changing one's own password (the one-time password of a first administrator too)."""
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。")),
+                                                     Length(max=256)])
+    password = PasswordField(_l("新密码"), validators=[DataRequired(_l("请输入新密码。")),
+                                                    Length(max=256)])
+    repeat = PasswordField(_l("再输一次新密码"), validators=[DataRequired(_l("请再输一次新密码。")),
+                                                         Length(max=256)])
+
+
+# Reachable while a one-time password is still unchanged.
+ONE_TIME_PASSWORD_ENDPOINTS = frozenset({"auth.change_password", "auth.sign_out",
+                                         "auth.set_language", "static", "health.healthz"})
+
+
+@bp.route("/password", methods=["GET", "POST"], endpoint="change_password")
+@requires("signed_in")
+def change_password_page():
+    """Change one's own password; other devices are signed out, this one stays signed in."""
+    form, error = PasswordForm(), None
+    if form.validate_on_submit():
+        if form.password.data != form.repeat.data:
+            error = _("两次输入的新密码不一致。")
+        else:
+            accounts = db_session()
+            try:
+                row = change_password(accounts, current_user.id, form.current.data,
+                                      form.password.data)
+            except errors.GridmapError as refused:
+                accounts.rollback()
+                error = text_of(refused.message)
+            else:
+                accounts.commit()
+                remembered = current_user.remembered
+                login_user(Account.of(row, remembered=remembered), remember=remembered)
+                flash(_("密码已修改。其他设备上的登录已退出。"), "info")
+                return redirect(_home())
+    return render_template("auth/password.html", form=form, error=error,
+                           one_time=current_user.must_change_password), 422 if error else 200
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -244,6 +301,8 @@ def sign_out():
     """End this account's sessions on every device, and clear this browser's cached pages."""
     accounts = db_session()
     end_sessions(accounts.get(AppUser, current_user.id))
+    audit.record(accounts, current_user, "sign_out", f"user:{current_user.login}",
+                 address=request.remote_addr)
     accounts.commit()
     logout_user()
     flash(_("您已退出登录。"), "info")
@@ -289,6 +348,16 @@ def init_app(app) -> None:
     manager.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)
+
+    @app.before_request
+    def _one_time_password():
+        """An account with a one-time password may only change it (or sign out)."""
+        if (current_user.is_authenticated and current_user.must_change_password
+                and request.endpoint not in ONE_TIME_PASSWORD_ENDPOINTS):
+            if renders_json():
+                raise errors.Forbidden(errors._("请先修改一次性密码。"))
+            return redirect(url_for("auth.change_password"))
+        return None
 
     @app.before_request
     def _renew_session():

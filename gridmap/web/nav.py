@@ -17,6 +17,7 @@ NAV_LINKS = [
     ("maps.map", _l("地图"), "view_map"),
     ("issues.queue", _l("事项"), "view_issues"),
     ("issues.new", _l("登记事项"), "report_issue"),
+    ("audit.log", _l("审计日志"), "read_audit"),
 ]
 
 

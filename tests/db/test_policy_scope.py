@@ -100,6 +100,20 @@ def test_a_unit_handler_sees_the_issues_of_their_unit(db, county):
     assert seen["issues"] == {"I" + G4}
 
 
+def test_a_unit_handler_s_region_is_bounded_by_their_unit_s(db, county):
+    """A township office's handler created with the county's code sees that township only."""
+    office = Unit(county_code=WUDING, code="U-CHADIAN", name="插甸镇水务站", kind="section",
+                  region_code=CHADIAN)
+    db.add(office)
+    db.flush()
+    seen = visible(db, Scope(WUDING, unit_id=office.id, region_code=WUDING))
+    assert seen["grids"] == {G1, G2, G3}
+    assert GAOQIAO not in seen["regions"] and V3 not in seen["regions"]
+    assert seen["households"] == {"H" + G1, "H" + G2, "H" + G3}  # were the policy to allow it
+    county_agency = visible(db, Scope(WUDING, unit_id=county["unit_id"], region_code=WUDING))
+    assert county_agency["grids"] == {G1, G2, G3, G4}  # a county agency without a region: county
+
+
 def test_a_leader_sees_the_whole_county_and_nothing_beyond(db, county):
     seen = visible(db, Scope(WUDING, region_code=WUDING))
     assert seen["grids"] == {G1, G2, G3, G4}

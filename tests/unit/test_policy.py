@@ -43,6 +43,11 @@ def test_every_role_may_sign_in_and_see_the_map(role):
     ("admin", "manage_users", True),
     ("admin", "manage_settings", True),
     ("admin", "view_households", False),
+    ("inspector", "read_audit", True),
+    ("admin", "read_audit", True),
+    ("leader", "read_audit", False),
+    ("township_staff", "read_audit", False),
+    ("grid_worker", "read_audit", False),
 ])
 def test_role_action_table(role, action, expected):
     assert policy.allowed(role, action) is expected

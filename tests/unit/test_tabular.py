@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from gridmap.exports import tabular
 from gridmap.exports.tabular import Column
-from gridmap.web.downloads import download
+from gridmap.web.downloads import tabular_response
 
 HOSTILE = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"]
 COLUMNS = [Column("code", "网格编码", "code"), Column("name", "名称"), Column("households", "户数")]
@@ -105,7 +105,7 @@ def test_safe_filename(stem, expected):
 def test_download_response_names_chinese_files_per_rfc_5987():
     app = Flask(__name__)
     with app.test_request_context():
-        response = download("xlsx", "武定县 网格台账", COLUMNS, rows())
+        response = tabular_response("xlsx", "武定县 网格台账", COLUMNS, rows())
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith('attachment; filename="export.xlsx"; ')
     assert "filename*=UTF-8''%E6%AD%A6%E5%AE%9A%E5%8E%BF%20%E7%BD%91%E6%A0%BC%E5%8F%B0%E8%B4%A6.xlsx" in disposition

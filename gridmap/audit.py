@@ -1,0 +1,113 @@
+"""The audit log: who did what, when. One call records, one query reads. Core: no web.
+
+    audit.record(session, actor, "unmask", "household:H0001", {"kind": "phone", "reason": …})
+
+`actor` is a signed-in account (anything with id, login, county_code), None for the system
+(e.g. `gridmap escalate`), or a text naming who it was (the login typed at a failed sign-in,
+`cli:root` for a command). Rows go to `audit_event`, a ledger: the application's database
+role may only read and append it, and a trigger refuses UPDATE, DELETE and TRUNCATE to anyone
+(tests/db/test_least_privilege.py). Inspectors read it, filtered and paged, on /audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, insert, select
+
+from gridmap import clock
+from gridmap.calendar import CHINA_TIME
+from gridmap.errors import Message, _
+from gridmap.models import AuditEvent
+
+# What is recorded: action → its label. An issue transition's lifecycle action is in `detail`.
+ACTIONS: dict[str, Message] = {
+    "sign_in": _("登录"),
+    "sign_in_failed": _("登录失败"),
+    "sign_out": _("退出登录"),
+    "user_create": _("创建账号"),
+    "user_disable": _("停用账号"),
+    "user_enable": _("启用账号"),
+    "user_set_role": _("更改角色"),
+    "user_reset_password": _("重设密码"),
+    "user_change_password": _("修改密码"),
+    "unmask": _("查看个人信息"),
+    "export": _("导出"),
+    "import": _("导入"),
+    "issue_transition": _("事项办理"),
+}
+SYSTEM = "system"
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def actor_label(actor) -> str:
+    """How the log names an actor: the account's login, the given text, or 'system'."""
+    if actor is None:
+        return SYSTEM
+    if isinstance(actor, str):
+        return actor[:64] or SYSTEM
+    return actor.login
+
+
+def record(session, actor, action: str, target: str | None = None, detail: dict | None = None,
+           *, county_code: str | None = None, address: str | None = None) -> None:
+    """Append one event (in the caller's transaction; works on a Session or a Connection).
+
+    The county is the actor's unless given (it must be, for the system or a text actor).
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}: add it to gridmap.audit.ACTIONS")
+    county = county_code or getattr(actor, "county_code", None)
+    if not county:
+        raise ValueError("audit.record needs a county_code for a system or text actor")
+    session.execute(insert(AuditEvent).values(
+        county_code=county, at=clock.now(), actor=actor_label(actor),
+        actor_id=getattr(actor, "id", None), action=action,
+        target=(target or None) and target[:200], detail=detail or {},
+        address=(address or None) and address[:64]))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the reader narrows the log to (every part optional)."""
+
+    action: str | None = None
+    actor: str | None = None  # a login, exactly (case-insensitive)
+    target: str | None = None  # contained in the target, e.g. "household:" or an issue code
+    since: date | None = None  # China dates, both ends included
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of events, newest first, and the cursor of the next (older) page."""
+
+    events: list[AuditEvent]
+    older: int | None  # pass as `before` for the next page; None when this is the last
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=CHINA_TIME)
+
+
+def events(session, county_code: str, filters: Filters = Filters(), *, before: int | None = None,
+           limit: int = PAGE_SIZE) -> Page:
+    """The county's events matching `filters`, newest first, `limit` (≤ MAX_PAGE_SIZE) a page."""
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    query = select(AuditEvent).where(AuditEvent.county_code == county_code)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.actor:
+        query = query.where(func.lower(AuditEvent.actor) == filters.actor.strip().lower())
+    if filters.target:
+        query = query.where(AuditEvent.target.contains(filters.target, autoescape=True))
+    if filters.since:
+        query = query.where(AuditEvent.at >= _day_start(filters.since))
+    if filters.until:
+        query = query.where(AuditEvent.at < _day_start(filters.until + timedelta(days=1)))
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
+    rows = list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit + 1)))
+    return Page(rows[:limit], rows[limit - 1].id if len(rows) > limit else None)

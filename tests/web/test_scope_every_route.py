@@ -1,0 +1,123 @@
+"""Scope on every path: for every route with an id in its URL, users of another scope who may
+take the route's action are refused (403/404), whatever the method. Routes added later are
+covered without touching this file; an id parameter it does not know yet fails it until a
+sample is added to ID_SAMPLES."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from support import ISSUE_TOWNSHIP, ISSUE_VILLAGE, seed_issue_county, seed_user
+
+from gridmap import issues
+from gridmap.policy import allowed
+from gridmap.web.guard import GUARD_ATTRIBUTE
+
+OTHER_TOWNSHIP, OTHER_VILLAGE = "532329101", "532329101201"
+OTHER_GRID = OTHER_VILLAGE + "001"
+# A body every state-changing route would accept up to the point of finding its object, so a
+# refusal comes from the scope, not from a missing field.
+PLAUSIBLE_BODY = {"action": "triage", "version": "1", "kind": "phone", "reason": "核对身份",
+                  "note": "核对"}
+
+
+@pytest.fixture
+def county(connection, monkeypatch):
+    """Township A (the issue county's) holds an issue and a household; township B is next door."""
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-11-23T09:00:00+08:00")
+    units = seed_issue_county(connection)
+    run = lambda sql, **p: connection.execute(text(sql), p)  # noqa: E731
+    for code, level, parent in ((OTHER_TOWNSHIP, "township", "532329"),
+                                (OTHER_VILLAGE, "village", OTHER_TOWNSHIP)):
+        run("INSERT INTO region (county_code, code, level, name, parent_code)"
+            " VALUES ('532329', :code, :level, :code, :parent)", code=code, level=level,
+            parent=parent)
+    run("INSERT INTO grid (county_code, code, village_code, name)"
+        " VALUES ('532329', :g, :v, '狮山第1网格')", g=OTHER_GRID, v=OTHER_VILLAGE)
+    household = run("INSERT INTO household (county_code, code, grid_code, village_code, head_name,"
+                    " phone) VALUES ('532329', 'HA1', :g, :v, '张三', '13812345678') RETURNING id",
+                    g=ISSUE_VILLAGE + "001", v=ISSUE_VILLAGE).scalar()
+    cadre = run("INSERT INTO cadre (county_code, code, name) VALUES ('532329', 'C-B', '李四')"
+                " RETURNING id").scalar()
+    reporter = seed_user(connection, "village_staff", ISSUE_VILLAGE)
+    from sqlalchemy.orm import Session
+
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        issue = issues.report(session, reporter, {
+            "title": "水管破裂", "category": "drinking_water", "village_code": ISSUE_VILLAGE})
+        session.commit()
+        issue_id = issue.id
+    return {"issue_id": issue_id, "household_id": household, "cadre_b": cadre,
+            "unit_elsewhere": units["A014"]}
+
+
+# id parameter → the fixture key of an object in township A
+ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id"}
+# (role, scope_code, extra columns): every kind of scope, none of which includes township A's rows
+OUTSIDERS = [
+    ("grid_worker", OTHER_GRID, {}),
+    ("village_staff", OTHER_VILLAGE, {}),
+    ("township_staff", OTHER_TOWNSHIP, {}),
+    ("cadre", "532329", {"cadre_id": "cadre_b"}),
+    ("unit_handler", "532329", {"unit_id": "unit_elsewhere"}),
+    ("leader", "530681", {}),  # another county's leader, inspector, admin
+    ("inspector", "530681", {}),
+    ("admin", "530681", {}),
+]
+# (role, scope) that does see township A: each id route answers it (the ids are real).
+INSIDER = ("township_staff", ISSUE_TOWNSHIP)
+
+
+def id_routes(app) -> list:
+    """Every guarded rule with an id parameter in its URL."""
+    rules = []
+    for rule in app.url_map.iter_rules():
+        ids = [a for a in rule.arguments if a.endswith("_id") or a == "id"]
+        if ids and getattr(app.view_functions[rule.endpoint], GUARD_ATTRIBUTE, None):
+            rules.append(rule)
+    return rules
+
+
+def request_every_way(client, app, county):
+    """(rule, method, status) for each id route and method, with township A's ids."""
+    for rule in id_routes(app):
+        values = {}
+        for argument in rule.arguments:
+            assert argument in ID_SAMPLES, f"add a sample for <{argument}> ({rule.rule}) to ID_SAMPLES"
+            values[argument] = county[ID_SAMPLES[argument]]
+        url = rule.build(values, append_unknown=False)[1]
+        action = getattr(app.view_functions[rule.endpoint], GUARD_ATTRIBUTE)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if method == "GET":
+                response = client.get(url)
+            elif rule.endpoint.split(".")[0].endswith("_api"):
+                response = client.open(url, method=method, json=PLAUSIBLE_BODY)
+            else:
+                response = client.open(url, method=method, data=PLAUSIBLE_BODY)
+            yield rule, method, action, response.status_code
+
+
+def test_there_are_id_routes_to_check(app):
+    assert {r.endpoint for r in id_routes(app)} >= {"issues.detail", "issues_api.issue",
+                                                    "households_api.show"}
+
+
+def test_the_sample_ids_are_real_for_a_user_of_their_scope(app, client, auth, county):
+    auth.as_role(*INSIDER)
+    seen = {(rule.endpoint, method): status
+            for rule, method, _action, status in request_every_way(client, app, county)
+            if method == "GET"}
+    assert seen and all(status == 200 for status in seen.values()), seen
+
+
+@pytest.mark.parametrize(("role", "scope", "columns"), OUTSIDERS,
+                         ids=[f"{r}-{s}" for r, s, _ in OUTSIDERS])
+def test_every_id_route_refuses_users_of_another_scope(app, client, auth, county, role, scope,
+                                                        columns):
+    auth.as_role(role, scope, county_code=scope[:6],
+                 **{name: county[key] for name, key in columns.items()})
+    answered = [(rule.rule, method, status)
+                for rule, method, action, status in request_every_way(client, app, county)
+                if allowed(role, action)]
+    leaks = [(url, method, status) for url, method, status in answered if status not in (403, 404)]
+    assert not leaks, f"{role} of {scope} reached another scope's rows: {leaks}"
