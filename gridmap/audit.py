@@ -36,6 +36,8 @@ ACTIONS: dict[str, Message] = {
     "export": _("导出"),
     "import": _("导入"),
     "issue_transition": _("事项办理"),
+    "token_issue": _("发放接口令牌"),
+    "token_revoke": _("吊销接口令牌"),
 }
 SYSTEM = "system"
 PAGE_SIZE = 50

@@ -20,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from gridmap import clock
+from gridmap import audit, clock
 from gridmap.errors import BadInput, NotFound, _
 from gridmap.models import ApiToken, AppUser
 
@@ -42,8 +42,10 @@ class Issued:
     secret: str
 
 
-def issue(session: Session, login: str, label: str, days: int | None = 365) -> Issued:
-    """A new token for the account `login`, valid `days` (None: until revoked)."""
+def issue(session: Session, login: str, label: str, days: int | None = 365, *,
+          by=None) -> Issued:
+    """A new token for the account `login`, valid `days` (None: until revoked); `by` is who
+    issues it, for the audit log (an account, a text such as `cli:root`, or None)."""
     user = session.execute(select(AppUser).where(
         func.lower(AppUser.login) == login.lower())).scalar_one_or_none()
     if user is None:
@@ -64,6 +66,8 @@ def issue(session: Session, login: str, label: str, days: int | None = 365) -> I
                      expires_at=None if days is None else now + timedelta(days=days))
     session.add(token)
     session.flush()
+    audit.record(session, by, "token_issue", f"user:{user.login}",
+                 {"token": token.id, "label": label, "days": days}, county_code=user.county_code)
     return Issued(token.id, secret)
 
 
@@ -87,13 +91,15 @@ def authenticate(session: Session, secret: str | None) -> AppUser | None:
     return user
 
 
-def revoke(session: Session, token_id: int) -> ApiToken:
-    """End a token now (idempotent)."""
+def revoke(session: Session, token_id: int, *, by=None) -> ApiToken:
+    """End a token now (idempotent; the first revocation is in the audit log)."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(_("没有编号为 %(id)s 的令牌", id=token_id))
     if token.revoked_at is None:
         token.revoked_at = clock.now()
+        audit.record(session, by, "token_revoke", f"token:{token.id}", {"label": token.label},
+                     county_code=token.county_code)
     return token
 
 

@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from gridmap import tokens
-from gridmap.cli.common import transaction
+from gridmap.cli.common import operator, transaction
 
 FLAGS = {"login": "LOGIN", "label": "--label", "days": "--days"}
 
@@ -26,7 +26,7 @@ def group():
 def create_command(login, label, days):
     """Issue a token acting as account LOGIN; its secret is printed once, here."""
     with transaction(FLAGS) as session:
-        issued = tokens.issue(session, login, label, days or None)
+        issued = tokens.issue(session, login, label, days or None, by=operator())
     click.echo(f"token {issued.id} for {login}; keep this secret, it is not shown again:",
                err=True)
     click.echo(issued.secret)
@@ -50,5 +50,5 @@ def list_command(county):
 def revoke_command(token_id):
     """End token TOKEN_ID now."""
     with transaction(FLAGS) as session:
-        tokens.revoke(session, token_id)
+        tokens.revoke(session, token_id, by=operator())
     click.echo(f"revoked token {token_id}")

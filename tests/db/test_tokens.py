@@ -76,7 +76,7 @@ def test_issuing_checks_account_label_and_days(db, account):
         tokens.issue(db, account, "x")
 
 
-def test_cli_prints_the_secret_once_and_lists_without_it(runner, account):
+def test_cli_prints_the_secret_once_and_lists_without_it(runner, account, connection):
     created = runner.invoke(tokens_cli, ["create", account, "--label", "热线", "--days", "30"])
     assert created.exit_code == 0, created.output
     secret = created.stdout.strip()
@@ -87,3 +87,7 @@ def test_cli_prints_the_secret_once_and_lists_without_it(runner, account):
     token_id = listed.output.split("\t", 1)[0]
     assert runner.invoke(tokens_cli, ["revoke", token_id]).exit_code == 0
     assert "revoked" in runner.invoke(tokens_cli, ["list"]).output
+    logged = connection.execute(text(
+        "SELECT action, actor, target FROM audit_event WHERE action LIKE 'token%' ORDER BY id")).all()
+    assert [row[0] for row in logged] == ["token_issue", "token_revoke"]
+    assert all(row[1].startswith("cli:") for row in logged) and logged[0][2] == f"user:{account}"
