@@ -196,8 +196,18 @@
           icon: L.divIcon({html: badge, iconSize: null, className: "gm-gap-badge gm-gap-badge-" + gap.kind})});
       },
       onEachFeature: function (feature, layer) {
-        layer.bindPopup(function () { return gapPopup(labels, gap, feature.properties); },
+        var p = feature.properties;
+        layer.bindPopup(function () { return gapPopup(labels, gap, p); },
           {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
+        // Which gap a shape or badge shows, for screen readers and tests.
+        layer.on("add", function () {
+          var node = layer.getElement ? layer.getElement() : null;
+          if (!node) return;
+          node.setAttribute("data-gap", gap.kind);
+          if (p.code) node.setAttribute("data-code", p.code);
+          if (p.village_code) node.setAttribute("data-village", p.village_code);
+          node.setAttribute("aria-label", gap.label + ": " + (p.name || p.village || p.code || ""));
+        });
       }
     }).addTo(group);
   }
