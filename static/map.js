@@ -310,9 +310,26 @@
           {maxWidth: 320, minWidth: 220, autoPanPadding: [24, 24]});
         return marker;
       });
-      if (group.addLayers) group.addLayers(markers);
-      else markers.forEach(function (m) { m.addTo(group); });
-      container.setAttribute("data-appeals", String(markers.length));
+      function show(list) {
+        if (group.addLayers) group.addLayers(list);
+        else list.forEach(function (m) { m.addTo(group); });
+        container.setAttribute("data-appeals", String(list.length));
+      }
+      show(markers);
+      // Filters in the appeals legend: overdue only, one stage.
+      var legend = document.querySelector(".gm-appeals-legend");
+      if (!legend) return;
+      var overdueOnly = legend.querySelector('[data-appeals-filter="overdue"]');
+      var stage = legend.querySelector('[data-appeals-filter="stage"]');
+      function refilter() {
+        group.clearLayers();
+        show(markers.filter(function (marker, i) {
+          var p = collection.features[i].properties;
+          return (!overdueOnly.checked || p.overdue) && (!stage.value || p.status === stage.value);
+        }));
+      }
+      overdueOnly.addEventListener("change", refilter);
+      stage.addEventListener("change", refilter);
     }).catch(function (error) {
       container.setAttribute("data-appeals", "failed");
       showProblem(map, config.labels.load_failed);

@@ -227,11 +227,20 @@ def appeals_legend() -> Markup:
         f'<li><span class="gm-appeal-swatch gm-appeal gm-appeal-{light}">'
         f'{"!" if light == "red" else ""}</span><span>{escape(label)}</span></li>'
         for light, label in rows)
+    stages = "".join(f'<option value="{escape(status)}">{escape(lifecycle.STATUS_LABELS[status])}'
+                     "</option>" for status in lifecycle.OPEN)
+    filters = Markup(
+        '<div class="gm-appeals-filters">'
+        '<label><input type="checkbox" data-appeals-filter="overdue"> {overdue}</label>'
+        '<label>{stage} <select data-appeals-filter="stage"><option value="">{all}</option>'
+        '{stages}</select></label></div>'
+    ).format(overdue=_("只看超期"), stage=_("阶段"), all=_("全部"), stages=Markup(stages))
     return Markup(
         '<div class="gm-legend gm-appeals-legend" role="region" aria-label="{title}">'
-        '<div class="gm-legend-title">{title}</div><ul>{items}</ul>'
+        '<div class="gm-legend-title">{title}</div><ul>{items}</ul>{filters}'
         '<div class="gm-legend-note">{note}</div></div>'
-    ).format(title=_("未办结事项"), note=_("标记上的字是所处阶段"), items=Markup(items))
+    ).format(title=_("未办结事项"), note=_("标记上的字是所处阶段"), items=Markup(items),
+             filters=filters)
 
 
 def map_config(layer_urls: dict[str, str], classes: list[CountClass],

@@ -40,7 +40,8 @@ def sql(base_url, committed_db_url):
         counts = gap_counts(session.connection(), LEADER, clock.now())
         appeals = json.loads(appeals_layer_json(session, LEADER))["features"]
     engine.dispose()
-    return {"counts": counts, "overdue": sum(1 for f in appeals if f["properties"]["overdue"])}
+    return {"counts": counts, "appeals": len(appeals),
+            "overdue": sum(1 for f in appeals if f["properties"]["overdue"])}
 
 
 def open_map(open_page, base_url, size):
@@ -131,4 +132,21 @@ def test_an_overdue_appeal_opens_its_issue(open_page, base_url, sql):
     link.wait_for()
     expect(page.locator(".gm-popup-issue-title")).to_have_count(1)
     assert re.search(r"/issues/\d+$", link.get_attribute("href"))
+    assert watch.errors == []
+
+
+def test_the_overdue_filter_leaves_only_overdue_appeals(open_page, base_url, sql):
+    watch = open_map(open_page, base_url, "1024x768")
+    page = watch.page
+    page.check('[data-appeals-filter="overdue"]')
+    expect(page.locator(".folium-map")).to_have_attribute("data-appeals", str(sql["overdue"]))
+    # Every cluster left holds overdue appeals only, every single marker is overdue.
+    expect(page.locator(".leaflet-marker-pane .gm-appeal:not(.gm-appeal-overdue)")).to_have_count(0)
+    for cluster in page.locator(".gm-cluster").all():
+        total = cluster.locator(".gm-cluster-count").inner_text().split("!")[0].strip()
+        overdue = cluster.locator(".gm-cluster-overdue-count").inner_text().lstrip("!")
+        assert total == overdue
+    page.select_option('[data-appeals-filter="stage"]', "reported")
+    page.uncheck('[data-appeals-filter="overdue"]')
+    assert int(page.locator(".folium-map").get_attribute("data-appeals")) <= sql["appeals"]
     assert watch.errors == []
