@@ -343,7 +343,9 @@
     var config = JSON.parse(document.getElementById("gm-map-config").textContent);
     var popup = gridmap.popup(config.labels), styles = config.styles;
     var container = map.getContainer();
-    var phone = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
+    // The layer switch folds into its button on phones, and on screens too short for it
+    // and the legends in one column (a 1024x768 tablet in landscape).
+    var phone = window.matchMedia && window.matchMedia("(max-width: 600px), (max-height: 820px)").matches;
 
     map.attributionControl.setPrefix(false);
     var control = L.control.layers(null, null, {collapsed: phone, position: "topright"});

@@ -177,7 +177,7 @@ def popup_labels() -> dict[str, str]:
         "area_households_n": _("其中 %(n)s 户不在任何网格内"),
         "uncovered_area": _("未划入网格的区域"),
         "gap": _("空白点"), "branch": _("支部"),
-        "stages": {status: str(lifecycle.STATUS_LABELS[status]) for status in lifecycle.OPEN},
+        "stages": {status: lifecycle.STATUS_LABELS[status].translate(_) for status in lifecycle.OPEN},
         # One character on each appeal's marker: its stage.
         "stage_marks": {"reported": _("报"), "triaged": _("派"), "in_progress": _("办"),
                         "handled": _("结"), "feedback": _("访"), "long_term": _("挂")},
@@ -227,8 +227,10 @@ def appeals_legend() -> Markup:
         f'<li><span class="gm-appeal-swatch gm-appeal gm-appeal-{light}">'
         f'{"!" if light == "red" else ""}</span><span>{escape(label)}</span></li>'
         for light, label in rows)
-    stages = "".join(f'<option value="{escape(status)}">{escape(lifecycle.STATUS_LABELS[status])}'
-                     "</option>" for status in lifecycle.OPEN)
+    stages = "".join(
+        f'<option value="{escape(status)}">'
+        f"{escape(lifecycle.STATUS_LABELS[status].translate(_))}</option>"
+        for status in lifecycle.OPEN)
     filters = Markup(
         '<div class="gm-appeals-filters">'
         '<label><input type="checkbox" data-appeals-filter="overdue"> {overdue}</label>'

@@ -180,6 +180,7 @@ def grid_layer_json(session: Session, scope: Scope) -> str:
         .outerjoin(households, households.c.grid_code == Grid.code)
         .where(scope.grids(), Grid.county_code == scope.county_code,
                Grid.current(), Grid.geom.is_not(None))
+        .order_by(Grid.code)
         .limit(MAX_FEATURES + 1)
         .subquery())
     return collection_json(session, rows)

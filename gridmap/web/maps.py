@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -139,9 +140,8 @@ def layer_geojson(layer: str):
         return _geojson_response(grid_layer_json(session, scope))
     # the route's converter admits only the county, townships and villages besides
     level = "county" if layer == "county" else layer[:-1]
-    response = jsonify(region_layer(session, scope, level))
-    response.mimetype = "application/geo+json"
-    return _private(response)
+    return _geojson_response(json.dumps(region_layer(session, scope, level),
+                                        separators=(",", ":")))
 
 
 @layers_bp.route(f"/map/gaps/<{_GAP_ROUTE}:kind>.geojson", endpoint="gaps")
@@ -160,7 +160,9 @@ def appeals_geojson():
 
 def rule_label(rule: coverage.GapRule) -> str:
     """The rule's name in the page's language."""
-    return rule.label_en if str(get_locale()).startswith("en") else rule.label_zh
+    if str(get_locale()).startswith("en"):
+        return rule.label_en[:1].upper() + rule.label_en[1:]
+    return rule.label_zh
 
 
 def _gap_columns(detail: bool, household: bool):
