@@ -50,6 +50,7 @@ GAP_KINDS = tuple(coverage.RULES)
 # The route converter's list: any(...) needs them literally.
 _GAP_ROUTE = "any(" + ", ".join(GAP_KINDS) + ")"
 GZIP_FROM = 1024  # bytes; smaller answers gain nothing from compression
+PAGE_LIMIT, DOWNLOAD_LIMIT = 500, 200_000  # rows of a gap list shown, downloaded
 
 
 def _basemap(config) -> Basemap:
@@ -187,7 +188,8 @@ def gap_list(kind: str):
     connection = session.connection()
     total = coverage.gap_counts(connection, scope, now)[kind]
     if detail:
-        rows = coverage.gap_rows(connection, kind, scope, now)
+        limit = DOWNLOAD_LIMIT if fmt else PAGE_LIMIT
+        rows = coverage.gap_rows(connection, kind, scope, now, limit=limit)
         if household:
             rows = [{**row, "name": privacy.reveal("name", row["name"], current_user.role)}
                     for row in rows]

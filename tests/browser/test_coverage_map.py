@@ -13,6 +13,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from support import ROOT
 
@@ -39,8 +40,18 @@ def sql(base_url, committed_db_url):
     with Session(engine) as session:
         counts = gap_counts(session.connection(), LEADER, clock.now())
         appeals = json.loads(appeals_layer_json(session, LEADER))["features"]
+        area = deliberate("uncovered_area")[0]
+        name = session.execute(text(
+            "SELECT name FROM region WHERE county_code = :c AND code = :v AND valid_to IS NULL"),
+            {"c": LEADER.county_code, "v": area}).scalar_one()
+        households = session.execute(text(
+            "SELECT count(*) FROM household h WHERE h.county_code = :c AND h.village_code = :v"
+            " AND NOT EXISTS (SELECT 1 FROM grid g WHERE g.county_code = :c"
+            " AND g.valid_to IS NULL AND g.village_code = :v AND ST_Covers(g.geom, h.geom))"),
+            {"c": LEADER.county_code, "v": area}).scalar_one()
     engine.dispose()
-    return {"counts": counts, "appeals": len(appeals),
+    return {"counts": counts, "appeals": len(appeals), "area_name": name,
+            "area_households": households,
             "overdue": sum(1 for f in appeals if f["properties"]["overdue"])}
 
 
@@ -80,6 +91,14 @@ def test_the_leader_sees_the_gaps_and_overdue_appeals_at_first_glance(open_page,
         assert on_screen(page, area)
         expect(area).to_have_class(re.compile("gm-hatched"))
         expect(area).to_have_css("fill", re.compile(r'url\("?#gm-hatch"?\)'))
+    # Its popup names the village and how many households are in it (from SQL).
+    code = deliberate("uncovered_area")[0]
+    page.locator(f'path[data-gap="uncovered_area"][data-code="{code}"]').dispatch_event("click")
+    popup = page.locator(".leaflet-popup .gm-popup")
+    popup.wait_for()
+    assert sql["area_name"] in popup.inner_text()
+    assert f"{sql['area_households']:,}" in popup.inner_text()
+    page.locator(".leaflet-popup-close-button").click()
     # Overdue appeals: red, square and marked "!", singly or counted in their clusters.
     assert sql["overdue"] > 0
     singles = page.locator(".gm-appeal-overdue")
