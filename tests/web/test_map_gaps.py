@@ -123,3 +123,34 @@ def test_layers_carry_a_validator_and_compress(client, county, auth):
     county.execute(text("UPDATE grid SET name = '新名' WHERE code = :g"), {"g": GRID})
     changed = client.get("/map/grids.geojson", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_triaging_an_issue_changes_its_marker(client, connection, auth, monkeypatch):
+    from support import ISSUE_TOWNSHIP, ISSUE_VILLAGE, seed_issue_county
+
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-11-23T09:00:00+08:00")
+    seed_issue_county(connection)
+    auth.as_role("township_staff", ISSUE_TOWNSHIP)
+    issue = client.post("/api/issues", json={
+        "title": "水管破裂", "category": "drinking_water", "village_code": ISSUE_VILLAGE,
+        "lon": 102.405, "lat": 25.555}).get_json()["issue"]
+
+    def marker() -> dict:
+        (feature,) = [f for f in features(client.get("/map/issues.geojson"))
+                      if f["properties"]["id"] == issue["id"]]
+        assert feature["geometry"]["coordinates"] == [102.405, 25.555]
+        return feature["properties"]
+
+    before = marker()
+    assert (before["status"], before["light"], before["overdue"]) == ("reported", "green", False)
+    client.post(f"/api/issues/{issue['id']}/actions",
+                json={"action": "triage", "version": issue["version"]})
+    assert marker()["status"] == "triaged"
+    # Past its stage's deadline the marker turns red and overdue.
+    connection.execute(text("UPDATE issue SET handling_due = :due WHERE id = :id"),
+                       {"due": "2026-11-23T08:00:00+08:00", "id": issue["id"]})
+    late = marker()
+    assert (late["light"], late["overdue"]) == ("red", True)
+    # Personal data never reaches the layer.
+    assert set(late) == {"id", "code", "status", "level", "category", "urgency", "light",
+                         "overdue", "due"}
