@@ -148,7 +148,7 @@ def page_rows(bench) -> list[Line]:
         samples = alternate(bench.repeats, contenders, before=renamer.rename)
         server_peak = server.peak_rss()
     renamer.close()
-    label = f"leaders' map page (`/` + {len(PAGE_LAYERS)} layers)"
+    label = f"leaders' map page (`/` + {len(PAGE_LAYERS)} layers + gap counts)"
     if bench.scale == 10:
         return [Line(label, "—", seconds(samples["gridmap"]), "—", "—", "reported", None),
                 Line(label + ": server peak RSS", "—", mib(server_peak), "—", "—",

@@ -121,4 +121,5 @@ class Client:
         responses = {"/": self.get("/")}
         for layer in PAGE_LAYERS:
             responses[layer] = self.get(f"/map/{layer}.geojson")
+        responses["gap counts"] = self.get("/map/gaps.json")  # the legend's numbers
         return responses

@@ -220,6 +220,23 @@
     if (!box) return;
     var groups = {}, loaded = {}, pending = 0;
     var container = map.getContainer();
+    container.setAttribute("data-gap-counts", "loading");
+    fetch(config.gap_counts_url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (response) {
+        if (!response.ok) throw new Error(config.gap_counts_url + ": HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (body) {
+        Object.keys(body.counts).forEach(function (kind) {
+          var link = box.querySelector('[data-gap-count="' + kind + '"]');
+          if (link) link.textContent = body.counts[kind].toLocaleString("en-US");
+        });
+        container.setAttribute("data-gap-counts", "loaded");
+      })
+      .catch(function (error) {
+        container.setAttribute("data-gap-counts", "failed");
+        if (window.console) console.error("gridmap: " + error.message);
+      });
     function settle() { container.setAttribute("data-gaps", pending ? "loading" : "loaded"); }
     config.gaps.forEach(function (gap) {
       groups[gap.kind] = L.layerGroup();

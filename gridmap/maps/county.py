@@ -133,6 +133,7 @@ class MapConfig:
     bounds: list[list[float]] | None
     label_zooms: dict[str, float] = field(default_factory=lambda: dict(LABEL_ZOOMS))
     gaps: list[dict] | None = None
+    gap_counts_url: str | None = None
     gap_styles: dict[str, dict] = field(default_factory=dict)
     appeals_url: str | None = None
     issue_url: str | None = None
@@ -201,7 +202,8 @@ def legend(classes: list[CountClass]) -> Markup:
 
 def gap_legend(gaps: list[dict]) -> Markup:
     """The coverage-gap legend: per rule a switch for its layer, a swatch drawn as the layer
-    is, its name and its count, which links to the list behind it. Every text escaped."""
+    is, its name and its count (filled in by map.js from /map/gaps.json), which links to the
+    list behind it. Every text escaped."""
     items, to_list = [], escape(_("查看清单"))
     for gap in gaps:
         kind = escape(gap["kind"])
@@ -212,7 +214,7 @@ def gap_legend(gaps: list[dict]) -> Markup:
             f'<span class="gm-swatch gm-gap-swatch gm-gap-{kind}"></span>'
             f'<span class="gm-gap-label">{escape(gap["label"])}</span></label>'
             f'<a class="gm-gap-count" data-gap-count="{kind}" href="{escape(gap["list_url"])}"'
-            f' title="{to_list}">{int(gap["count"]):,}</a></li>')
+            f' title="{to_list}">…</a></li>')
     return Markup(
         '<div class="gm-legend gm-gap-legend" role="region" aria-label="{title}">'
         '<div class="gm-legend-title">{title}</div><ul>{items}</ul>'
@@ -248,10 +250,12 @@ def appeals_legend() -> Markup:
 def map_config(layer_urls: dict[str, str], classes: list[CountClass],
                bounds: Bounds | None, *, gaps: list[dict] | None = None,
                appeals_url: str | None = None, issue_url: str | None = None,
-               issue_api_url: str | None = None) -> MapConfig:
+               issue_api_url: str | None = None,
+               gap_counts_url: str | None = None) -> MapConfig:
     """The data map.js draws from: where the layers are, how to colour and label them."""
     return MapConfig(
-        gaps=gaps, gap_styles=GAP_STYLES, appeals_url=appeals_url, issue_url=issue_url,
+        gaps=gaps, gap_counts_url=gap_counts_url, gap_styles=GAP_STYLES,
+        appeals_url=appeals_url, issue_url=issue_url,
         issue_api_url=issue_api_url, appeal_colors=APPEAL_COLORS,
         layer_urls=layer_urls,
         classes=[{"lower": c.lower, "upper": c.upper, "color": c.color} for c in classes],

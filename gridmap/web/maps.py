@@ -91,8 +91,9 @@ def county_map():
     layer_urls["county"] = url_for("layers.layer", layer="county")
     gaps = None
     if can("view_coverage"):
-        counts = coverage.gap_counts(session.connection(), scope, clock.now())
-        gaps = [{"kind": kind, "count": counts[kind], "label": rule_label(coverage.RULES[kind]),
+        # The counts come from /map/gaps.json once the page is up: at county scale they take
+        # longer than the page itself.
+        gaps = [{"kind": kind, "label": rule_label(coverage.RULES[kind]),
                  "url": url_for("layers.gaps", kind=kind),
                  "list_url": url_for("maps.gaps", kind=kind)} for kind in GAP_KINDS]
     appeals_url = url_for("layers.appeals") if can("view_issues") else None
@@ -102,6 +103,7 @@ def county_map():
     folium_map = build_county_map(vendor_url=_vendor_url, basemap=_basemap(current_app.config),
                                   center_latlon=center)
     config = map_config(layer_urls, classes, bounds, gaps=gaps, appeals_url=appeals_url,
+                        gap_counts_url=url_for("layers.gap_counts") if gaps else None,
                         issue_url=url_for("issues.detail", issue_id=0),
                         issue_api_url=url_for("issues_api.issue", issue_id=0))
     parts = render_parts(folium_map, legend_markup=legend(classes), config=config)
@@ -113,12 +115,12 @@ def county_map():
     return _private(current_app.make_response(page))
 
 
-def _geojson_response(body: str):
+def _geojson_response(body: str, mimetype: str = "application/geo+json"):
     """GeoJSON text as a response: a validator (ETag of the content, so never stale),
     gzip when the client takes it, and a 304 when the client's copy is current."""
     raw = body.encode()
     etag = hashlib.sha256(raw).hexdigest()[:32]
-    response = current_app.response_class(mimetype="application/geo+json")
+    response = current_app.response_class(mimetype=mimetype)
     response.set_etag(etag)
     response.vary.add("Accept-Encoding")
     _private(response)
@@ -150,6 +152,14 @@ def layer_geojson(layer: str):
 def gaps_geojson(kind: str):
     """The gaps of one coverage rule in the user's scope, as GeoJSON."""
     return _geojson_response(gap_layer_json(db_session(), kind, current_scope(), clock.now()))
+
+
+@layers_bp.route("/map/gaps.json", endpoint="gap_counts")
+@requires("view_coverage")
+def gap_counts_json():
+    """How many gaps of each rule the user's scope has (the legend's numbers)."""
+    counts = coverage.gap_counts(db_session().connection(), current_scope(), clock.now())
+    return _geojson_response(json.dumps({"counts": counts}), "application/json")
 
 
 @layers_bp.route("/map/issues.geojson", endpoint="appeals")

@@ -59,7 +59,8 @@ def open_map(open_page, base_url, size):
     watch = open_page(*SIZES[size], has_touch=True)
     watch.sign_in(base_url, "leader")
     page = watch.page
-    page.wait_for_selector(".folium-map[data-layers=loaded][data-gaps=loaded]")
+    page.wait_for_selector(".folium-map[data-layers=loaded][data-gaps=loaded]"
+                           "[data-gap-counts=loaded]")
     page.wait_for_selector(".folium-map[data-appeals]:not([data-appeals=loading])")
     page.wait_for_load_state("networkidle")
     return watch
