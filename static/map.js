@@ -360,9 +360,10 @@
     var config = JSON.parse(document.getElementById("gm-map-config").textContent);
     var popup = gridmap.popup(config.labels), styles = config.styles;
     var container = map.getContainer();
-    // The layer switch folds into its button on phones, and on screens too short for it
-    // and the legends in one column (a 1024x768 tablet in landscape).
-    var phone = window.matchMedia && window.matchMedia("(max-width: 600px), (max-height: 820px)").matches;
+    // The layer switch folds into its button on phones, in portrait (the legends need the
+    // room) and on screens too short for it and the legends in one column (1024x768).
+    var phone = window.matchMedia && window.matchMedia(
+      "(max-width: 600px), (max-height: 820px), (orientation: portrait)").matches;
 
     map.attributionControl.setPrefix(false);
     var control = L.control.layers(null, null, {collapsed: phone, position: "topright"});
@@ -372,7 +373,7 @@
     control.addTo(map);
     L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
     addLegend(map, "gm-legend", "bottomright");
-    addLegend(map, "gm-appeals-legend", portrait(map) ? "topleft" : "topright");
+    addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
     mountGaps(map, config);
     if (config.bounds) gridmap.fitScope(map, config.bounds);
 
