@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bench.peers import peer, run_measured
 from bench.plans import captured, explain
 from bench.results import MIB, Line, duration, mib, ratio_line, seconds
-from bench.server import Server
+from bench.server import PAGE_LAYERS, Server
 from bench.sql import GRID_LAYER, GRIDS_FULL
 from bench.timing import Sample, alternate, progress, timed
 from gridmap.db import make_engine
@@ -123,7 +123,7 @@ def _explain_layers(bench, url: str) -> None:
 
 
 def page_rows(bench) -> list[Line]:
-    """The leaders' map page (HTML + the three layers) vs naive Folium pages."""
+    """The leaders' map page (HTML + the layers of its first paint) vs naive Folium pages."""
     progress.start_row("leaders' map page")
     url, county = bench.dbs.main(), bench.county
     renamer = Renamer(url, county)
@@ -148,7 +148,7 @@ def page_rows(bench) -> list[Line]:
         samples = alternate(bench.repeats, contenders, before=renamer.rename)
         server_peak = server.peak_rss()
     renamer.close()
-    label = "leaders' map page (`/` + 3 layers)"
+    label = f"leaders' map page (`/` + {len(PAGE_LAYERS)} layers + gap counts)"
     if bench.scale == 10:
         return [Line(label, "—", seconds(samples["gridmap"]), "—", "—", "reported", None),
                 Line(label + ": server peak RSS", "—", mib(server_peak), "—", "—",

@@ -42,7 +42,9 @@ NOT_BUILT = [
      "p95 ≤ 4x one tablet's; 0 errors", "#12"),
 ]
 NOTES = [
-    "A page is its HTML plus the three layers map.js fetches for first paint, fetched one "
+    "A page is its HTML plus the layers map.js fetches for first paint (county, townships, "
+    "villages, grids, open issues, the gap layers switched on at first and the gap counts), "
+    "fetched one "
     "after another by one signed-in leader; Folium baselines are timed inside their own "
     "process (query + build + render), the simplification of the simplified baseline untimed "
     "(a display copy would be made once).",

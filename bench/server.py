@@ -16,9 +16,13 @@ from pathlib import Path
 
 from bench.data import BENCH_VAR, ROOT
 from bench.timing import vm_hwm
+from gridmap.maps.styles import GAP_DEFAULT_ON
 
 LOOPBACK = "127.0.0.1"
-PAGE_LAYERS = ("townships", "villages", "grids")  # what map.js fetches for first paint
+# What map.js fetches for first paint: the county outline, regions and grids, the open
+# issues and the coverage-gap layers switched on when the page opens.
+PAGE_LAYERS = ("county", "townships", "villages", "grids", "issues",
+               *(f"gaps/{kind}" for kind in sorted(GAP_DEFAULT_ON)))
 
 
 def _free_port() -> int:
@@ -117,4 +121,5 @@ class Client:
         responses = {"/": self.get("/")}
         for layer in PAGE_LAYERS:
             responses[layer] = self.get(f"/map/{layer}.geojson")
+        responses["gap counts"] = self.get("/map/gaps.json")  # the legend's numbers
         return responses

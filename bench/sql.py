@@ -54,9 +54,32 @@ COVERAGE = {
                     CASE WHEN h.elderly_alone OR h.left_behind_children OR h.left_behind_women
                               OR h.left_behind_elderly OR h.disability_grade <= 2
                          THEN 60 END), 90)))""",
-    "uncovered": """
+    "uncovered": f"""
         SELECT count(*) FROM household h
-        WHERE h.county_code = %(county)s AND h.grid_code IS NULL""",
+        WHERE h.county_code = %(county)s
+          AND (h.grid_code IS NULL
+               OR (h.geom IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM grid g
+                                   WHERE g.county_code = %(county)s AND g.code = h.grid_code
+                                     AND g.{CURRENT} AND ST_Covers(g.geom, h.geom))))""",
+    "uncovered_area": f"""
+        SELECT count(*) FROM (
+          SELECT ST_Difference(v.geom, (SELECT ST_Union(g.geom) FROM grid g
+                                        WHERE g.county_code = %(county)s AND g.{CURRENT}
+                                          AND g.village_code = v.code)) AS hole
+          FROM region v
+          JOIN (SELECT village_code, sum(ST_Area(g.geom::geography)) AS m2 FROM grid g
+                WHERE g.county_code = %(county)s AND g.{CURRENT} GROUP BY village_code) s
+            ON s.village_code = v.code
+          WHERE v.county_code = %(county)s AND v.level = 'village' AND v.{CURRENT}
+            AND ST_Area(v.geom::geography) - s.m2 >= 10000) holes
+        WHERE NOT ST_IsEmpty(hole) AND ST_Area(hole::geography) >= 10000""",
+    "grid_worker": f"""
+        SELECT count(*) FROM grid g
+        WHERE g.county_code = %(county)s AND g.{CURRENT}
+          AND NOT EXISTS (SELECT 1 FROM app_user u
+                          WHERE u.county_code = %(county)s AND u.role = 'grid_worker'
+                            AND u.active AND u.scope_code = g.code)""",
 }
 
 # The grids of one county as a GeoJSON FeatureCollection, with the same shapes (the stored

@@ -8,7 +8,9 @@
 | `branch`          | a Party branch with no current 包支部 cadre                      |
 | `household`       | a household with no current 包户 cadre                           |
 | `visit`           | a household never visited, or not within its interval (`due_at`) |
-| `uncovered`       | a household that no grid covers (a place no one answers for)    |
+| `uncovered`       | a household in no grid, or whose point lies outside its own grid |
+| `uncovered_area`  | a village part that none of its current grids covers (an area)  |
+| `grid_worker`     | a current grid with no active grid worker account scoped to it  |
 
 Stationed staff (`first_secretary`, `work_team`) go to chosen villages only, so their
 absence is not a gap. Every rule is a SQLAlchemy select filtered by the caller's
@@ -20,12 +22,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, literal, literal_column, or_, select
+from sqlalchemy import case, exists, false, func, literal, literal_column, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from gridmap import settings
-from gridmap.models import AreaGrid, Assignment, Grid, Household, PartyBranch, Region, Visit
+from gridmap.models import (
+    AppUser,
+    AreaGrid,
+    Assignment,
+    Grid,
+    Household,
+    PartyBranch,
+    Region,
+    Visit,
+)
 from gridmap.policy import Scope
 
 
@@ -45,8 +56,13 @@ RULES: dict[str, GapRule] = {rule.kind: rule for rule in (
     GapRule("branch", "无包联干部的支部", "branches without a cadre", "party_branch"),
     GapRule("household", "无包户干部的户", "households without a cadre", "household"),
     GapRule("visit", "逾期未走访的户", "households not visited in time", "household"),
-    GapRule("uncovered", "不在任何网格内的户", "households outside every grid", "household"),
+    GapRule("uncovered", "不在网格内的户", "households outside their grid", "household"),
+    GapRule("uncovered_area", "村内未划入网格的区域", "village areas in no grid", "region"),
+    GapRule("grid_worker", "无网格员的网格", "grids without a grid worker", "grid"),
 )}
+# A village part left out of its grids counts from this size on (m²): smaller differences
+# are the slivers two independently traced boundaries leave, not a place no one answers for.
+MIN_UNCOVERED_M2 = 10_000
 
 
 # The care flags that shorten the visit interval: setting key → the household's condition.
@@ -129,6 +145,53 @@ def _assigned(kind: str, scope: Scope, *conditions):
                           Assignment.current(), *conditions)
 
 
+def _villages_of(scope: Scope):
+    """Villages inside the scope's region (none for a grid worker's or a cadre's scope: a
+    village is wider than what they answer for)."""
+    if scope.region_code is None or scope.grid_code is not None or scope.cadre_id is not None:
+        return false()
+    return Region.code.startswith(scope.region_code, autoescape=True)
+
+
+def uncovered_area_query(scope: Scope) -> Select:
+    """Villages in scope with a part none of their grids covers: id, code, name and that
+    part (`geom`). Villages without any grid yet are not listed: nothing there is gridded.
+
+    The village's area less its grids' areas picks the candidates (cheap); only those get
+    the union and difference of shapes. Overlapping grids could hide a hole from that
+    first test, but overlaps are an error the importer refuses."""
+    gridded = (select(Grid.village_code.label("village_code"),
+                      func.sum(func.ST_Area(func.Geography(Grid.geom))).label("m2"))
+               .where(Grid.county_code == scope.county_code, Grid.current(),
+                      Grid.geom.is_not(None))
+               .group_by(Grid.village_code).subquery())
+    union = (select(func.ST_Union(Grid.geom))
+             .where(Grid.county_code == scope.county_code, Grid.current(),
+                    Grid.village_code == Region.code, Grid.geom.is_not(None))
+             .scalar_subquery())
+    candidates = (select(Region.id, Region.code, Region.name,
+                         func.ST_Difference(Region.geom, union).label("geom"))
+                  .join(gridded, gridded.c.village_code == Region.code)
+                  .where(Region.county_code == scope.county_code, _villages_of(scope),
+                         Region.level == "village", Region.current(),
+                         Region.geom.is_not(None),
+                         func.ST_Area(func.Geography(Region.geom)) - gridded.c.m2
+                         >= MIN_UNCOVERED_M2)
+                  .subquery())
+    return (select(candidates.c.id, candidates.c.code, candidates.c.name, candidates.c.geom)
+            .where(~func.ST_IsEmpty(candidates.c.geom),
+                   func.ST_Area(func.Geography(candidates.c.geom)) >= MIN_UNCOVERED_M2))
+
+
+def _outside_own_grid(scope: Scope):
+    """No grid code, or a point its own current grid does not cover (ST_Covers: a point on
+    the boundary is inside)."""
+    own_grid_covers = exists().where(
+        Grid.county_code == scope.county_code, Grid.code == Household.grid_code,
+        Grid.current(), func.ST_Covers(Grid.geom, Household.geom))
+    return Household.grid_code.is_(None) | (Household.geom.is_not(None) & ~own_grid_covers)
+
+
 def _rule(kind: str) -> GapRule:
     try:
         return RULES[kind]
@@ -144,8 +207,15 @@ def gap_query(kind: str, scope: Scope, now: datetime,
         return select(Region.id, Region.code, Region.name).where(
             scope.regions(), Region.level == "village", Region.current(),
             ~_assigned("village", scope, Assignment.region_code == Region.code))
-    if kind in ("area", "group"):
-        if kind == "group":
+    if kind == "uncovered_area":
+        query = uncovered_area_query(scope).subquery()
+        return select(query.c.id, query.c.code, query.c.name)
+    if kind in ("area", "group", "grid_worker"):
+        if kind == "grid_worker":
+            covered = exists().where(
+                AppUser.county_code == scope.county_code, AppUser.role == "grid_worker",
+                AppUser.active, AppUser.scope_code == Grid.code)
+        elif kind == "group":
             covered = _assigned("group", scope, Assignment.grid_code == Grid.code)
         else:
             covered = exists().where(
@@ -165,16 +235,18 @@ def gap_query(kind: str, scope: Scope, now: datetime,
         return household.where(
             ~_assigned("household", scope, Assignment.household_id == Household.id))
     if kind == "uncovered":
-        return household.where(Household.grid_code.is_(None))
+        return household.where(_outside_own_grid(scope))
     # visit: never visited, or the household's interval has passed since its last visit
     return household.where(is_due(due_at(scope.county_code, intervals), now))
 
 
 def gap_counts(connection: Connection, scope: Scope, now: datetime,
-               intervals: VisitIntervals = VisitIntervals()) -> dict[str, int]:
-    """How many gaps of each kind the scope has: one aggregate query per rule."""
+               intervals: VisitIntervals = VisitIntervals(),
+               kinds: tuple[str, ...] | None = None) -> dict[str, int]:
+    """How many gaps of each kind (of `kinds`, default all) the scope has: one aggregate
+    query per rule."""
     counts = {}
-    for kind in RULES:
+    for kind in kinds or RULES:
         sub = gap_query(kind, scope, now, intervals).subquery()
         counts[kind] = connection.execute(select(func.count()).select_from(sub)).scalar_one()
     return counts
@@ -183,7 +255,53 @@ def gap_counts(connection: Connection, scope: Scope, now: datetime,
 def gaps(connection: Connection, kind: str, scope: Scope, now: datetime,
          intervals: VisitIntervals = VisitIntervals(), limit: int = 500) -> list[dict]:
     """The first `limit` gaps of one kind, ordered by code (a page is always bounded)."""
-    code = {"region": Region.code, "grid": Grid.code, "party_branch": PartyBranch.code,
-            "household": Household.code}[_rule(kind).target]
-    query = gap_query(kind, scope, now, intervals).order_by(code).limit(limit)
+    sub = gap_query(kind, scope, now, intervals).subquery()
+    query = select(sub).order_by(sub.c.code).limit(limit)
+    return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def _with_village(kind: str, scope: Scope, sub):
+    """The gap rows of `sub` with the code and name of the village each lies in."""
+    target = _rule(kind).target
+    if target == "region":
+        village_code = sub.c.code
+        query = select(sub.c.code, sub.c.name, village_code.label("village_code"))
+    else:
+        model = {"grid": Grid, "household": Household, "party_branch": PartyBranch}[target]
+        village_code = model.village_code
+        query = (select(sub.c.code, sub.c.name, village_code.label("village_code"))
+                 .join(model, model.id == sub.c.id))
+    return query.subquery()
+
+
+def _village_names(scope: Scope):
+    return (select(Region.code, Region.name)
+            .where(Region.county_code == scope.county_code, Region.level == "village",
+                   Region.current()).subquery())
+
+
+def gap_rows(connection: Connection, kind: str, scope: Scope, now: datetime,
+             intervals: VisitIntervals = VisitIntervals(), limit: int = 5000) -> list[dict]:
+    """Row-level gaps of one kind with their village (code, name, village_code, village),
+    ordered by code and bounded. Names are as stored: mask households' before showing."""
+    rows = _with_village(kind, scope, gap_query(kind, scope, now, intervals).subquery())
+    villages = _village_names(scope)
+    query = (select(rows.c.code, rows.c.name, rows.c.village_code,
+                    villages.c.name.label("village"))
+             .outerjoin(villages, villages.c.code == rows.c.village_code)
+             .order_by(rows.c.code).limit(limit))
+    return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def gap_rollup(connection: Connection, kind: str, scope: Scope, now: datetime,
+               intervals: VisitIntervals = VisitIntervals()) -> list[dict]:
+    """Gaps of one kind counted per village (village_code, village, count): what a role
+    without row-level access sees. The counts add up to gap_counts()[kind]."""
+    rows = _with_village(kind, scope, gap_query(kind, scope, now, intervals).subquery())
+    villages = _village_names(scope)
+    query = (select(rows.c.village_code, villages.c.name.label("village"),
+                    func.count().label("count"))
+             .outerjoin(villages, villages.c.code == rows.c.village_code)
+             .group_by(rows.c.village_code, villages.c.name)
+             .order_by(rows.c.village_code.nulls_last()))
     return [dict(row._mapping) for row in connection.execute(query)]

@@ -43,14 +43,21 @@ def stage_due_sql():
                 (Issue.status == "handled", Issue.feedback_due))
 
 
-def queue(session, scope: Scope, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
-    """Open issues of the scope: red, yellow, green (traffic_light.* of the stage used), then
-    real-name reports first (实名优先), then the nearest deadline. Bounded by `limit`."""
-    values = settings.all(session, scope.county_code)
+def light_sql(session, county_code: str):
+    """(stage due, traffic light) of an issue as SQL: lifecycle.traffic_light's rule with
+    the county's traffic_light.yellow_at, at clock.now(). Red means the stage is overdue."""
+    values = settings.all(session, county_code)
     now, due, started = literal(clock.now()), stage_due_sql(), Issue.status_changed_at
     used = func.extract("epoch", now - started) / func.nullif(func.extract("epoch", due - started), 0)
     light = case((due.is_(None), "none"), (due <= started, "red"), (now >= due, "red"),
                  (used >= values["traffic_light.yellow_at"], "yellow"), else_="green")
+    return due, light
+
+
+def queue(session, scope: Scope, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
+    """Open issues of the scope: red, yellow, green (traffic_light.* of the stage used), then
+    real-name reports first (实名优先), then the nearest deadline. Bounded by `limit`."""
+    due, light = light_sql(session, scope.county_code)
     rank = case(*((light == name, n) for name, n in LIGHT_RANK.items()))
     rows = session.execute(
         select(Issue.id, Issue.code, Issue.title, Issue.status, Issue.level, Issue.urgency,

@@ -54,6 +54,11 @@
     };
   };
 
+  function portrait(map) {
+    var size = map.getSize();
+    return size.x < size.y;
+  }
+
   function cornerSize(container, corner) {
     var element = container.querySelector(".leaflet-" + corner.replace(" ", ".leaflet-"));
     return element ? {x: element.offsetWidth, y: element.offsetHeight} : {x: 0, y: 0};
@@ -71,7 +76,7 @@
       padBottomRight = [Math.max(topRight.x, bottomRight.x) + gap, gap];
     } else {
       padTopLeft = [gap, Math.max(topLeft.y, topRight.y) + gap];
-      padBottomRight = [gap, bottomRight.y + gap];
+      padBottomRight = [gap, Math.max(bottomRight.y, cornerSize(box, "bottom left").y) + gap];
     }
     map.fitBounds(corners, {paddingTopLeft: padTopLeft, paddingBottomRight: padBottomRight});
   };
@@ -95,6 +100,7 @@
   function addLabels(group, collection) {
     collection.features.forEach(function (feature) {
       var p = feature.properties, lonlat = p.label_lonlat;
+      if (!lonlat) return;
       var name = document.createElement("span");
       name.textContent = p.name;
       L.marker([lonlat[1], lonlat[0]], {
@@ -104,14 +110,11 @@
     });
   }
 
-  /* The most detailed level with at most `limit` shapes of the scope's own. */
-  function labelledLevel(collections, limit) {
-    var levels = ["grid", "village", "township"];
-    for (var i = 0; i < levels.length; i++) {
-      var own = collections[levels[i]].features.filter(function (f) { return !f.properties.context; });
-      if (own.length > 0 && own.length <= limit) return levels[i];
-    }
-    return null;
+  /* Which level is named at `zoom`: townships far out, villages nearer, grids close up. */
+  function labelledLevel(zoom, zooms) {
+    if (zoom >= zooms.grid) return "grid";
+    if (zoom >= zooms.village) return "village";
+    return "township";
   }
 
   function fetchLayer(url) {
@@ -130,27 +133,259 @@
     map.getContainer().parentNode.appendChild(box);
   }
 
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function popupBox(title, subtitle) {
+    var box = element("div", "gm-popup");
+    var head = element("div", "gm-popup-title", title);
+    if (subtitle) head.appendChild(element("span", "gm-popup-level", subtitle));
+    box.appendChild(head);
+    return box;
+  }
+
+  /* A legend kept in a <template> by the page, as a Leaflet control. */
+  function addLegend(map, templateId, position) {
+    var template = document.getElementById(templateId);
+    if (!template || !template.content.firstElementChild) return null;
+    var control = L.control({position: position});
+    var box = template.content.firstElementChild.cloneNode(true);
+    control.onAdd = function () {
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    control.addTo(map);
+    return box;
+  }
+
+  /* ---- Coverage gaps: one layer per rule, fetched when first switched on. ---- */
+  function gapPopup(labels, gap, p) {
+    var title = p.name || [p.village, p.grid].filter(Boolean).join(" · ") || p.code || "";
+    var box = popupBox(title, labels.gap + " · " + gap.label);
+    var table = document.createElement("table");
+    if (p.code) row(table, labels.code, p.code);
+    if (p.village && p.draw === "point") row(table, labels.village, p.village);
+    if (p.households !== undefined && p.households !== null) {
+      row(table, labels.households, count(p.households, labels.households_n));
+    }
+    box.appendChild(table);
+    if (p.draw === "area") {
+      box.appendChild(element("p", "gm-popup-note",
+        labels.area_households_n.replace("%(n)s", (p.households || 0).toLocaleString("zh-CN"))));
+    }
+    return box;
+  }
+
+  function drawGap(config, gap, collection, group) {
+    var labels = config.labels, style = config.gap_styles[gap.kind] || {};
+    L.geoJSON(collection, {
+      pane: "gm-gaps",
+      style: function () { return style; },
+      pointToLayer: function (feature, latlng) {
+        var p = feature.properties;
+        if (p.draw === "point") return L.circleMarker(latlng, extend(style, {pane: "gm-gaps"}));
+        var badge = element("span", "gm-gap-badge-number", (p.households || 0).toLocaleString("zh-CN"));
+        badge.style.background = style.color;
+        return L.marker(latlng, {pane: "gm-gap-marks", keyboard: true,
+          title: gap.label + ": " + (p.households || 0),
+          icon: L.divIcon({html: badge, iconSize: null, className: "gm-gap-badge gm-gap-badge-" + gap.kind})});
+      },
+      onEachFeature: function (feature, layer) {
+        var p = feature.properties;
+        layer.bindPopup(function () { return gapPopup(labels, gap, p); },
+          {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
+        // Which gap a shape or badge shows, for screen readers and tests.
+        layer.on("add", function () {
+          var node = layer.getElement ? layer.getElement() : null;
+          if (!node) return;
+          node.setAttribute("data-gap", gap.kind);
+          if (p.code) node.setAttribute("data-code", p.code);
+          if (p.village_code) node.setAttribute("data-village", p.village_code);
+          node.setAttribute("aria-label", gap.label + ": " + (p.name || p.village || p.code || ""));
+        });
+      }
+    }).addTo(group);
+  }
+
+  function mountGaps(map, config) {
+    if (!config.gaps) return;
+    map.createPane("gm-gaps").style.zIndex = 430;
+    map.createPane("gm-gap-marks").style.zIndex = 640;
+    var box = addLegend(map, "gm-gap-legend", portrait(map) ? "bottomleft" : "topleft");
+    if (!box) return;
+    var groups = {}, loaded = {}, pending = 0;
+    var container = map.getContainer();
+    container.setAttribute("data-gap-counts", "loading");
+    fetch(config.gap_counts_url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (response) {
+        if (!response.ok) throw new Error(config.gap_counts_url + ": HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (body) {
+        Object.keys(body.counts).forEach(function (kind) {
+          var link = box.querySelector('[data-gap-count="' + kind + '"]');
+          if (link) link.textContent = body.counts[kind].toLocaleString("en-US");
+        });
+        container.setAttribute("data-gap-counts", "loaded");
+      })
+      .catch(function (error) {
+        container.setAttribute("data-gap-counts", "failed");
+        if (window.console) console.error("gridmap: " + error.message);
+      });
+    function settle() { container.setAttribute("data-gaps", pending ? "loading" : "loaded"); }
+    config.gaps.forEach(function (gap) {
+      groups[gap.kind] = L.layerGroup();
+      var input = box.querySelector('input[data-gap-kind="' + gap.kind + '"]');
+      function show(on) {
+        if (!on) { map.removeLayer(groups[gap.kind]); return; }
+        groups[gap.kind].addTo(map);
+        if (loaded[gap.kind]) return;
+        loaded[gap.kind] = true;
+        pending += 1; settle();
+        fetchLayer(gap.url).then(function (collection) {
+          drawGap(config, gap, collection, groups[gap.kind]);
+          container.setAttribute("data-gap-" + gap.kind, String(collection.features.length));
+        }).catch(function (error) {
+          loaded[gap.kind] = false;
+          showProblem(map, config.labels.load_failed);
+          if (window.console) console.error("gridmap: " + error.message);
+        }).then(function () { pending -= 1; settle(); });
+      }
+      if (input) {
+        input.addEventListener("change", function () { show(input.checked); });
+        show(input.checked);
+      }
+    });
+    settle();
+  }
+
+  /* ---- Appeals: unresolved issues, coloured by traffic light, marked by stage. ---- */
+  function appealIcon(config, p) {
+    var light = p.light || "none";
+    var mark = element("span", "gm-appeal gm-appeal-" + light + (p.overdue ? " gm-appeal-overdue" : ""),
+      (p.overdue ? "!" : "") + (config.labels.stage_marks[p.status] || ""));
+    return L.divIcon({html: mark, iconSize: null, className: "gm-appeal-icon"});
+  }
+
+  function appealPopup(config, p) {
+    var labels = config.labels;
+    var box = popupBox(p.code, labels.lights[p.light] || "");
+    var table = document.createElement("table");
+    row(table, labels.stage, labels.stages[p.status] || p.status);
+    if (p.due) row(table, labels.due, p.due);
+    box.appendChild(table);
+    var more = element("p", "gm-popup-note", labels.loading);
+    box.appendChild(more);
+    var link = element("a", "gm-popup-link", labels.open_issue);
+    link.href = config.issue_url.replace(/0$/, String(p.id));
+    fetch(config.issue_api_url.replace(/0$/, String(p.id)),
+          {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (body) {
+        more.textContent = body.issue.title;
+        more.className = "gm-popup-issue-title";
+      })
+      .catch(function () { more.textContent = ""; });
+    box.appendChild(link);
+    return box;
+  }
+
+  function clusterIcon(cluster) {
+    var children = cluster.getAllChildMarkers(), overdue = 0;
+    children.forEach(function (marker) { if (marker.options.overdue) overdue += 1; });
+    var box = element("span", "gm-cluster-count", String(children.length));
+    if (overdue) box.appendChild(element("span", "gm-cluster-overdue-count", "!" + overdue));
+    return L.divIcon({html: box, iconSize: null,
+      className: "gm-cluster" + (overdue ? " gm-cluster-overdue" : "")});
+  }
+
+  function mountAppeals(map, config, control) {
+    if (!config.appeals_url) return;
+    var container = map.getContainer();
+    var group = L.markerClusterGroup
+      ? L.markerClusterGroup({iconCreateFunction: clusterIcon, maxClusterRadius: 60,
+                              showCoverageOnHover: false, disableClusteringAtZoom: 15})
+      : L.layerGroup();
+    control.addOverlay(group, config.labels.layers.appeals);
+    group.addTo(map);
+    container.setAttribute("data-appeals", "loading");
+    fetchLayer(config.appeals_url).then(function (collection) {
+      var markers = collection.features.map(function (feature) {
+        var p = feature.properties, c = feature.geometry.coordinates;
+        var marker = L.marker([c[1], c[0]], {icon: appealIcon(config, p), overdue: !!p.overdue,
+          title: p.code + " · " + (config.labels.stages[p.status] || "") + " · " + (config.labels.lights[p.light] || ""),
+          zIndexOffset: p.overdue ? 1000 : 0});
+        marker.bindPopup(function () { return appealPopup(config, p); },
+          {maxWidth: 320, minWidth: 220, autoPanPadding: [24, 24]});
+        return marker;
+      });
+      function show(list) {
+        if (group.addLayers) group.addLayers(list);
+        else list.forEach(function (m) { m.addTo(group); });
+        container.setAttribute("data-appeals", String(list.length));
+      }
+      show(markers);
+      // Filters in the appeals legend: overdue only, one stage.
+      var legend = document.querySelector(".gm-appeals-legend");
+      if (!legend) return;
+      var overdueOnly = legend.querySelector('[data-appeals-filter="overdue"]');
+      var stage = legend.querySelector('[data-appeals-filter="stage"]');
+      function refilter() {
+        group.clearLayers();
+        show(markers.filter(function (marker, i) {
+          var p = collection.features[i].properties;
+          return (!overdueOnly.checked || p.overdue) && (!stage.value || p.status === stage.value);
+        }));
+      }
+      overdueOnly.addEventListener("change", refilter);
+      stage.addEventListener("change", refilter);
+    }).catch(function (error) {
+      container.setAttribute("data-appeals", "failed");
+      showProblem(map, config.labels.load_failed);
+      if (window.console) console.error("gridmap: " + error.message);
+    });
+  }
+
   /* The county map: the page's JSON block says where the layers are and how to draw them;
      Folium made the map and its empty groups (see gridmap.maps.county). */
   gridmap.mountCountyMap = function (map, groups) {
     var config = JSON.parse(document.getElementById("gm-map-config").textContent);
     var popup = gridmap.popup(config.labels), styles = config.styles;
     var container = map.getContainer();
+    // The layer switch folds into its button on phones, in portrait (the legends need the
+    // room) and on screens too short for it and the legends in one column (1024x768).
+    var phone = window.matchMedia && window.matchMedia(
+      "(max-width: 600px), (max-height: 820px), (orientation: portrait)").matches;
 
+    map.attributionControl.setPrefix(false);
+    var control = L.control.layers(null, null, {collapsed: phone, position: "topright"});
+    ["township", "village", "grid"].forEach(function (level) {
+      control.addOverlay(groups[level], config.labels.layers[level]);
+    });
+    control.addTo(map);
     L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
-    var legendTemplate = document.getElementById("gm-legend");
-    if (legendTemplate && legendTemplate.content.firstElementChild) {
-      var legend = L.control({position: "bottomright"});
-      legend.onAdd = function () {
-        var box = legendTemplate.content.firstElementChild.cloneNode(true);
-        L.DomEvent.disableClickPropagation(box);
-        return box;
-      };
-      legend.addTo(map);
-    }
+    addLegend(map, "gm-legend", "bottomright");
+    addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
+    mountGaps(map, config);
     if (config.bounds) gridmap.fitScope(map, config.bounds);
 
-    var levels = ["township", "village", "grid"];
+    var levels = ["county", "township", "village", "grid"];
+    var labelGroups = {township: L.layerGroup(), village: L.layerGroup(), grid: L.layerGroup()};
+    function relabel() {
+      var level = labelledLevel(map.getZoom(), config.label_zooms);
+      Object.keys(labelGroups).forEach(function (name) {
+        if (name === level && map.hasLayer(groups[name])) labelGroups[name].addTo(map);
+        else map.removeLayer(labelGroups[name]);
+      });
+    }
     container.setAttribute("data-layers", "loading");
     Promise.all(levels.map(function (level) { return fetchLayer(config.layer_urls[level]); }))
       .then(function (loaded) {
@@ -163,11 +398,15 @@
           L.geoJSON(collections[level], {pane: "gm-boundaries", interactive: false,
             style: function () { return styles[level]; }}).addTo(groups[level]);
         });
+        // The county's outline, always shown: what the map is of.
+        L.geoJSON(collections.county, {pane: "gm-boundaries", interactive: false,
+          style: function () { return styles.county; }}).addTo(map);
         L.geoJSON(collections.grid, {onEachFeature: popup, style: function (feature) {
           return extend(styles.grid, {fillColor: classColor(config.classes, feature.properties.households)});
         }}).addTo(groups.grid);
-        var labelled = labelledLevel(collections, config.label_limit);
-        if (labelled) addLabels(groups[labelled], collections[labelled]);
+        Object.keys(labelGroups).forEach(function (level) { addLabels(labelGroups[level], collections[level]); });
+        relabel();
+        map.on("zoomend overlayadd overlayremove", relabel);
         container.setAttribute("data-layers", "loaded");
       })
       .catch(function (error) {
@@ -175,5 +414,6 @@
         showProblem(map, config.labels.load_failed);
         if (window.console) console.error("gridmap: " + error.message);
       });
+    mountAppeals(map, config, control);
   };
 })();

@@ -26,11 +26,16 @@ from urllib.parse import urlsplit
 import folium
 from flask_babel import gettext as _
 from folium.map import CustomPane
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from gridmap import lifecycle
 from gridmap.maps.assets import assert_offline, use_local_assets
 from gridmap.maps.layers import Bounds
 from gridmap.maps.styles import (
+    APPEAL_COLORS,
+    COUNTY_LINE,
+    GAP_DEFAULT_ON,
+    GAP_STYLES,
     GRID_STYLE,
     REGION_HIT_AREA,
     SELECTED,
@@ -42,10 +47,10 @@ from gridmap.maps.styles import (
 )
 
 MAX_ZOOM = 18
-# Names are drawn for the most detailed level that has at most this many shapes in scope,
-# so a county leader reads townships, township staff villages, a village or grid worker
-# grids. Grid names are long ("插甸村第1网格（下龙潭）"): more would overlap.
-LABEL_LIMIT = 15
+# Names are drawn by zoom level, whatever the scope holds: townships below the first
+# threshold, villages up to the second, grids beyond (a county leader who zooms into a
+# township reads its villages, as its staff do).
+LABEL_ZOOMS = {"village": 10.5, "grid": 12.75}
 # Folium links these for its own popups and marker icons; this page uses neither (map.js
 # builds popups, labels are plain spans), so they would only add weight. Bootstrap's reboot
 # would also restyle the app's own top bar and buttons.
@@ -126,7 +131,14 @@ class MapConfig:
     labels: dict[str, str]
     styles: dict[str, dict]
     bounds: list[list[float]] | None
-    label_limit: int = LABEL_LIMIT
+    label_zooms: dict[str, float] = field(default_factory=lambda: dict(LABEL_ZOOMS))
+    gaps: list[dict] | None = None
+    gap_counts_url: str | None = None
+    gap_styles: dict[str, dict] = field(default_factory=dict)
+    appeals_url: str | None = None
+    issue_url: str | None = None
+    issue_api_url: str | None = None
+    appeal_colors: dict[str, str] = field(default_factory=dict)
 
     def as_json_data(self) -> dict:
         """Plain JSON-able data for the page's `gm-map-config` block."""
@@ -160,27 +172,95 @@ def popup_labels() -> dict[str, str]:
         # TRANSLATORS: a count in the popup, under the label 网格数 (grids).
         "grids_n": _("%(n)s 个网格"),
         "load_failed": _("地图数据没有加载成功。请检查网络后刷新页面；如已退出登录，请重新登录。"),
+        "layers": {"township": _("乡镇(街道)"), "village": _("村(社区)"),
+                   "grid": _("网格(按户数着色)"), "appeals": _("未办结事项")},
+        # TRANSLATORS: households in an uncovered part of a village, in its popup.
+        "area_households_n": _("其中 %(n)s 户不在任何网格内"),
+        "uncovered_area": _("未划入网格的区域"),
+        "gap": _("空白点"), "branch": _("支部"),
+        "stages": {status: lifecycle.STATUS_LABELS[status].translate(_) for status in lifecycle.OPEN},
+        # One character on each appeal's marker: its stage.
+        "stage_marks": {"reported": _("报"), "triaged": _("派"), "in_progress": _("办"),
+                        "handled": _("结"), "feedback": _("访"), "long_term": _("挂")},
+        "lights": {"red": _("已超期"), "yellow": _("临期"), "green": _("正常"), "none": _("无时限")},
+        "overdue": _("超期"), "stage": _("阶段"), "due": _("本阶段期限"), "status": _("状态"),
+        "open_issue": _("查看办理过程"), "loading": _("正在加载…"),
+        "issues_n": _("%(n)s 件"),
     }
 
 
 def legend(classes: list[CountClass]) -> Markup:
     """The legend's markup: one row per household class, then the boundary lines."""
     rows = [LegendRow(_("%(lower)s–%(upper)s 户", lower=c.lower, upper=c.upper)
-                      if c.lower else _("0 户(无住户记录)"), "gm-fill", c.color)
+                      if c.lower else _("0 户(无住户记录)"), "gm-fill", c.color,
+                      GRID_STYLE["fillOpacity"])
             for c in classes]
     rows += [LegendRow(_("乡镇(街道)界"), "gm-line-township"),
              LegendRow(_("村(社区)界"), "gm-line-village")]
     return legend_html(_("网格户数"), _("示意图 · 不作为权属依据"), rows)
 
 
+def gap_legend(gaps: list[dict]) -> Markup:
+    """The coverage-gap legend: per rule a switch for its layer, a swatch drawn as the layer
+    is, its name and its count (filled in by map.js from /map/gaps.json), which links to the
+    list behind it. Every text escaped."""
+    items, to_list = [], escape(_("查看清单"))
+    for gap in gaps:
+        kind = escape(gap["kind"])
+        checked = " checked" if gap["kind"] in GAP_DEFAULT_ON else ""
+        items.append(
+            f'<li class="gm-gap-row" data-gap-kind="{kind}"><label>'
+            f'<input type="checkbox" data-gap-kind="{kind}"{checked}>'
+            f'<span class="gm-swatch gm-gap-swatch gm-gap-{kind}"></span>'
+            f'<span class="gm-gap-label">{escape(gap["label"])}</span></label>'
+            f'<a class="gm-gap-count" data-gap-count="{kind}" href="{escape(gap["list_url"])}"'
+            f' title="{to_list}">…</a></li>')
+    return Markup(
+        '<div class="gm-legend gm-gap-legend" role="region" aria-label="{title}">'
+        '<div class="gm-legend-title">{title}</div><ul>{items}</ul>'
+        '<div class="gm-legend-note">{note}</div></div>'
+    ).format(title=_("空白点"), note=_("点数字看清单"), items=Markup("".join(items)))
+
+
+def appeals_legend() -> Markup:
+    """The appeals legend: the marker colours by traffic light, the overdue mark."""
+    rows = [("red", _("已超期（红色方块，带“!”）")), ("yellow", _("临期")), ("green", _("正常"))]
+    items = "".join(
+        f'<li><span class="gm-appeal-swatch gm-appeal gm-appeal-{light}">'
+        f'{"!" if light == "red" else ""}</span><span>{escape(label)}</span></li>'
+        for light, label in rows)
+    stages = "".join(
+        f'<option value="{escape(status)}">'
+        f"{escape(lifecycle.STATUS_LABELS[status].translate(_))}</option>"
+        for status in lifecycle.OPEN)
+    filters = Markup(
+        '<div class="gm-appeals-filters">'
+        '<label><input type="checkbox" data-appeals-filter="overdue"> {overdue}</label>'
+        '<label>{stage} <select data-appeals-filter="stage"><option value="">{all}</option>'
+        '{stages}</select></label></div>'
+    ).format(overdue=_("只看超期"), stage=_("阶段"), all=_("全部"), stages=Markup(stages))
+    return Markup(
+        '<div class="gm-legend gm-appeals-legend" role="region" aria-label="{title}">'
+        '<div class="gm-legend-title">{title}</div><ul>{items}</ul>{filters}'
+        '<div class="gm-legend-note">{note}</div></div>'
+    ).format(title=_("未办结事项"), note=_("标记上的字是所处阶段"), items=Markup(items),
+             filters=filters)
+
+
 def map_config(layer_urls: dict[str, str], classes: list[CountClass],
-               bounds: Bounds | None) -> MapConfig:
+               bounds: Bounds | None, *, gaps: list[dict] | None = None,
+               appeals_url: str | None = None, issue_url: str | None = None,
+               issue_api_url: str | None = None,
+               gap_counts_url: str | None = None) -> MapConfig:
     """The data map.js draws from: where the layers are, how to colour and label them."""
     return MapConfig(
+        gaps=gaps, gap_counts_url=gap_counts_url, gap_styles=GAP_STYLES,
+        appeals_url=appeals_url, issue_url=issue_url,
+        issue_api_url=issue_api_url, appeal_colors=APPEAL_COLORS,
         layer_urls=layer_urls,
         classes=[{"lower": c.lower, "upper": c.upper, "color": c.color} for c in classes],
         labels=popup_labels(),
-        styles={"township": TOWNSHIP_LINE, "village": VILLAGE_LINE, "grid": GRID_STYLE,
+        styles={"county": COUNTY_LINE, "township": TOWNSHIP_LINE, "village": VILLAGE_LINE, "grid": GRID_STYLE,
                 "hit_area": REGION_HIT_AREA, "selected": SELECTED},
         bounds=bounds.latlon_corners() if bounds is not None else None,
     )
@@ -218,13 +298,11 @@ def build_county_map(*, vendor_url: Callable[[str], str], basemap: Basemap | Non
                          control=False).add_to(county_map)
     CustomPane("gm-regions", z_index=350, pointer_events=True).add_to(county_map)
     CustomPane("gm-boundaries", z_index=450, pointer_events=False).add_to(county_map)
-    names = {"township": _("乡镇(街道)"), "village": _("村(社区)"), "grid": _("网格(按户数着色)")}
-    groups = {level: folium.FeatureGroup(name=template_inert(names[level]), overlay=True,
-                                         control=True)
+    groups = {level: folium.FeatureGroup(name=level, overlay=True, control=False)
               for level in LEVELS}
     for group in groups.values():
         group.add_to(county_map)
-    folium.LayerControl(position="topright", collapsed=False).add_to(county_map)
+    # The layer switch is made by static/map.js: collapsed on phones, open on tablets.
     CountyLayers(groups).add_to(county_map)
     use_local_assets(county_map, vendor_url, omit=OMITTED_ASSETS)
     return county_map

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import JSON, Text, cast, func, literal_column, select, union_all
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from gridmap.geo import DISPLAY_TOLERANCE as TOLERANCE
@@ -53,7 +54,7 @@ def _geojson(model, level: str):
     """The shape maps draw: the stored display shape (simplified once, with its
     neighbours), else, for a row stored before it had one, simplified now."""
     shape = func.coalesce(model.geom_display, func.ST_Multi(
-        func.ST_SimplifyPreserveTopology(model.geom, TOLERANCE[level])))
+        func.ST_SimplifyPreserveTopology(model.geom, TOLERANCE.get(level, TOLERANCE["township"]))))
     return func.ST_AsGeoJSON(shape, DECIMALS).label("geojson")
 
 
@@ -90,8 +91,9 @@ def _grids_by(key_length: int, scope: Scope):
 
 
 def region_layer(session: Session, scope: Scope, level: str) -> dict:
-    """Townships or villages in scope (and their ancestors, as context) with counts."""
-    key_length = {"township": 9, "village": 12}[level]
+    """The county, townships or villages in scope (and their ancestors, as context) with
+    counts."""
+    key_length = {"county": 6, "township": 9, "village": 12}[level]
     households, grids = _households_by(key_length, scope), _grids_by(key_length, scope)
     rows = session.execute(
         select(Region.code, Region.name, Region.parent_code,
@@ -122,30 +124,76 @@ def _households_per_grid(scope: Scope):
             .group_by(Household.grid_code).subquery())
 
 
-def grid_layer(session: Session, scope: Scope) -> dict:
-    """Grids in scope with their household counts."""
+def _key(name: str):
+    """A JSON key as an SQL literal (json_build_object's keys)."""
+    return literal_column(f"'{name}'")
+
+
+def json_object(**values):
+    """json_build_object(key, value, …) of SQL expressions."""
+    args = []
+    for name, value in values.items():
+        args += [_key(name), value]
+    return func.json_build_object(*args)
+
+
+def geojson_of(geom):
+    """A geometry as GeoJSON (json), to DECIMALS places."""
+    return cast(func.ST_AsGeoJSON(geom, DECIMALS), JSON)
+
+
+def lonlat_of(geom):
+    """[lon, lat] of a point inside the shape (json)."""
+    return cast(func.ST_AsGeoJSON(func.ST_PointOnSurface(geom), DECIMALS), JSON)[
+        literal_column("'coordinates'")]
+
+
+def collection_json(session: Session, rows) -> str:
+    """One FeatureCollection, built by PostGIS, from a subquery of (fid, geometry json,
+    properties json) rows: no per-feature work in Python. LayerError past MAX_FEATURES."""
+    feature = json_object(type=literal_column("'Feature'"), id=rows.c.fid,
+                          geometry=rows.c.geometry, properties=rows.c.properties)
+    features = func.coalesce(func.json_agg(aggregate_order_by(feature, rows.c.fid)),
+                             literal_column("'[]'::json"))
+    count, text = session.execute(select(
+        func.count(),
+        cast(json_object(type=literal_column("'FeatureCollection'"), features=features), Text),
+    ).select_from(rows)).one()
+    if count > MAX_FEATURES:
+        raise LayerError(f"more than {MAX_FEATURES} features in one layer: narrow the scope")
+    return text
+
+
+def grid_layer_json(session: Session, scope: Scope) -> str:
+    """Grids in scope with their household counts, as GeoJSON text built in SQL."""
     households = _households_per_grid(scope)
-    rows = session.execute(
-        select(Grid.code, Grid.name, Grid.village_code, Grid.kind, Grid.household_target,
-               func.coalesce(households.c.households, 0), _geojson(Grid, "grid"),
-               _label_point(Grid.geom))
+    shape = func.coalesce(Grid.geom_display, func.ST_Multi(
+        func.ST_SimplifyPreserveTopology(Grid.geom, TOLERANCE["grid"])))
+    rows = (select(
+        Grid.code.label("fid"), geojson_of(shape).label("geometry"),
+        json_object(code=Grid.code, name=Grid.name, level=literal_column("'grid'"),
+                    village_code=Grid.village_code, kind=Grid.kind,
+                    household_target=Grid.household_target,
+                    households=func.coalesce(households.c.households, 0),
+                    context=literal_column("false"),
+                    label_lonlat=lonlat_of(Grid.geom)).label("properties"))
         .outerjoin(households, households.c.grid_code == Grid.code)
         .where(scope.grids(), Grid.county_code == scope.county_code,
                Grid.current(), Grid.geom.is_not(None))
         .order_by(Grid.code)
         .limit(MAX_FEATURES + 1)
-    ).all()
-    return _collection([
-        _feature(code, geojson, label_point, {
-            "name": name, "level": "grid", "village_code": village_code, "kind": kind,
-            "household_target": target, "households": count, "context": False,
-        })
-        for code, name, village_code, kind, target, count, geojson, label_point in rows
-    ])
+        .subquery())
+    return collection_json(session, rows)
+
+
+def grid_layer(session: Session, scope: Scope) -> dict:
+    """Grids in scope with their household counts (the parsed grid_layer_json)."""
+    return json.loads(grid_layer_json(session, scope))
 
 
 def grid_household_counts(session: Session, scope: Scope) -> list[int]:
-    """Households per grid in scope (one number per drawn grid), for the legend's classes."""
+    """Households per grid in scope (one number per drawn grid). The legend's classes are
+    made from the whole county's (`Scope.county_wide` one): a grid has one colour for all."""
     households = _households_per_grid(scope)
     return list(session.scalars(
         select(func.coalesce(households.c.households, 0))
@@ -175,3 +223,11 @@ def scope_bounds(session: Session, scope: Scope) -> Bounds | None:
     if row[0] is None:
         return None
     return Bounds(*row)
+
+
+def county_name(session: Session, scope: Scope) -> str:
+    """The name of the scope's county (its code when the county has no region row)."""
+    name = session.scalar(select(Region.name).where(
+        Region.county_code == scope.county_code, Region.code == scope.county_code,
+        Region.current()))
+    return name or scope.county_code

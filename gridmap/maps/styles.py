@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-# ColorBrewer YlGnBu, 5 classes, light → dark.
-SEQUENTIAL = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+# ColorBrewer YlGnBu, light → dark, without its palest yellow: at the grids' fill opacity
+# it could not be told from the plain background.
+SEQUENTIAL = ("#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
 EMPTY_FILL = "#d9d9d9"  # grids with no household on record
 NICE_STEPS = (1, 2, 5, 10)
 
@@ -69,6 +70,7 @@ def class_of(count: int, classes: list[CountClass]) -> CountClass:
 
 # Line styles (Leaflet path options). Township lines are the strongest: leaders read the
 # county by them; grid lines stay thin so the colours carry the grid layer.
+COUNTY_LINE = {"color": "#1b1f24", "weight": 6, "opacity": 1, "fill": False}
 TOWNSHIP_LINE = {"color": "#1b1f24", "weight": 3.5, "opacity": 1, "fill": False}
 VILLAGE_LINE = {"color": "#3c4043", "weight": 1.8, "opacity": 0.95, "dashArray": "6 4",
                 "fill": False}
@@ -85,13 +87,17 @@ class LegendRow:
     label: str
     swatch: str  # css class of the swatch
     color: str | None = None
+    opacity: float | None = None  # the fill's opacity, so the swatch looks as the fill does
 
 
 def legend_html(title: str, note: str, rows: list[LegendRow]) -> Markup:
     """The legend's markup; every text is escaped (names may come from imported files)."""
     items = []
     for row in rows:
-        style = f' style="background:{escape(row.color)}"' if row.color else ""
+        style = f' style="background:{escape(row.color)}' if row.color else ""
+        if row.color and row.opacity is not None:
+            style += f";opacity:{float(row.opacity):g}"
+        style += '"' if row.color else ""
         items.append(
             f'<li><span class="gm-swatch {escape(row.swatch)}"{style}></span>'
             f"<span>{escape(row.label)}</span></li>")
@@ -100,3 +106,31 @@ def legend_html(title: str, note: str, rows: list[LegendRow]) -> Markup:
         '<div class="gm-legend-title">{title}</div><ul>{items}</ul>'
         '<div class="gm-legend-note">{note}</div></div>'
     ).format(title=title, note=note, items=Markup("".join(items)))
+
+
+# Coverage gaps (gridmap.coverage rules) as map.js draws them. Red is for places no one
+# answers for; each kind also differs by line pattern or shape, never by colour alone.
+GAP_COLOR = "#b3261e"
+GAP_STYLES = {
+    "village": {"color": GAP_COLOR, "weight": 4, "dashArray": "10 6", "opacity": 1,
+                "fillColor": GAP_COLOR, "fillOpacity": 0.18},
+    "uncovered_area": {"color": GAP_COLOR, "weight": 2.5, "opacity": 1, "fillOpacity": 1,
+                       "className": "gm-hatched"},
+    "group": {"color": "#e8710a", "weight": 3, "dashArray": "2 5", "fill": False, "opacity": 1},
+    "area": {"color": "#7b1fa2", "weight": 3, "dashArray": "8 4 2 4", "fill": False,
+             "opacity": 1},
+    "grid_worker": {"color": "#5f6368", "weight": 2.5, "dashArray": "4 4", "fill": False,
+                    "opacity": 1},
+    "branch": {"color": "#ffffff", "weight": 2, "fillColor": "#7b1fa2", "fillOpacity": 1,
+               "radius": 8},
+    # Households are counted per village and grid: a badge with the number.
+    "household": {"color": "#6a1b9a"},
+    "visit": {"color": "#c26401"},
+    "uncovered": {"color": GAP_COLOR},
+}
+# Switched on when the page opens: where no one answers for a place or a household. The
+# others are a tap away (a county in its first year has many grids without a worker account,
+# and overdue visits are scattered one or two per grid).
+GAP_DEFAULT_ON = frozenset({"village", "uncovered_area", "uncovered", "group", "branch"})
+# Appeals by traffic light; overdue ones are also square and marked "!".
+APPEAL_COLORS = {"red": GAP_COLOR, "yellow": "#f9ab00", "green": "#1e8e3e", "none": "#5f6368"}

@@ -7,19 +7,50 @@ gridmap.maps: a query, a build, a response.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, url_for
-from flask_babel import gettext as _
+import gzip
+import hashlib
+import json
 
-from gridmap.maps.county import Basemap, build_county_map, legend, map_config, render_parts
-from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer, scope_bounds
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from gridmap import clock, coverage, privacy
+from gridmap.errors import BadInput, Forbidden
+from gridmap.maps.appeals import appeals_layer_json
+from gridmap.maps.county import (
+    Basemap,
+    appeals_legend,
+    build_county_map,
+    gap_legend,
+    legend,
+    map_config,
+    render_parts,
+)
+from gridmap.maps.gaps import gap_layer_json
+from gridmap.maps.layers import (
+    county_name,
+    grid_household_counts,
+    grid_layer_json,
+    region_layer,
+    scope_bounds,
+)
 from gridmap.maps.styles import count_classes
+from gridmap.policy import Scope
+from gridmap.web.downloads import download
 from gridmap.web.errors import answers_with, render_json
-from gridmap.web.guard import current_scope, requires
+from gridmap.web.guard import can, current_scope, requires
 from gridmap.web.session import db_session
 
 bp = Blueprint("maps", __name__)
 layers_bp = answers_with(Blueprint("layers", __name__), render_json)
 LEVELS = ("township", "village", "grid")
+GAP_KINDS = tuple(coverage.RULES)
+# The route converter's list: any(...) needs them literally.
+_GAP_ROUTE = "any(" + ", ".join(GAP_KINDS) + ")"
+GZIP_FROM = 1024  # bytes; smaller answers gain nothing from compression
+PAGE_LIMIT, DOWNLOAD_LIMIT = 500, 200_000  # rows of a gap list shown, downloaded
 
 
 def _basemap(config) -> Basemap:
@@ -43,35 +74,149 @@ def _private(response):
     return response
 
 
+def _county_scope(scope: Scope) -> Scope:
+    """The whole county of `scope`: colour classes are made over it, so a grid has the same
+    colour for every role that sees it."""
+    return Scope(scope.county_code, region_code=scope.county_code)
+
+
 @bp.route("/", endpoint="map")
 @requires("view_map")
 def county_map():
     """The map page: a skeleton and its configuration; map.js fetches the layers."""
     session, scope = db_session(), current_scope()
     bounds = scope_bounds(session, scope)
-    classes = count_classes(grid_household_counts(session, scope))
+    classes = count_classes(grid_household_counts(session, _county_scope(scope)))
     layer_urls = {level: url_for("layers.layer", layer=level + "s") for level in LEVELS}
+    layer_urls["county"] = url_for("layers.layer", layer="county")
+    gaps = None
+    if can("view_coverage"):
+        # The counts come from /map/gaps.json once the page is up: at county scale they take
+        # longer than the page itself.
+        gaps = [{"kind": kind, "label": rule_label(coverage.RULES[kind]),
+                 "url": url_for("layers.gaps", kind=kind),
+                 "list_url": url_for("maps.gaps", kind=kind)} for kind in GAP_KINDS]
+    appeals_url = url_for("layers.appeals") if can("view_issues") else None
     center = None
     if bounds is not None:
         center = [(bounds.south + bounds.north) / 2, (bounds.west + bounds.east) / 2]
     folium_map = build_county_map(vendor_url=_vendor_url, basemap=_basemap(current_app.config),
                                   center_latlon=center)
-    parts = render_parts(folium_map, legend_markup=legend(classes),
-                         config=map_config(layer_urls, classes, bounds))
+    config = map_config(layer_urls, classes, bounds, gaps=gaps, appeals_url=appeals_url,
+                        gap_counts_url=url_for("layers.gap_counts") if gaps else None,
+                        issue_url=url_for("issues.detail", issue_id=0),
+                        issue_api_url=url_for("issues_api.issue", issue_id=0))
+    parts = render_parts(folium_map, legend_markup=legend(classes), config=config)
     empty = None if bounds else _("您的范围内还没有区划或网格数据。")
-    page = render_template("maps/map.html", map=parts, title=_("地图"), empty_message=empty)
+    page = render_template("maps/map.html", map=parts, title=_("地图"), empty_message=empty,
+                           county_name=county_name(session, scope),
+                           gap_legend=gap_legend(gaps) if gaps is not None else None,
+                           appeals_legend=appeals_legend() if appeals_url else None)
     return _private(current_app.make_response(page))
 
 
-@layers_bp.route("/map/<any(townships, villages, grids):layer>.geojson", endpoint="layer")
+def _geojson_response(body: str, mimetype: str = "application/geo+json"):
+    """GeoJSON text as a response: a validator (ETag of the content, so never stale),
+    gzip when the client takes it, and a 304 when the client's copy is current."""
+    raw = body.encode()
+    etag = hashlib.sha256(raw).hexdigest()[:32]
+    response = current_app.response_class(mimetype=mimetype)
+    response.set_etag(etag)
+    response.vary.add("Accept-Encoding")
+    _private(response)
+    if request.if_none_match.contains(etag):
+        response.status_code = 304
+        return response
+    if len(raw) >= GZIP_FROM and "gzip" in request.accept_encodings:
+        raw = gzip.compress(raw, compresslevel=5)
+        response.content_encoding = "gzip"
+    response.set_data(raw)
+    return response
+
+
+@layers_bp.route("/map/<any(county, townships, villages, grids):layer>.geojson", endpoint="layer")
 @requires("view_map")
 def layer_geojson(layer: str):
     """One layer of the map as GeoJSON (RFC 7946, lon/lat), limited to the user's scope."""
     session, scope = db_session(), current_scope()
     if layer == "grids":
-        collection = grid_layer(session, scope)
-    else:  # the route's converter admits only townships and villages besides
-        collection = region_layer(session, scope, layer[:-1])
-    response = jsonify(collection)
-    response.mimetype = "application/geo+json"
-    return _private(response)
+        return _geojson_response(grid_layer_json(session, scope))
+    # the route's converter admits only the county, townships and villages besides
+    level = "county" if layer == "county" else layer[:-1]
+    return _geojson_response(json.dumps(region_layer(session, scope, level),
+                                        separators=(",", ":")))
+
+
+@layers_bp.route(f"/map/gaps/<{_GAP_ROUTE}:kind>.geojson", endpoint="gaps")
+@requires("view_coverage")
+def gaps_geojson(kind: str):
+    """The gaps of one coverage rule in the user's scope, as GeoJSON."""
+    session, scope = db_session(), current_scope()
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    return _geojson_response(gap_layer_json(session, kind, scope, clock.now(), intervals))
+
+
+@layers_bp.route("/map/gaps.json", endpoint="gap_counts")
+@requires("view_coverage")
+def gap_counts_json():
+    """How many gaps of each rule the user's scope has (the legend's numbers)."""
+    session, scope = db_session(), current_scope()
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    counts = coverage.gap_counts(session.connection(), scope, clock.now(), intervals)
+    return _geojson_response(json.dumps({"counts": counts}), "application/json")
+
+
+@layers_bp.route("/map/issues.geojson", endpoint="appeals")
+@requires("view_issues")
+def appeals_geojson():
+    """Unresolved issues of the user's scope with stage and traffic light, as GeoJSON."""
+    return _geojson_response(appeals_layer_json(db_session(), current_scope()))
+
+
+def rule_label(rule: coverage.GapRule) -> str:
+    """The rule's name in the page's language."""
+    if str(get_locale()).startswith("en"):
+        return rule.label_en[:1].upper() + rule.label_en[1:]
+    return rule.label_zh
+
+
+def _gap_columns(detail: bool, household: bool):
+    if detail:
+        return [("code", _("编码")), ("name", _("户主") if household else _("名称")),
+                ("village_code", _("村(社区)编码")), ("village", _("村(社区)"))]
+    return [("village_code", _("村(社区)编码")), ("village", _("村(社区)")), ("count", _("数量"))]
+
+
+@bp.route(f"/coverage/<{_GAP_ROUTE}:kind>", endpoint="gaps")
+@requires("view_coverage")
+def gap_list(kind: str):
+    """The list behind a legend count: row by row for roles that may export detail
+    (names masked), else per village; `?format=csv|xlsx` downloads it."""
+    session, scope, now = db_session(), current_scope(), clock.now()
+    rule = coverage.RULES[kind]
+    household = rule.target == "household"
+    fmt = request.args.get("format")
+    if fmt not in (None, "csv", "xlsx"):
+        raise BadInput(_("格式只能是 csv 或 xlsx"), field="format")
+    detail = can("export_detail")
+    connection = session.connection()
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    total = coverage.gap_counts(connection, scope, now, intervals, kinds=(kind,))[kind]
+    if detail:
+        limit = DOWNLOAD_LIMIT if fmt else PAGE_LIMIT
+        rows = coverage.gap_rows(connection, kind, scope, now, intervals, limit=limit)
+        if household:
+            rows = [{**row, "name": privacy.reveal("name", row["name"], current_user.role)}
+                    for row in rows]
+    else:
+        rows = coverage.gap_rollup(connection, kind, scope, now, intervals)
+    columns = _gap_columns(detail, household)
+    label = rule_label(rule)
+    if fmt is not None:
+        if not can("export_detail" if detail else "export_aggregate"):
+            raise Forbidden(_("您的角色无权下载此清单。"))
+        return download(fmt, label, columns, rows)
+    page = render_template("maps/gaps.html", title=label, kind=kind, rows=rows, columns=columns,
+                           total=total, detail=detail, shown=len(rows),
+                           can_download=can("export_aggregate") or detail)
+    return _private(current_app.make_response(page))

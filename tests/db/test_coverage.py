@@ -100,7 +100,8 @@ def test_counts_cover_every_rule(connection, village):
     counts = gap_counts(connection, village, NOW)
     assert set(counts) == set(RULES)
     assert counts == {"village": 1, "area": 1, "group": 1, "branch": 1,
-                      "household": 1, "visit": 2, "uncovered": 1}
+                      "household": 1, "visit": 2, "uncovered": 1,
+                      "uncovered_area": 0, "grid_worker": 2}
 
 
 def test_a_grid_workers_scope_sees_only_their_grid(connection, village):

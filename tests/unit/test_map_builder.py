@@ -22,13 +22,14 @@ from gridmap.maps.county import (
     BasemapError,
     TemplateTextError,
     build_county_map,
+    gap_legend,
     legend,
     map_config,
     render_parts,
     template_inert,
 )
 from gridmap.maps.layers import Bounds
-from gridmap.maps.styles import EMPTY_FILL, SEQUENTIAL, class_of, count_classes
+from gridmap.maps.styles import EMPTY_FILL, GRID_STYLE, SEQUENTIAL, class_of, count_classes
 
 VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 
@@ -75,8 +76,27 @@ def test_folium_draws_a_skeleton_and_map_js_fills_it():
     # No shape, name or count passes through Folium (branca re-renders it as Jinja).
     assert "FeatureCollection" not in html and "geo_json" not in html
     assert "gridmap.mountCountyMap(map_county, {" in html
-    for level in ("乡镇(街道)", "村(社区)", "网格(按户数着色)"):
-        assert json.dumps(level)[1:-1] in html  # the layer switch's entries
+    # The layer switch is map.js's (collapsed on phones): its entries are in the config.
+    assert "L.control.layers" not in html
+    names = map_config(LAYER_URLS, [], None).as_json_data()["labels"]["layers"]
+    assert set(names) == {"township", "village", "grid", "appeals"}
+
+
+def test_gap_legend_has_a_switch_a_swatch_and_a_linked_count_per_rule():
+    markup = str(gap_legend([{"kind": "village", "label": "无包村领导的村",
+                              "list_url": "/coverage/village"},
+                             {"kind": "grid_worker", "label": "<b>x</b>",
+                              "list_url": "/coverage/grid_worker"}]))
+    assert 'data-gap-kind="village" checked' in markup  # a place no one leads: shown at once
+    assert 'data-gap-kind="grid_worker">' in markup
+    # The number comes from /map/gaps.json once the page is up (map.js fills it in).
+    assert 'href="/coverage/village"' in markup and 'data-gap-count="village"' in markup
+    assert "<b>x</b>" not in markup and "&lt;b&gt;" in markup
+
+
+def test_legend_swatches_have_the_fills_opacity():
+    markup = str(legend(count_classes([10])))
+    assert f"opacity:{GRID_STYLE['fillOpacity']:g}" in markup
 
 
 def test_legend_lists_each_class_with_its_colour():

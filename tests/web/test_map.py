@@ -173,7 +173,8 @@ def test_map_page_draws_the_leaders_county_from_local_files_only(client, county,
     # The page carries no shapes: map.js fetches them from the scoped layer endpoints.
     assert "532329101001001" not in html
     config = page_config(html)
-    assert config["layer_urls"] == {"township": "/map/townships.geojson",
+    assert config["layer_urls"] == {"county": "/map/county.geojson",
+                                    "township": "/map/townships.geojson",
                                     "village": "/map/villages.geojson",
                                     "grid": "/map/grids.geojson"}
     assert [(c["lower"], c["upper"]) for c in config["classes"]] == [(0, 0), (1, 1), (2, 2), (3, 3)]
