@@ -12,7 +12,17 @@ from datetime import datetime
 from sqlalchemy import case, func, literal, select
 
 from gridmap import clock, lifecycle, privacy, settings
-from gridmap.models import AppUser, Cadre, Grid, Issue, IssueCategory, IssueEvent, Region, Unit
+from gridmap.models import (
+    AppUser,
+    Cadre,
+    Callback,
+    Grid,
+    Issue,
+    IssueCategory,
+    IssueEvent,
+    Region,
+    Unit,
+)
 from gridmap.policy import Scope
 
 LIGHT_RANK = {"red": 0, "yellow": 1, "green": 2, "none": 3}
@@ -91,6 +101,39 @@ def timeline(session, issue: Issue) -> list[Step]:
         .outerjoin(Unit, Unit.id == IssueEvent.unit_id)
         .where(IssueEvent.issue_id == issue.id).order_by(IssueEvent.at, IssueEvent.id))
     return [Step(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class CallbackRow:
+    """One 回访 of an issue: how, whether the reporter was reached, the answers, by whom."""
+
+    at: datetime
+    channel: str
+    reached: bool
+    contacted_in_time: bool | None
+    solved: bool | None
+    satisfaction: str | None
+    unreached_reason: str | None
+    note: str | None
+    by: str | None
+    cadre: str | None
+
+    def as_json(self) -> dict:
+        """The row for JSON (times as ISO 8601)."""
+        return {**self.__dict__, "at": self.at.isoformat()}
+
+
+def callbacks(session, issue: Issue) -> list[CallbackRow]:
+    """Every 回访 of the issue, oldest first (bounded: a handful per issue)."""
+    rows = session.execute(
+        select(Callback.at, Callback.channel, Callback.reached, Callback.contacted_in_time,
+               Callback.solved, Callback.satisfaction, Callback.unreached_reason, Callback.note,
+               func.coalesce(AppUser.display_name, AppUser.login), Cadre.name)
+        .outerjoin(AppUser, AppUser.id == Callback.by_user_id)
+        .outerjoin(Cadre, Cadre.id == Callback.by_cadre_id)
+        .where(Callback.county_code == issue.county_code, Callback.issue_id == issue.id)
+        .order_by(Callback.at, Callback.id).limit(100))
+    return [CallbackRow(*row) for row in rows]
 
 
 def place_name(session, issue: Issue) -> str:

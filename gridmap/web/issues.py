@@ -27,7 +27,7 @@ from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput
 from gridmap.models import HANDLING_LEVELS, Region
 from gridmap.web.errors import answers_with, render_json, text_of
-from gridmap.web.guard import current_scope, requires
+from gridmap.web.guard import can, current_scope, requires
 from gridmap.web.session import db_session
 
 bp = Blueprint("issues", __name__)
@@ -45,11 +45,23 @@ def _private(response):
 
 
 def _act(issue_id: int, data) -> object:
-    """Apply the posted action; commit; the issue after it."""
+    """Apply the posted action; commit; the issue after it. `feed_back` is a reached 回访."""
     session = db_session()
+    if data.get("action") == "feed_back":
+        return _callback(issue_id, {"reached": True, **data})
     issue = issues.apply(session, issue_id, data.get("action"), current_user,
                          expected_version=data.get("version"),
                          **{name: data.get(name) or None for name in ACTION_FIELDS})
+    session.commit()
+    return issue
+
+
+def _callback(issue_id: int, data) -> object:
+    """Record the posted 回访; commit; the issue after it."""
+    session = db_session()
+    issue = issues.record_callback(session, issue_id, current_user,
+                                   expected_version=data.get("version"),
+                                   data={name: data.get(name) for name in issues.CALLBACK_FIELDS})
     session.commit()
     return issue
 
@@ -58,7 +70,7 @@ def _labels() -> dict:
     return {"status": lifecycle.STATUS_LABELS, "action": lifecycle.ACTION_LABELS,
             "level": lifecycle.LEVEL_LABELS, "urgency": issues.URGENCY_LABELS,
             "satisfaction": issues.SATISFACTION_LABELS, "source": issues.SOURCE_LABELS,
-            "appeal": categories.APPEAL_LABELS}
+            "appeal": categories.APPEAL_LABELS, "channel": issues.CHANNEL_LABELS}
 
 
 @bp.app_template_filter("label")
@@ -94,7 +106,9 @@ def detail_page(issue_id: int):
     issue = issues.get(session, current_user, issue_id)
     return _private(render_template(
         "issues/detail.html", issue=issue, steps=issue_queries.timeline(session, issue),
-        actions=issues.actions_for(issue, current_user.role),
+        callbacks=issue_queries.callbacks(session, issue),
+        actions=[a for a in issues.actions_for(issue, current_user.role) if a != "feed_back"],
+        may_call_back=issue.status == "handled" and can("callback_issue"),
         needs_note={n for n, a in lifecycle.ACTIONS.items() if a.needs_note} | {"close", "handle"},
         units=issue_queries.unit_choices(session, issue),
         place=issue_queries.place_name(session, issue),
@@ -110,6 +124,15 @@ def act_page(issue_id: int):
     issue = _act(issue_id, request.form)
     flash(_("已%(action)s：%(code)s", action=label(request.form.get("action"), "action"),
             code=issue.code), "info")
+    return redirect(url_for("issues.detail", issue_id=issue.id))
+
+
+@bp.route("/issues/<int:issue_id>/callbacks", methods=["POST"], endpoint="callback")
+@requires("callback_issue")
+def callback_page(issue_id: int):
+    """The 回访 form of the detail page: reached with answers, or why not; back to the issue."""
+    issue = _callback(issue_id, request.form)
+    flash(_("已记录回访：%(code)s", code=issue.code), "info")
     return redirect(url_for("issues.detail", issue_id=issue.id))
 
 
@@ -182,7 +205,18 @@ def issue_json(issue_id: int):
         issue=issue_queries.as_dict(issue), actions=issues.actions_for(issue, current_user.role),
         timeline=[{**step.__dict__, "at": step.at.isoformat(),
                    "due_at": step.due_at.isoformat() if step.due_at else None}
-                  for step in issue_queries.timeline(session, issue)]))
+                  for step in issue_queries.timeline(session, issue)],
+        callbacks=[row.as_json() for row in issue_queries.callbacks(session, issue)]))
+
+
+@api_bp.route("/api/issues/<int:issue_id>/callbacks", methods=["POST"], endpoint="callback")
+@requires("callback_issue")
+def callback_json(issue_id: int):
+    """`{"version": 4, "channel": "phone", "reached": true, "contacted_in_time": true,
+    "solved": true, "satisfaction": "satisfied"}` or `{…, "reached": false,
+    "unreached_reason": "空号"}` → 201 with the issue after it (不满意 reopens it)."""
+    issue = _callback(issue_id, _body())
+    return jsonify(issue=issue_queries.as_dict(issue)), 201
 
 
 @api_bp.route("/api/issues/<int:issue_id>/actions", methods=["POST"], endpoint="act")
