@@ -28,7 +28,7 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 # (module, blueprint attribute) registered in this order; auth registers itself with
 # Flask-Login and CSRF in its init_app.
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
-              ("issues", "api_bp"))
+              ("issues", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"))
 
 
 def register(app: Flask) -> None:

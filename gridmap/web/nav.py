@@ -15,6 +15,7 @@ NAV_LINKS = [
     ("maps.map", _l("地图"), "view_map"),
     ("issues.queue", _l("事项"), "view_issues"),
     ("issues.new", _l("登记事项"), "report_issue"),
+    ("metrics.table", _l("指标"), "view_metrics"),
 ]
 
 

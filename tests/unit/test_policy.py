@@ -43,6 +43,9 @@ def test_every_role_may_sign_in_and_see_the_map(role):
     ("admin", "manage_users", True),
     ("admin", "manage_settings", True),
     ("admin", "view_households", False),
+    ("leader", "view_metrics", True),
+    ("unit_handler", "view_metrics", True),
+    ("grid_worker", "view_metrics", False),
 ])
 def test_role_action_table(role, action, expected):
     assert policy.allowed(role, action) is expected

@@ -139,3 +139,25 @@ def test_callbacks_through_the_form_and_json_and_unsatisfied_reopens(client, con
     missing = client.post(f"/api/issues/{issue['id']}/callbacks", json={
         "version": detail["issue"]["version"], "channel": "phone", "reached": True})
     assert missing.status_code in (409, 422)
+
+
+def test_metrics_page_json_and_downloads(client, connection, staff):
+    issue = report(client).get_json()["issue"]
+    for action, note in (("triage", None), ("acknowledge", None), ("handle", "已抢修")):
+        issue = act(client, issue, action, **({"note": note} if note else {}))
+    response = client.post(f"/api/issues/{issue['id']}/callbacks", json={
+        "version": issue["version"], "channel": "phone", "reached": True,
+        "contacted_in_time": True, "solved": True, "satisfaction": "basically_satisfied"})
+    assert response.status_code == 201
+    figures = client.get("/api/metrics?by=village").get_json()
+    [row] = figures["rows"]
+    assert (row["key"], row["valid_callbacks"], row["satisfaction_rate"]) == (ISSUE_VILLAGE, 1, 0.9)
+    page = client.get("/metrics?by=unit").get_data(as_text=True)
+    assert "满意率" in page and "90.0%" in page and "插甸村民委员会" in page
+    csv = client.get("/metrics.csv?by=village")
+    assert csv.status_code == 200 and "attachment" in csv.headers["Content-Disposition"]
+    assert ISSUE_VILLAGE in csv.get_data(as_text=True)
+    assert client.get("/metrics.xlsx").status_code == 200
+    bad = client.get("/api/metrics?by=grid")
+    assert (bad.status_code, bad.get_json()["field"]) == (422, "by")
+    assert client.get("/api/metrics?from=yesterday").get_json()["field"] == "from"
