@@ -274,7 +274,7 @@ def build_issues(county, rnd: random.Random) -> list[dict]:
         household_code = household["code"] if rnd.random() < 0.8 else ""
 
         def actor(by: str, unit: str | None, household=household, village=village,
-                  township=township, source=source, grid=household["grid_code"]):
+                  township=township, source=source, grid=household["grid_code"], serial=n):
             """(login, cadre code) of who did a step."""
             if by == "reporter":
                 if source == "visit" and household.get("cadre_code"):
@@ -285,7 +285,7 @@ def build_issues(county, rnd: random.Random) -> list[dict]:
             if by == "unit" and unit and unit in unit_cadres:
                 cadres = unit_cadres[unit]
                 return (logins.get("unit_handler:" + unit, ""),
-                        cadres[int(code[2:]) % len(cadres)])
+                        cadres[serial % len(cadres)])
             if by == "unit":
                 by = "village" if (unit or "").endswith("V") else "township"
             if by == "village":
