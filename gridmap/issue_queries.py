@@ -23,7 +23,7 @@ from gridmap.models import (
     Region,
     Unit,
 )
-from gridmap.policy import Scope
+from gridmap.policy import Scope, allowed
 
 LIGHT_RANK = {"red": 0, "yellow": 1, "green": 2, "none": 3}
 QUEUE_LIMIT = 200
@@ -52,9 +52,10 @@ def _stage_due_sql():
                 (Issue.status == "handled", Issue.feedback_due))
 
 
-def queue(session, scope: Scope, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
+def queue(session, scope: Scope, limit: int = QUEUE_LIMIT, only=None) -> list[QueueRow]:
     """Open issues of the scope: red, yellow, green (traffic_light.* of the stage used), then
-    real-name reports first (实名优先), then the nearest deadline. Bounded by `limit`."""
+    real-name reports first (实名优先), then the nearest deadline. Bounded by `limit`.
+    `only` narrows it further (e.g. tasks_of, the user's own to-do)."""
     values = settings.all(session, scope.county_code)
     now, due, started = literal(clock.now()), _stage_due_sql(), Issue.status_changed_at
     used = func.extract("epoch", now - started) / func.nullif(func.extract("epoch", due - started), 0)
@@ -68,10 +69,41 @@ def queue(session, scope: Scope, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
         .outerjoin(IssueCategory, (IssueCategory.county_code == Issue.county_code)
                    & (IssueCategory.code == Issue.category))
         .outerjoin(Unit, Unit.id == Issue.responsible_unit_id)
-        .where(scope.issues(), Issue.status.in_(lifecycle.OPEN), Issue.merged_into.is_(None))
+        .where(scope.issues(), Issue.status.in_(lifecycle.OPEN), Issue.merged_into.is_(None),
+               *([only] if only is not None else []))
         .order_by(rank, Issue.real_name.desc(), due.asc().nulls_last(), Issue.id)
         .limit(limit))
     return [QueueRow(*row) for row in rows]
+
+
+def tasks_of(user):
+    """The SQL condition "an open issue of the user's scope that waits for the user's office":
+    the states where the role may act, at its own level — a unit handler's unit's dispatched
+    items (签收, 办结), a village's items at village level, a township's at township level and
+    new reports to triage, a grid worker's or cadre's handled items (回访). None: no tasks."""
+    role = user.role
+    states = [s for s in lifecycle.OPEN if any(
+        allowed(role, lifecycle.ACTIONS[a].policy) for a in lifecycle.allowed_actions(s))]
+    if not states or role not in ("unit_handler", "village_staff", "township_staff",
+                                  "grid_worker", "cadre"):
+        return None
+    condition = Issue.status.in_(states)
+    if role == "unit_handler":
+        return condition & Issue.status.in_(("triaged", "in_progress"))
+    if role == "village_staff":
+        return condition & (Issue.level == "village")
+    if role == "township_staff":
+        return condition & ((Issue.level == "township") | (Issue.status == "reported"))
+    return Issue.status == "handled"  # grid workers and cadres: 回访 due
+
+
+def task_count(session, user) -> int:
+    """How many open issues wait for the user (tasks_of); 0 for roles without tasks."""
+    only = tasks_of(user)
+    if only is None:
+        return 0
+    return session.scalar(select(func.count()).select_from(Issue).where(
+        Scope.of_user(user).issues(), Issue.merged_into.is_(None), only)) or 0
 
 
 @dataclass(frozen=True)

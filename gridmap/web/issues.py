@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from gridmap import categories, issue_queries, issues, lifecycle
+from gridmap import categories, issue_queries, issues, lifecycle, privacy
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput
 from gridmap.models import HANDLING_LEVELS, Region
@@ -96,6 +96,31 @@ def queue_page():
     rows = issue_queries.queue(db_session(), current_scope())
     return _private(render_template("issues/queue.html", rows=rows,
                                     limit=issue_queries.QUEUE_LIMIT))
+
+
+@bp.route("/issues/mine", endpoint="mine")
+@requires("view_issues")
+def mine_page():
+    """My tasks: what waits for the user's unit, village or township (issue_queries.tasks_of)."""
+    only = issue_queries.tasks_of(current_user)
+    rows = [] if only is None else issue_queries.queue(db_session(), current_scope(), only=only)
+    return _private(render_template("issues/queue.html", rows=rows, mine=True,
+                                    limit=issue_queries.QUEUE_LIMIT))
+
+
+@bp.route("/issues/<int:issue_id>/print", endpoint="print")
+@requires("view_issues")
+def print_page(issue_id: int):
+    """The issue's receipt (回执): its facts, timeline and 回访, laid out for paper."""
+    session = db_session()
+    issue = issues.get(session, current_user, issue_id)
+    return _private(render_template(
+        "issues/print.html", issue=issue, steps=issue_queries.timeline(session, issue),
+        callbacks=issue_queries.callbacks(session, issue),
+        place=issue_queries.place_name(session, issue),
+        category=categories.find(session, issue.county_code, issue.category),
+        reporter=privacy.mask_name(issue.reporter_name),
+        phone=privacy.mask_phone(issue.reporter_phone)))
 
 
 @bp.route("/issues/<int:issue_id>", endpoint="detail")

@@ -161,3 +161,17 @@ def test_metrics_page_json_and_downloads(client, connection, staff):
     bad = client.get("/api/metrics?by=grid")
     assert (bad.status_code, bad.get_json()["field"]) == (422, "by")
     assert client.get("/api/metrics?from=yesterday").get_json()["field"] == "from"
+
+
+def test_my_tasks_count_in_the_navigation_and_the_receipt(client, connection, staff):
+    issue = report(client).get_json()["issue"]
+    page = client.get("/issues").get_data(as_text=True)
+    assert 'href="/issues/mine"' in page and '<span class="nav-count"' in page
+    mine = client.get("/issues/mine").get_data(as_text=True)
+    assert "我的待办" in mine and "插甸村自来水浑浊" in mine
+    issue = act(client, issue, "triage")  # to the 村委会: the village's task now, not the township's
+    assert 'href="/issues/mine"' not in client.get("/issues").get_data(as_text=True)
+    assert "插甸村自来水浑浊" not in client.get("/issues/mine").get_data(as_text=True)
+    receipt = client.get(f"/issues/{issue['id']}/print").get_data(as_text=True)
+    for words in ("民情事项办理回执", "受理分拨", "插甸村民委员会", issue["code"]):
+        assert words in receipt
