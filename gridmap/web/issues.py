@@ -33,6 +33,75 @@ from gridmap.web.session import db_session
 bp = Blueprint("issues", __name__)
 api_bp = answers_with(Blueprint("issues_api", __name__), render_json)
 ACTION_FIELDS = ("note", "unit", "to_level", "satisfaction", "category", "urgency")
+# OpenAPI 3.0 path items of the JSON routes (`issues_api`), for the document the Exports work
+# serves; tests/web/test_openapi_paths.py checks they match the routes.
+_ERROR = {"description": "refused", "content": {"application/json": {"schema": {
+    "type": "object", "required": ["error", "message"],
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                   "field": {"type": "string"}}}}}}
+_ISSUE = {"type": "object", "required": ["id", "code", "version", "status", "level"], "properties": {
+    "id": {"type": "integer"}, "code": {"type": "string"}, "version": {"type": "integer"},
+    "title": {"type": "string"}, "status": {"type": "string"}, "level": {"type": "string"},
+    "category": {"type": "string"}, "urgency": {"type": "string"}, "real_name": {"type": "boolean"},
+    "satisfaction": {"type": "string", "nullable": True}}}
+_ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _issue_reply(description: str) -> dict:
+    return _json(description, {"type": "object", "required": ["issue"], "properties": {"issue": _ISSUE}})
+
+
+OPENAPI_PATHS = {
+    "/api/issues": {
+        "get": {"summary": "The queue of open issues in the user's scope",
+                "responses": {"200": _json("open issues, most urgent first", {
+                    "type": "object", "properties": {"issues": {"type": "array", "items": {
+                        "type": "object", "properties": {"id": {"type": "integer"},
+                                                         "code": {"type": "string"},
+                                                         "light": {"type": "string"}}}}}})}},
+        "post": {"summary": "Report an issue",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["title", "category"], "properties": {
+                         "title": {"type": "string"}, "category": {"type": "string"},
+                         "description": {"type": "string"}, "urgency": {"type": "string"},
+                         "grid_code": {"type": "string"}, "village_code": {"type": "string"},
+                         "lon": {"type": "number"}, "lat": {"type": "number"},
+                         "real_name": {"type": "boolean"}, "reporter_name": {"type": "string"},
+                         "reporter_phone": {"type": "string"}, "client_uuid": {"type": "string"}}}}}},
+                 "responses": {"201": _issue_reply("the new issue"), "422": _ERROR}}},
+    "/api/issues/{issue_id}": {
+        "get": {"summary": "One issue, its timeline, its 回访 and the actions allowed now",
+                "parameters": [_ISSUE_ID],
+                "responses": {"200": _json("the issue", {"type": "object", "properties": {
+                    "issue": _ISSUE, "actions": {"type": "array", "items": {"type": "string"}},
+                    "timeline": {"type": "array", "items": {"type": "object"}},
+                    "callbacks": {"type": "array", "items": {"type": "object"}}}}),
+                    "404": _ERROR}}},
+    "/api/issues/{issue_id}/actions": {
+        "post": {"summary": "Take an action of the state machine (optimistic lock on version)",
+                 "parameters": [_ISSUE_ID],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["action", "version"], "properties": {
+                         "action": {"type": "string"}, "version": {"type": "integer"},
+                         **{name: {"type": "string"} for name in (
+                             "note", "unit", "to_level", "satisfaction", "category", "urgency")}}}}}},
+                 "responses": {"200": _issue_reply("the issue after the action"), "404": _ERROR,
+                               "409": _ERROR, "422": _ERROR}}},
+    "/api/issues/{issue_id}/callbacks": {
+        "post": {"summary": "Record a 回访 (不满意 reopens the issue)", "parameters": [_ISSUE_ID],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["version", "channel", "reached"], "properties": {
+                         "version": {"type": "integer"}, "channel": {"type": "string"},
+                         "reached": {"type": "boolean"}, "contacted_in_time": {"type": "boolean"},
+                         "solved": {"type": "boolean"}, "satisfaction": {"type": "string"},
+                         "unreached_reason": {"type": "string"}, "note": {"type": "string"}}}}}},
+                 "responses": {"201": _issue_reply("the issue after the 回访"), "404": _ERROR,
+                               "409": _ERROR, "422": _ERROR}}},
+}
 REPORT_FIELDS = ("title", "description", "category", "urgency", "source", "grid_code",
                  "village_code", "lon", "lat", "reporter_name", "reporter_phone", "real_name",
                  "client_uuid", "note")

@@ -36,6 +36,27 @@ COLUMNS = (
 )
 
 
+# OpenAPI 3.0 path items of the JSON route (`metrics_api`); tests/web/test_openapi_paths.py.
+OPENAPI_PATHS = {
+    "/api/metrics": {"get": {
+        "summary": "三率 and case figures per group over a period (issues reported in it)",
+        "parameters": [
+            {"name": "by", "in": "query", "schema": {"type": "string", "enum": list(metrics.GROUPINGS)}},
+            {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+        "responses": {
+            "200": {"description": "one row per group; rates null when nothing to divide by",
+                    "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "by": {"type": "string"}, "start": {"type": "string", "nullable": True},
+                        "end": {"type": "string", "nullable": True},
+                        "rows": {"type": "array", "items": {"type": "object", "properties": {
+                            "key": {"type": "string", "nullable": True}, "name": {"type": "string", "nullable": True},
+                            **{name: {"type": "integer"} for name in metrics.COUNTS},
+                            **{name: {"type": "number", "nullable": True} for name in metrics.RATES}}}}}}}}},
+            "422": {"description": "a bad parameter, named in `field`"}}}},
+}
+
+
 def _figures():
     """(by, period, rows as dicts) of the request's `by`, `from` and `to`."""
     by = request.args.get("by") or "township"
