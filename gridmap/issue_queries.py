@@ -12,8 +12,18 @@ from datetime import datetime
 from sqlalchemy import case, func, literal, select
 
 from gridmap import clock, lifecycle, privacy, settings
-from gridmap.models import AppUser, Cadre, Grid, Issue, IssueCategory, IssueEvent, Region, Unit
-from gridmap.policy import Scope
+from gridmap.models import (
+    AppUser,
+    Cadre,
+    Callback,
+    Grid,
+    Issue,
+    IssueCategory,
+    IssueEvent,
+    Region,
+    Unit,
+)
+from gridmap.policy import Scope, allowed
 
 LIGHT_RANK = {"red": 0, "yellow": 1, "green": 2, "none": 3}
 QUEUE_LIMIT = 200
@@ -54,9 +64,10 @@ def light_sql(session, county_code: str):
     return due, light
 
 
-def queue(session, scope: Scope, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
+def queue(session, scope: Scope, limit: int = QUEUE_LIMIT, only=None) -> list[QueueRow]:
     """Open issues of the scope: red, yellow, green (traffic_light.* of the stage used), then
-    real-name reports first (实名优先), then the nearest deadline. Bounded by `limit`."""
+    real-name reports first (实名优先), then the nearest deadline. Bounded by `limit`.
+    `only` narrows it further (e.g. tasks_of, the user's own to-do)."""
     due, light = light_sql(session, scope.county_code)
     rank = case(*((light == name, n) for name, n in LIGHT_RANK.items()))
     rows = session.execute(
@@ -66,10 +77,41 @@ def queue(session, scope: Scope, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
         .outerjoin(IssueCategory, (IssueCategory.county_code == Issue.county_code)
                    & (IssueCategory.code == Issue.category))
         .outerjoin(Unit, Unit.id == Issue.responsible_unit_id)
-        .where(scope.issues(), Issue.status.in_(lifecycle.OPEN), Issue.merged_into.is_(None))
+        .where(scope.issues(), Issue.status.in_(lifecycle.OPEN), Issue.merged_into.is_(None),
+               *([only] if only is not None else []))
         .order_by(rank, Issue.real_name.desc(), due.asc().nulls_last(), Issue.id)
         .limit(limit))
     return [QueueRow(*row) for row in rows]
+
+
+def tasks_of(user):
+    """The SQL condition "an open issue of the user's scope that waits for the user's office":
+    the states where the role may act, at its own level — a unit handler's unit's dispatched
+    items (签收, 办结), a village's items at village level, a township's at township level and
+    new reports to triage, a grid worker's or cadre's handled items (回访). None: no tasks."""
+    role = user.role
+    states = [s for s in lifecycle.OPEN if any(
+        allowed(role, lifecycle.ACTIONS[a].policy) for a in lifecycle.allowed_actions(s))]
+    if not states or role not in ("unit_handler", "village_staff", "township_staff",
+                                  "grid_worker", "cadre"):
+        return None
+    condition = Issue.status.in_(states)
+    if role == "unit_handler":
+        return condition & Issue.status.in_(("triaged", "in_progress"))
+    if role == "village_staff":
+        return condition & (Issue.level == "village")
+    if role == "township_staff":
+        return condition & ((Issue.level == "township") | (Issue.status == "reported"))
+    return Issue.status == "handled"  # grid workers and cadres: 回访 due
+
+
+def task_count(session, user) -> int:
+    """How many open issues wait for the user (tasks_of); 0 for roles without tasks."""
+    only = tasks_of(user)
+    if only is None:
+        return 0
+    return session.scalar(select(func.count()).select_from(Issue).where(
+        Scope.of_user(user).issues(), Issue.merged_into.is_(None), only)) or 0
 
 
 @dataclass(frozen=True)
@@ -99,6 +141,39 @@ def timeline(session, issue: Issue) -> list[Step]:
         .outerjoin(Unit, Unit.id == IssueEvent.unit_id)
         .where(IssueEvent.issue_id == issue.id).order_by(IssueEvent.at, IssueEvent.id))
     return [Step(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class CallbackRow:
+    """One 回访 of an issue: how, whether the reporter was reached, the answers, by whom."""
+
+    at: datetime
+    channel: str
+    reached: bool
+    contacted_in_time: bool | None
+    solved: bool | None
+    satisfaction: str | None
+    unreached_reason: str | None
+    note: str | None
+    by: str | None
+    cadre: str | None
+
+    def as_json(self) -> dict:
+        """The row for JSON (times as ISO 8601)."""
+        return {**self.__dict__, "at": self.at.isoformat()}
+
+
+def callbacks(session, issue: Issue) -> list[CallbackRow]:
+    """Every 回访 of the issue, oldest first (bounded: a handful per issue)."""
+    rows = session.execute(
+        select(Callback.at, Callback.channel, Callback.reached, Callback.contacted_in_time,
+               Callback.solved, Callback.satisfaction, Callback.unreached_reason, Callback.note,
+               func.coalesce(AppUser.display_name, AppUser.login), Cadre.name)
+        .outerjoin(AppUser, AppUser.id == Callback.by_user_id)
+        .outerjoin(Cadre, Cadre.id == Callback.by_cadre_id)
+        .where(Callback.county_code == issue.county_code, Callback.issue_id == issue.id)
+        .order_by(Callback.at, Callback.id).limit(100))
+    return [CallbackRow(*row) for row in rows]
 
 
 def place_name(session, issue: Issue) -> str:

@@ -22,7 +22,18 @@ from sqlalchemy import case, select, text, update
 from gridmap import audit, categories, clock, lifecycle, settings
 from gridmap.calendar import CHINA_TIME, WorkCalendar
 from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
-from gridmap.models import SATISFACTION, URGENCIES, Grid, Issue, IssueEvent, Region, Unit
+from gridmap.models import (
+    CALLBACK_CHANNELS,
+    SATISFACTION,
+    URGENCIES,
+    Callback,
+    Grid,
+    Issue,
+    IssueEvent,
+    Region,
+    Unit,
+    Visit,
+)
 from gridmap.policy import Scope, allowed
 
 SOURCES = ("grid_worker", "visit", "hotline", "resident", "office")
@@ -31,13 +42,18 @@ SOURCE_LABELS = {"grid_worker": _("网格员上报"), "visit": _("走访发现")
 URGENCY_LABELS = {"urgent": _("紧急"), "normal": _("一般")}
 SATISFACTION_LABELS = {"satisfied": _("满意"), "basically_satisfied": _("基本满意"),
                        "unsatisfied": _("不满意")}
+CHANNEL_LABELS = {"phone": _("电话"), "visit": _("上门"), "sms": _("短信"), "in_person": _("当面"),
+                  "online": _("网上")}
+CALLBACK_FIELDS = ("channel", "reached", "contacted_in_time", "solved", "satisfaction",
+                   "unreached_reason", "note")
+UNSATISFIED_NOTE = "回访不满意，重新处置"
 CLOSE_REFUSALS = {
     "real_name_needs_feedback": _("实名反映的事项必须先回访反馈才能结案"),
     "needs_callback_or_reason": _("结案需要回访结果；无法回访（匿名或联系不上）时请在说明中写明原因"),
     "unsatisfied_reopens": _("回访不满意：请重新处置，不能结案"),
 }
 TEXT_LIMITS = {"title": 200, "description": 2000, "reporter_name": 50, "reporter_phone": 32,
-               "note": 2000}
+               "note": 2000, "unreached_reason": 500}
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ class Change:
     values: dict = field(default_factory=dict)
     unit_id: int | None = None
     due_at: datetime | None = None
+    callback: dict | None = None  # the 回访 row a feed_back writes (callback_answers)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -207,8 +224,14 @@ def _may(actor, policy_action: str) -> None:
 
 def apply(session, issue_id, action: str, actor, *, expected_version, note: str | None = None,
           unit: str | None = None, to_level: str | None = None, satisfaction: str | None = None,
-          category: str | None = None, urgency: str | None = None) -> Issue:
-    """Take `action` on the issue as `actor`, if it is still at `expected_version`."""
+          category: str | None = None, urgency: str | None = None,
+          callback: dict | None = None) -> Issue:
+    """Take `action` on the issue as `actor`, if it is still at `expected_version`.
+
+    `feed_back` records a reached 回访: `callback` holds its answers (callback_answers; the
+    `satisfaction` argument fills in when `callback` lacks it). record_callback is the usual
+    way in: it also records unreached attempts and reopens on 不满意.
+    """
     spec = lifecycle.ACTIONS.get(action)
     if spec is None:
         raise BadInput(_("没有这个操作：%(action)r", action=action), field="action")
@@ -230,7 +253,8 @@ def apply(session, issue_id, action: str, actor, *, expected_version, note: str 
         raise _refused(issue, actor, action) from None
     now = clock.now()
     change = _effects(session, issue, action, status, level, now, note=note, unit=unit,
-                      satisfaction=satisfaction, category=category, urgency=urgency)
+                      satisfaction=satisfaction, category=category, urgency=urgency,
+                      callback=callback)
     values = {"status": status, "level": level, "version": expected + 1, **change.values}
     if status != issue.status:
         values["status_changed_at"] = now
@@ -242,6 +266,8 @@ def apply(session, issue_id, action: str, actor, *, expected_version, note: str 
     issue = get(session, None, issue.id)  # the action may have moved it out of the actor's scope
     session.add(_event(issue, action, from_status, actor, now, change, note))
     _audit(session, actor, issue, action, from_status)
+    if change.callback is not None:
+        _add_callback(session, issue, actor, now, change.callback)
     session.flush()
     return issue
 
@@ -250,6 +276,86 @@ def _audit(session, actor, issue: Issue, action: str, from_status) -> None:
     audit.record(session, actor, "issue_transition", f"issue:{issue.code}",
                  {"action": action, "from": from_status, "to": issue.status},
                  county_code=issue.county_code)
+
+
+# --- 回访 --------------------------------------------------------------------------------------
+
+
+def _flag(data: dict, name: str, required: bool) -> bool | None:
+    value = data.get(name)
+    if value in (True, False):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "on", "yes", "是"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "0", "off", "no", "否"):
+        return False
+    if value in (None, "") and not required:
+        return None
+    raise BadInput(_("%(field)s 应是“是”或“否”", field=name), field=name)
+
+
+def callback_answers(data: dict) -> dict:
+    """The checked column values of a 回访 (a Callback row) from posted `data`.
+
+    Reached: contacted in time? solved? satisfaction — all three. Not reached (无法回访): why.
+    """
+    channel = _choice(data, "channel", CALLBACK_CHANNELS, "")
+    reached = _flag(data, "reached", required=True)
+    note = _text(data, "note")
+    if not reached:
+        reason = _text(data, "unreached_reason") or note
+        if not reason:
+            raise BadInput(_("未联系上时请写明原因（如匿名、空号、多次未接）"), field="unreached_reason")
+        return {"channel": channel, "reached": False, "contacted_in_time": None, "solved": None,
+                "satisfaction": None, "unreached_reason": reason, "note": note}
+    return {"channel": channel, "reached": True,
+            "contacted_in_time": _flag(data, "contacted_in_time", required=True),
+            "solved": _flag(data, "solved", required=True),
+            "satisfaction": _choice(data, "satisfaction", SATISFACTION, ""),
+            "unreached_reason": None, "note": note}
+
+
+def record_callback(session, issue_id, actor, *, expected_version, data: dict) -> Issue:
+    """Record one 回访 of a handled issue as `actor`; the issue after it.
+
+    Reached: the `feed_back` transition with its Callback row (one event); 不满意 then reopens
+    the issue (`reopen`, a second event). Not reached: the Callback row alone (the issue stays
+    handled; 结案 then needs a 无法回访 reason, and never for a real-name report).
+    """
+    _may(actor, "callback_issue")
+    answers = callback_answers(data)
+    if answers["reached"]:
+        issue = apply(session, issue_id, "feed_back", actor, expected_version=expected_version,
+                      note=answers["note"], callback=answers)
+        if issue.satisfaction == "unsatisfied":
+            issue = apply(session, issue.id, "reopen", actor, expected_version=issue.version,
+                          note=UNSATISFIED_NOTE)
+        return issue
+    expected = _int(expected_version, "version")
+    issue = get(session, actor, issue_id)
+    if issue.version != expected:
+        raise _stale(issue, actor, "feed_back")
+    if issue.status != "handled":
+        raise _refused(issue, actor, "feed_back")
+    _add_callback(session, issue, actor, clock.now(), answers)
+    session.flush()
+    return issue
+
+
+def _add_callback(session, issue: Issue, actor, now: datetime, answers: dict) -> None:
+    """The Callback row; for a registered household's report also its `visit` (kind callback)."""
+    visit_id, cadre_id = None, getattr(actor, "cadre_id", None) if actor else None
+    if issue.household_id is not None:
+        visit = Visit(county_code=issue.county_code, household_id=issue.household_id,
+                      cadre_id=cadre_id, user_id=actor.id if actor else None, kind="callback", visited_at=now, issue_id=issue.id,
+                      satisfaction=answers["satisfaction"],
+                      notes=answers["note"] or answers["unreached_reason"])
+        session.add(visit)
+        session.flush()
+        visit_id = visit.id
+    session.add(Callback(county_code=issue.county_code, issue_id=issue.id, at=now,
+                         by_user_id=actor.id if actor else None, by_cadre_id=cadre_id,
+                         visit_id=visit_id, **answers))
 
 
 def _refused(issue: Issue, actor, action: str) -> Conflict:
@@ -313,8 +419,11 @@ def _effects(session, issue: Issue, action: str, status: str, level: str, now: d
         due = now + timedelta(days=limits.feedback_days)
         return Change({"feedback_due": due}, due_at=due)
     if action == "feed_back":
-        result = _choice(given, "satisfaction", SATISFACTION, "")
-        return Change({"satisfaction": result})
+        answers = given.get("callback") or callback_answers(
+            {"reached": True, "satisfaction": given.get("satisfaction")})
+        if not answers["reached"]:
+            raise BadInput(_("未联系上的回访不改变事项状态"), field="reached")
+        return Change({"satisfaction": answers["satisfaction"]}, callback=answers)
     if action == "close":
         return _close(issue, now, given.get("note"))
     if action in ("reopen", "rework", "resume"):

@@ -60,7 +60,7 @@ ROLES = (
 )
 # Append-only tables: the application's role may read and add rows, never change or remove
 # them (database privileges, gridmap.migrate.grant_app_role; and a trigger for the owner).
-LEDGER_TABLES = ("issue_event", "audit_event")
+LEDGER_TABLES = ("issue_event", "audit_event", "callback")
 VISIT_KINDS = ("visit", "callback")  # 走访 / 回访
 APPEAL_TYPES = ("inquiry", "help", "complaint", "tip_off", "suggestion")  # 咨询/求助/投诉/举报/建议
 # What an issue_event records as done: `report` opens the ledger, the rest are
@@ -72,6 +72,7 @@ EVENT_ACTIONS = (
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 # household.id_number holds ciphertext with this prefix (gridmap.datakey), never the number.
 ID_NUMBER_PREFIX = "v1:"
+CALLBACK_CHANNELS = ("phone", "visit", "sms", "in_person", "online")  # 电话/上门/短信/当面/网上
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -467,6 +468,42 @@ class IssueEvent(Base):
     actor_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))  # the unit handling it after
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the new stage's deadline
+
+
+class Callback(Base):
+    """回访: one attempt to reach the reporter after an issue is handled, with the answers.
+
+    Append-only (a ledger): a second attempt is a second row. A reached callback has all three
+    answers (contacted in time? solved? satisfaction) and is a valid callback (有效回访) for
+    the metrics (gridmap.metrics); an unreached one says why (无法回访). When the reporter is
+    a registered household the callback is also a `visit` of kind callback (`visit_id`).
+    """
+
+    __tablename__ = "callback"
+    __table_args__ = (
+        CheckConstraint(_in("channel", CALLBACK_CHANNELS), name="channel"),
+        CheckConstraint("satisfaction IS NULL OR " + _in("satisfaction", SATISFACTION),
+                        name="satisfaction"),
+        CheckConstraint("CASE WHEN reached THEN contacted_in_time IS NOT NULL AND solved IS NOT NULL"
+                        " AND satisfaction IS NOT NULL ELSE satisfaction IS NULL"
+                        " AND unreached_reason IS NOT NULL END", name="answers_match_reached"),
+        Index("ix_callback_issue_at", "issue_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    reached: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    contacted_in_time: Mapped[bool | None] = mapped_column(Boolean)  # 是否及时联系
+    solved: Mapped[bool | None] = mapped_column(Boolean)  # 是否解决
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    unreached_reason: Mapped[str | None] = mapped_column(Text)  # 无法回访: why not reached
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    by_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
 
 
 class IssueCategory(Base):

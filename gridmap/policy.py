@@ -50,6 +50,8 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "callback_issue": ("record a 回访 result, or reopen when the resident is unsatisfied",
                        FIELD | OFFICE),
     "supervise_issue": ("督办/催办 an issue", OVERSIGHT | {"township_staff"}),
+    "view_metrics": ("三率 and case metrics of one's scope (a unit handler: their unit's)",
+                     OFFICE | OVERSIGHT | {"unit_handler"}),
     "view_coverage": ("coverage gaps and roll-ups", OFFICE | OVERSIGHT),
     "export_aggregate": ("download counts and rates", OFFICE | OVERSIGHT),
     "export_detail": ("download row-level ledgers (personal data masked)",

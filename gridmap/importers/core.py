@@ -21,7 +21,7 @@ from shapely.geometry import Point
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from gridmap import audit, clock, geo
+from gridmap import audit, clock, geo, lifecycle
 from gridmap.errors import _
 from gridmap.importers import fields as f
 from gridmap.importers import readers
@@ -62,6 +62,8 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
     report.tables = [TableCounts(spec.table, source.name, rows=len(rows)) for spec, source, rows in batch]
     outer = None if connection.in_transaction() else connection.begin()
     try:
+        if report.ok:
+            check_histories(batch, report)
         if report.ok:
             check_references(connection, batch, county_code, report)
         if report.ok:
@@ -231,6 +233,76 @@ def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem) -> None
         problem("geometry" if not spec.point_columns else "lon/lat", exc.problem, exc.hint)
         return
     row["_geom"] = geo.as_multipolygon(geometry) if "MultiPolygon" in spec.geometry else geometry
+
+
+# --- issue histories -----------------------------------------------------------------------
+
+
+def check_histories(batch, report: ImportReport) -> None:
+    """Replay each issue's events through the state machine (gridmap.lifecycle): every event
+    must be a move it allows from the state before (its `action` when given, else any action
+    from → to), and the last must leave the issue as the issues file says. An illegal history
+    is a problem of the event row that breaks it, never a row in the ledger."""
+    tables = {spec.table: (source, rows) for spec, source, rows in batch}
+    if "issue_event" not in tables:
+        return
+    source, rows = tables["issue_event"]
+    issues = {row["code"]: row for row in tables.get("issue", (None, []))[1]}
+    chains: dict[str, list[dict]] = {}
+    for row in rows:
+        chains.setdefault(row["issue_code"], []).append(row)
+    for code, chain in chains.items():
+        chain.sort(key=lambda row: row["seq"])
+        status, level, last = None, None, chain[0]
+        for row in chain:
+            last = row
+            if status is None:
+                if row["to_status"] != "reported":
+                    report.add(Problem(source.name, row["_where"], "to_status",
+                                       _("第一条事件应是上报（reported），而不是 %(status)s", status=row["to_status"]),
+                                       _("事件从上报开始")))
+                    break
+                status, level = "reported", row.get("level") or "village"
+                continue
+            moved = _replay(status, level, row)
+            if moved is None:
+                report.add(Problem(
+                    source.name, row["_where"], "action" if row.get("action") else "to_status",
+                    _("事项 %(code)s 不能从 %(before)s（%(level)s）%(action)s变为 %(after)s",
+                      code=code, before=status, level=level,
+                      action=f"{row['action']} " if row.get("action") else "", after=row["to_status"]),
+                    _("按办理流程补全中间的事件（受理、签收、办结、回访……），或改正状态")))
+                break
+            status, level = moved
+        else:
+            issue = issues.get(code)
+            if issue is not None and (status, level) != (issue["status"], issue["level"]):
+                report.add(Problem(source.name, last["_where"], "to_status",
+                                   _("事项 %(code)s 的最后一条事件使它成为 %(status)s（%(level)s），"
+                                     "事项表却是 %(issue_status)s（%(issue_level)s）",
+                                     code=code, status=status, level=level,
+                                     issue_status=issue["status"], issue_level=issue["level"]),
+                                   _("事项表的状态和级别应与最后一条事件一致")))
+        if report.full:
+            return
+
+
+def _replay(status: str, level: str, row: dict) -> tuple[str, str] | None:
+    """(status, level) after the event `row` from (status, level), or None: no action leads there."""
+    if row.get("from_status") not in (None, status):
+        return None
+    wanted_level = row.get("level") or None
+    for name in [row["action"]] if row.get("action") else list(lifecycle.ACTIONS):
+        if name == "report":
+            continue
+        try:
+            moved = lifecycle.apply(status, level, name, row.get("note") or "导入",
+                                    to_level=wanted_level)
+        except lifecycle.TransitionError:
+            continue
+        if moved[0] == row["to_status"] and (wanted_level is None or moved[1] == wanted_level):
+            return moved
+    return None
 
 
 # --- references --------------------------------------------------------------------------

@@ -170,6 +170,17 @@ def _check_issue_event(row: dict, county: str) -> list:
     return []
 
 
+def _check_callback(row: dict, county: str) -> list:
+    if row["reached"]:
+        return [(name, _("联系上的回访需要填写 %(column)s", column=name), _("是否及时联系、是否解决、满意度都要填"))
+                for name in ("contacted_in_time", "solved", "satisfaction") if row.get(name) is None]
+    problems = [(name, _("未联系上的回访不应填写 %(column)s", column=name), _("未联系上时只填原因"))
+                for name in ("satisfaction",) if row.get(name) is not None]
+    if not row.get("unreached_reason"):
+        problems.append(("unreached_reason", _("未联系上的回访需要填写原因"), _("如匿名、空号、多次未接")))
+    return problems
+
+
 STATUS = f.choice_parser(models.ISSUE_STATUSES)
 LEVEL = f.choice_parser(models.HANDLING_LEVELS, {"村": "village", "乡镇": "township", "县": "county"})
 SATISFACTION = f.choice_parser(models.SATISFACTION, {"满意": "satisfied", "基本满意": "basically_satisfied",
@@ -262,7 +273,7 @@ SPECS = (
         Field("reported_at", "time", True), Field("triage_due", "time"), Field("handling_due", "time"),
         Field("feedback_due", "time"), Field("review_on", "date"), Field("status_changed_at", "time"),
         Field("closed_at", "time"), Field("satisfaction", SATISFACTION),
-        Field("client_uuid", f.parse_uuid),
+        Field("no_callback_reason", bounded_text(500)), Field("client_uuid", f.parse_uuid),
     ), key=("code",), geometry=("Point",), check=_in_village("grid_code", "village_code"),
         unique=(("client_uuid",),)),
     TableSpec("issue_event", ("issue_events", "issue_event"), (
@@ -271,6 +282,9 @@ SPECS = (
         Field("from_status", STATUS), Field("to_status", STATUS, True),
         Field("at", "time", True), code("actor_login", LOGIN, ref=Ref("app_user"), column="actor_id"),
         Field("level", LEVEL), Field("note", bounded_text(2000)),
+        Field("action", f.choice_parser(models.EVENT_ACTIONS)),
+        code("actor_cadre_code", ref=Ref("cadre"), column="actor_cadre_id"),
+        code("unit_code", ref=Ref("unit"), column="unit_id"), Field("due_at", "time"),
     ), key=("issue_code", "seq"), check=_check_issue_event),
     TableSpec("visit", ("visits", "visit"), (
         Field("client_uuid", f.parse_uuid),
@@ -285,6 +299,18 @@ SPECS = (
     ), key=("client_uuid",), geometry=("Point",),
         # A visit without a client_uuid is known by who, whom, what and when (writers.py derives its uuid).
         unique=(("client_uuid", "household_code", "cadre_code", "kind", "visited_at"),)),
+    # 回访 (a ledger like the events): added only with the issue they belong to.
+    TableSpec("callback", ("callbacks", "callback"), (
+        code("issue_code", required=True, ref=Ref("issue"), column="issue_id"),
+        Field("seq", bounded_int(1), True, column=""),
+        Field("channel", f.choice_parser(models.CALLBACK_CHANNELS, {
+            "电话": "phone", "上门": "visit", "短信": "sms", "当面": "in_person", "网上": "online"}), True),
+        Field("reached", f.parse_bool, True), Field("contacted_in_time", f.parse_bool),
+        Field("solved", f.parse_bool), Field("satisfaction", SATISFACTION),
+        Field("unreached_reason", bounded_text(500)), Field("note", bounded_text(2000)),
+        Field("at", "time", True), code("by_login", LOGIN, ref=Ref("app_user"), column="by_user_id"),
+        code("by_cadre_code", ref=Ref("cadre"), column="by_cadre_id"),
+    ), key=("issue_code", "seq"), check=_check_callback),
     # Issue categories and their dispatch rules (gridmap.categories).
     TableSpec("issue_category", ("issue_categories", "issue_category"), (
         code("code", required=True), Field("name", bounded_text(50), True),

@@ -165,7 +165,7 @@ def write_issues(writer: Writer, table: str, rows: list[dict], db_rows: list[dic
 
 
 def append_issue_events(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
-    """The ledger is append-only: events are added only for issues this import created."""
+    """The ledgers are append-only: events and 回访 are added only for issues this import created."""
     new_issues = writer.created.get("issue", set())
     fresh = [db for row, db in zip(rows, db_rows, strict=True) if row["issue_code"] in new_issues]
     fresh.sort(key=lambda db: (db["issue_id"], db["at"]))
@@ -224,6 +224,7 @@ WRITERS: dict[str, Write] = {
     "area": write_upsert, "area_grid": write_upsert, "party_branch": write_upsert,
     "household": write_households, "app_user": write_users, "assignment": write_assignments,
     "issue": write_issues, "issue_event": append_issue_events, "visit": write_visits,
+    "callback": append_issue_events,
     "issue_category": write_upsert, "issue_ownership": write_upsert,
 }
 

@@ -34,7 +34,8 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 # Flask-Login and CSRF in its init_app.
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
               ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("audit", "bp"),
-              ("households", "api_bp"), ("ogc", "bp"), ("open311", "bp"))
+              ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
+              ("open311", "bp"))
 
 
 def register(app: Flask) -> None:

@@ -22,17 +22,86 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from gridmap import categories, issue_queries, issues, lifecycle
+from gridmap import categories, issue_queries, issues, lifecycle, privacy
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput
 from gridmap.models import HANDLING_LEVELS, Region
 from gridmap.web.errors import answers_with, render_json, text_of
-from gridmap.web.guard import current_scope, requires
+from gridmap.web.guard import can, current_scope, requires
 from gridmap.web.session import db_session
 
 bp = Blueprint("issues", __name__)
 api_bp = answers_with(Blueprint("issues_api", __name__), render_json)
 ACTION_FIELDS = ("note", "unit", "to_level", "satisfaction", "category", "urgency")
+# OpenAPI 3.0 path items of the JSON routes (`issues_api`), for the document the Exports work
+# serves; tests/web/test_openapi_paths.py checks they match the routes.
+_ERROR = {"description": "refused", "content": {"application/json": {"schema": {
+    "type": "object", "required": ["error", "message"],
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                   "field": {"type": "string"}}}}}}
+_ISSUE = {"type": "object", "required": ["id", "code", "version", "status", "level"], "properties": {
+    "id": {"type": "integer"}, "code": {"type": "string"}, "version": {"type": "integer"},
+    "title": {"type": "string"}, "status": {"type": "string"}, "level": {"type": "string"},
+    "category": {"type": "string"}, "urgency": {"type": "string"}, "real_name": {"type": "boolean"},
+    "satisfaction": {"type": "string", "nullable": True}}}
+_ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _issue_reply(description: str) -> dict:
+    return _json(description, {"type": "object", "required": ["issue"], "properties": {"issue": _ISSUE}})
+
+
+OPENAPI_PATHS = {
+    "/api/issues": {
+        "get": {"summary": "The queue of open issues in the user's scope",
+                "responses": {"200": _json("open issues, most urgent first", {
+                    "type": "object", "properties": {"issues": {"type": "array", "items": {
+                        "type": "object", "properties": {"id": {"type": "integer"},
+                                                         "code": {"type": "string"},
+                                                         "light": {"type": "string"}}}}}})}},
+        "post": {"summary": "Report an issue",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["title", "category"], "properties": {
+                         "title": {"type": "string"}, "category": {"type": "string"},
+                         "description": {"type": "string"}, "urgency": {"type": "string"},
+                         "grid_code": {"type": "string"}, "village_code": {"type": "string"},
+                         "lon": {"type": "number"}, "lat": {"type": "number"},
+                         "real_name": {"type": "boolean"}, "reporter_name": {"type": "string"},
+                         "reporter_phone": {"type": "string"}, "client_uuid": {"type": "string"}}}}}},
+                 "responses": {"201": _issue_reply("the new issue"), "422": _ERROR}}},
+    "/api/issues/{issue_id}": {
+        "get": {"summary": "One issue, its timeline, its 回访 and the actions allowed now",
+                "parameters": [_ISSUE_ID],
+                "responses": {"200": _json("the issue", {"type": "object", "properties": {
+                    "issue": _ISSUE, "actions": {"type": "array", "items": {"type": "string"}},
+                    "timeline": {"type": "array", "items": {"type": "object"}},
+                    "callbacks": {"type": "array", "items": {"type": "object"}}}}),
+                    "404": _ERROR}}},
+    "/api/issues/{issue_id}/actions": {
+        "post": {"summary": "Take an action of the state machine (optimistic lock on version)",
+                 "parameters": [_ISSUE_ID],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["action", "version"], "properties": {
+                         "action": {"type": "string"}, "version": {"type": "integer"},
+                         **{name: {"type": "string"} for name in (
+                             "note", "unit", "to_level", "satisfaction", "category", "urgency")}}}}}},
+                 "responses": {"200": _issue_reply("the issue after the action"), "404": _ERROR,
+                               "409": _ERROR, "422": _ERROR}}},
+    "/api/issues/{issue_id}/callbacks": {
+        "post": {"summary": "Record a 回访 (不满意 reopens the issue)", "parameters": [_ISSUE_ID],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["version", "channel", "reached"], "properties": {
+                         "version": {"type": "integer"}, "channel": {"type": "string"},
+                         "reached": {"type": "boolean"}, "contacted_in_time": {"type": "boolean"},
+                         "solved": {"type": "boolean"}, "satisfaction": {"type": "string"},
+                         "unreached_reason": {"type": "string"}, "note": {"type": "string"}}}}}},
+                 "responses": {"201": _issue_reply("the issue after the 回访"), "404": _ERROR,
+                               "409": _ERROR, "422": _ERROR}}},
+}
 REPORT_FIELDS = ("title", "description", "category", "urgency", "source", "grid_code",
                  "village_code", "lon", "lat", "reporter_name", "reporter_phone", "real_name",
                  "client_uuid", "note")
@@ -45,11 +114,23 @@ def _private(response):
 
 
 def _act(issue_id: int, data) -> object:
-    """Apply the posted action; commit; the issue after it."""
+    """Apply the posted action; commit; the issue after it. `feed_back` is a reached 回访."""
     session = db_session()
+    if data.get("action") == "feed_back":
+        return _callback(issue_id, {"reached": True, **data})
     issue = issues.apply(session, issue_id, data.get("action"), current_user,
                          expected_version=data.get("version"),
                          **{name: data.get(name) or None for name in ACTION_FIELDS})
+    session.commit()
+    return issue
+
+
+def _callback(issue_id: int, data) -> object:
+    """Record the posted 回访; commit; the issue after it."""
+    session = db_session()
+    issue = issues.record_callback(session, issue_id, current_user,
+                                   expected_version=data.get("version"),
+                                   data={name: data.get(name) for name in issues.CALLBACK_FIELDS})
     session.commit()
     return issue
 
@@ -58,7 +139,7 @@ def _labels() -> dict:
     return {"status": lifecycle.STATUS_LABELS, "action": lifecycle.ACTION_LABELS,
             "level": lifecycle.LEVEL_LABELS, "urgency": issues.URGENCY_LABELS,
             "satisfaction": issues.SATISFACTION_LABELS, "source": issues.SOURCE_LABELS,
-            "appeal": categories.APPEAL_LABELS}
+            "appeal": categories.APPEAL_LABELS, "channel": issues.CHANNEL_LABELS}
 
 
 @bp.app_template_filter("label")
@@ -86,6 +167,31 @@ def queue_page():
                                     limit=issue_queries.QUEUE_LIMIT))
 
 
+@bp.route("/issues/mine", endpoint="mine")
+@requires("view_issues")
+def mine_page():
+    """My tasks: what waits for the user's unit, village or township (issue_queries.tasks_of)."""
+    only = issue_queries.tasks_of(current_user)
+    rows = [] if only is None else issue_queries.queue(db_session(), current_scope(), only=only)
+    return _private(render_template("issues/queue.html", rows=rows, mine=True,
+                                    limit=issue_queries.QUEUE_LIMIT))
+
+
+@bp.route("/issues/<int:issue_id>/print", endpoint="print")
+@requires("view_issues")
+def print_page(issue_id: int):
+    """The issue's receipt (回执): its facts, timeline and 回访, laid out for paper."""
+    session = db_session()
+    issue = issues.get(session, current_user, issue_id)
+    return _private(render_template(
+        "issues/print.html", issue=issue, steps=issue_queries.timeline(session, issue),
+        callbacks=issue_queries.callbacks(session, issue),
+        place=issue_queries.place_name(session, issue),
+        category=categories.find(session, issue.county_code, issue.category),
+        reporter=privacy.mask_name(issue.reporter_name),
+        phone=privacy.mask_phone(issue.reporter_phone)))
+
+
 @bp.route("/issues/<int:issue_id>", endpoint="detail")
 @requires("view_issues")
 def detail_page(issue_id: int):
@@ -94,7 +200,9 @@ def detail_page(issue_id: int):
     issue = issues.get(session, current_user, issue_id)
     return _private(render_template(
         "issues/detail.html", issue=issue, steps=issue_queries.timeline(session, issue),
-        actions=issues.actions_for(issue, current_user.role),
+        callbacks=issue_queries.callbacks(session, issue),
+        actions=[a for a in issues.actions_for(issue, current_user.role) if a != "feed_back"],
+        may_call_back=issue.status == "handled" and can("callback_issue"),
         needs_note={n for n, a in lifecycle.ACTIONS.items() if a.needs_note} | {"close", "handle"},
         units=issue_queries.unit_choices(session, issue),
         place=issue_queries.place_name(session, issue),
@@ -110,6 +218,15 @@ def act_page(issue_id: int):
     issue = _act(issue_id, request.form)
     flash(_("已%(action)s：%(code)s", action=label(request.form.get("action"), "action"),
             code=issue.code), "info")
+    return redirect(url_for("issues.detail", issue_id=issue.id))
+
+
+@bp.route("/issues/<int:issue_id>/callbacks", methods=["POST"], endpoint="callback")
+@requires("callback_issue")
+def callback_page(issue_id: int):
+    """The 回访 form of the detail page: reached with answers, or why not; back to the issue."""
+    issue = _callback(issue_id, request.form)
+    flash(_("已记录回访：%(code)s", code=issue.code), "info")
     return redirect(url_for("issues.detail", issue_id=issue.id))
 
 
@@ -182,7 +299,18 @@ def issue_json(issue_id: int):
         issue=issue_queries.as_dict(issue), actions=issues.actions_for(issue, current_user.role),
         timeline=[{**step.__dict__, "at": step.at.isoformat(),
                    "due_at": step.due_at.isoformat() if step.due_at else None}
-                  for step in issue_queries.timeline(session, issue)]))
+                  for step in issue_queries.timeline(session, issue)],
+        callbacks=[row.as_json() for row in issue_queries.callbacks(session, issue)]))
+
+
+@api_bp.route("/api/issues/<int:issue_id>/callbacks", methods=["POST"], endpoint="callback")
+@requires("callback_issue")
+def callback_json(issue_id: int):
+    """`{"version": 4, "channel": "phone", "reached": true, "contacted_in_time": true,
+    "solved": true, "satisfaction": "satisfied"}` or `{…, "reached": false,
+    "unreached_reason": "空号"}` → 201 with the issue after it (不满意 reopens it)."""
+    issue = _callback(issue_id, _body())
+    return jsonify(issue=issue_queries.as_dict(issue)), 201
 
 
 @api_bp.route("/api/issues/<int:issue_id>/actions", methods=["POST"], endpoint="act")

@@ -8,26 +8,39 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
+from gridmap import issue_queries
 from gridmap.web.guard import can
+from gridmap.web.session import db_session
 
 NAV_LINKS = [
     ("field.home", _l("走访"), "log_visit"),
     ("field.issues", _l("我报的事项"), "report_issue"),
     ("maps.map", _l("地图"), "view_map"),
+    ("issues.mine", _l("我的待办"), "view_issues"),
     ("issues.queue", _l("事项"), "view_issues"),
     ("issues.new", _l("登记事项"), "report_issue"),
+    ("metrics.table", _l("指标"), "view_metrics"),
     ("audit.log", _l("审计日志"), "read_audit"),
 ]
 
 
+# Entries that show a count beside their label: endpoint → count for the signed-in user.
+COUNTS = {"issues.mine": lambda: issue_queries.task_count(db_session(), current_user)}
+
+
 def nav_links():
-    """(href, label, active) of the navigation entries the signed-in user may use."""
+    """(href, label, active, count or None) of the entries the signed-in user may use;
+    an entry with a count is left out while the count is 0 and the page is not open."""
     links = []
     for endpoint, label, action in NAV_LINKS:
         if endpoint in current_app.view_functions and can(action):
             href = url_for(endpoint)
-            links.append((href, label, request.path == href))
+            count = COUNTS[endpoint]() if endpoint in COUNTS else None
+            if count == 0 and request.path != href:
+                continue
+            links.append((href, label, request.path == href, count))
     return links
 
 

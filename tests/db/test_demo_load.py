@@ -48,7 +48,8 @@ def scalar(connection, sql, **params):
     ("region", "regions.geojson"), ("grid", "grids.geojson"), ("household", "households.geojson"),
     ("issue", "issues.csv"), ("visit", "visits.csv"), ("cadre", "cadres.csv"), ("unit", "units.csv"),
     ("assignment", "assignments.csv"), ("app_user", "users.csv"),
-    ("issue_category", "issue_categories.csv"), ("issue_ownership", "issue_ownership.csv")])
+    ("issue_category", "issue_categories.csv"), ("issue_ownership", "issue_ownership.csv"),
+    ("issue_event", "issue_events.csv"), ("callback", "callbacks.csv")])
 def test_demo_loads_every_row_of_its_files(loaded, table, file):
     connection, report = loaded
     assert report.committed, report.to_text()
@@ -150,3 +151,16 @@ def test_demo_users_sign_in_with_demo_passwords(loaded):
     users = connection.execute(text("SELECT login, password_hash FROM app_user")).all()
     assert len(users) == len(file_rows("users.csv"))
     assert all(check_password(hashed, f"demo-{login}") for login, hashed in users[:2])
+
+
+def test_every_issue_is_in_the_state_its_last_event_led_to(loaded):
+    connection, _report = loaded
+    assert scalar(connection, """
+        SELECT count(*) FROM issue i
+        LEFT JOIN LATERAL (SELECT e.to_status, e.level FROM issue_event e WHERE e.issue_id = i.id
+                           ORDER BY e.at DESC, e.id DESC LIMIT 1) last ON true
+        WHERE (i.status, i.level) IS DISTINCT FROM (last.to_status, last.level)""") == 0
+    assert scalar(connection, "SELECT count(*) FROM issue_event WHERE actor_id IS NULL"
+                              " AND actor_cadre_id IS NULL") == 0
+    # a 回访 that reached the reporter answered all three questions (a CHECK says so too)
+    assert scalar(connection, "SELECT count(*) FROM callback WHERE reached") > 100

@@ -240,3 +240,39 @@ def test_logins_differing_only_in_case_are_one_login(connection):
         b"zhang,demo-password-2,leader,532329\n"))
     report = run(connection, regions(), users)
     assert any("第 3 行, 字段 login: 与第 2 行重复" in m for m in messages(report))
+
+
+ISSUE_HEADER = "code,title,category,village_code,status,level,reported_at\n"
+EVENT_HEADER = "issue_code,seq,action,from_status,to_status,at,level,note\n"
+
+
+def history(issue_status: str, events: str):
+    return (Source("issues.csv", (ISSUE_HEADER + f"MQ1,路灯不亮,street_light,532329104201,"
+                                                 f"{issue_status},village,-P3D\n").encode()),
+            Source("issue_events.csv", (EVENT_HEADER + events).encode()))
+
+
+def test_issue_histories_are_replayed_through_the_state_machine(connection):
+    legal = ("MQ1,1,report,,reported,-P3D,village,上报\n"
+             "MQ1,2,triage,reported,triaged,-P2D,village,\n"
+             "MQ1,3,,triaged,in_progress,-P1D,village,\n")  # no action named: some action must fit
+    report = run(connection, regions(), *history("in_progress", legal), commit=True)
+    assert report.ok, messages(report)
+    assert count(connection, "issue_event") == 3
+
+
+@pytest.mark.parametrize(("status", "events", "words"), [
+    ("closed", "MQ1,1,report,,reported,-P3D,village,\nMQ1,2,close,reported,closed,-P2D,village,\n",
+     "不能从 reported（village）close 变为 closed"),
+    ("closed", "MQ1,1,report,,reported,-P3D,village,\nMQ1,2,,reported,closed,-P2D,village,\n",
+     "不能从 reported（village）变为 closed"),
+    ("triaged", "MQ1,1,report,,reported,-P3D,village,\nMQ1,2,triage,reported,triaged,-P2D,county,\n",
+     "变为 triaged"),
+    ("in_progress", "MQ1,1,report,,reported,-P3D,village,\nMQ1,2,triage,reported,triaged,-P2D,village,\n",
+     "事项表却是 in_progress"),
+])
+def test_an_illegal_history_is_a_named_problem_not_a_row(connection, status, events, words):
+    report = run(connection, regions(), *history(status, events), commit=True)
+    assert not report.ok
+    assert any(words in m and "issue_events.csv" in m for m in messages(report)), messages(report)
+    assert count(connection, "issue") == 0 and count(connection, "issue_event") == 0

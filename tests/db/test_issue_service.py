@@ -55,7 +55,9 @@ def test_report_to_close_writes_one_event_per_step_with_actor_unit_and_deadline(
     issue = act(db, issue, "acknowledge", people["village"])
     assert issue.acknowledged_at is not None
     issue = act(db, issue, "handle", people["village"], note="已更换滤网")
-    issue = act(db, issue, "feed_back", people["village"], satisfaction="satisfied")
+    issue = act(db, issue, "feed_back", people["village"], callback={
+        "channel": "phone", "reached": True, "contacted_in_time": True, "solved": True,
+        "satisfaction": "satisfied", "unreached_reason": None, "note": None})
     issue = act(db, issue, "close", people["staff"])
     assert (issue.status, issue.version) == ("closed", 6)
     ledger = events(db, issue)

@@ -48,6 +48,9 @@ def test_every_role_may_sign_in_and_see_the_map(role):
     ("leader", "read_audit", False),
     ("township_staff", "read_audit", False),
     ("grid_worker", "read_audit", False),
+    ("leader", "view_metrics", True),
+    ("unit_handler", "view_metrics", True),
+    ("grid_worker", "view_metrics", False),
 ])
 def test_role_action_table(role, action, expected):
     assert policy.allowed(role, action) is expected

@@ -34,7 +34,8 @@ def test_an_issue_goes_from_report_to_close_through_http_alone(client, connectio
     issue = act(client, issue, "triage")
     issue = act(client, issue, "acknowledge")
     issue = act(client, issue, "handle", note="已抢修管道")
-    issue = act(client, issue, "feed_back", satisfaction="basically_satisfied")
+    issue = act(client, issue, "feed_back", channel="phone", contacted_in_time=True, solved=True,
+                satisfaction="basically_satisfied")
     issue = act(client, issue, "close")
     assert (issue["status"], issue["version"]) == ("closed", 6)
     detail = client.get(f"/api/issues/{issue['id']}").get_json()
@@ -112,3 +113,65 @@ def test_real_name_reports_come_first_among_equal_lights(client, connection, sta
 def test_the_navigation_shows_issues_to_those_who_may_see_them(client, staff):
     page = client.get("/issues").get_data(as_text=True)
     assert 'href="/issues"' in page and 'href="/issues/new"' in page
+
+
+def test_callbacks_through_the_form_and_json_and_unsatisfied_reopens(client, connection, staff):
+    issue = report(client).get_json()["issue"]
+    for action, note in (("triage", None), ("acknowledge", None), ("handle", "已抢修")):
+        issue = act(client, issue, action, **({"note": note} if note else {}))
+    page = client.get(f"/issues/{issue['id']}").get_data(as_text=True)
+    assert f'action="/issues/{issue["id"]}/callbacks"' in page and 'value="feed_back"' not in page
+    response = client.post(f"/issues/{issue['id']}/callbacks", data={
+        "version": issue["version"], "channel": "phone", "reached": "false",
+        "unreached_reason": "电话无人接听"})
+    assert response.status_code == 302
+    response = client.post(f"/api/issues/{issue['id']}/callbacks", json={
+        "version": issue["version"], "channel": "visit", "reached": True,
+        "contacted_in_time": True, "solved": False, "satisfaction": "unsatisfied"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["issue"]["status"] == "in_progress"
+    detail = client.get(f"/api/issues/{issue['id']}").get_json()
+    assert [(c["reached"], c["satisfaction"]) for c in detail["callbacks"]] == [
+        (False, None), (True, "unsatisfied")]
+    assert [s["action"] for s in detail["timeline"]][-2:] == ["feed_back", "reopen"]
+    page = client.get(f"/issues/{issue['id']}").get_data(as_text=True)
+    assert "回访记录" in page and "电话无人接听" in page and "不满意" in page
+    missing = client.post(f"/api/issues/{issue['id']}/callbacks", json={
+        "version": detail["issue"]["version"], "channel": "phone", "reached": True})
+    assert missing.status_code in (409, 422)
+
+
+def test_metrics_page_json_and_downloads(client, connection, staff):
+    issue = report(client).get_json()["issue"]
+    for action, note in (("triage", None), ("acknowledge", None), ("handle", "已抢修")):
+        issue = act(client, issue, action, **({"note": note} if note else {}))
+    response = client.post(f"/api/issues/{issue['id']}/callbacks", json={
+        "version": issue["version"], "channel": "phone", "reached": True,
+        "contacted_in_time": True, "solved": True, "satisfaction": "basically_satisfied"})
+    assert response.status_code == 201
+    figures = client.get("/api/metrics?by=village").get_json()
+    [row] = figures["rows"]
+    assert (row["key"], row["valid_callbacks"], row["satisfaction_rate"]) == (ISSUE_VILLAGE, 1, 0.9)
+    page = client.get("/metrics?by=unit").get_data(as_text=True)
+    assert "满意率" in page and "90.0%" in page and "插甸村民委员会" in page
+    csv = client.get("/metrics.csv?by=village")
+    assert csv.status_code == 200 and "attachment" in csv.headers["Content-Disposition"]
+    assert ISSUE_VILLAGE in csv.get_data(as_text=True)
+    assert client.get("/metrics.xlsx").status_code == 200
+    bad = client.get("/api/metrics?by=grid")
+    assert (bad.status_code, bad.get_json()["field"]) == (422, "by")
+    assert client.get("/api/metrics?from=yesterday").get_json()["field"] == "from"
+
+
+def test_my_tasks_count_in_the_navigation_and_the_receipt(client, connection, staff):
+    issue = report(client).get_json()["issue"]
+    page = client.get("/issues").get_data(as_text=True)
+    assert 'href="/issues/mine"' in page and '<span class="nav-count"' in page
+    mine = client.get("/issues/mine").get_data(as_text=True)
+    assert "我的待办" in mine and "插甸村自来水浑浊" in mine
+    issue = act(client, issue, "triage")  # to the 村委会: the village's task now, not the township's
+    assert 'href="/issues/mine"' not in client.get("/issues").get_data(as_text=True)
+    assert "插甸村自来水浑浊" not in client.get("/issues/mine").get_data(as_text=True)
+    receipt = client.get(f"/issues/{issue['id']}/print").get_data(as_text=True)
+    for words in ("民情事项办理回执", "受理分拨", "插甸村民委员会", issue["code"]):
+        assert words in receipt

@@ -8,7 +8,7 @@ already stored are encrypted here, and a CHECK refuses a plain number from any p
 app_user.must_change_password marks a one-time password (the first administrator's).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01 05:30:00
 """
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """API tokens for other systems (api_token): hashed, revocable, ending with their user's sessions
 
-Revision ID: 0011
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 05:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0006"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
