@@ -184,6 +184,8 @@ def seed_open_data_county(connection) -> str:
     (closed), Q3 (voided) and Q4 (a tip-off). Returns the first grid's code."""
     from sqlalchemy import text
 
+    from gridmap.datakey import encrypt_id_number
+
     run = lambda sql, **p: connection.execute(text(sql), p)  # noqa: E731
     run(f"INSERT INTO region (county_code, code, level, name, geom) VALUES "
         f"(:c, :c, 'county', '武定县', {_box(102.40, 25.50, 102.50, 25.60)})", c=ISSUE_COUNTY)
@@ -202,8 +204,9 @@ def seed_open_data_county(connection) -> str:
     for n in range(7):  # 7 households in the first grid, 3 of them 低保; 2 in the next grid
         run("INSERT INTO household (county_code, code, grid_code, village_code, head_name,"
             " phone, id_number, size, minimum_living) VALUES (:c, :code, :g, :v, '张三丰',"
-            " '13812345678', '532329199001011234', 3, :poor)",
-            c=ISSUE_COUNTY, code=f"H{n}", g=grid, v=OPEN_TOWNSHIP + "201", poor=n < 3)
+            " '13812345678', :id_number, 3, :poor)",
+            id_number=encrypt_id_number("532329199001011234"), c=ISSUE_COUNTY, code=f"H{n}",
+            g=grid, v=OPEN_TOWNSHIP + "201", poor=n < 3)
     for n in range(2):
         run("INSERT INTO household (county_code, code, grid_code, village_code, head_name,"
             " size, minimum_living) VALUES (:c, :code, :g, :v, '李四', 2, true)",
