@@ -323,6 +323,7 @@ def record_callback(session, issue_id, actor, *, expected_version, data: dict) -
     handled; 结案 then needs a 无法回访 reason, and never for a real-name report).
     """
     _may(actor, "callback_issue")
+    get(session, actor, issue_id)  # outside the actor's scope: not found, before any answer is read
     answers = callback_answers(data)
     if answers["reached"]:
         issue = apply(session, issue_id, "feed_back", actor, expected_version=expected_version,

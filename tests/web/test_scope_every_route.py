@@ -64,8 +64,9 @@ OUTSIDERS = [
     ("inspector", "530681", {}),
     ("admin", "530681", {}),
 ]
-# (role, scope) that does see township A: each id route answers it (the ids are real).
-INSIDER = ("township_staff", ISSUE_TOWNSHIP)
+# (role, scope) that do see township A: each id route answers one of them (the ids are real).
+# The village's staff too: the field pages are for those who visit, not for township offices.
+INSIDERS = [("township_staff", ISSUE_TOWNSHIP), ("village_staff", ISSUE_VILLAGE)]
 
 
 def id_routes(app) -> list:
@@ -103,11 +104,18 @@ def test_there_are_id_routes_to_check(app):
 
 
 def test_the_sample_ids_are_real_for_a_user_of_their_scope(app, client, auth, county):
-    auth.as_role(*INSIDER)
-    seen = {(rule.endpoint, method): status
-            for rule, method, _action, status in request_every_way(client, app, county)
-            if method == "GET"}
-    assert seen and all(status == 200 for status in seen.values()), seen
+    seen: dict[str, set[int]] = {}
+    for role, scope in INSIDERS:
+        client.post("/sign-out")  # the next sign-in must not find someone signed in
+        login = f"{role}-{scope}"
+        if role == "village_staff":  # the fixture's reporter already is this village's staff
+            assert auth.sign_in(login).status_code == 302
+        else:
+            auth.as_role(role, scope)
+        for rule, method, _action, status in request_every_way(client, app, county):
+            if method == "GET":
+                seen.setdefault(rule.endpoint, set()).add(status)
+    assert seen and all(200 in statuses for statuses in seen.values()), seen
 
 
 @pytest.mark.parametrize(("role", "scope", "columns"), OUTSIDERS,
