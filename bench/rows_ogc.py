@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +21,7 @@ import psycopg2
 from bench.data import BENCH_VAR, ROOT, _with_db
 from bench.results import Line, ratio_line
 from bench.rows_web import Renamer
-from bench.server import LOOPBACK, Server, _free_port
+from bench.server import LOOPBACK, Server, _free_port, stop, wait_until_up
 from bench.timing import alternate, progress
 from gridmap import devdb
 
@@ -99,26 +97,15 @@ class Pygeoapi:
             [str(bin_dir / "gunicorn"), "--workers", "2", "--bind", f"{LOOPBACK}:{self.port}",
              "pygeoapi.flask_app:APP"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         base = f"http://{LOOPBACK}:{self.port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"pygeoapi stopped: see {self.directory / 'server.log'}")
-            try:
-                with urllib.request.urlopen(base + "/conformance?f=json", timeout=2):
-                    return base
-            except OSError:
-                time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"pygeoapi did not answer: see {self.directory / 'server.log'}")
+        try:
+            wait_until_up(self.proc, base + "/conformance?f=json", self.directory / "server.log")
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return base
 
     def __exit__(self, *exc) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc)
 
 
 def _version() -> str:

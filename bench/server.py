@@ -31,6 +31,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(proc: subprocess.Popen, probe_url: str, log: Path, ready=lambda: True,
+                  seconds: float = 60) -> None:
+    """Wait until `probe_url` answers and `ready()` holds; RuntimeError naming `log` when the
+    process stops or does not answer within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server stopped: see {log}")
+        try:
+            with urllib.request.urlopen(probe_url, timeout=2):
+                pass
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer in {seconds:.0f} s: see {log}")
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Server:
     """`with Server(url) as server:` gunicorn on a free loopback port, stopped on exit."""
 
@@ -49,29 +79,16 @@ class Server:
                "GRIDMAP_ESCALATE_SECONDS": "0"}  # no escalation loop: serve.sh execs gunicorn
         self.proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "serve.sh")], env=env,
                                      stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server stopped: see {BENCH_VAR / 'server.log'}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2):
-                    pass
-                if len(self.worker_pids()) >= self.workers:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"the server did not answer in 60 s: see {BENCH_VAR / 'server.log'}")
+        try:
+            wait_until_up(self.proc, self.base + "/healthz", BENCH_VAR / "server.log",
+                          ready=lambda: len(self.worker_pids()) >= self.workers)
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *exc) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc)
 
     def worker_pids(self) -> list[int]:
         """gunicorn's workers: the master's children (serve.sh execs the master)."""
