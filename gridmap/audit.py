@@ -38,6 +38,8 @@ ACTIONS: dict[str, Message] = {
     "issue_transition": _("事项办理"),
     "token_issue": _("发放接口令牌"),
     "token_revoke": _("吊销接口令牌"),
+    "target_change": _("挂牌销号"),
+    "ledger_record": _("登记台账"),
 }
 SYSTEM = "system"
 PAGE_SIZE = 50

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -60,7 +62,7 @@ ROLES = (
 )
 # Append-only tables: the application's role may read and add rows, never change or remove
 # them (database privileges, gridmap.migrate.grant_app_role; and a trigger for the owner).
-LEDGER_TABLES = ("issue_event", "audit_event", "callback")
+LEDGER_TABLES = ("issue_event", "audit_event", "callback", "target_event")
 VISIT_KINDS = ("visit", "callback")  # 走访 / 回访
 APPEAL_TYPES = ("inquiry", "help", "complaint", "tip_off", "suggestion")  # 咨询/求助/投诉/举报/建议
 # What an issue_event records as done: `report` opens the ledger, the rest are
@@ -72,6 +74,12 @@ EVENT_ACTIONS = (
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 # household.id_number holds ciphertext with this prefix (gridmap.datakey), never the number.
 ID_NUMBER_PREFIX = "v1:"
+# 挂牌销号: what may be tagged, the states of a target and what its ledger records.
+TARGET_KINDS = ("party_branch", "region", "grid")  # 党支部 / 村（社区）或乡镇 / 网格
+TARGET_STATUSES = ("listed", "close_requested", "closed")  # 挂牌整改中 / 申请销号 / 已销号
+TARGET_ACTIONS = ("tag", "note", "milestone", "request_close", "approve_close", "refuse_close",
+                  "review", "reopen")
+MEETING_KINDS = ("consultation", "courtyard", "council", "other")  # 民情恳谈会/院坝会/议事会/其他
 CALLBACK_CHANNELS = ("phone", "visit", "sms", "in_person", "online")  # 电话/上门/短信/当面/网上
 
 
@@ -620,3 +628,161 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(Text)  # e.g. "household:H001", "user:wang01"
     detail: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
     address: Mapped[str | None] = mapped_column(String(64))  # the client's IP, for web requests
+
+
+class Target(Base):
+    """挂牌: a weak Party branch, a village, township or grid tagged for rectification, with
+    one plan (一支部一对策), a deadline (限期整改) and a close-out (销号) approved a level up.
+
+    `region_code` is where the target lies (the branch's or grid's village, or the region
+    itself): the key of every scope filter. Its history is `target_event`, append-only.
+    """
+
+    __tablename__ = "target"
+    __table_args__ = (
+        CheckConstraint(_in("kind", TARGET_KINDS), name="kind"),
+        CheckConstraint(_in("status", TARGET_STATUSES), name="status"),
+        CheckConstraint("CASE kind WHEN 'party_branch' THEN party_branch_id IS NOT NULL"
+                        " WHEN 'grid' THEN grid_code IS NOT NULL ELSE true END",
+                        name="target_matches_kind"),
+        CheckConstraint("left(region_code, 6) = county_code", name="in_county"),
+        CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at"),
+        CheckConstraint("version >= 1", name="version"),
+        Index("ix_target_open", "county_code", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    party_branch_id: Mapped[int | None] = mapped_column(ForeignKey("party_branch.id"))
+    grid_code: Mapped[str | None] = mapped_column(String(24))
+    region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    plan: Mapped[str | None] = mapped_column(Text)  # 一支部一对策
+    liaison_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))  # 联系领导
+    helping_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))  # 帮扶部门
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)  # 限期整改
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="listed")
+    tagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    tagged_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    close_requested_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+
+class TargetMilestone(Base):
+    """A step of a target's plan, with its own date; done when `done_on` is set."""
+
+    __tablename__ = "target_milestone"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("target.id", ondelete="CASCADE"), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
+
+
+class TargetEvent(Base):
+    """One step in a target's history (tagged, a note, a milestone done, close asked/approved/
+    refused, a 回头看 review, reopened). Append-only: triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "target_event"
+    __table_args__ = (
+        CheckConstraint(_in("action", TARGET_ACTIONS), name="action"),
+        Index("ix_target_event_target_at", "target_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)  # what proves the close-out (销号依据)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class Meeting(Base):
+    """民情恳谈会 (or a 院坝会, 议事会 …): when, where, who organised, how many came, what was
+    raised; the issues raised at it are linked through `meeting_issue`."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (
+        CheckConstraint(_in("kind", MEETING_KINDS), name="kind"),
+        CheckConstraint("attendance BETWEEN 0 AND 100000", name="attendance"),
+        CheckConstraint("left(region_code, 6) = county_code", name="in_county"),
+        valid_geom(),
+        Index("ix_meeting_county_held", "county_code", "held_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="consultation")
+    region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    place: Mapped[str | None] = mapped_column(Text)
+    geom = geom_column("POINT")
+    organiser_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    attendance: Mapped[int] = mapped_column(Integer, nullable=False)
+    topics: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class MeetingIssue(Base):
+    """An issue raised at a meeting (the issue itself lives in the lifecycle)."""
+
+    __tablename__ = "meeting_issue"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), primary_key=True, index=True)
+    county_code: Mapped[str] = county_column()
+
+
+class Deed(Base):
+    """办实事: a practical thing done for a household or a village, by a cadre or unit, what it
+    cost, and the issue or visit that prompted it."""
+
+    __tablename__ = "deed"
+    __table_args__ = (
+        CheckConstraint("cost_yuan IS NULL OR cost_yuan >= 0", name="cost"),
+        CheckConstraint("left(region_code, 6) = county_code", name="in_county"),
+        Index("ix_deed_county_done", "county_code", "done_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    detail: Mapped[str | None] = mapped_column(Text)
+    region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
+    cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    cost_yuan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    done_on: Mapped[date] = mapped_column(Date, nullable=False)
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class DiaryEntry(Base):
+    """A 民情日记 entry not tied to a visit (a visit's notes are its diary entry already)."""
+
+    __tablename__ = "diary_entry"
+    __table_args__ = (CheckConstraint("left(region_code, 6) = county_code", name="in_county"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)

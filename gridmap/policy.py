@@ -56,6 +56,17 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "export_aggregate": ("download counts and rates", OFFICE | OVERSIGHT),
     "export_detail": ("download row-level ledgers (personal data masked)",
                       OFFICE | {"inspector"}),
+    "view_ledgers": ("follow-through ledgers of one's region: 挂牌 targets, meetings, deeds, diaries",
+                     OFFICE | OVERSIGHT),
+    "work_on_target": ("note progress on a 挂牌 target, mark its steps done, ask to 销号",
+                       OFFICE | OVERSIGHT),
+    "manage_targets": ("tag a target (挂牌), approve or refuse its 销号 a level up, review it (回头看)",
+                       frozenset({"township_staff"}) | OVERSIGHT),
+    "keep_ledgers": ("meetings, deeds and the 民情日记: one's region's, or what one recorded",
+                     FIELD | OFFICE | OVERSIGHT),
+    "record_ledger": ("record a meeting, a deed done (办实事) or a 民情日记 entry", FIELD | OFFICE),
+    "view_dashboard": ("the county dashboard and periodic bulletin (通报) of one's region",
+                       OFFICE | OVERSIGHT),
     "read_audit": ("read the audit log: sign-ins, unmasking, exports, imports, changes",
                    frozenset({"inspector", "admin"})),
     "manage_users": ("create and disable accounts", frozenset({"admin"})),
@@ -131,6 +142,14 @@ class Scope:
                 Unit.id == self.unit_id, Unit.county_code == self.county_code).scalar_subquery()
             inside = inside & village_code_column.startswith(unit_region)
         return inside
+
+    def in_region(self, region_code_column) -> ColumnElement[bool]:
+        """Rows placed by a region code (挂牌 targets, meetings, deeds, diary entries) inside the
+        scope's region; nothing for a cadre's or a grid worker's scope (their own rows are
+        found by who recorded them)."""
+        if self.cadre_id is not None or self.grid_code is not None:
+            return false()
+        return self._in_region(region_code_column)
 
     def _paired_households(self):
         return select(Assignment.household_id).where(

@@ -22,6 +22,9 @@ NAV_LINKS = [
     ("issues.queue", _l("事项"), "view_issues"),
     ("issues.new", _l("登记事项"), "report_issue"),
     ("metrics.table", _l("指标"), "view_metrics"),
+    ("ledgers.dashboard", _l("通报"), "view_dashboard"),
+    ("ledgers.targets", _l("挂牌销号"), "view_ledgers"),
+    ("ledgers.meetings", _l("台账"), "keep_ledgers"),
     ("audit.log", _l("审计日志"), "read_audit"),
 ]
 

@@ -51,6 +51,17 @@ def test_every_role_may_sign_in_and_see_the_map(role):
     ("leader", "view_metrics", True),
     ("unit_handler", "view_metrics", True),
     ("grid_worker", "view_metrics", False),
+    # follow-through ledgers: the office tags and closes out, the field records, leaders read
+    ("township_staff", "manage_targets", True),
+    ("leader", "manage_targets", True),
+    ("village_staff", "manage_targets", False),
+    ("village_staff", "work_on_target", True),
+    ("grid_worker", "view_ledgers", False),
+    ("grid_worker", "keep_ledgers", True),
+    ("grid_worker", "record_ledger", True),
+    ("leader", "record_ledger", False),
+    ("leader", "view_dashboard", True),
+    ("unit_handler", "view_dashboard", False),
 ])
 def test_role_action_table(role, action, expected):
     assert policy.allowed(role, action) is expected

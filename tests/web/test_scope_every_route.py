@@ -47,12 +47,18 @@ def county(connection, monkeypatch):
             "title": "水管破裂", "category": "drinking_water", "village_code": ISSUE_VILLAGE})
         session.commit()
         issue_id = issue.id
+    target = run("INSERT INTO target (county_code, kind, region_code, reason, due_on, tagged_at)"
+                 " VALUES ('532329', 'region', :v, '矛盾纠纷多发', '2027-06-30', now()) RETURNING id",
+                 v=ISSUE_VILLAGE).scalar()
+    meeting = run("INSERT INTO meeting (county_code, region_code, held_at, attendance, topics)"
+                  " VALUES ('532329', :v, now(), 20, '饮水') RETURNING id", v=ISSUE_VILLAGE).scalar()
     return {"issue_id": issue_id, "household_id": household, "cadre_b": cadre,
-            "unit_elsewhere": units["A014"]}
+            "unit_elsewhere": units["A014"], "target_id": target, "meeting_id": meeting}
 
 
 # id parameter → the fixture key of an object in township A
-ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id"}
+ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id", "target_id": "target_id",
+              "meeting_id": "meeting_id"}
 # (role, scope_code, extra columns): every kind of scope, none of which includes township A's rows
 OUTSIDERS = [
     ("grid_worker", OTHER_GRID, {}),
