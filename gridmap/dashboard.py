@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import distinct, func, select
 
-from gridmap import clock, codes, coverage, metrics, targets
+from gridmap import campaigns, clock, codes, coverage, metrics, targets
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, _
 from gridmap.inputs import day_start
@@ -32,6 +32,7 @@ FIGURES = {
     "issues_reported": (_("收集民情事项（件）"), True),
     "issues_closed": (_("办结民情事项（件）"), True),
     "composite": (_("三率综合得分（百分制）"), True),
+    "visits_confirmed": (_("走访抽查属实率（%）"), True),
     "targets_listed": (_("挂牌整改中（个）"), False),
     "targets_closed": (_("已销号（个）"), False),
     "targets_overdue": (_("超期未销号（个）"), False),
@@ -65,8 +66,19 @@ def period_of(start: str | None, end: str | None) -> metrics.Period:
     return metrics.Period(period.start or date(today.year, 1, 1), period.end or today)
 
 
+def year_on_year(period: metrics.Period) -> bool:
+    """A year so far (1 January to a day of the same year) is compared with the same dates of
+    the year before (同比); any other period with the one just before it (环比)."""
+    return (period.start.month, period.start.day) == (1, 1) and period.end.year == period.start.year
+
+
 def previous(period: metrics.Period) -> metrics.Period:
-    """The period of the same length just before `period`."""
+    """The period to compare with: the same dates a year earlier for a year so far, else the
+    period of the same length just before."""
+    if year_on_year(period):
+        end = period.end.replace(year=period.end.year - 1) if (period.end.month, period.end.day) \
+            != (2, 29) else date(period.end.year - 1, 2, 28)
+        return metrics.Period(date(period.start.year - 1, 1, 1), end)
     length = (period.end - period.start).days + 1
     return metrics.Period(period.start - timedelta(days=length), period.start - timedelta(days=1))
 
@@ -106,6 +118,7 @@ def _count(session, query) -> int:
 def _period_values(session, scope: Scope, period: metrics.Period) -> dict:
     deeds = session.execute(select(func.count(), func.sum(Deed.cost_yuan)).where(
         _deeds(scope, period))).one()
+    confirmed, checked = campaigns.confirmed_share(session, scope, period.start, period.end)
     county = metrics.compute(session, scope, "county", period)
     figures = county[0] if county else None
     return {
@@ -115,6 +128,7 @@ def _period_values(session, scope: Scope, period: metrics.Period) -> dict:
         "issues_reported": figures.counts["reported"] if figures else 0,
         "issues_closed": figures.counts["closed"] if figures else 0,
         "composite": figures.rates.get("composite") if figures else None,
+        "visits_confirmed": confirmed / checked if checked else None,
     }
 
 

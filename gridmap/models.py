@@ -80,6 +80,8 @@ TARGET_STATUSES = ("listed", "close_requested", "closed")  # 挂牌整改中 / �
 TARGET_ACTIONS = ("tag", "note", "milestone", "request_close", "approve_close", "refuse_close",
                   "review", "reopen")
 MEETING_KINDS = ("consultation", "courtyard", "council", "other")  # 民情恳谈会/院坝会/议事会/其他
+CHECK_METHODS = ("phone", "on_site", "list")  # 电话抽查 / 实地核查 / 列表督查
+CHECK_RESULTS = ("confirmed", "not_confirmed", "unreachable")  # 属实 / 不属实 / 联系不上
 CALLBACK_CHANNELS = ("phone", "visit", "sms", "in_person", "online")  # 电话/上门/短信/当面/网上
 
 
@@ -786,3 +788,61 @@ class DiaryEntry(Base):
     cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
     written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Campaign(Base):
+    """A visit campaign (e.g. every paired household visited before 春节): the households it
+    covers, fixed when it is set up, and its dates; progress is read from the visits logged."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint("due_on >= starts_on", name="period"),
+        CheckConstraint("left(region_code, 6) = county_code", name="in_county"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    rule: Mapped[str] = mapped_column(String(24), nullable=False)  # which households (campaigns.RULES)
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class CampaignHousehold(Base):
+    """A household a campaign covers."""
+
+    __tablename__ = "campaign_household"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True, index=True)
+    county_code: Mapped[str] = county_column()
+
+
+class VisitCheck(Base):
+    """A logged visit drawn for checking (列表督查、电话抽查) and, once checked, whether it
+    really happened. One check per visit."""
+
+    __tablename__ = "visit_check"
+    __table_args__ = (
+        CheckConstraint("method IS NULL OR " + _in("method", CHECK_METHODS), name="method"),
+        CheckConstraint("result IS NULL OR " + _in("result", CHECK_RESULTS), name="result"),
+        CheckConstraint("(result IS NULL) = (checked_at IS NULL)", name="checked"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("visit.id", ondelete="CASCADE"), nullable=False, unique=True)
+    drawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    drawn_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    method: Mapped[str | None] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from gridmap import categories, dashboard, ledgers, targets
+from gridmap import campaigns, categories, dashboard, ledgers, targets
 from gridmap.errors import BadInput, GridmapError
 from gridmap.errors import _ as message
 from gridmap.exports.tabular import Column
@@ -44,6 +44,7 @@ DEED_FIELDS = ("title", "detail", "region", "household_id", "cadre", "unit", "co
                "done_on", "issue_id", "visit_id")
 ISSUE_FIELDS = ("title", "category", "description", "urgency", "village_code", "grid_code",
                 "real_name", "reporter_name", "reporter_phone")
+CAMPAIGN_FIELDS = ("name", "region", "rule", "starts_on", "due_on")
 TARGET_ACTIONS = ("note", "milestone", "request_close", "approve_close", "refuse_close", "review",
                   "reopen")
 
@@ -377,6 +378,7 @@ def dashboard_page():
         Region.code == current_scope().region_code, Region.current())).scalar()
     return _private(render_template(
         "ledgers/dashboard.html", period=period, previous=dashboard.previous(period),
+        year_on_year=dashboard.year_on_year(period),
         figures=figures, labels=dashboard.FIGURES, listable=dashboard.ROWS, ranking=ranking,
         region=region, query=request.args.to_dict(), printing=request.args.get("print") == "1"))
 
@@ -394,6 +396,7 @@ def dashboard_download(fmt: str):
     return download(fmt, f"{current_user.county_code}_通报_{period.start}_{period.end}", columns, rows)
 
 
+PAGE_ROWS, DOWNLOAD_ROWS = 1000, 200_000  # a page stays light; the download carries the rest
 ROW_COLUMNS = {
     "households_visited": [("code", _l("户编码")), ("village", _l("村（社区）")), ("grid_code", _l("网格")),
                            ("last_visit", _l("最近走访"))],
@@ -412,15 +415,19 @@ ROW_COLUMNS = {
 def rows_page(figure: str):
     """The rows behind one figure (households by code only); `?format=csv|xlsx` downloads."""
     period = dashboard.period_of(request.args.get("from"), request.args.get("to"))
-    rows = dashboard.rows(db_session(), current_scope(), figure, period)
     fmt = request.args.get("format")
-    if fmt in ("csv", "xlsx") and can("export_detail"):
+    downloading = fmt in ("csv", "xlsx") and can("export_detail")
+    limit = DOWNLOAD_ROWS if downloading else PAGE_ROWS
+    rows = dashboard.rows(db_session(), current_scope(), figure, period, limit=limit + 1)
+    cut, rows = len(rows) > limit, rows[:limit]
+    if downloading:
         columns = [Column(key, str(label), "text") for key, label in ROW_COLUMNS[figure]]
         return download(fmt, f"{current_user.county_code}_{figure}_{period.start}_{period.end}",
                         columns, rows)
     return _private(render_template(
         "ledgers/rows.html", figure=figure, label=dashboard.FIGURES[figure][0], rows=rows,
-        columns=ROW_COLUMNS[figure], period=period, query=request.args.to_dict()))
+        columns=ROW_COLUMNS[figure], period=period, query=request.args.to_dict(), cut=cut,
+        limit=limit))
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -495,3 +502,70 @@ def dashboard_json():
         start=period.start.isoformat(), end=period.end.isoformat(),
         figures=[{"key": f.key, "value": f.value, "previous": f.previous} for f in figures],
         ranking=ranking))
+
+
+# --- visit campaigns and checks ------------------------------------------------------------
+
+
+@bp.route("/campaigns", methods=["GET", "POST"], endpoint="campaigns")
+@requires("view_ledgers")
+def campaigns_page():
+    """Visit campaigns of the region with their progress, and the form to set one up."""
+    session, error = db_session(), None
+    if request.method == "POST":
+        try:
+            campaign, covered = campaigns.create(session, current_user, _form(CAMPAIGN_FIELDS))
+            session.commit()
+            flash(_("已发起走访活动，共 %(n)s 户", n=covered), "info")
+            return redirect(url_for("ledgers.campaign", campaign_id=campaign.id))
+        except GridmapError as refused:
+            session.rollback()
+            if refused.status == 403:
+                raise
+            error = refused
+    return _private(render_template(
+        "ledgers/campaigns.html", rows=campaigns.listing(session, current_user),
+        rules=campaigns.RULES, form=request.form, error=error,
+        error_text=text_of(error.message) if error else None,
+        regions=_choices(session)["regions"] if can("run_campaigns") else []),
+        422 if error else 200)
+
+
+@bp.route("/campaigns/<int:campaign_id>", endpoint="campaign")
+@requires("view_ledgers")
+def campaign_page(campaign_id: int):
+    """One campaign's progress by grid or by paired cadre, least done first."""
+    session = db_session()
+    campaign = campaigns.get(session, current_user, campaign_id)
+    by = "cadre" if request.args.get("by") == "cadre" else "grid"
+    rows = campaigns.progress(session, current_user, campaign, by)
+    return _private(render_template(
+        "ledgers/campaign.html", campaign=campaign, rows=rows, by=by, rules=campaigns.RULES,
+        households=sum(r.households for r in rows), visited=sum(r.visited for r in rows)))
+
+
+@bp.route("/checks", methods=["GET", "POST"], endpoint="checks")
+@requires("check_visits")
+def checks_page():
+    """抽查: draw logged visits at random; record for each whether it really happened."""
+    session = db_session()
+    if request.method == "POST":
+        try:
+            if request.form.get("check"):
+                campaigns.record_check(session, current_user, request.form.get("check"),
+                                       _form(("method", "result", "note")))
+                flash(_("已记录核查结果"), "info")
+            else:
+                drawn = campaigns.draw(session, current_user, _form(("n", "from", "to")))
+                flash(_("已抽取 %(n)s 条走访记录", n=drawn), "info")
+            session.commit()
+        except GridmapError as refused:
+            session.rollback()
+            if refused.status in (403, 404):
+                raise
+            flash(text_of(refused.message), "error")
+        return redirect(url_for("ledgers.checks"))
+    return _private(render_template(
+        "ledgers/checks.html", pending=campaigns.checks(session, current_user),
+        done=campaigns.checks(session, current_user, pending=False),
+        methods=campaigns.METHOD_LABELS, results=campaigns.RESULT_LABELS))

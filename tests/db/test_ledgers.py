@@ -171,6 +171,10 @@ def test_the_period_is_this_year_by_default_and_the_previous_one_as_long(people)
     period = dashboard.period_of(None, None)
     assert (period.start, period.end) == (date(2026, 1, 1), date(2026, 11, 23))
     before = dashboard.previous(metrics.Period(date(2026, 11, 1), date(2026, 11, 30)))
-    assert (before.start, before.end) == (date(2026, 10, 2), date(2026, 10, 31))
+    assert (before.start, before.end) == (date(2026, 10, 2), date(2026, 10, 31))  # 环比
+    last_year = dashboard.previous(period)  # a year so far: 同比, the same dates a year earlier
+    assert (last_year.start, last_year.end) == (date(2025, 1, 1), date(2025, 11, 23))
+    leap = dashboard.previous(metrics.Period(date(2028, 1, 1), date(2028, 2, 29)))
+    assert leap.end == date(2027, 2, 28)
     with pytest.raises(BadInput):
         dashboard.period_of("2026-13-01", None)

@@ -62,6 +62,10 @@ def test_every_role_may_sign_in_and_see_the_map(role):
     ("leader", "record_ledger", False),
     ("leader", "view_dashboard", True),
     ("unit_handler", "view_dashboard", False),
+    ("inspector", "check_visits", True),
+    ("leader", "check_visits", False),
+    ("township_staff", "run_campaigns", True),
+    ("village_staff", "run_campaigns", False),
 ])
 def test_role_action_table(role, action, expected):
     assert policy.allowed(role, action) is expected

@@ -110,3 +110,26 @@ def test_the_dashboard_shows_the_figures_clicks_through_and_downloads(client, au
     assert ["召开民情恳谈会（场）", 1, 0, 1] in cells
     assert client.get("/api/dashboard?from=2026-13-01").status_code == 422
     assert client.get("/dashboard/rows/passwords").status_code == 404
+
+
+def test_a_campaign_and_a_check_through_the_pages(client, auth, county, connection):
+    households = dict(connection.execute(text("SELECT code, id FROM household")).all())
+    connection.execute(text("INSERT INTO visit (county_code, household_id, visited_at, notes)"
+                            " VALUES (:c, :h, '2026-11-20T10:00:00+08:00', '看望低保户')"),
+                       {"c": ISSUE_COUNTY, "h": households["H0"]})
+    auth.as_role("township_staff", OPEN_TOWNSHIP)
+    response = client.post("/campaigns", data={"name": "春节前走访重点关爱户", "rule": "care",
+                                               "starts_on": "2026-11-01", "due_on": "2027-02-10"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已走访 1 / 5 户" in page  # 5 低保 households, one visited in the campaign
+    assert client.get(response.headers["Location"] + "?by=cadre").status_code == 200
+    bad = client.post("/campaigns", data={"name": "x", "due_on": "明天"})
+    assert bad.status_code == 422 and "due_on" in bad.get_data(as_text=True)
+    assert client.post("/checks", data={"n": "5", "from": "2026-11-01"}).status_code == 302
+    check = connection.execute(text("SELECT id FROM visit_check")).scalar()
+    page = client.get("/checks").get_data(as_text=True)
+    assert "待核查（1）" in page and "看望低保户" in page
+    assert client.post("/checks", data={"check": check, "result": "confirmed",
+                                        "method": "phone"}).status_code == 302
+    assert "待核查（0）" in client.get("/checks").get_data(as_text=True)

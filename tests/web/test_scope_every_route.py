@@ -52,13 +52,17 @@ def county(connection, monkeypatch):
                  v=ISSUE_VILLAGE).scalar()
     meeting = run("INSERT INTO meeting (county_code, region_code, held_at, attendance, topics)"
                   " VALUES ('532329', :v, now(), 20, '饮水') RETURNING id", v=ISSUE_VILLAGE).scalar()
+    campaign = run("INSERT INTO campaign (county_code, name, region_code, rule, starts_on, due_on)"
+                   " VALUES ('532329', '春节走访', :v, 'all', '2026-11-01', '2027-02-01') RETURNING id",
+                   v=ISSUE_VILLAGE).scalar()
     return {"issue_id": issue_id, "household_id": household, "cadre_b": cadre,
-            "unit_elsewhere": units["A014"], "target_id": target, "meeting_id": meeting}
+            "unit_elsewhere": units["A014"], "target_id": target, "meeting_id": meeting,
+            "campaign_id": campaign}
 
 
 # id parameter → the fixture key of an object in township A
 ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id", "target_id": "target_id",
-              "meeting_id": "meeting_id"}
+              "meeting_id": "meeting_id", "campaign_id": "campaign_id"}
 # (role, scope_code, extra columns): every kind of scope, none of which includes township A's rows
 OUTSIDERS = [
     ("grid_worker", OTHER_GRID, {}),

@@ -1,5 +1,6 @@
 """follow-through ledgers: 挂牌 targets (plan, milestones, an append-only event ledger),
-民情恳谈会 meetings and the issues raised at them, 办实事 deeds, 民情日记 entries
+民情恳谈会 meetings and the issues raised at them, 办实事 deeds, 民情日记 entries, visit
+campaigns (a set of households and a deadline) and visit checks (列表督查/电话抽查)
 
 Revision ID: 0017
 Revises: 0010
@@ -19,6 +20,8 @@ TARGET_STATUSES = ("listed", "close_requested", "closed")
 TARGET_ACTIONS = ("tag", "note", "milestone", "request_close", "approve_close", "refuse_close",
                   "review", "reopen")
 MEETING_KINDS = ("consultation", "courtyard", "council", "other")
+CHECK_METHODS = ("phone", "on_site", "list")
+CHECK_RESULTS = ("confirmed", "not_confirmed", "unreachable")
 
 
 def _in(column: str, values) -> str:
@@ -199,7 +202,68 @@ def upgrade() -> None:
     op.create_index(op.f("ix_diary_entry_region_code"), "diary_entry", ["region_code"])
 
 
+    op.create_table(
+        "campaign",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("county_code", sa.String(length=6), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("region_code", sa.String(length=12), nullable=False),
+        sa.Column("rule", sa.String(length=24), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+                  nullable=False),
+        sa.CheckConstraint("due_on >= starts_on", name=op.f("ck_campaign_period")),
+        sa.CheckConstraint("left(region_code, 6) = county_code", name=op.f("ck_campaign_in_county")),
+        _fk("campaign", "created_by", "app_user"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign")),
+    )
+    _county("campaign")
+    op.create_index(op.f("ix_campaign_region_code"), "campaign", ["region_code"])
+    op.create_table(
+        "campaign_household",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("household_id", sa.Integer(), nullable=False),
+        sa.Column("county_code", sa.String(length=6), nullable=False),
+        _fk("campaign_household", "campaign_id", "campaign", ondelete="CASCADE"),
+        _fk("campaign_household", "household_id", "household", ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("campaign_id", "household_id", name=op.f("pk_campaign_household")),
+    )
+    _county("campaign_household")
+    op.create_index(op.f("ix_campaign_household_household_id"), "campaign_household",
+                    ["household_id"])
+    op.create_table(
+        "visit_check",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("county_code", sa.String(length=6), nullable=False),
+        sa.Column("visit_id", sa.BigInteger(), nullable=False),
+        sa.Column("drawn_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("drawn_by", sa.Integer(), nullable=True),
+        sa.Column("method", sa.String(length=16), nullable=True),
+        sa.Column("result", sa.String(length=16), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("checked_by", sa.Integer(), nullable=True),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("method IS NULL OR " + _in("method", CHECK_METHODS),
+                           name=op.f("ck_visit_check_method")),
+        sa.CheckConstraint("result IS NULL OR " + _in("result", CHECK_RESULTS),
+                           name=op.f("ck_visit_check_result")),
+        sa.CheckConstraint("(result IS NULL) = (checked_at IS NULL)",
+                           name=op.f("ck_visit_check_checked")),
+        _fk("visit_check", "visit_id", "visit", ondelete="CASCADE"),
+        _fk("visit_check", "drawn_by", "app_user"),
+        _fk("visit_check", "checked_by", "app_user"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_visit_check")),
+        sa.UniqueConstraint("visit_id", name=op.f("uq_visit_check_visit_id")),
+    )
+    _county("visit_check")
+
+
 def downgrade() -> None:
+    op.drop_table("visit_check")
+    op.drop_table("campaign_household")
+    op.drop_table("campaign")
     op.drop_table("diary_entry")
     op.drop_table("deed")
     op.drop_table("meeting_issue")
