@@ -38,6 +38,8 @@ ACTIONS: dict[str, Message] = {
     "issue_transition": _("事项办理"),
     "token_issue": _("发放接口令牌"),
     "token_revoke": _("吊销接口令牌"),
+    "household_change": _("修改户籍台账"),
+    "handover": _("工作交接"),
 }
 SYSTEM = "system"
 PAGE_SIZE = 50

@@ -75,3 +75,6 @@ def init_app(app) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogs())
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(get_locale=get_locale, LOCALES=LOCALES)
+    # `{{ label|say }}`: a core message (gridmap.errors.Message) in the reader's language.
+    from gridmap.web.errors import text_of
+    app.jinja_env.filters["say"] = text_of

@@ -22,6 +22,8 @@ NAV_LINKS = [
     ("issues.queue", _l("事项"), "view_issues"),
     ("issues.new", _l("登记事项"), "report_issue"),
     ("metrics.table", _l("指标"), "view_metrics"),
+    ("register.households", _l("户籍台账"), "edit_households"),
+    ("register.cadres", _l("交接"), "manage_people"),
     ("audit.log", _l("审计日志"), "read_audit"),
 ]
 

@@ -47,12 +47,16 @@ def county(connection, monkeypatch):
             "title": "水管破裂", "category": "drinking_water", "village_code": ISSUE_VILLAGE})
         session.commit()
         issue_id = issue.id
+    holder = run("INSERT INTO cadre (county_code, code, name) VALUES ('532329', 'C-A', '王五')"
+                 " RETURNING id").scalar()
+    run("INSERT INTO assignment (county_code, kind, cadre_id, region_code)"
+        " VALUES ('532329', 'village', :c, :v)", c=holder, v=ISSUE_VILLAGE)
     return {"issue_id": issue_id, "household_id": household, "cadre_b": cadre,
-            "unit_elsewhere": units["A014"]}
+            "unit_elsewhere": units["A014"], "cadre_id": holder}
 
 
 # id parameter → the fixture key of an object in township A
-ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id"}
+ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id", "cadre_id": "cadre_id"}
 # (role, scope_code, extra columns): every kind of scope, none of which includes township A's rows
 OUTSIDERS = [
     ("grid_worker", OTHER_GRID, {}),
