@@ -40,6 +40,8 @@ ACTIONS: dict[str, Message] = {
     "token_revoke": _("吊销接口令牌"),
     "target_change": _("挂牌销号"),
     "ledger_record": _("登记台账"),
+    "household_change": _("修改户籍台账"),
+    "handover": _("工作交接"),
 }
 SYSTEM = "system"
 PAGE_SIZE = 50

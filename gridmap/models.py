@@ -62,7 +62,7 @@ ROLES = (
 )
 # Append-only tables: the application's role may read and add rows, never change or remove
 # them (database privileges, gridmap.migrate.grant_app_role; and a trigger for the owner).
-LEDGER_TABLES = ("issue_event", "audit_event", "callback", "target_event")
+LEDGER_TABLES = ("issue_event", "audit_event", "callback", "target_event", "household_change")
 VISIT_KINDS = ("visit", "callback")  # 走访 / 回访
 APPEAL_TYPES = ("inquiry", "help", "complaint", "tip_off", "suggestion")  # 咨询/求助/投诉/举报/建议
 # What an issue_event records as done: `report` opens the ledger, the rest are
@@ -82,6 +82,8 @@ TARGET_ACTIONS = ("tag", "note", "milestone", "request_close", "approve_close", 
 MEETING_KINDS = ("consultation", "courtyard", "council", "other")  # 民情恳谈会/院坝会/议事会/其他
 CHECK_METHODS = ("phone", "on_site", "list")  # 电话抽查 / 实地核查 / 列表督查
 CHECK_RESULTS = ("confirmed", "not_confirmed", "unreachable")  # 属实 / 不属实 / 联系不上
+HOUSEHOLD_STATUSES = ("active", "moved_out", "deceased")  # 在册 / 迁出 / 户主去世销户
+HOUSEHOLD_CHANGES = ("create", "edit", "move", "split", "moved_out", "deceased", "reactivate")
 CALLBACK_CHANNELS = ("phone", "visit", "sms", "in_person", "online")  # 电话/上门/短信/当面/网上
 
 
@@ -241,6 +243,8 @@ class Household(Base):
         # Encrypted at rest (gridmap.datakey): a plain number written by any path is refused.
         CheckConstraint(f"id_number IS NULL OR id_number LIKE '{ID_NUMBER_PREFIX}%'",
                         name="id_number_encrypted"),
+        CheckConstraint(_in("status", HOUSEHOLD_STATUSES), name="status"),
+        CheckConstraint("(status = 'active') = (left_on IS NULL)", name="left_on"),
         valid_geom(),
     )
 
@@ -267,6 +271,9 @@ class Household(Base):
     left_behind_women: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     left_behind_elderly: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     elderly_alone: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")  # 空巢/独居
+    # moved out or deceased: kept with its history, out of every active list and count
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="active")
+    left_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Unit(Base):
@@ -281,6 +288,7 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # agency/enterprise/section/township/village
     region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
 
 
 class Cadre(Base):
@@ -295,6 +303,7 @@ class Cadre(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     title: Mapped[str | None] = mapped_column(Text)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
 
 
 class Assignment(Generational, Base):
@@ -846,3 +855,25 @@ class VisitCheck(Base):
     note: Mapped[str | None] = mapped_column(Text)
     checked_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HouseholdChange(Base):
+    """One change to a household (created, edited, moved to another grid, split, moved out,
+    deceased, back): who, when and what (`changes`: field → [before, after]; an ID number
+    only as "changed", never its value). Append-only: the household page's 历史记录."""
+
+    __tablename__ = "household_change"
+    __table_args__ = (
+        CheckConstraint(_in("action", HOUSEHOLD_CHANGES), name="action"),
+        Index("ix_household_change_household_at", "household_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    changes: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    note: Mapped[str | None] = mapped_column(Text)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -71,6 +71,11 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
                      frozenset({"township_staff", "inspector"})),
     "view_dashboard": ("the county dashboard and periodic bulletin (通报) of one's region",
                        OFFICE | OVERSIGHT),
+    "edit_households": ("keep the household register true: add, edit, move, split, mark moved"
+                        " out or deceased (a village's staff in their village)",
+                        frozenset({"village_staff", "township_staff", "admin"})),
+    "manage_people": ("add, edit and deactivate cadres and units; assign 五包 duties; hand over",
+                      frozenset({"township_staff", "admin"})),
     "read_audit": ("read the audit log: sign-ins, unmasking, exports, imports, changes",
                    frozenset({"inspector", "admin"})),
     "manage_users": ("create and disable accounts", frozenset({"admin"})),
@@ -213,9 +218,13 @@ class Scope:
             return true()
         return self._in_region(model.village_code)
 
-    def households(self) -> ColumnElement[bool]:
-        """Households in scope: a cadre's are their paired (结对) households."""
+    def households(self, *, including_left: bool = False) -> ColumnElement[bool]:
+        """Households in scope: a cadre's are their paired (结对) households. Only those still
+        on the register (not moved out or deceased) unless `including_left`, which the
+        household's own page and its history use."""
         in_county = Household.county_code == self.county_code
+        if not including_left:
+            in_county = in_county & (Household.status == "active")
         if self.cadre_id is not None:
             return in_county & Household.id.in_(self._paired_households())
         return in_county & self._placed(Household)

@@ -25,6 +25,8 @@ NAV_LINKS = [
     ("ledgers.dashboard", _l("通报"), "view_dashboard"),
     ("ledgers.targets", _l("挂牌销号"), "view_ledgers"),
     ("ledgers.meetings", _l("台账"), "keep_ledgers"),
+    ("register.households", _l("户籍台账"), "edit_households"),
+    ("register.cadres", _l("交接"), "manage_people"),
     ("audit.log", _l("审计日志"), "read_audit"),
 ]
 

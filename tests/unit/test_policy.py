@@ -66,6 +66,13 @@ def test_every_role_may_sign_in_and_see_the_map(role):
     ("leader", "check_visits", False),
     ("township_staff", "run_campaigns", True),
     ("village_staff", "run_campaigns", False),
+    # keeping the register true: township and village offices; people and handover: township
+    ("village_staff", "edit_households", True),
+    ("township_staff", "edit_households", True),
+    ("grid_worker", "edit_households", False),
+    ("leader", "edit_households", False),
+    ("township_staff", "manage_people", True),
+    ("village_staff", "manage_people", False),
 ])
 def test_role_action_table(role, action, expected):
     assert policy.allowed(role, action) is expected

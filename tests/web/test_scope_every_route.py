@@ -55,14 +55,18 @@ def county(connection, monkeypatch):
     campaign = run("INSERT INTO campaign (county_code, name, region_code, rule, starts_on, due_on)"
                    " VALUES ('532329', '春节走访', :v, 'all', '2026-11-01', '2027-02-01') RETURNING id",
                    v=ISSUE_VILLAGE).scalar()
+    holder = run("INSERT INTO cadre (county_code, code, name) VALUES ('532329', 'C-A', '王五')"
+                 " RETURNING id").scalar()
+    run("INSERT INTO assignment (county_code, kind, cadre_id, region_code)"
+        " VALUES ('532329', 'village', :c, :v)", c=holder, v=ISSUE_VILLAGE)
     return {"issue_id": issue_id, "household_id": household, "cadre_b": cadre,
             "unit_elsewhere": units["A014"], "target_id": target, "meeting_id": meeting,
-            "campaign_id": campaign}
+            "campaign_id": campaign, "cadre_id": holder}
 
 
 # id parameter → the fixture key of an object in township A
 ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id", "target_id": "target_id",
-              "meeting_id": "meeting_id", "campaign_id": "campaign_id"}
+              "meeting_id": "meeting_id", "campaign_id": "campaign_id", "cadre_id": "cadre_id"}
 # (role, scope_code, extra columns): every kind of scope, none of which includes township A's rows
 OUTSIDERS = [
     ("grid_worker", OTHER_GRID, {}),

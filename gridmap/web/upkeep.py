@@ -1,0 +1,176 @@
+"""Upkeep of the register: households (搜索, 登记, 修改, 调整网格, 拆分, 迁出/销户, 历史记录) and
+the handover (交接) of a cadre's duties. Pages for township and village staff.
+
+Thin views over gridmap.register and gridmap.handover: each change is one core call and a
+commit; refusals come back on the page, naming the field.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from gridmap import handover, privacy, register
+from gridmap.errors import BadInput, GridmapError
+from gridmap.errors import _ as message
+from gridmap.models import Cadre, Grid, Household, Region, Unit
+from gridmap.web.errors import text_of
+from gridmap.web.guard import current_scope, requires
+from gridmap.web.session import db_session
+
+bp = Blueprint("register", __name__)
+FORM_FIELDS = ("code", "head_name", "phone", "id_number", "address", "size", "residence_type",
+               "disability_category", "disability_grade", "grid_code", "village_code", "lon",
+               "lat", "note", "status", "left_on", "care", *register.CARE_FIELDS)
+ACTIONS = {"edit": register.edit, "move": register.move, "split": register.split,
+           "leave": register.mark_left, "reactivate": register.reactivate}
+PAGE = 200
+
+
+def _private(response, status: int = 200):
+    response = make_response(response, status)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _form() -> dict:
+    return {name: request.form.get(name) for name in FORM_FIELDS if name in request.form}
+
+
+def _grids(session) -> list:
+    return session.execute(select(Grid.code, Grid.name, Grid.village_code).where(
+        current_scope().grids(), Grid.current()).order_by(Grid.code).limit(1000)).all()
+
+
+def _villages(session) -> list:
+    scope = current_scope()
+    return session.execute(select(Region.code, Region.name).where(
+        Region.county_code == scope.county_code, Region.level == "village", Region.current(),
+        scope.in_region(Region.code)).order_by(Region.code).limit(500)).all()
+
+
+@bp.route("/households", endpoint="households")
+@requires("edit_households")
+def households_page():
+    """搜索: households of the scope by code, address or phone tail; on the register or left."""
+    session, scope = db_session(), current_scope()
+    q = (request.args.get("q") or "").strip()[:50]
+    left = request.args.get("left") == "1"
+    query = select(Household).where(scope.households(including_left=True),
+                                    Household.status != "active" if left else Household.status == "active")
+    if q:
+        query = query.where(or_(Household.code.contains(q, autoescape=True),
+                                Household.address.contains(q, autoescape=True),
+                                Household.head_name.contains(q, autoescape=True),
+                                func.right(Household.phone, 4) == q))
+    rows = session.execute(query.order_by(Household.code).limit(PAGE + 1)).scalars().all()
+    return _private(render_template(
+        "register/households.html", rows=rows[:PAGE], more=len(rows) > PAGE, q=q, left=left,
+        mask=privacy.mask_name, mask_phone=privacy.mask_phone))
+
+
+@bp.route("/households/new", methods=["GET", "POST"], endpoint="new")
+@requires("edit_households")
+def new_page():
+    """登记 a household."""
+    session, error = db_session(), None
+    if request.method == "POST":
+        try:
+            household = register.create(session, current_user, _form())
+            session.commit()
+            flash(_("已登记 %(code)s", code=household.code), "info")
+            return redirect(url_for("register.household", household_id=household.id))
+        except GridmapError as refused:
+            session.rollback()
+            if refused.status == 403:
+                raise
+            error = refused
+    return _private(render_template(
+        "register/new.html", form=request.form, error=error,
+        error_text=text_of(error.message) if error else None, grids=_grids(session),
+        villages=_villages(session), care=register.CARE_FIELDS, labels=register.FIELD_LABELS),
+        422 if error else 200)
+
+
+@bp.route("/households/<int:household_id>", endpoint="household")
+@requires("edit_households")
+def household_page(household_id: int):
+    """A household: its facts (personal data masked), every change, and the forms to change it."""
+    session = db_session()
+    household = register.get(session, current_user, household_id)
+    position = session.execute(select(func.ST_X(Household.geom), func.ST_Y(Household.geom)).where(
+        Household.id == household.id)).first()
+    return _private(render_template(
+        "register/household.html", h=household, history=register.history(session, current_user, household),
+        labels=register.FIELD_LABELS, actions=register.ACTION_LABELS, care=register.CARE_FIELDS,
+        grids=_grids(session), name=privacy.mask_name(household.head_name),
+        phone=privacy.mask_phone(household.phone), position=position if position and position[0] else None))
+
+
+@bp.route("/households/<int:household_id>/changes", methods=["POST"], endpoint="act")
+@requires("edit_households")
+def act_page(household_id: int):
+    """One of the household page's forms (`action`: edit, move, split, leave, reactivate); a
+    refusal comes back as a message on the page."""
+    session = db_session()
+    register.get(session, current_user, household_id)  # out of scope: not found, whatever was asked
+    action = request.form.get("action")
+    try:
+        if action not in ACTIONS:
+            raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(ACTIONS)),
+                           field="action")
+        result = ACTIONS[action](session, current_user, household_id, _form())
+        session.commit()
+        if action == "split":
+            flash(_("已分户：%(code)s", code=result.code), "info")
+            return redirect(url_for("register.household", household_id=result.id))
+        flash(_("已保存") if result != {} else _("没有改动"), "info")
+    except GridmapError as refused:
+        session.rollback()
+        if refused.status in (403, 404) and refused.field == "household":
+            raise
+        flash(text_of(refused.message), "error")
+    return redirect(url_for("register.household", household_id=household_id))
+
+
+@bp.route("/cadres", endpoint="cadres")
+@requires("manage_people")
+def cadres_page():
+    """干部: the county's cadres (by name or code), each with a link to hand over their duties."""
+    session = db_session()
+    q = (request.args.get("q") or "").strip()[:50]
+    query = select(Cadre, Unit.name).outerjoin(Unit, Unit.id == Cadre.unit_id).where(
+        Cadre.county_code == current_user.county_code)
+    if q:
+        query = query.where(or_(Cadre.name.contains(q, autoescape=True),
+                                Cadre.code.contains(q, autoescape=True)))
+    rows = session.execute(query.order_by(Cadre.active.desc(), Cadre.code).limit(PAGE)).all()
+    return _private(render_template("register/cadres.html", rows=rows, q=q))
+
+
+@bp.route("/cadres/<int:cadre_id>/handover", methods=["GET", "POST"], endpoint="handover")
+@requires("manage_people")
+def handover_page(cadre_id: int):
+    """交接: everything the cadre holds in the user's region, and who takes each over."""
+    session = db_session()
+    cadre = handover.cadre_of(session, current_user, cadre_id)
+    if request.method == "POST":
+        try:
+            done = handover.hand_over(session, current_user, cadre_id, request.form.to_dict())
+            session.commit()
+            flash(_("已交接 %(n)s 项（接手人原已承担 %(k)s 项）", n=done["handed"],
+                    k=done["already_held"]), "info")
+            return redirect(url_for("register.cadres", q=cadre.code))
+        except GridmapError as refused:
+            session.rollback()
+            flash(text_of(refused.message), "error")
+        return redirect(url_for("register.handover", cadre_id=cadre_id))
+    receivers = session.execute(select(Cadre.code, Cadre.name, Cadre.title).where(
+        Cadre.county_code == cadre.county_code, Cadre.active, Cadre.id != cadre.id)
+        .order_by(Cadre.code).limit(2000)).all()
+    return _private(render_template(
+        "register/handover.html", cadre=cadre, held=handover.holdings(session, current_user, cadre),
+        issues=handover.open_issues(session, current_user, cadre), receivers=receivers,
+        kinds=handover.KIND_LABELS))
