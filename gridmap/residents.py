@@ -85,11 +85,11 @@ def report(session, village_code: str, form: dict, address: str) -> Issue:
         located = open311.place_of_point(session, Scope(place.county_code, place.code), lon, lat)
     elif not data["place"]:
         raise BadInput(_("请在地图上点出位置，或写明地点（如 某某组、某某路口）"), field="place")
-    description = data["description"] or None
-    if data["place"]:
-        description = f"地点：{data['place'][:200]}" + (f"\n{description}" if description else "")
+    if len(data["place"] or "") > 200:
+        raise BadInput(_("地点太长，至多 200 字"), field="place")
     issue = issues.report(session, issues.Resident(place.county_code, place.code), {
-        "title": data["title"], "description": description, "category": data["category"],
+        "title": data["title"], "description": data["description"] or None,
+        "category": data["category"], "note": f"地点：{data['place']}" if data["place"] else None,
         "source": "resident", "lon": data["lon"] or None, "lat": data["lat"] or None,
         "reporter_name": name, "reporter_phone": phone, "real_name": bool(name and phone),
         **located})
