@@ -4,7 +4,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select, text
-from support import ISSUE_COUNTY, ISSUE_GRID, ISSUE_TOWNSHIP, ISSUE_VILLAGE, seed_issue_county, seed_user
+from support import (
+    ISSUE_COUNTY,
+    ISSUE_GRID,
+    ISSUE_TOWNSHIP,
+    ISSUE_VILLAGE,
+    seed_issue_county,
+    seed_user,
+)
 
 from gridmap import controls, issue_queries, issues, metrics
 from gridmap.errors import BadInput, Conflict, Forbidden, NotFound

@@ -1,9 +1,9 @@
 """Residents report on a village's public page and look up progress with code + phone tail."""
 
 import pytest
+from hostile_text import HOSTILE_STRINGS
 from sqlalchemy import select, text
 from support import ISSUE_TOWNSHIP, ISSUE_VILLAGE, seed_issue_county, seed_user
-from hostile_text import HOSTILE_STRINGS
 
 from gridmap import controls, issues, residents
 from gridmap.errors import BadInput, NotFound
