@@ -326,6 +326,7 @@ def reporters(session, issue: Issue) -> list[Reporter]:
 
 def take(session, issue_id, control: str, actor, data: dict) -> Issue:
     """Take the control named `control` on the issue as `actor` with the posted `data`."""
+    issues.get(session, actor, issue_id)  # outside the actor's scope: not found, before all else
     if control == "ask_extension":
         return ask_extension(session, issue_id, actor, data)
     if control in ("grant_extension", "deny_extension"):

@@ -22,4 +22,5 @@
   }
   if (lat.value && lon.value) { place(L.latLng(parseFloat(lat.value), parseFloat(lon.value))); }
   map.on("click", function (event) { place(event.latlng); });
+  box.gmMap = map; // for the browser tests: where a place lies on screen
 }());
