@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, exists, func, literal, select
 
 from gridmap import clock, lifecycle, privacy, settings
 from gridmap.models import (
@@ -20,6 +20,8 @@ from gridmap.models import (
     Issue,
     IssueCategory,
     IssueEvent,
+    IssueExtension,
+    IssueSupervision,
     Region,
     Unit,
 )
@@ -96,13 +98,21 @@ def tasks_of(user):
                                   "grid_worker", "cadre"):
         return None
     condition = Issue.status.in_(states)
-    if role == "unit_handler":
-        return condition & Issue.status.in_(("triaged", "in_progress"))
+    if role == "unit_handler":  # and every 督办 waiting for their written answer
+        return (condition & Issue.status.in_(("triaged", "in_progress"))) | _waiting(
+            IssueSupervision, IssueSupervision.answered_at)
     if role == "village_staff":
         return condition & (Issue.level == "village")
-    if role == "township_staff":
-        return condition & ((Issue.level == "township") | (Issue.status == "reported"))
+    if role == "township_staff":  # and every 延期 request waiting for their decision
+        return condition & ((Issue.level == "township") | (Issue.status == "reported")
+                            | _waiting(IssueExtension, IssueExtension.decision))
     return Issue.status == "handled"  # grid workers and cadres: 回访 due
+
+
+def _waiting(model, undecided):
+    """SQL: the issue has a row of `model` (督办, 延期) still without its answer/decision."""
+    return exists().where(model.county_code == Issue.county_code, model.issue_id == Issue.id,
+                          undecided.is_(None))
 
 
 def task_count(session, user) -> int:
@@ -128,18 +138,24 @@ class Step:
     unit: str | None
     due_at: datetime | None
     note: str | None
+    issue_code: str | None = None  # whose event: the issue's own, or a duplicate merged into it
 
 
 def timeline(session, issue: Issue) -> list[Step]:
-    """Every event of the issue, oldest first."""
+    """Every event of the issue and of the duplicates merged into it (合并), oldest first."""
+    mine = select(Issue.id).where(Issue.county_code == issue.county_code,
+                                  (Issue.id == issue.id) | (Issue.merged_into == issue.id))
+    owner = Issue.__table__.alias("owner")
     rows = session.execute(
         select(IssueEvent.at, IssueEvent.action, IssueEvent.from_status, IssueEvent.to_status,
                IssueEvent.level, func.coalesce(AppUser.display_name, AppUser.login),
-               Cadre.name, Unit.name, IssueEvent.due_at, IssueEvent.note)
+               Cadre.name, Unit.name, IssueEvent.due_at, IssueEvent.note, owner.c.code)
+        .join(owner, owner.c.id == IssueEvent.issue_id)
         .outerjoin(AppUser, AppUser.id == IssueEvent.actor_id)
         .outerjoin(Cadre, Cadre.id == IssueEvent.actor_cadre_id)
         .outerjoin(Unit, Unit.id == IssueEvent.unit_id)
-        .where(IssueEvent.issue_id == issue.id).order_by(IssueEvent.at, IssueEvent.id))
+        .where(IssueEvent.county_code == issue.county_code, IssueEvent.issue_id.in_(mine))
+        .order_by(IssueEvent.at, IssueEvent.id).limit(1000))
     return [Step(*row) for row in rows]
 
 

@@ -165,10 +165,24 @@ def _point(data: dict):
     return f"SRID=4326;POINT({lon} {lat})"
 
 
+@dataclass(frozen=True)
+class Resident:
+    """The reporter on a residents' public page (gridmap.residents): no account; may only
+    report, inside the one village whose printed page (QR code) they opened."""
+
+    county_code: str
+    scope_code: str  # the village code
+    id: None = None
+    role: None = None
+    cadre_id: None = None
+    login: str = "public"
+
+
 def report(session, actor, data: dict) -> Issue:
     """A new issue (已上报) from `data`, with its first event; the same client_uuid twice
     gives back the issue the first report made (a tablet may send a report again)."""
-    _may(actor, "report_issue")
+    if not isinstance(actor, Resident):
+        _may(actor, "report_issue")
     client_uuid = _uuid(data.get("client_uuid"))
     if client_uuid is not None:
         known = session.execute(select(Issue.id).where(Issue.client_uuid == client_uuid)).scalar()
@@ -225,7 +239,7 @@ def _may(actor, policy_action: str) -> None:
 def apply(session, issue_id, action: str, actor, *, expected_version, note: str | None = None,
           unit: str | None = None, to_level: str | None = None, satisfaction: str | None = None,
           category: str | None = None, urgency: str | None = None,
-          callback: dict | None = None) -> Issue:
+          callback: dict | None = None, merged_into: int | None = None) -> Issue:
     """Take `action` on the issue as `actor`, if it is still at `expected_version`.
 
     `feed_back` records a reached 回访: `callback` holds its answers (callback_answers; the
@@ -254,7 +268,7 @@ def apply(session, issue_id, action: str, actor, *, expected_version, note: str 
     now = clock.now()
     change = _effects(session, issue, action, status, level, now, note=note, unit=unit,
                       satisfaction=satisfaction, category=category, urgency=urgency,
-                      callback=callback)
+                      callback=callback, merged_into=merged_into)
     values = {"status": status, "level": level, "version": expected + 1, **change.values}
     if status != issue.status:
         values["status_changed_at"] = now
@@ -268,6 +282,28 @@ def apply(session, issue_id, action: str, actor, *, expected_version, note: str 
     _audit(session, actor, issue, action, from_status)
     if change.callback is not None:
         _add_callback(session, issue, actor, now, change.callback)
+    session.flush()
+    return issue
+
+
+def record_control(session, issue: Issue, action: str, actor, *, note: str | None = None,
+                   due_at: datetime | None = None, values: dict | None = None,
+                   expected_version=None) -> Issue:
+    """One event of a control that leaves the state as it is (lifecycle.CONTROL_EVENTS), as
+    `actor`; with `values`, the issue's row changes too, under the version lock."""
+    if action not in lifecycle.CONTROL_EVENTS:
+        raise BadInput(_("没有这个操作：%(action)r", action=action), field="action")
+    if values:
+        expected = _int(expected_version, "version")
+        done = session.execute(update(Issue).where(Issue.id == issue.id, Issue.version == expected)
+                               .values(**values, version=expected + 1)
+                               .execution_options(synchronize_session=False))
+        if done.rowcount != 1:
+            raise _stale(get(session, None, issue.id), actor, action)
+        issue = get(session, None, issue.id)
+    session.add(_event(issue, action, issue.status, actor, clock.now(), Change(due_at=due_at),
+                       note))
+    _audit(session, actor, issue, action, issue.status)
     session.flush()
     return issue
 
@@ -437,6 +473,10 @@ def _effects(session, issue: Issue, action: str, status: str, level: str, now: d
     if action == "defer":
         days = values["issue.long_term_review_days"]
         return Change({"review_on": (now + timedelta(days=days)).astimezone(CHINA_TIME).date()})
+    if action == "merge":  # gridmap.controls.merge checks the survivor first
+        if not given.get("merged_into"):
+            raise BadInput(_("合并需要选择并入的事项"), field="into")
+        return Change({"merged_into": given["merged_into"]})
     return Change()  # reject, void: the state says it all
 
 

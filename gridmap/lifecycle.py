@@ -29,8 +29,15 @@ ACTION_LABELS = {
     "feed_back": _("回访反馈"), "close": _("结案"), "reopen": _("重新处置"), "rework": _("返工"),
     "return": _("退单"), "reject": _("不予受理"), "void": _("作废"), "defer": _("挂账"),
     "resume": _("恢复处置"), "resolve_on_spot": _("就地解决"), "escalate": _("上交"),
-    "dispatch": _("交办"),
+    "dispatch": _("交办"), "merge": _("合并"),
+    # controls that leave the state as it is (CONTROL_EVENTS; gridmap.controls writes them)
+    "ask_extension": _("申请延期"), "grant_extension": _("批准延期"), "deny_extension": _("不批准延期"),
+    "supervise": _("督办"), "remind": _("催办"), "answer": _("督办回复"), "review": _("挂账复核"),
 }
+# Events that record a control without moving the state (to_status = from_status).
+CONTROL_EVENTS = ("ask_extension", "grant_extension", "deny_extension", "supervise", "remind",
+                  "answer", "review")
+MERGE_NOTE = "合并"  # the reason a merged duplicate is voided with (作废原因)
 LEVEL_LABELS = {"village": _("村级"), "township": _("乡镇级"), "county": _("县级")}
 
 
@@ -62,6 +69,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("resolve_on_spot", ("reported",), "handled", True, "report_issue"),  # 就地解决
     Action("escalate", ("reported", "triaged", "in_progress"), None, True, "handle_issue", +1),  # 上交
     Action("dispatch", ("triaged", "in_progress"), "triaged", False, "triage_issue", -1),  # 交办
+    # 合并: a duplicate is voided with reason 合并 and points at the survivor (controls.merge)
+    Action("merge", ("reported", "triaged", "in_progress", "long_term"), "voided", True),
 )}
 
 # The usual road to each state from a new report (used to build consistent histories).

@@ -20,7 +20,10 @@ never voided (作废 is out of all metrics) and never merged into another.
   last 办结 by the handling deadline and the 结案 by the feedback deadline / due to close.
 * 返工率 = issues sent back to 处置中 after they were handled (a failed check, `rework`, or an
   unsatisfied 回访, `reopen`) / issues handled.
-* overdue = open issues past the deadline of the stage they are in (as the queue's red light).
+* overdue = open issues past the deadline of the stage they are in (as the queue's red light);
+  挂账 (long_term) items have no stage deadline, so they are never overdue.
+* 延期率 = issues with a granted extension (批准延期) / due to close. 督办: `supervisions` (how
+  many 督办 events) and `supervised` (issues with at least one); 催办: `reminders` (events).
 * Stage times: how long issues stayed in each state (event to next event), median hours;
   time to acknowledge (签收) = the 已分拨 stage ended by 签收.
 
@@ -47,10 +50,11 @@ STAGES = ("reported", "triaged", "in_progress", "handled", "feedback")
 OPEN_FOR_OVERDUE = ("reported", "triaged", "in_progress", "handled")
 COUNTS = ("reported", "triaged_on_time", "due_to_close", "closed", "closed_on_time", "handled",
           "reworked", "overdue", "closed_in_village", "valid_callbacks", "responded", "solved",
-          "satisfied", "basically_satisfied", "unsatisfied")
+          "satisfied", "basically_satisfied", "unsatisfied", "extended", "supervisions",
+          "supervised", "reminders")
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "composite",
          "on_time_triage_rate", "closing_rate", "on_time_closing_rate", "rework_rate",
-         "village_share")
+         "village_share", "extension_rate")
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,10 @@ def _facts(scope: Scope, by: str, period: Period, now: datetime):
                and_(Issue.status.in_(OPEN_FOR_OVERDUE), stage_due < now).label("overdue"),
                and_(Issue.status == "closed", Issue.level == "village").label("closed_in_village"),
                last.c.issue_id.is_not(None).label("valid_callback"),
-               last.c.contacted_in_time, last.c.solved, last.c.satisfaction)
+               last.c.contacted_in_time, last.c.solved, last.c.satisfaction,
+               exists().where(mine, event.action == "grant_extension").label("extended"),
+               _events(mine, "supervise").label("supervisions"),
+               _events(mine, "remind").label("reminders"))
         .select_from(Issue)
         .outerjoin(last, last.c.issue_id == Issue.id)
         .where(scope.issues(), Issue.county_code == scope.county_code,
@@ -161,6 +168,12 @@ def _facts(scope: Scope, by: str, period: Period, now: datetime):
     if by == "unit":
         query = query.outerjoin(Unit, Unit.id == Issue.responsible_unit_id)
     return query.cte("facts")
+
+
+def _events(mine, action: str):
+    """How many events of `action` the issue has (督办, 催办)."""
+    return (select(func.count()).select_from(IssueEvent)
+            .where(mine, IssueEvent.action == action).scalar_subquery())
 
 
 def _count(condition):
@@ -187,7 +200,11 @@ def compute(session, scope: Scope, by: str = "county", period: Period | None = N
                _count(c.solved.is_(True)).label("solved"),
                _count(c.satisfaction == "satisfied").label("satisfied"),
                _count(c.satisfaction == "basically_satisfied").label("basically_satisfied"),
-               _count(c.satisfaction == "unsatisfied").label("unsatisfied"))
+               _count(c.satisfaction == "unsatisfied").label("unsatisfied"),
+               _count(c.extended).label("extended"),
+               func.coalesce(func.sum(c.supervisions), 0).label("supervisions"),
+               _count(c.supervisions > 0).label("supervised"),
+               func.coalesce(func.sum(c.reminders), 0).label("reminders"))
         .group_by(c.key).order_by(func.count().desc(), c.key).limit(limit)).mappings().all()
     values = settings.all(session, scope.county_code)
     names = _names(session, scope, by, [row["key"] for row in counted])
@@ -214,6 +231,7 @@ def rates(counts, values: dict) -> dict:
         "on_time_closing_rate": share("closed_on_time", "due_to_close"),
         "rework_rate": share("reworked", "handled"),
         "village_share": share("closed_in_village", "closed"),
+        "extension_rate": share("extended", "due_to_close"),
     }
     weights = {"response_rate": values["metrics.weights.responsiveness"],
                "resolution_rate": values["metrics.weights.resolution"],

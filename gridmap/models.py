@@ -70,7 +70,13 @@ APPEAL_TYPES = ("inquiry", "help", "complaint", "tip_off", "suggestion")  # 咨�
 EVENT_ACTIONS = (
     "report", "triage", "acknowledge", "handle", "feed_back", "close", "reopen", "return",
     "reject", "void", "defer", "resume", "escalate", "dispatch", "rework", "resolve_on_spot",
+    "merge",
+    # controls that leave the state as it is (gridmap.lifecycle.CONTROL_EVENTS)
+    "ask_extension", "grant_extension", "deny_extension", "supervise", "remind", "answer",
+    "review",
 )
+EXTENSION_DECISIONS = ("granted", "denied")  # 延期: 批准 / 不批准
+PUBLIC_FORMS = ("report", "lookup")  # residents' public pages, throttled per address (throttle)
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 # household.id_number holds ciphertext with this prefix (gridmap.datakey), never the number.
 ID_NUMBER_PREFIX = "v1:"
@@ -525,6 +531,55 @@ class Callback(Base):
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
 
 
+class IssueExtension(Base):
+    """延期: a handler asks for a later handling deadline with a reason; the level above grants
+    or denies it (never the asker). One open request per issue; each step is also an event."""
+
+    __tablename__ = "issue_extension"
+    __table_args__ = (
+        CheckConstraint("decision IS NULL OR " + _in("decision", EXTENSION_DECISIONS),
+                        name="decision"),
+        CheckConstraint("new_due > old_due", name="later"),
+        CheckConstraint("(decision IS NULL) = (decided_at IS NULL)", name="decided"),
+        Index("uq_issue_extension_open", "issue_id", unique=True,
+              postgresql_where=text("decision IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), nullable=False, index=True)
+    asked_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"), nullable=False)
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    old_due: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    new_due: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    decision: Mapped[str | None] = mapped_column(String(8))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class IssueSupervision(Base):
+    """督办: a leader's or inspector's written instruction the handler must answer by
+    `answer_due`; the answer is written once. (催办 reminders are events alone.)"""
+
+    __tablename__ = "issue_supervision"
+    __table_args__ = (
+        CheckConstraint("(answer IS NULL) = (answered_at IS NULL)", name="answered"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), nullable=False, index=True)
+    by_user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    instruction: Mapped[str] = mapped_column(Text, nullable=False)
+    answer_due: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class IssueCategory(Base):
     """A county's kind of issue: its appeal type and the limits of each stage."""
 
@@ -596,6 +651,23 @@ class SignInFailure(Base):
     address: Mapped[str] = mapped_column(String(64), nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                          server_default=func.now())
+
+
+class PublicAttempt(Base):
+    """One use of a residents' public form (a report, a progress lookup that failed), by
+    address and key, kept a short while so floods and guessing are slowed (gridmap.throttle)."""
+
+    __tablename__ = "public_attempt"
+    __table_args__ = (
+        CheckConstraint(_in("form", PUBLIC_FORMS), name="form"),
+        Index("ix_public_attempt_form_key_at", "form", "key", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    form: Mapped[str] = mapped_column(String(16), nullable=False)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)  # "addr:…" or "code:…"
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class ApiToken(Base):

@@ -121,7 +121,8 @@ def _number(form: dict, name: str) -> float | None:
         raise BadInput(_("%(name)s 应是数字，如 25.55", name=name), field=name) from None
 
 
-def _place_of_point(session: Session, scope: Scope, lon: float, lat: float) -> dict:
+def place_of_point(session: Session, scope: Scope, lon: float, lat: float) -> dict:
+    """{"grid_code": …} of the grid in `scope` covering the point, else {"village_code": …}."""
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
     grid = session.execute(select(Grid.code).where(
         scope.grids(), Grid.current(), func.ST_Covers(Grid.geom, point)).limit(1)).scalar()
@@ -157,7 +158,7 @@ def create_request(session: Session, actor, form: dict) -> Issue:
     lat, lon = _number(form, "lat"), _number(form, "long")
     address = (form.get("address_string") or "").strip()
     if lat is not None and lon is not None:
-        place = _place_of_point(session, scope, lon, lat)
+        place = place_of_point(session, scope, lon, lat)
     elif address:
         place = _place_of_address(session, scope, address)
     else:

@@ -50,6 +50,12 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "callback_issue": ("record a 回访 result, or reopen when the resident is unsatisfied",
                        FIELD | OFFICE),
     "supervise_issue": ("督办/催办 an issue", OVERSIGHT | {"township_staff"}),
+    "approve_extension": ("grant or refuse a 延期 request (the level above the asker, never "
+                          "the asker)", frozenset({"township_staff", "leader"})),
+    "view_case_ledger": ("the 挂账 and 作废 ledger: long-term items, their reviews, voided items",
+                         OFFICE | OVERSIGHT),
+    "print_public_codes": ("print the QR codes of the residents' report pages of one's villages",
+                           OFFICE),
     "view_metrics": ("三率 and case metrics of one's scope (a unit handler: their unit's)",
                      OFFICE | OVERSIGHT | {"unit_handler"}),
     "view_coverage": ("coverage gaps and roll-ups", OFFICE | OVERSIGHT),

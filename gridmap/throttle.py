@@ -1,9 +1,13 @@
-"""Slowing down password guessing: failures counted per login and per address.
+"""Slowing down password guessing and floods of the residents' public forms.
 
 Kept in PostgreSQL, the one store every worker process shares. After `FREE_TRIES` failures
 within `WINDOW` the next try must wait, twice as long for each further failure (capped),
 so a flood of guesses is refused before any password hash is computed and cannot starve
 the workers. A successful sign-in clears the login's failures.
+
+The public forms (gridmap.residents) use the same rule on `public_attempt` rows, per form
+and key ("addr:<address>", "code:<issue code>"): every report counts, and every progress
+lookup that found nothing (a wrong code or a wrong phone tail alike).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from gridmap.errors import GridmapError, _
-from gridmap.models import SignInFailure
+from gridmap.models import PublicAttempt, SignInFailure
 
 WINDOW = timedelta(minutes=15)
 FREE_TRIES = {"login": 5, "address": 20}  # an office behind one address has many users
@@ -32,6 +36,11 @@ class TooManyAttempts(GridmapError):
         minutes = max(1, -(-retry_after // 60))
         super().__init__(_("尝试次数过多，请 %(minutes)s 分钟后再试。", minutes=minutes))
         self.retry_after = retry_after
+
+
+# Public forms: (form, kind of key) → free tries within PUBLIC_WINDOW.
+PUBLIC_FREE_TRIES = {("report", "addr"): 5, ("lookup", "addr"): 10, ("lookup", "code"): 5}
+PUBLIC_WINDOW = timedelta(hours=1)
 
 
 def _wait(failures: int, free: int) -> timedelta:
@@ -71,3 +80,27 @@ def record_failure(session, county_code: str, login: str, address: str, now: dat
 def clear(session, login: str) -> None:
     """Forget the login's failures after it signed in."""
     session.execute(delete(SignInFailure).where(SignInFailure.login == login[:64]))
+
+
+def check_public(session, form: str, keys: list[str], now: datetime) -> None:
+    """Raise TooManyAttempts when any of `keys` ("addr:…", "code:…") of the public `form`
+    must wait."""
+    longest = 0
+    for key in keys:
+        free = PUBLIC_FREE_TRIES[(form, key.split(":", 1)[0])]
+        tries, last = session.execute(
+            select(func.count(), func.max(PublicAttempt.at))
+            .where(PublicAttempt.form == form, PublicAttempt.key == key[:64],
+                   PublicAttempt.at > now - PUBLIC_WINDOW)).one()
+        if last is not None:
+            longest = max(longest, math.ceil(
+                (last + _wait(tries, free) - now).total_seconds()))
+    if longest > 0:
+        raise TooManyAttempts(longest)
+
+
+def record_public(session, county_code: str, form: str, keys: list[str], now: datetime) -> None:
+    """Count one use of the public `form` for each key (and forget uses older than the window)."""
+    session.execute(delete(PublicAttempt).where(PublicAttempt.at < now - PUBLIC_WINDOW))
+    for key in keys:
+        session.add(PublicAttempt(county_code=county_code, form=form, key=key[:64], at=now))

@@ -11,6 +11,8 @@
 | field     | field, field_api  | the tablet: my grid, a household, log a visit, report, my issues; JSON |
 | audit     | audit             | the audit log page (inspectors), filtered and paged     |
 | households| households_api    | the per-record "show" of personal data, with a reason   |
+| controls  | controls, controls_api | 延期, 督办, 催办, 复核, 合并; the 挂账/作废 ledger; QR codes |
+| residents | residents         | public: a resident reports, and looks up progress       |
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
 | nav       |                   | the navigation entries                                 |
@@ -35,7 +37,8 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
               ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("audit", "bp"),
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
-              ("open311", "bp"), ("ledgers", "bp"), ("ledgers", "api_bp"), ("upkeep", "bp"))
+              ("open311", "bp"), ("ledgers", "bp"), ("ledgers", "api_bp"), ("upkeep", "bp"),
+              ("controls", "bp"), ("controls", "api_bp"), ("residents", "bp"))
 
 
 def register(app: Flask) -> None:

@@ -32,6 +32,9 @@ PUBLIC_ENDPOINTS = frozenset({
     # Open311 reading: gridmap/open311.py shows what the public may see of an issue
     "open311.services", "open311.service_definition", "open311.requests", "open311.request",
     "open311.create",  # needs an api_key, checked in the view (gridmap.tokens)
+    # Residents' own pages (gridmap/residents.py): a report lands in triage; a lookup needs the
+    # code and the phone tail and shows no one's personal data; both throttled per address
+    "residents.report", "residents.progress",
 })
 
 GUARD_ATTRIBUTE = "gridmap_required_action"

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from gridmap import categories, issue_queries, issues, lifecycle, privacy
+from gridmap import categories, controls, issue_queries, issues, lifecycle, privacy
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput
 from gridmap.models import HANDLING_LEVELS, Region
@@ -201,7 +201,9 @@ def detail_page(issue_id: int):
     return _private(render_template(
         "issues/detail.html", issue=issue, steps=issue_queries.timeline(session, issue),
         callbacks=issue_queries.callbacks(session, issue),
-        actions=[a for a in issues.actions_for(issue, current_user.role) if a != "feed_back"],
+        actions=[a for a in issues.actions_for(issue, current_user.role)
+                 if a not in ("feed_back", "merge")],  # merge: in the controls (_controls.html)
+        controls=controls.panel(session, issue, current_user),
         may_call_back=issue.status == "handled" and can("callback_issue"),
         needs_note={n for n, a in lifecycle.ACTIONS.items() if a.needs_note} | {"close", "handle"},
         units=issue_queries.unit_choices(session, issue),

@@ -31,6 +31,8 @@ COLUMNS = (
     ("closed", _l("已结案"), "count"), ("closing_rate", _l("结案率"), "rate"),
     ("on_time_closing_rate", _l("按期结案率"), "rate"), ("rework_rate", _l("返工率"), "rate"),
     ("overdue", _l("超期未办"), "count"), ("village_share", _l("村级办结占比"), "rate"),
+    ("extension_rate", _l("延期率"), "rate"), ("supervisions", _l("督办次数"), "count"),
+    ("reminders", _l("催办次数"), "count"),
     ("median_hours_to_acknowledge", _l("签收用时中位数（小时）"), "hours"),
     ("median_hours_in_progress", _l("处置用时中位数（小时）"), "hours"),
 )

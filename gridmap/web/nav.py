@@ -21,6 +21,8 @@ NAV_LINKS = [
     ("issues.mine", _l("我的待办"), "view_issues"),
     ("issues.queue", _l("事项"), "view_issues"),
     ("issues.new", _l("登记事项"), "report_issue"),
+    ("controls.ledger", _l("挂账台账"), "view_case_ledger"),
+    ("controls.codes", _l("反映二维码"), "print_public_codes"),
     ("metrics.table", _l("指标"), "view_metrics"),
     ("ledgers.dashboard", _l("通报"), "view_dashboard"),
     ("ledgers.targets", _l("挂牌销号"), "view_ledgers"),

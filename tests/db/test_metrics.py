@@ -130,3 +130,40 @@ def test_median_hours_per_stage_and_to_acknowledge(db, people, monkeypatch):
     with pytest.raises(BadInput) as refused:
         metrics.Period.parse("2026-12-01", "2026-11-01")
     assert refused.value.field == "to"
+
+
+def test_extension_rate_and_supervision_counts_per_unit_voided_left_out(db, people, monkeypatch):
+    """Four triaged issues of the 村委会, one of the 水务站; one extension granted, one denied;
+    督办 2 + 1 on two issues, 催办 3; a voided issue with its own 督办 and 催办 counts nowhere."""
+    from gridmap import controls
+
+    village, staff, leader = people["village"], people["staff"], seed_user(
+        db.connection(), "leader", ISSUE_COUNTY)
+    triaged = [step(db, new(db, village), "triage", village) for _ in range(4)]
+    station = step(db, new(db, village), "triage", staff, unit=ISSUE_TOWNSHIP + "S11")
+    take = lambda issue, name, actor, **data: controls.take(  # noqa: E731
+        db, issue.id, name, actor, {"version": issue.version, **data})
+    a, b = triaged[0], triaged[1]
+    a = take(a, "ask_extension", village, new_due="2026-12-10", note="等材料")
+    a = take(a, "grant_extension", staff)
+    b = take(b, "ask_extension", village, new_due="2026-12-10", note="等材料")
+    b = take(b, "deny_extension", staff, note="按期办")
+    for issue, name in ((a, "supervise"), (a, "supervise"), (station, "supervise"),
+                        (a, "remind"), (b, "remind"), (station, "remind")):
+        take(issue, name, leader, note="请加快办理")
+    spam = step(db, new(db, village), "triage", village)
+    take(spam, "supervise", leader, note="督办")
+    take(spam, "remind", leader, note="催办")
+    step(db, db.get(type(spam), spam.id), "void", staff, note="重复录入")
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-12-31T09:00:00+08:00")  # every deadline has passed
+    [row] = county(db)
+    assert row.counts["reported"] == 5 and row.counts["due_to_close"] == 5
+    assert row.counts["extended"] == 1
+    assert row.rates["extension_rate"] == pytest.approx(1 / 5)
+    assert (row.counts["supervisions"], row.counts["supervised"], row.counts["reminders"]) == (3, 2, 3)
+    by_unit = {r.key: r for r in county(db, "unit")}
+    village_office, water = by_unit[ISSUE_VILLAGE + "V"], by_unit[ISSUE_TOWNSHIP + "S11"]
+    assert (village_office.counts["supervisions"], village_office.counts["reminders"]) == (2, 2)
+    assert (water.counts["supervisions"], water.counts["reminders"]) == (1, 1)
+    assert village_office.rates["extension_rate"] == pytest.approx(1 / 4)
+    assert water.rates["extension_rate"] == 0

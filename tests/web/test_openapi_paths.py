@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from gridmap.web import issues, metrics
+from gridmap.web import controls, issues, metrics
 
-DECLARED = {"issues_api": issues.OPENAPI_PATHS, "metrics_api": metrics.OPENAPI_PATHS}
+DECLARED = {"issues_api": issues.OPENAPI_PATHS, "metrics_api": metrics.OPENAPI_PATHS,
+            "controls_api": controls.OPENAPI_PATHS}
 OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
