@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from gridmap import campaigns, clock, codes, coverage, metrics, targets
 from gridmap.calendar import CHINA_TIME
@@ -88,17 +88,17 @@ def _in(column, period: metrics.Period):
 
 
 def _visited(scope: Scope, period: metrics.Period):
-    return (select(distinct(Visit.household_id).label("household_id"))
+    return (select(Visit.household_id.label("household_id"))
             .join(Household, Household.id == Visit.household_id)
             .where(Visit.county_code == scope.county_code, Visit.kind == "visit",
-                   _in(Visit.visited_at, period), scope.households()))
+                   _in(Visit.visited_at, period), scope.households()).distinct())
 
 
 def _paired(scope: Scope):
-    return (select(distinct(Assignment.household_id).label("household_id"))
+    return (select(Assignment.household_id.label("household_id"))
             .join(Household, Household.id == Assignment.household_id)
             .where(Assignment.county_code == scope.county_code, Assignment.kind == "household",
-                   Assignment.current(), scope.households()))
+                   Assignment.current(), scope.households()).distinct())
 
 
 def _meetings(scope: Scope, period: metrics.Period):
