@@ -38,6 +38,8 @@ ACTIONS: dict[str, Message] = {
     "issue_transition": _("事项办理"),
     "token_issue": _("发放接口令牌"),
     "token_revoke": _("吊销接口令牌"),
+    "category_set": _("修改事项类别"),
+    "ownership_set": _("修改职责分工"),
 }
 SYSTEM = "system"
 PAGE_SIZE = 50

@@ -171,10 +171,12 @@ def queue_page():
 @requires("view_issues")
 def mine_page():
     """My tasks: what waits for the user's unit, village or township (issue_queries.tasks_of)."""
-    only = issue_queries.tasks_of(current_user)
-    rows = [] if only is None else issue_queries.queue(db_session(), current_scope(), only=only)
-    return _private(render_template("issues/queue.html", rows=rows, mine=True,
-                                    limit=issue_queries.QUEUE_LIMIT))
+    session, only = db_session(), issue_queries.tasks_of(current_user)
+    rows = [] if only is None else issue_queries.queue(session, current_scope(), only=only)
+    return _private(render_template(
+        "issues/queue.html", rows=rows, mine=True, limit=issue_queries.QUEUE_LIMIT,
+        counts=issue_queries.task_counts(session, current_user),
+        unread=issue_queries.unread_ids(session, current_user, (row.id for row in rows))))
 
 
 @bp.route("/issues/<int:issue_id>/print", endpoint="print")
@@ -198,6 +200,8 @@ def detail_page(issue_id: int):
     """One issue: its facts, its timeline (who, when, which unit) and the actions allowed now."""
     session = db_session()
     issue = issues.get(session, current_user, issue_id)
+    issue_queries.mark_read(session, current_user, issue)
+    session.commit()
     return _private(render_template(
         "issues/detail.html", issue=issue, steps=issue_queries.timeline(session, issue),
         callbacks=issue_queries.callbacks(session, issue),
@@ -292,9 +296,11 @@ def report_json():
 @api_bp.route("/api/issues/<int:issue_id>", methods=["GET"], endpoint="issue")
 @requires("view_issues")
 def issue_json(issue_id: int):
-    """One issue, its timeline and the actions the user may take now."""
+    """One issue, its timeline and the actions the user may take now (opening it reads it)."""
     session = db_session()
     issue = issues.get(session, current_user, issue_id)
+    issue_queries.mark_read(session, current_user, issue)
+    session.commit()
     return _private(jsonify(
         issue=issue_queries.as_dict(issue), actions=issues.actions_for(issue, current_user.role),
         timeline=[{**step.__dict__, "at": step.at.isoformat(),
