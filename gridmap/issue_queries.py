@@ -248,14 +248,16 @@ def unit_choices(session, issue: Issue) -> list[tuple[str, str]]:
     return [tuple(row) for row in rows]
 
 
-def as_dict(issue: Issue) -> dict:
-    """The issue for JSON: personal data masked (gridmap.privacy)."""
+def as_dict(issue: Issue, reporter: privacy.Reporter | None = None) -> dict:
+    """The issue for JSON: the reporter as `reporter` says (privacy.reporter_for), else masked."""
+    reporter = reporter or privacy.Reporter(privacy.mask_name(issue.reporter_name),
+                                            privacy.mask_phone(issue.reporter_phone))
     return {
         "id": issue.id, "code": issue.code, "version": issue.version, "title": issue.title,
         "description": issue.description, "category": issue.category, "urgency": issue.urgency,
         "status": issue.status, "level": issue.level, "real_name": issue.real_name,
-        "reporter_name": privacy.mask_name(issue.reporter_name),
-        "reporter_phone": privacy.mask_phone(issue.reporter_phone),
+        "reporter_name": reporter.name, "reporter_phone": reporter.phone,
+        "reporter_withheld": reporter.withheld,
         "grid_code": issue.grid_code, "village_code": issue.village_code,
         "responsible_unit_id": issue.responsible_unit_id, "satisfaction": issue.satisfaction,
         **{name: _iso(getattr(issue, name)) for name in (
