@@ -36,8 +36,9 @@ http {{
     send_timeout 30s;
     keepalive_timeout 15s;
     reset_timedout_connection on;
-    # A little above the app's MAX_CONTENT_LENGTH (32 MiB): the app answers 413 in its words.
-    client_max_body_size 33m;
+    # The app's MAX_CONTENT_LENGTH (32 MiB), refused here, before the body travels on, in the
+    # app's words (an app refusing mid-upload would reach the client as 502 Bad Gateway).
+    client_max_body_size 32m;
 
     upstream gridmap {{
         server 127.0.0.1:{upstream};
@@ -47,6 +48,11 @@ http {{
     server {{
         listen {host}:{port}{ssl};
 {tls}
+        error_page 413 @too_large;
+        location @too_large {{
+            default_type "text/plain; charset=utf-8";
+            return 413 "提交的内容太大。请缩小文件或分批上传后重试。\n";
+        }}
         location / {{
             proxy_pass http://gridmap;
             proxy_http_version 1.1;

@@ -92,7 +92,7 @@ def test_slow_half_open_clients_do_not_stop_healthz_behind_nginx(database_url, p
         assert server.returncode == 0, output[-2000:]
 
 
-def test_the_app_behind_nginx_sees_the_client_address_and_answers_413_itself(database_url):
+def test_behind_nginx_pages_answer_and_an_oversized_body_is_413_with_the_message(database_url):
     port = free_port()
     server = serve(database_url, port, PROXY="nginx")
     try:
@@ -105,6 +105,7 @@ def test_the_app_behind_nginx_sees_the_client_address_and_answers_413_itself(dat
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(big, timeout=60)
         assert refused.value.code == 413
+        assert "太大" in refused.value.read().decode()
     finally:
         stop(server)
 
