@@ -7,13 +7,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
+# PROXY=nginx: nginx in front of gunicorn (slow clients; GRIDMAP_TLS=1 for HTTPS on the LAN)
+PROXY ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: run test bench lint clean clean-db stop-db setup db system-deps system-deps-test system-deps-bench
 
 run: system-deps setup db
 	@echo "serving http://$(HOST):$(PORT)  (Ctrl-C stops the server; the database stays up: make stop-db)"
-	HOST=$(HOST) PORT=$(PORT) exec bash scripts/serve.sh
+	HOST=$(HOST) PORT=$(PORT) PROXY=$(PROXY) exec bash scripts/serve.sh
 
 test: system-deps-test setup db
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -24,7 +26,7 @@ bench: system-deps-bench $(VENV)/.bench-installed static/vendor/.installed db
 	$(BIN)/python -m bench
 
 system-deps:
-	@bash scripts/system-deps.sh run
+	@PROXY=$(PROXY) bash scripts/system-deps.sh run
 
 system-deps-test:
 	@bash scripts/system-deps.sh test

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from gridmap import clock
 from gridmap.calendar import CHINA_TIME
-from gridmap.errors import Message, _
+from gridmap.errors import BadInput, Message, _
 from gridmap.models import AuditEvent
 
 # What is recorded: action → its label. An issue transition's lifecycle action is in `detail`.
@@ -42,6 +42,9 @@ ACTIONS: dict[str, Message] = {
     "ledger_record": _("登记台账"),
     "household_change": _("修改户籍台账"),
     "handover": _("工作交接"),
+    "audit_prune": _("清理过期审计日志"),
+    "category_set": _("修改事项类别"),
+    "ownership_set": _("修改职责分工"),
 }
 SYSTEM = "system"
 PAGE_SIZE = 50
@@ -117,3 +120,72 @@ def events(session, county_code: str, filters: Filters = Filters(), *, before: i
         query = query.where(AuditEvent.id < before)
     rows = list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit + 1)))
     return Page(rows[:limit], rows[limit - 1].id if len(rows) > limit else None)
+
+
+EXPORT_LIMIT = 50_000  # rows in one download of the log; narrow the filters for more
+
+
+def export_rows(session, county_code: str, filters: Filters = Filters(),
+                limit: int = EXPORT_LIMIT) -> list[AuditEvent]:
+    """The county's events matching `filters`, newest first, at most `limit` (for a download)."""
+    rows: list[AuditEvent] = []
+    before = None
+    while len(rows) < limit:
+        page = events(session, county_code, filters, before=before,
+                      limit=min(MAX_PAGE_SIZE, limit - len(rows)))
+        rows.extend(page.events)
+        if page.older is None:
+            break
+        before = page.older
+    return rows
+
+
+# --- retention -------------------------------------------------------------------------------
+
+LEGAL_MINIMUM_DAYS = 180  # 网络安全法 第二十一条: network logs are kept at least six months
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What a prune removed (or, in a dry run, would remove)."""
+
+    before: datetime
+    rows: int
+    committed: bool
+
+
+def prune_cutoff(retention_days: int, before: date | None = None) -> datetime:
+    """The cut-off of a prune: `before` (a China date), or now minus the retention. A cut-off
+    younger than the retention (or than 180 days) is refused: the log keeps at least that."""
+    if isinstance(retention_days, bool) or not isinstance(retention_days, int) \
+            or retention_days < LEGAL_MINIMUM_DAYS:
+        raise BadInput(_("审计日志保留天数（audit.retention_days）至少 %(days)s 天，而不是 %(value)r",
+                         days=LEGAL_MINIMUM_DAYS, value=retention_days), field="retention_days")
+    latest = clock.now() - timedelta(days=retention_days)
+    if before is None:
+        return latest
+    cutoff = _day_start(before)
+    if cutoff > latest:
+        raise BadInput(_("%(date)s 之后的日志还在保留期（%(days)s 天）内，不能清理；最晚可清理到 %(latest)s",
+                         date=before.isoformat(), days=retention_days,
+                         latest=latest.astimezone(CHINA_TIME).date().isoformat()), field="before")
+    return cutoff
+
+
+def prune(owner_connection, county_code: str, cutoff: datetime, actor, *,
+          commit: bool = False) -> Pruned:
+    """Delete the county's events older than `cutoff` (prune_cutoff), as the owner role: the
+    application's role has no DELETE, and the table's trigger lets only such a prune through.
+    A dry run counts. The prune itself is recorded (in the same transaction)."""
+    rows = owner_connection.execute(select(func.count()).where(
+        AuditEvent.county_code == county_code, AuditEvent.at < cutoff)).scalar_one()
+    if commit and rows:
+        owner_connection.execute(text("SELECT set_config('gridmap.audit_prune_before', :at, true)"),
+                                 {"at": cutoff.isoformat()})
+        owner_connection.execute(AuditEvent.__table__.delete().where(
+            AuditEvent.county_code == county_code, AuditEvent.at < cutoff))
+        owner_connection.execute(text("SELECT set_config('gridmap.audit_prune_before', '', true)"))
+    if commit:
+        record(owner_connection, actor, "audit_prune", f"audit:{county_code}",
+               {"before": cutoff.isoformat(), "rows": rows}, county_code=county_code)
+    return Pruned(cutoff, rows, commit)

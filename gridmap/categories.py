@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from gridmap import codes, settings
+from gridmap import audit, codes, settings
 from gridmap.errors import BadInput, NotFound, _
 from gridmap.models import APPEAL_TYPES, IssueCategory, IssueOwnership, Region, Unit
 
 CATEGORY_CODE = r"[0-9A-Za-z_-]{1,32}"
+NAME_LIMIT = 50  # as the import reads it (importers/specs.py)
 APPEAL_LABELS = {"inquiry": _("咨询"), "help": _("求助"), "complaint": _("投诉"),
                  "tip_off": _("举报"), "suggestion": _("建议")}
 LEVEL_LENGTH = codes.LENGTH  # a handling level's region code length
@@ -89,8 +90,11 @@ def _positive(name: str, value) -> int:
 
 
 def set_category(session, county_code: str, code: str, *, name: str | None = None,
-                 appeal_type: str | None = None, **limits) -> IssueCategory:
-    """Create or change category `code`; limits not given keep their value (new: the defaults)."""
+                 appeal_type: str | None = None, actor=None, **limits) -> IssueCategory:
+    """Create or change category `code`; limits not given keep their value (new: the defaults).
+
+    Recorded in the audit log as done by `actor` (an account or a `cli:` text) with the values
+    before and after."""
     if not isinstance(code, str) or not re.fullmatch(CATEGORY_CODE, code):
         raise BadInput(_("类别代码 %(code)r 只能用字母、数字、- 和 _（至多 32 位）", code=code),
                        field="code")
@@ -105,11 +109,22 @@ def set_category(session, county_code: str, code: str, *, name: str | None = Non
               else getattr(base, field) for field in StageLimits.__dataclass_fields__}
     values |= {"name": (name or "").strip() or existing.name,
                "appeal_type": appeal_type or (existing.appeal_type if existing else "help")}
+    if len(values["name"]) > NAME_LIMIT:
+        raise BadInput(_("类别名称至多 %(limit)s 字", limit=NAME_LIMIT), field="name")
+    before = _category_values(existing) if existing is not None else None
     statement = insert(IssueCategory).values(county_code=county_code, code=code, **values)
     session.execute(statement.on_conflict_do_update(
         index_elements=[IssueCategory.county_code, IssueCategory.code], set_=values))
+    if before != values:
+        audit.record(session, actor, "category_set", f"category:{code}",
+                     {"before": before, "after": values}, county_code=county_code)
     session.expire_all()
     return find(session, county_code, code)
+
+
+def _category_values(category: IssueCategory) -> dict:
+    return {"name": category.name, "appeal_type": category.appeal_type,
+            **{field: getattr(category, field) for field in StageLimits.__dataclass_fields__}}
 
 
 def ownership_of(session, county_code: str) -> list[tuple[str, str, str, str]]:
@@ -122,23 +137,32 @@ def ownership_of(session, county_code: str) -> list[tuple[str, str, str, str]]:
 
 
 def set_owner(session, county_code: str, category_code: str, region_code: str,
-              unit_code: str) -> None:
-    """Issues of `category_code` in `region_code` go to unit `unit_code` (replaces the old rule)."""
+              unit_code: str, *, actor=None) -> None:
+    """Issues of `category_code` in `region_code` go to unit `unit_code` (replaces the old rule);
+    recorded in the audit log as done by `actor` with the unit before and after."""
     require(session, county_code, category_code)
     region = session.execute(select(Region.code).where(
-        Region.county_code == county_code, Region.code == region_code, Region.current())).scalar()
+        Region.county_code == county_code, Region.code == str(region_code or ""),
+        Region.current())).scalar()
     if region is None:
         raise NotFound(_("本县没有区划 %(code)r", code=region_code), field="region")
     unit_id = session.execute(select(Unit.id).where(
-        Unit.county_code == county_code, Unit.code == unit_code)).scalar()
+        Unit.county_code == county_code, Unit.code == str(unit_code or ""))).scalar()
     if unit_id is None:
         raise NotFound(_("本县没有单位 %(code)r", code=unit_code), field="unit")
+    before = session.execute(select(Unit.code).join(
+        IssueOwnership, IssueOwnership.unit_id == Unit.id).where(
+        IssueOwnership.county_code == county_code, IssueOwnership.category_code == category_code,
+        IssueOwnership.region_code == region_code)).scalar()
     statement = insert(IssueOwnership).values(
         county_code=county_code, category_code=category_code, region_code=region_code,
         unit_id=unit_id)
     session.execute(statement.on_conflict_do_update(
         index_elements=[IssueOwnership.county_code, IssueOwnership.category_code,
                         IssueOwnership.region_code], set_={"unit_id": unit_id}))
+    if before != unit_code:
+        audit.record(session, actor, "ownership_set", f"ownership:{category_code}@{region_code}",
+                     {"before": before, "after": unit_code}, county_code=county_code)
 
 
 def owner(session, county_code: str, category_code: str, village_code: str | None,

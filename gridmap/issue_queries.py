@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import insert
 
 from gridmap import clock, lifecycle, privacy, settings
 from gridmap.models import (
@@ -22,6 +23,7 @@ from gridmap.models import (
     IssueEvent,
     IssueExtension,
     IssueSupervision,
+    IssueView,
     Region,
     Unit,
 )
@@ -117,11 +119,55 @@ def _waiting(model, undecided):
 
 def task_count(session, user) -> int:
     """How many open issues wait for the user (tasks_of); 0 for roles without tasks."""
+    return task_counts(session, user).open
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """The user's tasks (tasks_of) and how many of them changed since the user last opened them."""
+
+    open: int = 0
+    unread: int = 0
+
+
+def _unread(user):
+    """SQL: the issue has an event by someone else newer than the user's last view of it
+    (never opened: any such event). Event ids, not times, say "newer": clocks may tie."""
+    seen = select(IssueView.seen_event_id).where(
+        IssueView.user_id == user.id, IssueView.issue_id == Issue.id).correlate(Issue).scalar_subquery()
+    return select(IssueEvent.id).where(
+        IssueEvent.issue_id == Issue.id, IssueEvent.id > func.coalesce(seen, 0),
+        IssueEvent.actor_id.is_distinct_from(user.id)).correlate(Issue).exists()
+
+
+def task_counts(session, user) -> TaskCounts:
+    """How many open issues wait for the user, and how many of those are unread (_unread)."""
     only = tasks_of(user)
     if only is None:
-        return 0
-    return session.scalar(select(func.count()).select_from(Issue).where(
-        Scope.of_user(user).issues(), Issue.merged_into.is_(None), only)) or 0
+        return TaskCounts()
+    row = session.execute(select(func.count(), func.count().filter(_unread(user))).select_from(
+        Issue).where(Scope.of_user(user).issues(), Issue.merged_into.is_(None), only)).one()
+    return TaskCounts(*row)
+
+
+def unread_ids(session, user, issue_ids) -> set[int]:
+    """Which of `issue_ids` (a page of the user's tasks) are unread (_unread)."""
+    ids = list(issue_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(Issue.id).where(
+        Issue.id.in_(ids), Issue.county_code == user.county_code, _unread(user))))
+
+
+def mark_read(session, user, issue: Issue) -> None:
+    """The user opened the issue: every event so far is seen (one row per user and issue)."""
+    newest = session.scalar(select(func.coalesce(func.max(IssueEvent.id), 0)).where(
+        IssueEvent.issue_id == issue.id))
+    values = {"seen_event_id": newest, "viewed_at": clock.now()}
+    session.execute(insert(IssueView).values(
+        county_code=issue.county_code, user_id=user.id, issue_id=issue.id, **values)
+        .on_conflict_do_update(index_elements=[IssueView.user_id, IssueView.issue_id],
+                               set_=values))
 
 
 @dataclass(frozen=True)
@@ -218,14 +264,16 @@ def unit_choices(session, issue: Issue) -> list[tuple[str, str]]:
     return [tuple(row) for row in rows]
 
 
-def as_dict(issue: Issue) -> dict:
-    """The issue for JSON: personal data masked (gridmap.privacy)."""
+def as_dict(issue: Issue, reporter: privacy.Reporter | None = None) -> dict:
+    """The issue for JSON: the reporter as `reporter` says (privacy.reporter_for), else masked."""
+    reporter = reporter or privacy.Reporter(privacy.mask_name(issue.reporter_name),
+                                            privacy.mask_phone(issue.reporter_phone))
     return {
         "id": issue.id, "code": issue.code, "version": issue.version, "title": issue.title,
         "description": issue.description, "category": issue.category, "urgency": issue.urgency,
         "status": issue.status, "level": issue.level, "real_name": issue.real_name,
-        "reporter_name": privacy.mask_name(issue.reporter_name),
-        "reporter_phone": privacy.mask_phone(issue.reporter_phone),
+        "reporter_name": reporter.name, "reporter_phone": reporter.phone,
+        "reporter_withheld": reporter.withheld,
         "grid_code": issue.grid_code, "village_code": issue.village_code,
         "responsible_unit_id": issue.responsible_unit_id, "satisfaction": issue.satisfaction,
         **{name: _iso(getattr(issue, name)) for name in (

@@ -495,6 +495,19 @@ class IssueEvent(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the new stage's deadline
 
 
+class IssueView(Base):
+    """When a user last opened an issue, and the newest event they saw then: an issue of their
+    tasks with a later event (by someone else) is unread (gridmap.issue_queries.task_counts)."""
+
+    __tablename__ = "issue_view"
+
+    county_code: Mapped[str] = county_column()
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), primary_key=True, index=True)
+    seen_event_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    viewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class Callback(Base):
     """回访: one attempt to reach the reporter after an issue is handled, with the answers.
 

@@ -86,6 +86,8 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
                    frozenset({"inspector", "admin"})),
     "manage_users": ("create and disable accounts", frozenset({"admin"})),
     "manage_settings": ("change the county's settings", frozenset({"admin"})),
+    "manage_categories": ("edit issue categories, their stage limits and who owns them where",
+                          frozenset({"admin"})),
 }
 
 class PolicyError(GridmapError):

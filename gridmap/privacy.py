@@ -9,9 +9,11 @@ Aggregates of care categories shown to leaders go through `suppress_small`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
-from gridmap import audit, policy
+from gridmap import audit, codes, policy
 from gridmap.datakey import decrypt_id_number
 from gridmap.errors import BadInput, Forbidden, NotFound, _
 from gridmap.models import Household
@@ -106,6 +108,61 @@ def show(session, actor, household_id: int, kind: str, reason: str, *,
     audit.record(session, actor, "unmask", f"household:{household.code}",
                  {"kind": kind, "reason": reason}, address=address)
     return reveal(kind, value, actor.role, unmask=True)
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """An issue's reporter as one reader may see them: masked, partly unmasked, or withheld."""
+
+    name: str | None
+    phone: str | None
+    withheld: bool = False  # a 举报 reporter, hidden from the unit and village reported on
+    unmasked: tuple[str, ...] = ()  # which values are shown in full ("name", "phone")
+
+
+def in_village_of(user, issue) -> bool:
+    """Is `user` (who can see `issue`) inside the issue's village: its village staff, the grid
+    worker of its grid, a cadre paired with the reporting household? A township's staff are not."""
+    if user.role == "cadre":
+        return issue.household_id is not None
+    scope = user.scope_code or ""
+    return (user.role in ("village_staff", "grid_worker") and bool(issue.village_code)
+            and len(scope) >= codes.LENGTH["village"]
+            and (scope.startswith(issue.village_code) or scope == issue.grid_code))
+
+
+def reporter_for(user, issue, appeal_type: str | None) -> Reporter:
+    """The reporter of `issue` (already in the user's scope) as `user` may see them.
+
+    * A 举报 (`tip_off`): withheld entirely from unit handlers and from everyone in the village
+      (either may be what is reported on); masked for the township and county.
+    * The handler of the unit the issue is dispatched to sees the phone (it must call back).
+    * Roles that may unmask and work inside the reporter's village see name and phone.
+    * Everyone else: masked (name 张*, phone 138****5678).
+    """
+    if appeal_type == "tip_off" and (user.role == "unit_handler" or in_village_of(user, issue)):
+        return Reporter(None, None, withheld=True)
+    name, phone = mask_name(issue.reporter_name), mask_phone(issue.reporter_phone)
+    if appeal_type == "tip_off":
+        return Reporter(name, phone)
+    if (user.role == "unit_handler" and issue.responsible_unit_id is not None
+            and user.unit_id == issue.responsible_unit_id and issue.reporter_phone):
+        return Reporter(name, issue.reporter_phone, unmasked=("phone",))
+    if may_unmask(user.role) and in_village_of(user, issue):
+        shown = tuple(k for k, v in (("name", issue.reporter_name), ("phone", issue.reporter_phone))
+                      if v)
+        return Reporter(issue.reporter_name, issue.reporter_phone, unmasked=shown)
+    return Reporter(name, phone)
+
+
+def log_reporter_shown(session, user, issue, reporter: Reporter, *,
+                       address: str | None = None) -> None:
+    """A trace of each showing of an unmasked reporter value (who, which issue, which values)."""
+    if reporter.unmasked:
+        audit.record(session, user, "unmask", f"issue:{issue.code}",
+                     {"kind": "reporter", "values": list(reporter.unmasked),
+                      "reason": "承办回访" if user.role == "unit_handler" else "本村事项"},
+                     address=address)
 
 
 SMALL_COUNT = 5  # care-category counts below this are not shown to aggregate readers

@@ -5,8 +5,10 @@
 set -euo pipefail
 need=(postgresql-15-postgis-3 postgresql-client-15 python3-venv)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+[ "${PROXY:-}" = nginx ] && need+=(nginx-light)  # make run PROXY=nginx
 case "${1:-run}" in
-  test) need+=(chromium fonts-noto-cjk gdal-bin) ;;  # gdal-bin: GDAL reads our OGC API in the tests
+  # gdal-bin: GDAL reads our OGC API in the tests; nginx-light: the slow-client serving test
+  test) need+=(chromium fonts-noto-cjk gdal-bin nginx-light) ;;
   bench) need+=(gdal-bin) ;;
 esac
 missing=()

@@ -11,6 +11,7 @@
 | tokens     | `gridmap tokens`  | API tokens for other systems: create, list, revoke     |
 | export     | `gridmap export`  | a public collection to GeoJSON, GeoPackage, CSV, XLSX  |
 | backup     | `gridmap backup`, `gridmap restore` | database dump + stored files, checked restore |
+| audit      | `gridmap audit prune` | remove audit events past the retention (as the owner role) |
 | common     |                   | the transaction helper, the database URL, messages     |
 
 Commands are thin: parse options, call one core function inside `common.transaction`,
@@ -41,9 +42,20 @@ def main():
 
 
 def _register() -> None:
-    from gridmap.cli import backup, categories, db, demo, escalate, export, settings, tokens, users
+    from gridmap.cli import (
+        audit,
+        backup,
+        categories,
+        db,
+        demo,
+        escalate,
+        export,
+        settings,
+        tokens,
+        users,
+    )
 
-    for module in (db, demo, users, settings, categories, tokens):
+    for module in (db, demo, users, settings, categories, tokens, audit):
         main.add_command(module.group)
     main.add_command(categories.ownership_group)
     main.add_command(escalate.command)

@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from gridmap import categories
-from gridmap.cli.common import transaction, translate
+from gridmap.cli.common import operator, transaction, translate
 from gridmap.models import APPEAL_TYPES
 
 FLAGS = {"county": "COUNTY", "code": "CODE", "name": "--name", "appeal_type": "--appeal-type",
@@ -51,7 +51,7 @@ def set_command(county, code, name, appeal_type, **limits):
     """Create or change category CODE of COUNTY (limits not given stay; new: county defaults)."""
     with transaction(FLAGS) as session:
         c = categories.set_category(session, county, code, name=name, appeal_type=appeal_type,
-                                    **limits)
+                                    actor=operator(), **limits)
         click.echo(f"{c.code} {c.name}: {c.triage_hours}h/{c.urgent_triage_hours}h, "
                    f"{c.handling_days} WD, {c.feedback_days} d")
 
@@ -80,5 +80,5 @@ def ownership_list_command(county):
 def ownership_set_command(county, category, region, unit):
     """Issues of CATEGORY in REGION (a county, township or village code) go to UNIT (a unit code)."""
     with transaction(FLAGS) as session:
-        categories.set_owner(session, county, category, region, unit)
+        categories.set_owner(session, county, category, region, unit, actor=operator())
     click.echo(f"{category} @ {region} → {unit}")

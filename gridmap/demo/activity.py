@@ -337,11 +337,12 @@ def build_issues(county, rnd: random.Random) -> list[dict]:
                 "satisfaction": callback.get("satisfaction", ""),
                 "unreached_reason": callback.get("unreached_reason", ""),
                 "at": offset(start + callback["at"]), "by_login": login, "by_cadre_code": cadre})
-            if household_code and callback["reached"]:
+            if household_code:  # a registered household's 回访 is also a visit (kind callback)
                 visits.append({"household": household, "kind": "callback",
-                               "at": start + callback["at"], "satisfaction": callback["satisfaction"],
-                               "issue_code": code,
-                               "notes": "回访：" + SATISFACTION_WORDS[callback["satisfaction"]]})
+                               "at": start + callback["at"], "reached": callback["reached"],
+                               "satisfaction": callback.get("satisfaction", ""), "issue_code": code,
+                               "notes": "回访：" + SATISFACTION_WORDS[callback["satisfaction"]]
+                               if callback["reached"] else callback["unreached_reason"]})
     county.tables["issues"], county.tables["issue_events"] = issues, events
     county.tables["callbacks"] = callback_rows
     return visits
@@ -417,16 +418,30 @@ def build_visits(county, rnd: random.Random, callbacks: list[dict]) -> None:
                            "at": anchored(count, visit_minute(rnd, household), on_workday),
                            "notes": visit_note(rnd, household)})
             day += rnd.randint(*interval)
+    # 回访 in office hours, on the day of the feedback. Those of the last day and the unreached
+    # attempts draw from their own generator, so the other visits stay as they were.
+    later, later_rnd = [], random.Random(f"{rnd.getstate()[1][:4]}:callback-visits")
     for callback in callbacks:
-        if callback["at"] <= -1440:  # 回访 in office hours, on the day of the feedback
+        if callback["reached"] and callback["at"] <= -1440:
             day = -callback["at"] // 1440
             visits.append({**callback, "sort": -day, "at": anchored(day, rnd.randint(9 * 60, 17 * 60 + 30))})
+        else:  # a day-anchored time never lies ahead: the last day's 回访 is filed as yesterday's
+            day = max(1, -callback["at"] // 1440)
+            later.append({**callback, "sort": -day,
+                          "at": anchored(day, later_rnd.randint(9 * 60, 17 * 60 + 30))})
+    rows = [row for _key, row in sorted(
+        _visit_rows(visits, rnd) + _visit_rows(later, later_rnd), key=lambda pair: pair[0])]
+    county.tables["visits"] = rows
+
+
+def _visit_rows(visits: list[dict], rnd: random.Random) -> list[tuple[tuple, dict]]:
+    """((household code, sort), CSV row) of each visit, drawn in household order."""
     rows = []
     for visit in sorted(visits, key=lambda v: (v["household"]["code"], v["sort"])):
         household, lonlat = visit["household"], visit["household"]["lonlat"]
         checklist = {k: list(v if rnd.random() < 0.8 else v[: rnd.randint(1, 2)])
                      for k, v in people.CHECKLIST.items()}
-        rows.append({
+        rows.append(((household["code"], visit["sort"]), {
             "client_uuid": _uuid(rnd), "household_code": household["code"],
             "cadre_code": household.get("cadre_code", ""), "kind": visit["kind"],
             "visited_at": visit["at"],
@@ -435,8 +450,8 @@ def build_visits(county, rnd: random.Random, callbacks: list[dict]) -> None:
             "accuracy_m": rnd.randint(5, 40) if lonlat else "",
             "checklist": json.dumps(checklist, ensure_ascii=False, separators=(",", ":")),
             "notes": visit["notes"], "satisfaction": visit.get("satisfaction", ""),
-            "issue_code": visit.get("issue_code", "")})
-    county.tables["visits"] = rows
+            "issue_code": visit.get("issue_code", "")}))
+    return rows
 
 
 def build_users(county) -> None:

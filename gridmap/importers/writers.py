@@ -165,13 +165,69 @@ def write_issues(writer: Writer, table: str, rows: list[dict], db_rows: list[dic
 
 
 def append_issue_events(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
-    """The ledgers are append-only: events and 回访 are added only for issues this import created."""
+    """The ledger is append-only: events are added only for issues this import created."""
     new_issues = writer.created.get("issue", set())
     fresh = [db for row, db in zip(rows, db_rows, strict=True) if row["issue_code"] in new_issues]
     fresh.sort(key=lambda db: (db["issue_id"], db["at"]))
     if fresh:
         copy_insert(writer.connection, table, fresh)
     return Counts(len(fresh), 0, len(rows) - len(fresh))
+
+
+def write_callbacks(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    """回访 of the issues this import created (a ledger, like the events). When the reporter is a
+    registered household each 回访 is also a visit of kind callback, as issues.record_callback
+    makes one online: the import's own callback visit of that issue, else a new visit."""
+    new_issues = writer.created.get("issue", set())
+    fresh = [db for row, db in zip(rows, db_rows, strict=True) if row["issue_code"] in new_issues]
+    fresh.sort(key=lambda db: (db["issue_id"], db["at"]))
+    if fresh:
+        _link_callback_visits(writer, fresh)
+        copy_insert(writer.connection, table, fresh)
+    return Counts(len(fresh), 0, len(rows) - len(fresh))
+
+
+def _link_callback_visits(writer: Writer, callbacks: list[dict]) -> None:
+    """Set each 回访's `visit_id`: for a household's issue, its callback visits not yet linked
+    are paired in time order, reached 回访 with visits that have a satisfaction and unreached
+    ones with visits that do not; a 回访 left without one gets a new visit (its answers)."""
+    connection, county = writer.connection, writer.county_code
+    issue_ids = sorted({db["issue_id"] for db in callbacks})
+    households = dict(connection.execute(text(
+        "SELECT id, household_id FROM issue WHERE county_code = :c AND id = ANY(:ids)"
+        " AND household_id IS NOT NULL"), {"c": county, "ids": issue_ids}).all())
+    pool: dict[tuple, list[int]] = {}
+    for visit_id, issue_id, reached in connection.execute(text(
+            "SELECT v.id, v.issue_id, v.satisfaction IS NOT NULL FROM visit v"
+            " WHERE v.county_code = :c AND v.kind = 'callback' AND v.issue_id = ANY(:ids)"
+            " AND NOT EXISTS (SELECT 1 FROM callback k WHERE k.visit_id = v.id)"
+            " ORDER BY v.issue_id, v.visited_at, v.id"), {"c": county, "ids": issue_ids}):
+        pool.setdefault((issue_id, reached), []).append(visit_id)
+    missing = []
+    for db in callbacks:
+        db["visit_id"] = None
+        if db["issue_id"] in households:
+            waiting = pool.get((db["issue_id"], bool(db["reached"])))
+            if waiting:
+                db["visit_id"] = waiting.pop(0)
+            else:
+                missing.append(db)
+    if not missing:
+        return
+    visits = [{"county_code": county, "household_id": households[db["issue_id"]],
+               "cadre_id": db.get("by_cadre_id"), "user_id": db.get("by_user_id"),
+               "kind": "callback", "visited_at": db["at"], "issue_id": db["issue_id"],
+               "satisfaction": db.get("satisfaction"),
+               "notes": db.get("note") or db.get("unreached_reason"),
+               "client_uuid": uuid.uuid5(VISIT_NAMESPACE, f"callback|{county}|{db['issue_id']}|"
+                                                          f"{db['at'].isoformat()}")}
+              for db in missing]
+    copy_insert(connection, "visit", visits, "ON CONFLICT (client_uuid) DO NOTHING")
+    ids = dict(connection.execute(text(
+        "SELECT client_uuid, id FROM visit WHERE client_uuid = ANY(:uuids)"),
+        {"uuids": [v["client_uuid"] for v in visits]}).all())
+    for db, visit in zip(missing, visits, strict=True):
+        db["visit_id"] = ids[visit["client_uuid"]]
 
 
 def write_households(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
@@ -224,7 +280,7 @@ WRITERS: dict[str, Write] = {
     "area": write_upsert, "area_grid": write_upsert, "party_branch": write_upsert,
     "household": write_households, "app_user": write_users, "assignment": write_assignments,
     "issue": write_issues, "issue_event": append_issue_events, "visit": write_visits,
-    "callback": append_issue_events,
+    "callback": write_callbacks,
     "issue_category": write_upsert, "issue_ownership": write_upsert,
 }
 

@@ -135,6 +135,23 @@ def _callback(issue_id: int, data) -> object:
     return issue
 
 
+def _reporter(session, issue) -> privacy.Reporter:
+    """The reporter as the signed-in user may see them (privacy.reporter_for); unmasked values
+    shown leave a trace in the audit log."""
+    category = categories.find(session, issue.county_code, issue.category)
+    reporter = privacy.reporter_for(current_user, issue, category.appeal_type if category else None)
+    privacy.log_reporter_shown(session, current_user, issue, reporter, address=request.remote_addr)
+    return reporter
+
+
+def _issue_json(issue) -> dict:
+    """The issue for a JSON answer, its reporter as the user may see them."""
+    session = db_session()
+    reporter = _reporter(session, issue)
+    session.commit()
+    return issue_queries.as_dict(issue, reporter)
+
+
 def _labels() -> dict:
     return {"status": lifecycle.STATUS_LABELS, "action": lifecycle.ACTION_LABELS,
             "level": lifecycle.LEVEL_LABELS, "urgency": issues.URGENCY_LABELS,
@@ -171,10 +188,12 @@ def queue_page():
 @requires("view_issues")
 def mine_page():
     """My tasks: what waits for the user's unit, village or township (issue_queries.tasks_of)."""
-    only = issue_queries.tasks_of(current_user)
-    rows = [] if only is None else issue_queries.queue(db_session(), current_scope(), only=only)
-    return _private(render_template("issues/queue.html", rows=rows, mine=True,
-                                    limit=issue_queries.QUEUE_LIMIT))
+    session, only = db_session(), issue_queries.tasks_of(current_user)
+    rows = [] if only is None else issue_queries.queue(session, current_scope(), only=only)
+    return _private(render_template(
+        "issues/queue.html", rows=rows, mine=True, limit=issue_queries.QUEUE_LIMIT,
+        counts=issue_queries.task_counts(session, current_user),
+        unread=issue_queries.unread_ids(session, current_user, (row.id for row in rows))))
 
 
 @bp.route("/issues/<int:issue_id>/print", endpoint="print")
@@ -183,13 +202,14 @@ def print_page(issue_id: int):
     """The issue's receipt (回执): its facts, timeline and 回访, laid out for paper."""
     session = db_session()
     issue = issues.get(session, current_user, issue_id)
+    reporter = _reporter(session, issue)
+    session.commit()
     return _private(render_template(
-        "issues/print.html", issue=issue, steps=issue_queries.timeline(session, issue),
+        "issues/print.html", issue=issue, reporter=reporter,
+        steps=issue_queries.timeline(session, issue),
         callbacks=issue_queries.callbacks(session, issue),
         place=issue_queries.place_name(session, issue),
-        category=categories.find(session, issue.county_code, issue.category),
-        reporter=privacy.mask_name(issue.reporter_name),
-        phone=privacy.mask_phone(issue.reporter_phone)))
+        category=categories.find(session, issue.county_code, issue.category)))
 
 
 @bp.route("/issues/<int:issue_id>", endpoint="detail")
@@ -198,8 +218,11 @@ def detail_page(issue_id: int):
     """One issue: its facts, its timeline (who, when, which unit) and the actions allowed now."""
     session = db_session()
     issue = issues.get(session, current_user, issue_id)
+    issue_queries.mark_read(session, current_user, issue)
+    reporter = _reporter(session, issue)
+    session.commit()
     return _private(render_template(
-        "issues/detail.html", issue=issue, steps=issue_queries.timeline(session, issue),
+        "issues/detail.html", issue=issue, reporter=reporter, steps=issue_queries.timeline(session, issue),
         callbacks=issue_queries.callbacks(session, issue),
         actions=[a for a in issues.actions_for(issue, current_user.role)
                  if a not in ("feed_back", "merge")],  # merge: in the controls (_controls.html)
@@ -288,17 +311,18 @@ def report_json():
     session = db_session()
     issue = issues.report(session, current_user, _body())
     session.commit()
-    return jsonify(issue=issue_queries.as_dict(issue)), 201
+    return jsonify(issue=_issue_json(issue)), 201
 
 
 @api_bp.route("/api/issues/<int:issue_id>", methods=["GET"], endpoint="issue")
 @requires("view_issues")
 def issue_json(issue_id: int):
-    """One issue, its timeline and the actions the user may take now."""
+    """One issue, its timeline and the actions the user may take now (opening it reads it)."""
     session = db_session()
     issue = issues.get(session, current_user, issue_id)
+    issue_queries.mark_read(session, current_user, issue)
     return _private(jsonify(
-        issue=issue_queries.as_dict(issue), actions=issues.actions_for(issue, current_user.role),
+        issue=_issue_json(issue), actions=issues.actions_for(issue, current_user.role),
         timeline=[{**step.__dict__, "at": step.at.isoformat(),
                    "due_at": step.due_at.isoformat() if step.due_at else None}
                   for step in issue_queries.timeline(session, issue)],
@@ -312,7 +336,7 @@ def callback_json(issue_id: int):
     "solved": true, "satisfaction": "satisfied"}` or `{…, "reached": false,
     "unreached_reason": "空号"}` → 201 with the issue after it (不满意 reopens it)."""
     issue = _callback(issue_id, _body())
-    return jsonify(issue=issue_queries.as_dict(issue)), 201
+    return jsonify(issue=_issue_json(issue)), 201
 
 
 @api_bp.route("/api/issues/<int:issue_id>/actions", methods=["POST"], endpoint="act")
@@ -320,4 +344,4 @@ def callback_json(issue_id: int):
 def act_json(issue_id: int):
     """`{"action": "triage", "version": 1, …}` → the issue after it; 409 when it moved on."""
     issue = _act(issue_id, _body())
-    return jsonify(issue=issue_queries.as_dict(issue))
+    return jsonify(issue=_issue_json(issue))

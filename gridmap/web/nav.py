@@ -30,24 +30,26 @@ NAV_LINKS = [
     ("register.households", _l("户籍台账"), "edit_households"),
     ("register.cadres", _l("交接"), "manage_people"),
     ("audit.log", _l("审计日志"), "read_audit"),
+    ("categories.admin", _l("类别与职责"), "manage_categories"),
 ]
 
 
-# Entries that show a count beside their label: endpoint → count for the signed-in user.
-COUNTS = {"issues.mine": lambda: issue_queries.task_count(db_session(), current_user)}
+# Entries that show counts beside their label: endpoint → (open, unread) for the signed-in user.
+COUNTS = {"issues.mine": lambda: issue_queries.task_counts(db_session(), current_user)}
 
 
 def nav_links():
-    """(href, label, active, count or None) of the entries the signed-in user may use;
-    an entry with a count is left out while the count is 0 and the page is not open."""
+    """(href, label, active, count or None, unread or None) of the entries the signed-in user
+    may use; an entry with a count is left out while the count is 0 and the page is not open."""
     links = []
     for endpoint, label, action in NAV_LINKS:
         if endpoint in current_app.view_functions and can(action):
             href = url_for(endpoint)
-            count = COUNTS[endpoint]() if endpoint in COUNTS else None
+            counts = COUNTS[endpoint]() if endpoint in COUNTS else None
+            count, unread = (counts.open, counts.unread) if counts else (None, None)
             if count == 0 and request.path != href:
                 continue
-            links.append((href, label, request.path == href, count))
+            links.append((href, label, request.path == href, count, unread))
     return links
 
 

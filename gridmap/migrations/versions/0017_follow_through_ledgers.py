@@ -3,7 +3,7 @@
 campaigns (a set of households and a deadline) and visit checks (列表督查/电话抽查)
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-01 11:00:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 history of every change to it; cadres and units that can be deactivated
 
 Revision ID: 0018
-Revises: 0010
+Revises: 0017
 Create Date: 2026-12-01 11:20:00
 """
 import sqlalchemy as sa
