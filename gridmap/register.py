@@ -32,7 +32,7 @@ from gridmap.policy import Scope, allowed
 CARE_FIELDS = ("minimum_living", "extreme_poverty", "lifted_from_poverty", "relapse_monitoring",
                "left_behind_children", "left_behind_women", "left_behind_elderly", "elderly_alone")
 TEXT_FIELDS = {"head_name": 50, "address": 200, "disability_category": 16}
-PERSONAL = ("head_name", "phone", "id_number")  # left empty in an edit: unchanged
+PERSONAL = ("head_name", "phone", "id_number")  # left empty in an edit: unchanged (so is address)
 LEFT_STATUSES = ("moved_out", "deceased")
 ACTION_LABELS = {"create": _("登记"), "edit": _("修改"), "move": _("调整网格或位置"),
                  "split": _("分户"), "moved_out": _("迁出"), "deceased": _("户主去世销户"),
@@ -102,7 +102,9 @@ def _fields(data: dict, *, creating: bool) -> dict:
         raise BadInput(_("请填写 %(field)s", field="head_name"), field="head_name")
     for name, limit in TEXT_FIELDS.items():
         if name != "head_name" and name in data:
-            values[name] = inputs.text(data, name, limit)
+            value = inputs.text(data, name, limit)
+            if value is not None or creating or name != "address":  # an address left empty stays
+                values[name] = value
     if data.get("size") not in (None, "") or creating:
         values["size"] = _size(data)
     if "residence_type" in data or creating:

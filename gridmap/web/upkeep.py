@@ -1,6 +1,10 @@
 """Upkeep of the register: households (搜索, 登记, 修改, 调整网格, 拆分, 迁出/销户, 历史记录) and
 the handover (交接) of a cadre's duties. Pages for township and village staff.
 
+A household's address and position are shown only to the roles that visit households (as on
+every page, tests/web/test_care_data_by_role.py); a township's staff may correct them without
+reading them.
+
 Thin views over gridmap.register and gridmap.handover: each change is one core call and a
 commit; refusals come back on the page, naming the field.
 """
@@ -17,7 +21,7 @@ from gridmap.errors import BadInput, GridmapError
 from gridmap.errors import _ as message
 from gridmap.models import Cadre, Grid, Household, Region, Unit
 from gridmap.web.errors import text_of
-from gridmap.web.guard import current_scope, requires
+from gridmap.web.guard import can, current_scope, requires
 from gridmap.web.session import db_session
 
 bp = Blueprint("register", __name__)
@@ -60,14 +64,16 @@ def households_page():
     left = request.args.get("left") == "1"
     query = select(Household).where(scope.households(including_left=True),
                                     Household.status != "active" if left else Household.status == "active")
-    if q:
+    if q:  # an address is searched only by those who may read it (the roles that visit)
         query = query.where(or_(Household.code.contains(q, autoescape=True),
-                                Household.address.contains(q, autoescape=True),
                                 Household.head_name.contains(q, autoescape=True),
-                                func.right(Household.phone, 4) == q))
+                                func.right(Household.phone, 4) == q,
+                                *([Household.address.contains(q, autoescape=True)]
+                                  if can("log_visit") else [])))
     rows = session.execute(query.order_by(Household.code).limit(PAGE + 1)).scalars().all()
     return _private(render_template(
         "register/households.html", rows=rows[:PAGE], more=len(rows) > PAGE, q=q, left=left,
+        sees_place=can("log_visit"),
         mask=privacy.mask_name, mask_phone=privacy.mask_phone))
 
 
@@ -106,7 +112,8 @@ def household_page(household_id: int):
         "register/household.html", h=household, history=register.history(session, current_user, household),
         labels=register.FIELD_LABELS, actions=register.ACTION_LABELS, care=register.CARE_FIELDS,
         grids=_grids(session), name=privacy.mask_name(household.head_name),
-        phone=privacy.mask_phone(household.phone), position=position if position and position[0] else None))
+        phone=privacy.mask_phone(household.phone), sees_place=can("log_visit"),
+        position=position if position and position[0] else None))
 
 
 @bp.route("/households/<int:household_id>/changes", methods=["POST"], endpoint="act")
