@@ -73,7 +73,8 @@ def check_lonlat(lon: float, lat: float) -> None:
             _("顺序应为 经度 lon 在前、纬度 lat 在后（如 102.40, 25.53）"))
     raise GeometryProblem(
         _("坐标 (%(lon)s, %(lat)s) 不在中国境内", lon=f"{lon:g}", lat=f"{lat:g}"),
-        _("坐标应为经纬度 (EPSG:4326)，不是投影坐标（米）；如 102.40, 25.53"))
+        _("坐标应为经纬度 (EPSG:4326)，不是投影坐标（米）；如 102.40, 25.53。"
+          "投影坐标请用 --crs 指明坐标系（如 EPSG:4524）"))
 
 
 def geometry_from_geojson(obj: object) -> BaseGeometry:
@@ -106,6 +107,30 @@ def check_geometry(geom: BaseGeometry, allowed_types: tuple[str, ...]) -> None:
         raise GeometryProblem(
             _("几何无效：%(reason)s", reason=explain_validity(geom)),
             _("请在 GIS 软件中修复（如 QGIS「修复几何」或 ST_MakeValid）后重新导入；系统不会自动修改图形"))
+
+
+def repair_polygonal(geom: BaseGeometry, repaired) -> BaseGeometry:
+    """An invalid (Multi)Polygon mended with make_valid (its polygonal part), after telling
+    `repaired(reason, area in m² after repair)`; a valid one as it is."""
+    if geom.is_valid or geom.is_empty:
+        return geom
+    reason = explain_validity(geom)
+    mended = shapely.make_valid(shapely.force_2d(geom))
+    parts = [p for p in getattr(mended, "geoms", [mended]) if p.geom_type in ("Polygon", "MultiPolygon")]
+    polygons = [q for p in parts for q in getattr(p, "geoms", [p])]
+    if not polygons:
+        raise GeometryProblem(_("几何无效：%(reason)s，修复后不剩任何面", reason=reason),
+                              _("请在 GIS 软件中重画这个面"))
+    mended = polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+    repaired(reason, area_m2(mended))
+    return mended
+
+
+def area_m2(geom: BaseGeometry) -> float:
+    """Area in m² of a lon/lat shape (equal-area on the shape's own latitude; good to a few %)."""
+    lat = geom.centroid.y if not geom.is_empty else 0.0
+    metres_per_degree = 111_320.0
+    return geom.area * metres_per_degree ** 2 * math.cos(math.radians(lat))
 
 
 def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:

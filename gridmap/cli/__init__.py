@@ -10,6 +10,7 @@
 | escalate   | `gridmap escalate`| raise overdue issues a level                           |
 | tokens     | `gridmap tokens`  | API tokens for other systems: create, list, revoke     |
 | export     | `gridmap export`  | a public collection to GeoJSON, GeoPackage, CSV, XLSX  |
+| importer   | `gridmap import`  | a person's files (or a directory) through the import core |
 | backup     | `gridmap backup`, `gridmap restore` | database dump + stored files, checked restore |
 | common     |                   | the transaction helper, the database URL, messages     |
 
@@ -41,13 +42,25 @@ def main():
 
 
 def _register() -> None:
-    from gridmap.cli import backup, categories, db, demo, escalate, export, settings, tokens, users
+    from gridmap.cli import (
+        backup,
+        categories,
+        db,
+        demo,
+        escalate,
+        export,
+        importer,
+        settings,
+        tokens,
+        users,
+    )
 
     for module in (db, demo, users, settings, categories, tokens):
         main.add_command(module.group)
     main.add_command(categories.ownership_group)
     main.add_command(escalate.command)
     main.add_command(export.command)
+    main.add_command(importer.command)
     main.add_command(backup.backup_command)
     main.add_command(backup.restore_command)
 

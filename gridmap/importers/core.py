@@ -12,7 +12,7 @@ counts (would insert / update / unchanged) are the ones a commit would give.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from gridmap.importers import fields as f
 from gridmap.importers import readers
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, read_content
-from gridmap.importers.specs import ORDER, SPEC_BY_STEM, TableSpec
+from gridmap.importers.specs import ORDER, SPEC_BY_STEM, SPEC_BY_TABLE, TableSpec
 from gridmap.importers.writers import Writer, existing_keys
 
 __all__ = ["import_files", "import_directory", "Source", "Limits", "ImportReport", "Problem"]
@@ -38,18 +38,26 @@ TABLE_LABELS = {"region": _("区划"), "grid": _("网格"), "unit": _("单位"),
 
 def import_files(connection: Connection, sources: Iterable[Source | Path | str], county_code: str,
                  *, commit: bool = False, limits: Limits = Limits(),
-                 now: datetime | None = None, actor=None) -> ImportReport:
-    """Validate and upsert `sources` (files named after their table) for one county.
+                 now: datetime | None = None, actor=None, repair: bool = False,
+                 progress: Progress | None = None) -> ImportReport:
+    """Validate and upsert `sources` (files named after their table, or `Source.table`) for one county.
 
-    A committed import is in the audit log under `actor` (an account, a text, None: system)."""
+    `repair`: invalid polygons are mended with make_valid and each repair is noted (without
+    it they are refused). `progress(stage, source name, rows so far)` is told how far a long
+    import has come. A committed import is in the audit log under `actor` (an account, a
+    text, None: system)."""
     started = time.perf_counter()
     report = ImportReport(county_code, commit, max_errors=limits.max_errors)
     now = now or clock.now()
+    progress = progress or _quiet
     parsed: dict[str, tuple[Source, list[dict]]] = {}
     for source in sources:
         source = source if isinstance(source, Source) else Source.from_path(source)
-        spec = SPEC_BY_STEM.get(source.stem)
-        if spec is None:
+        spec = SPEC_BY_TABLE.get(source.table) if source.table else SPEC_BY_STEM.get(source.stem)
+        if source.table and spec is None:
+            report.add(Problem(source.name, problem=_("没有名为 %(table)s 的表", table=f.readable(source.table)),
+                               hint=_("可导入的表：%(tables)s", tables=", ".join(ORDER))))
+        elif spec is None:
             report.add(Problem(source.name, problem=_("不认识的文件名"),
                                hint=_("文件名应为表名，如 %(names)s …（%(suffixes)s）",
                                       names=", ".join(sorted(SPEC_BY_STEM)[:6]), suffixes=_suffixes())))
@@ -57,7 +65,9 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
             report.add(Problem(source.name, problem=_("与 %(other)s 是同一张表", other=parsed[spec.table][0].name),
                                hint=_("每张表只导入一个文件")))
         else:
-            parsed[spec.table] = (source, parse_source(source, spec, county_code, now, limits, report))
+            progress("read", source.name, 0)
+            parsed[spec.table] = (source, parse_source(source, spec, county_code, now, limits, report,
+                                                       repair=repair, progress=progress))
     batch = [(SPEC_BY_STEM[t], *parsed[t]) for t in ORDER if t in parsed]
     report.tables = [TableCounts(spec.table, source.name, rows=len(rows)) for spec, source, rows in batch]
     outer = None if connection.in_transaction() else connection.begin()
@@ -67,6 +77,7 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
         if report.ok:
             check_references(connection, batch, county_code, report)
         if report.ok:
+            progress("write", ", ".join(src.name for _spec, src, _rows in batch), sum(len(r) for *_x, r in batch))
             _write(connection, batch, county_code, report)
         if report.ok and commit:
             audit.record(connection, actor, "import", ", ".join(src.name for _spec, src, _rows in batch)[:200],
@@ -80,6 +91,14 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
         raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+Progress = Callable[[str, str, int], None]
+PROGRESS_EVERY = 10_000
+
+
+def _quiet(stage: str, name: str, rows: int) -> None:
+    """No progress shown."""
 
 
 def import_directory(connection: Connection, directory: Path, county_code: str, **kw) -> ImportReport:
@@ -121,7 +140,8 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
 
 
 def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetime,
-                 limits: Limits, report: ImportReport) -> list[dict]:
+                 limits: Limits, report: ImportReport, *, repair: bool = False,
+                 progress: Progress = _quiet) -> list[dict]:
     """Rows of one file, parsed and checked field by field; problems go to the report."""
     reader = readers.reader_for(source)
     content = read_content(source, reader, limits, report)
@@ -144,11 +164,13 @@ def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetim
     parsers = {"time": f.time_parser(now), "date": f.date_parser(now)}
     rows = []
     seen: dict[tuple[str, ...], dict] = {fields: {} for fields in (spec.key, *spec.unique)}
-    for record in records:
+    for number, record in enumerate(records, 1):
+        if number % PROGRESS_EVERY == 0:
+            progress("read", source.name, number)
         if report.full:
             report.problems_left_off += 1
             continue
-        row = _parse_record(source, spec, record, county_code, parsers, report)
+        row = _parse_record(source, spec, record, county_code, parsers, report, repair)
         if row is not None and not _repeated(source, record, row, seen, report):
             rows.append(row)
     if not rows and not any(p.source == source.name for p in report.problems):
@@ -173,7 +195,7 @@ def _repeated(source: Source, record: Record, row: dict, seen: dict, report: Imp
     return False
 
 
-def _parse_record(source, spec, record: Record, county_code, parsers, report) -> dict | None:
+def _parse_record(source, spec, record: Record, county_code, parsers, report, repair=False) -> dict | None:
     row: dict = {"_where": record.where}
     problems: list[Problem] = []
 
@@ -196,7 +218,7 @@ def _parse_record(source, spec, record: Record, county_code, parsers, report) ->
             row[field.name] = parse(raw)
         except f.CellProblem as exc:
             problem(field.name, exc.problem, exc.hint)
-    _parse_geometry(spec, record, row, problem)
+    _parse_geometry(spec, record, row, problem, _repairer(source, record, report) if repair else None)
     if not problems and spec.check is not None:
         for field, what, hint in spec.check(row, county_code):
             problem(field, what, hint)
@@ -205,7 +227,15 @@ def _parse_record(source, spec, record: Record, county_code, parsers, report) ->
     return None if problems else row
 
 
-def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem) -> None:
+def _repairer(source: Source, record: Record, report: ImportReport):
+    def repaired(reason: str, area_m2: float) -> None:
+        report.note(source.name, _("%(where)s 几何无效（%(reason)s），已用 make_valid 修复（修复后面积 %(area)s m²）；"
+                                   "要拒收而不修复，请加 --strict",
+                                   where=record.where, reason=reason, area=f"{area_m2:.0f}"))
+    return repaired
+
+
+def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem, repaired=None) -> None:
     geometry = record.geometry
     if spec.point_columns and ("lon" in record.cells or "lat" in record.cells):
         lon, lat = record.cells.get("lon", "").strip(), record.cells.get("lat", "").strip()
@@ -228,6 +258,8 @@ def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem) -> None
     if not spec.geometry:
         return
     try:
+        if repaired is not None and geometry.geom_type in ("Polygon", "MultiPolygon"):
+            geometry = geo.repair_polygonal(geometry, repaired)
         geo.check_geometry(geometry, spec.geometry)
     except geo.GeometryProblem as exc:
         problem("geometry" if not spec.point_columns else "lon/lat", exc.problem, exc.hint)

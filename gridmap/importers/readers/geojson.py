@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from shapely.geometry.base import BaseGeometry
+
 from gridmap import geo
 from gridmap.errors import _
-from gridmap.importers import fields
+from gridmap.importers import coordinates, fields, layouts
 from gridmap.importers.report import ImportReport, Limits, Problem
 from gridmap.importers.sources import Reader, Record, Source, cells_fit, line_where
 
@@ -29,8 +31,8 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
                            hint=_("顶层应为 %(example)s", example='{"type": "FeatureCollection", "features": [...]}')))
         return
     try:
-        note = geo.crs_srid(_crs_name(document.get("crs")))[1]
-    except geo.GeometryProblem as exc:
+        convert, note = coordinates.converter(source.crs, _crs_name(document.get("crs")))
+    except coordinates.CrsProblem as exc:
         report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
         return
     if note:
@@ -41,10 +43,21 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
                            hint=_("请拆分文件后分别导入")))
         return
     unknown: set[str] = set()
-    for index, feature in enumerate(document["features"], 1):
-        record = _feature_record(source, index, feature, columns, unknown, limits, report)
-        if record is not None:
-            yield record
+    records = [_feature_record(source, index, feature, columns, unknown, limits, report)
+               for index, feature in enumerate(document["features"], 1)]
+    records = [r for r in records if r is not None]
+    if any(r.layout for r in records):
+        report.note(source.name, _("按 %(layout)s 格式读取（adcode → code）", layout=layouts.DATAV))
+    for record in records:
+        if isinstance(record.geometry, BaseGeometry):
+            record.geometry = convert(record.geometry)
+    try:
+        coordinates.check_lonlat_file((r.geometry for r in records), coordinates.declared(
+            source.crs, _crs_name(document.get("crs"))))
+    except coordinates.CrsProblem as exc:
+        report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
+        return
+    yield from records
     if unknown:  # names as a person can read them: hostile ones escaped, many cut short
         names = sorted(fields.readable(n) for n in unknown)
         shown = ", ".join(names[:20])
@@ -84,6 +97,10 @@ def _feature_record(source, index, feature, columns, unknown, limits, report) ->
                            hint=_("每个要素应有 type、properties、geometry")))
         return None
     properties = properties or {}
+    datav = layouts.datav(properties)
+    if datav is not None:
+        properties = datav
+    properties = {source.column(name): value for name, value in properties.items()}
     code = properties.get("code") or properties.get("login")
     where = _("要素 #%(index)s (code=%(code)s)", index=index, code=fields.readable(code)) \
         if isinstance(code, str) else _("要素 #%(index)s", index=index)
@@ -108,7 +125,7 @@ def _feature_record(source, index, feature, columns, unknown, limits, report) ->
             geometry = geo.geometry_from_geojson(feature["geometry"])
         except geo.GeometryProblem as exc:
             geometry = exc
-    return Record(where, cells, native, geometry)
+    return Record(where, cells, native, geometry, layouts.DATAV if datav is not None else None)
 
 
 READER = Reader("GeoJSON", ("geojson", "json"), geojson_records, geometry=GEOMETRY_TYPES)
