@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from gridmap.cli.common import gettext, operator, transaction
 
@@ -61,6 +62,7 @@ class _Progress:
 @click.option("--commit", is_flag=True, help="write; without it this is a dry run")
 @click.option("--strict", is_flag=True, help="refuse invalid polygons instead of repairing them")
 @click.option("--county", help="county code (default: the server's, GRIDMAP_COUNTY)")
+@with_appcontext
 def command(table_or_dir, files, layer, crs, mapping, report_path, commit, strict, county):
     """Import FILES into TABLE (region, grid, household, cadre, assignment …), or every
     table file of a directory (`gridmap import DIR`, files named after their table)."""

@@ -79,7 +79,8 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
         if report.ok:
             progress("write", ", ".join(src.name for _spec, src, _rows in batch), sum(len(r) for *_x, r in batch))
             _write(connection, batch, county_code, report)
-        if report.ok and commit:
+        if report.ok and commit and any(t.inserted or t.updated for t in report.tables):
+            # An import that changed nothing leaves no trace: the same file again changes nothing.
             audit.record(connection, actor, "import", ", ".join(src.name for _spec, src, _rows in batch)[:200],
                          {t.table: [t.inserted, t.updated, t.unchanged] for t in report.tables},
                          county_code=county_code)
