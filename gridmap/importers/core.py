@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from gridmap import audit, clock, geo, lifecycle
 from gridmap.errors import _
 from gridmap.importers import fields as f
-from gridmap.importers import readers
+from gridmap.importers import readers, topology
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, read_content
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, SPEC_BY_TABLE, TableSpec
@@ -120,6 +120,10 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
         for (spec, source, rows), counts in zip(batch, report.tables, strict=True):
             current = source
             counts.inserted, counts.updated, counts.unchanged = writer.write(spec, rows)
+        topology.check_shapes(connection, batch, county_code, report)
+        if not report.ok:
+            savepoint.rollback()
+            return
         if any(spec.table in ("region", "grid") for spec, _, _ in batch):
             geo.refresh_display_shapes(connection, county_code)
     except (DBAPIError, psycopg2.Error) as exc:  # COPY runs on the raw driver cursor: unwrapped errors

@@ -174,11 +174,24 @@ def append_issue_events(writer: Writer, table: str, rows: list[dict], db_rows: l
     return Counts(len(fresh), 0, len(rows) - len(fresh))
 
 
+# A household without a grid code is given the current grid its point lies in (within its
+# village when the file names one), in the same INSERT … SELECT: a re-import compares the
+# same values and stays unchanged. Households outside every grid keep no grid (a gap).
+_GRID_OF_POINT = ("(SELECT g.{column} FROM grid g WHERE g.county_code = _import_household.county_code"
+                  " AND g.valid_to IS NULL AND ST_Covers(g.geom, _import_household.geom)"
+                  " AND (_import_household.village_code IS NULL"
+                  " OR g.village_code = _import_household.village_code) ORDER BY g.code LIMIT 1)")
+HOUSEHOLD_GRID = {
+    "grid_code": f"COALESCE(grid_code, {_GRID_OF_POINT.format(column='code')})",
+    "village_code": f"COALESCE(village_code, {_GRID_OF_POINT.format(column='village_code')})",
+}
+
+
 def write_households(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
     """ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged."""
     for db in db_rows:
         db["id_number"] = encrypt_id_number(db.get("id_number"))
-    return upsert(writer.connection, table, db_rows).counts
+    return upsert(writer.connection, table, db_rows, select=HOUSEHOLD_GRID).counts
 
 
 def write_users(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:

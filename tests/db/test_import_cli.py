@@ -85,9 +85,8 @@ def test_a_directory_of_table_files(runner, connection, regions_file, tmp_path):
     shutil.copy(regions_file, folder / "regions.geojson")
     shutil.copy(DATA / "households_gbk.csv", folder / "households.csv")
     (folder / "notes.txt").write_text("not a table")
-    grids = json.loads((DATA / "grids_gcj02.geojson").read_text(encoding="utf-8"))
-    (folder / "grids.geojson").write_text(json.dumps(grids, ensure_ascii=False), encoding="utf-8")
-    result = gridmap_import(runner, folder, "--crs", "gcj02", "--commit")
+    shutil.copy(DATA / "grids.kml", folder / "grids.kml")
+    result = gridmap_import(runner, folder, "--commit")
     assert result.exit_code == 0, result.output
     assert connection.execute(text("SELECT count(*) FROM household")).scalar_one() == 2
 

@@ -55,11 +55,13 @@ def test_gcj02_geojson_lands_within_half_a_metre_of_its_wgs84_source(village):
         assert metres(stored[code][1], source) < 0.5, code
 
 
-def test_gcj02_taken_as_wgs84_would_be_hundreds_of_metres_off(village):
-    # The reason --crs gcj02 exists: the same file read as lon/lat is visibly shifted.
-    assert run(village, Source.from_path(DATA / "grids_gcj02.geojson", table="grid"), commit=True).ok
-    stored = grids(village)
-    assert all(metres(stored[code][1], source) > 100 for code, source in SOURCE_GRIDS.items())
+def test_gcj02_taken_as_wgs84_sticks_out_of_its_village_and_is_refused(village):
+    # The reason --crs gcj02 exists: read as lon/lat, the grids shift by hundreds of metres.
+    report = run(village, Source.from_path(DATA / "grids_gcj02.geojson", table="grid"), commit=True)
+    problems = [str(p) for p in report.problems]
+    assert len(problems) == 2 and all("在上级 532329104201 的边界之外" in p for p in problems), problems
+    assert problems[0].startswith("grids_gcj02.geojson 要素 #1 (code=532329104201001), 字段 geometry: ")
+    assert grids(village) == {}
 
 
 def test_zipped_gbk_shapefile_in_gauss_kruger_keeps_chinese_names(village):
