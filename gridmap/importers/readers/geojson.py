@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gridmap import geo
@@ -48,9 +49,14 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
     records = [r for r in records if r is not None]
     if any(r.layout for r in records):
         report.note(source.name, _("按 %(layout)s 格式读取（adcode → code）", layout=layouts.DATAV))
+    flattened = 0
     for record in records:
         if isinstance(record.geometry, BaseGeometry):
+            if shapely.has_z(record.geometry):
+                record.geometry, flattened = shapely.force_2d(record.geometry), flattened + 1
             record.geometry = convert(record.geometry)
+    if flattened:
+        report.note(source.name, _("%(count)s 个要素带有高程 Z/测量值 M，已去掉，只保留平面坐标", count=flattened))
     try:
         coordinates.check_lonlat_file((r.geometry for r in records), coordinates.declared(
             source.crs, _crs_name(document.get("crs"))))
