@@ -88,17 +88,21 @@ def check_lonlat_file(geometries: Iterable[BaseGeometry | None], declared: objec
         return
     box = np.array(bounds, dtype=float)
     c_lon_min, c_lat_min, c_lon_max, c_lat_max = geo.CHINA_LONLAT_BOUNDS
+    finite = np.isfinite(box).all(axis=1)
     with np.errstate(invalid="ignore"):
-        plausible = ((box[:, 0] >= c_lon_min) & (box[:, 2] <= c_lon_max)
-                     & (box[:, 1] >= c_lat_min) & (box[:, 3] <= c_lat_max))
-    if plausible.any() or not np.isfinite(box).all():
+        plausible = finite & ((box[:, 0] >= c_lon_min) & (box[:, 2] <= c_lon_max)
+                              & (box[:, 1] >= c_lat_min) & (box[:, 3] <= c_lat_max))
+    if plausible.any() or (declared in (None, "auto") and not finite.all()):
         return
+    if declared not in (None, "auto"):
+        shown = box[finite]
+        extent = (f"{shown[:, 0].min():g}, {shown[:, 1].min():g} – {shown[:, 2].max():g}, {shown[:, 3].max():g}"
+                  if len(shown) else _("（无法换算）"))
+        raise CrsProblem(_("按坐标系 %(crs)s 换算后，坐标范围 %(extent)s 不在中国境内",
+                           crs=str(declared)[:80], extent=extent),
+                         _("文件或 --crs 声明的坐标系与坐标不符：%(hint)s", hint=CRS_HINT))
     lon_min, lat_min = box[:, 0].min(), box[:, 1].min()
     lon_max, lat_max = box[:, 2].max(), box[:, 3].max()
-    if declared not in (None, "auto"):
-        raise CrsProblem(_("按坐标系 %(crs)s 换算后，坐标范围 %(extent)s 不在中国境内",
-                           crs=str(declared)[:80], extent=f"{lon_min:g}, {lat_min:g} – {lon_max:g}, {lat_max:g}"),
-                         _("文件或 --crs 声明的坐标系与坐标不符：%(hint)s", hint=CRS_HINT))
     extent = f"{lon_min:g}, {lat_min:g} – {lon_max:g}, {lat_max:g}"
     if c_lon_min <= lat_min and lat_max <= c_lon_max and c_lat_min <= lon_min and lon_max <= c_lat_max:
         raise CrsProblem(_("文件没有坐标系，坐标范围 %(extent)s 像是把纬度写在了经度前面（经纬度写反）",
