@@ -120,6 +120,9 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
         for (spec, source, rows), counts in zip(batch, report.tables, strict=True):
             current = source
             counts.inserted, counts.updated, counts.unchanged = writer.write(spec, rows)
+        for spec, source, _rows in batch:
+            if spec.table in writer.changes:
+                _note_generation(report, source.name, spec.table, writer.changes[spec.table])
         topology.check_shapes(connection, batch, county_code, report)
         if not report.ok:
             savepoint.rollback()
@@ -139,6 +142,24 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
         savepoint.commit()
     else:
         savepoint.rollback()
+
+
+MOVES_LISTED = 20
+
+
+def _note_generation(report: ImportReport, name: str, table: str, change) -> None:
+    """What a boundary replacement did, as notes: codes redrawn, and each household or issue moved."""
+    codes = ", ".join(change.replaced[:MOVES_LISTED]) + (" …" if len(change.replaced) > MOVES_LISTED else "")
+    report.note(name, _("%(count)s 个%(what)s的边界已更换：%(codes)s（旧边界保留为历史版本，截至 %(at)s）",
+                        count=len(change.replaced), what=TABLE_LABELS.get(table, table), codes=codes,
+                        at=change.at.isoformat(timespec="seconds")))
+    for moved in change.moved[:MOVES_LISTED]:
+        report.note(name, _("%(what)s %(code)s：网格 %(before)s → %(after)s", what=TABLE_LABELS[moved.table],
+                            code=moved.code, before=moved.before or "—", after=moved.after or _("无（覆盖空白）")))
+    if len(change.moved) > MOVES_LISTED:
+        report.note(name, _("另有 %(count)s 条变动未列出", count=len(change.moved) - MOVES_LISTED))
+    if change.visits_following:
+        report.note(name, _("%(count)s 条走访记录随住户归入新网格", count=change.visits_following))
 
 
 # --- reading and checking rows ----------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from gridmap import geo
+from gridmap import generations, geo
 from gridmap.datakey import encrypt_id_number
 from gridmap.importers.specs import SPEC_BY_TABLE, TableSpec
 from gridmap.users import hash_password
@@ -61,6 +61,8 @@ class Writer:
         self.ids: dict[str, dict[str, object]] = {}
         # Natural keys this import inserted, by table: issue events follow only new issues.
         self.created: dict[str, set[str]] = {}
+        # Boundaries redrawn by this import, by table (gridmap.generations).
+        self.changes: dict[str, generations.GenerationChange] = {}
 
     def id_of(self, table: str, key: str | None):
         """The id of the county's row of `table` with natural key `key`."""
@@ -232,8 +234,28 @@ def write_assignments(writer: Writer, table: str, rows: list[dict], db_rows: lis
     return Counts(len(fresh), len(ended), len(db_rows) - len(fresh) - len(ended))
 
 
+def write_generational(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    """Grids and regions: a changed shape ends the old row and starts a new generation
+    (gridmap.generations); everything else is an upsert. Replaced rows count as updated."""
+    counts = Counts()
+
+    def write_new(replaced: list[str], at) -> None:
+        nonlocal counts
+        fresh = [dict(db, valid_from=at) for db in db_rows if db["code"] in set(replaced)]
+        if fresh:
+            copy_insert(writer.connection, table, fresh)
+        rest = upsert(writer.connection, table, [db for db in db_rows if db["code"] not in set(replaced)]).counts
+        counts = Counts(rest.inserted, rest.updated + len(fresh), rest.unchanged)
+
+    change = generations.replace_shapes(writer.connection, table, writer.county_code,
+                                        {db["code"]: db.get("geom") for db in db_rows}, write_new)
+    if change.replaced:
+        writer.changes[table] = change
+    return counts
+
+
 WRITERS: dict[str, Write] = {
-    "region": write_upsert, "grid": write_upsert, "unit": write_upsert, "cadre": write_upsert,
+    "region": write_generational, "grid": write_generational, "unit": write_upsert, "cadre": write_upsert,
     "area": write_upsert, "area_grid": write_upsert, "party_branch": write_upsert,
     "household": write_households, "app_user": write_users, "assignment": write_assignments,
     "issue": write_issues, "issue_event": append_issue_events, "visit": write_visits,
