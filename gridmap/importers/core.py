@@ -120,7 +120,9 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
         for (spec, source, rows), counts in zip(batch, report.tables, strict=True):
             current = source
             counts.inserted, counts.updated, counts.unchanged = writer.write(spec, rows)
-        for spec, source, _rows in batch:
+        for (spec, source, _rows), counts in zip(batch, report.tables, strict=True):
+            if spec.table in writer.changed:
+                _note_changed(report, source.name, counts.updated, writer.changed[spec.table])
             if spec.table in writer.changes:
                 _note_generation(report, source.name, spec.table, writer.changes[spec.table])
         topology.check_shapes(connection, batch, county_code, report)
@@ -145,6 +147,13 @@ def _write(connection: Connection, batch, county_code: str, report: ImportReport
 
 
 MOVES_LISTED = 20
+
+
+def _note_changed(report: ImportReport, name: str, updated: int, changed: list) -> None:
+    """Which rows an update changes, and in which columns (the first few): a diff summary."""
+    shown = "; ".join(f"{code} ({', '.join(columns)})" for code, columns in changed[:MOVES_LISTED])
+    report.note(name, _("更新 %(count)s 行：%(rows)s", count=updated,
+                        rows=shown + (" …" if updated > len(changed[:MOVES_LISTED]) else "")))
 
 
 def _note_generation(report: ImportReport, name: str, table: str, change) -> None:

@@ -118,3 +118,15 @@ def test_3d_coordinates_are_flattened_with_a_note(village):
     assert report.ok, report.to_text()
     assert "grids.geojson: 1 个要素带有高程 Z/测量值 M，已去掉，只保留平面坐标" in texts(report.notes)
     assert village.execute(text("SELECT ST_NDims(geom) FROM grid")).scalar_one() == 2
+
+
+def test_a_changed_file_updates_by_code_with_a_diff_summary(village):
+    units = Source("units.csv", "code,name,kind\nU1,县水务局,agency\n".encode())
+    first = Source("cadres.csv", "code,name,phone,unit_code\nC1,王强,13812345678,U1\nC2,李明,,U1\n".encode())
+    assert run(village, units, first, commit=True).ok
+    changed = Source("cadres.csv", "code,name,phone,unit_code\nC1,王强,13900000000,U1\nC2,李明明,,U1\n".encode())
+    report = run(village, changed, commit=True)
+    assert (report.counts("cadre").updated, report.counts("cadre").unchanged) == (2, 0)
+    assert "cadres.csv: 更新 2 行：C1 (phone); C2 (name)" in texts(report.notes)
+    again = run(village, changed, commit=True)
+    assert again.counts("cadre").unchanged == 2 and not any("更新" in n for n in texts(again.notes))

@@ -49,6 +49,11 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
     records = [r for r in records if r is not None]
     if any(r.layout for r in records):
         report.note(source.name, _("按 %(layout)s 格式读取（adcode → code）", layout=layouts.DATAV))
+        if (source.crs or "auto") == "auto" and document.get("crs") is None:
+            # DataV's boundaries are Gaode's: GCJ-02, whatever the file does not say
+            convert, note = coordinates.converter("gcj02")
+            report.note(source.name, _("%(layout)s 的坐标是高德 GCJ-02，已转换为 WGS84；"
+                                       "若文件已是 WGS84，请加 --crs EPSG:4326", layout=layouts.DATAV))
     flattened = 0
     for record in records:
         if isinstance(record.geometry, BaseGeometry):
