@@ -12,7 +12,7 @@ counts (would insert / update / unchanged) are the ones a commit would give.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -50,7 +50,7 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
     report = ImportReport(county_code, commit, max_errors=limits.max_errors)
     now = now or clock.now()
     progress = progress or _quiet
-    parsed: dict[str, tuple[Source, list[dict]]] = {}
+    opened: dict[str, tuple[Source, TableSpec]] = {}
     for source in sources:
         source = source if isinstance(source, Source) else Source.from_path(source)
         spec = SPEC_BY_TABLE.get(source.table) if source.table else SPEC_BY_STEM.get(source.stem)
@@ -61,27 +61,25 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
             report.add(Problem(source.name, problem=_("不认识的文件名"),
                                hint=_("文件名应为表名，如 %(names)s …（%(suffixes)s）",
                                       names=", ".join(sorted(SPEC_BY_STEM)[:6]), suffixes=_suffixes())))
-        elif spec.table in parsed:
-            report.add(Problem(source.name, problem=_("与 %(other)s 是同一张表", other=parsed[spec.table][0].name),
+        elif spec.table in opened:
+            report.add(Problem(source.name, problem=_("与 %(other)s 是同一张表", other=opened[spec.table][0].name),
                                hint=_("每张表只导入一个文件")))
         else:
-            progress("read", source.name, 0)
-            parsed[spec.table] = (source, parse_source(source, spec, county_code, now, limits, report,
-                                                       repair=repair, progress=progress))
-    batch = [(SPEC_BY_STEM[t], *parsed[t]) for t in ORDER if t in parsed]
-    report.tables = [TableCounts(spec.table, source.name, rows=len(rows)) for spec, source, rows in batch]
+            opened[spec.table] = (source, spec)
+    step = _Step(connection, county_code, now, limits, report, repair, progress or _quiet)
+    # Small tables are read whole first (issue histories are checked across files); the big
+    # ones (STREAMED) are read, checked and written a batch at a time, so memory stays bounded.
+    whole = {table: step.parse(*opened[table]) for table in ORDER if table in opened and table not in STREAMED}
+    report.tables = [TableCounts(t, opened[t][0].name, rows=len(whole.get(t, ()))) for t in ORDER if t in opened]
     outer = None if connection.in_transaction() else connection.begin()
     try:
+        batch = [(opened[t][1], opened[t][0], rows) for t, rows in whole.items()]
         if report.ok:
             check_histories(batch, report)
-        if report.ok:
-            check_references(connection, batch, county_code, report)
-        if report.ok:
-            progress("write", ", ".join(src.name for _spec, src, _rows in batch), sum(len(r) for *_x, r in batch))
-            _write(connection, batch, county_code, report)
+        step.run([(opened[t][1], opened[t][0]) for t in ORDER if t in opened], whole)
         if report.ok and commit and any(t.inserted or t.updated for t in report.tables):
             # An import that changed nothing leaves no trace: the same file again changes nothing.
-            audit.record(connection, actor, "import", ", ".join(src.name for _spec, src, _rows in batch)[:200],
+            audit.record(connection, actor, "import", ", ".join(opened[t][0].name for t in opened)[:200],
                          {t.table: [t.inserted, t.updated, t.unchanged] for t in report.tables},
                          county_code=county_code)
         if outer is not None:
@@ -113,37 +111,85 @@ def _suffixes() -> str:
     return " / ".join(f".{reader.suffixes[0]}" for reader in readers.readers())
 
 
-def _write(connection: Connection, batch, county_code: str, report: ImportReport) -> None:
-    savepoint = connection.begin_nested()
-    writer = Writer(connection, county_code)
-    try:
-        for (spec, source, rows), counts in zip(batch, report.tables, strict=True):
-            current = source
-            counts.inserted, counts.updated, counts.unchanged = writer.write(spec, rows)
-        for (spec, source, _rows), counts in zip(batch, report.tables, strict=True):
+STREAMED = frozenset({"household", "visit"})
+BATCH_ROWS = 20_000
+
+
+class _Step:
+    """One import's reading, checking and writing, all writes in one savepoint (committed
+    only when asked and nothing is wrong). Once a problem is found nothing more is written,
+    but files are still read so that every problem is reported."""
+
+    def __init__(self, connection, county_code, now, limits, report, repair, progress):
+        self.connection, self.county_code, self.now = connection, county_code, now
+        self.limits, self.report, self.repair, self.progress = limits, report, repair, progress
+
+    def parse(self, source: Source, spec: TableSpec) -> list[dict]:
+        self.progress("read", source.name, 0)
+        return parse_source(source, spec, self.county_code, self.now, self.limits, self.report,
+                            repair=self.repair, progress=self.progress)
+
+    def run(self, tables: list[tuple[TableSpec, Source]], whole: dict[str, list[dict]]) -> None:
+        report, connection = self.report, self.connection
+        batch = [(spec, source, whole[spec.table]) for spec, source in tables if spec.table in whole]
+        savepoint = connection.begin_nested()
+        writer = Writer(connection, self.county_code)
+        outside: list[str] = []
+        current = None
+        try:
+            for (spec, source), counts in zip(tables, report.tables, strict=True):
+                current = source
+                if spec.table in whole:
+                    chunks = iter([whole[spec.table]])
+                else:
+                    self.progress("read", source.name, 0)
+                    chunks = parse_batches(source, spec, self.county_code, self.now, self.limits, report,
+                                           repair=self.repair, progress=self.progress, size=BATCH_ROWS)
+                known: dict[str, dict] = {}
+                for rows in chunks:
+                    if spec.table not in whole:
+                        counts.rows += len(rows)
+                    if not report.ok or not rows:
+                        continue
+                    check_references(connection, batch if spec.table in whole else [*batch, (spec, source, rows)],
+                                     self.county_code, report, only=spec.table, known=known)
+                    if not report.ok:
+                        continue
+                    self.progress("write", source.name, counts.rows)
+                    done = writer.write(spec, rows)
+                    counts.inserted += done.inserted
+                    counts.updated += done.updated
+                    counts.unchanged += done.unchanged
+                    if spec.table == "household":
+                        outside += topology.households_outside_grids(connection, self.county_code, rows)
+            if report.ok:
+                self._notes(tables, writer, outside, batch)
+            if report.ok and any(spec.table in ("region", "grid") for spec, _ in tables):
+                geo.refresh_display_shapes(connection, self.county_code)
+        except (DBAPIError, psycopg2.Error) as exc:  # COPY runs on the raw driver cursor: unwrapped errors
+            savepoint.rollback()
+            message = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
+            report.add(Problem(current.name, problem=_("数据库拒绝写入：%(reason)s", reason=message),
+                               hint=_("本次导入已全部回滚，未写入任何数据；请按提示修正后重试")))
+            return
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if report.commit and report.ok:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+
+    def _notes(self, tables, writer: Writer, outside: list[str], batch) -> None:
+        report = self.report
+        for (spec, source), counts in zip(tables, report.tables, strict=True):
             if spec.table in writer.changed:
                 _note_changed(report, source.name, counts.updated, writer.changed[spec.table])
             if spec.table in writer.changes:
                 _note_generation(report, source.name, spec.table, writer.changes[spec.table])
-        topology.check_shapes(connection, batch, county_code, report)
-        if not report.ok:
-            savepoint.rollback()
-            return
-        if any(spec.table in ("region", "grid") for spec, _, _ in batch):
-            geo.refresh_display_shapes(connection, county_code)
-    except (DBAPIError, psycopg2.Error) as exc:  # COPY runs on the raw driver cursor: unwrapped errors
-        savepoint.rollback()
-        message = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
-        report.add(Problem(current.name, problem=_("数据库拒绝写入：%(reason)s", reason=message),
-                           hint=_("本次导入已全部回滚，未写入任何数据；请按提示修正后重试")))
-        return
-    except BaseException:
-        savepoint.rollback()
-        raise
-    if report.commit:
-        savepoint.commit()
-    else:
-        savepoint.rollback()
+            if spec.table == "household" and outside:
+                topology.note_households_outside(report, source.name, outside)
+        topology.check_shapes(self.connection, batch, self.county_code, report)
 
 
 MOVES_LISTED = 20
@@ -178,26 +224,35 @@ def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetim
                  limits: Limits, report: ImportReport, *, repair: bool = False,
                  progress: Progress = _quiet) -> list[dict]:
     """Rows of one file, parsed and checked field by field; problems go to the report."""
+    return [row for rows in parse_batches(source, spec, county_code, now, limits, report, repair=repair,
+                                          progress=progress, size=None) for row in rows]
+
+
+def parse_batches(source: Source, spec: TableSpec, county_code: str, now: datetime,
+                  limits: Limits, report: ImportReport, *, repair: bool = False,
+                  progress: Progress = _quiet, size: int | None = BATCH_ROWS) -> Iterator[list[dict]]:
+    """`parse_source` a batch of at most `size` rows at a time (None: one batch)."""
     reader = readers.reader_for(source)
     content = read_content(source, reader, limits, report)
     if content is None:
-        return []
+        return
     if reader is None:
         report.add(Problem(source.name, problem=_("不支持的文件类型 .%(suffix)s", suffix=source.suffix),
                            hint=_("请用 %(formats)s", formats=" / ".join(r.name for r in readers.readers()))))
-        return []
+        return
     if not reader.carries(spec.geometry):
         able = " / ".join(r.name for r in readers.readers() if r.carries(spec.geometry))
         report.add(Problem(source.name, problem=_("面图层不能用 %(format)s 导入", format=reader.name)
                            if "Polygon" in spec.geometry else _("点图层不能用 %(format)s 导入", format=reader.name),
                            hint=_("请导出为 %(formats)s", formats=able)))
-        return []
+        return
     columns = {field.name: field.required for field in spec.fields}
     if spec.point_columns and reader.lonlat_columns:
         columns |= {"lon": False, "lat": False}
     records = reader.read(source, content, columns, limits, report)
     parsers = {"time": f.time_parser(now), "date": f.date_parser(now)}
-    rows = []
+    rows: list[dict] = []
+    total = 0
     seen: dict[tuple[str, ...], dict] = {fields: {} for fields in (spec.key, *spec.unique)}
     for number, record in enumerate(records, 1):
         if number % PROGRESS_EVERY == 0:
@@ -208,9 +263,15 @@ def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetim
         row = _parse_record(source, spec, record, county_code, parsers, report, repair)
         if row is not None and not _repeated(source, record, row, seen, report):
             rows.append(row)
-    if not rows and not any(p.source == source.name for p in report.problems):
+            if size is not None and len(rows) >= size:
+                total += len(rows)
+                yield rows
+                rows = []
+    total += len(rows)
+    if not total and not any(p.source == source.name for p in report.problems):
         report.add(Problem(source.name, problem=_("文件没有数据行"), hint=_("表头下面至少要有一行")))
-    return rows
+    if rows or size is None:
+        yield rows
 
 
 def _repeated(source: Source, record: Record, row: dict, seen: dict, report: ImportReport) -> bool:
@@ -375,9 +436,11 @@ def _replay(status: str, level: str, row: dict) -> tuple[str, str] | None:
 # --- references --------------------------------------------------------------------------
 
 
-def check_references(connection: Connection, batch, county_code: str, report: ImportReport) -> None:
-    """Every code a row points at exists, in this import or already in the database."""
-    known: dict[str, dict] = {}
+def check_references(connection: Connection, batch, county_code: str, report: ImportReport, *,
+                     only: str | None = None, known: dict[str, dict] | None = None) -> None:
+    """Every code a row points at exists, in this import or already in the database
+    (`only`: check that table's rows; `known`: the codes looked up so far, kept between batches)."""
+    known = {} if known is None else known
 
     def keys(table: str) -> dict:
         if table not in known:
@@ -392,6 +455,8 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
         return known[table]
 
     for spec, source, rows in batch:
+        if only is not None and spec.table != only:
+            continue
         for row in rows:
             for field in spec.fields:
                 value = row.get(field.name)

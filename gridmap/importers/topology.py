@@ -80,8 +80,6 @@ def check_shapes(connection: Connection, batch, county_code: str, report: Import
         name = next(iter(files.values()))[0].name
         report.note(name, _("%(count)s 处细碎重叠/缝隙（小于 %(limit)s m² 或窄于 %(width)s m）已忽略，多为描图误差",
                             count=slivers, limit=f"{SLIVER_M2:g}", width=f"{SLIVER_WIDTH_M:g}"))
-    if "household" in files:
-        _households_outside_grids(connection, county_code, *files["household"], report)
 
 
 def sliver(m2: float, perimeter_m: float) -> bool:
@@ -133,12 +131,17 @@ def _gaps(connection, county_code, villages, name, report) -> int:
     return slivers
 
 
-def _households_outside_grids(connection, county_code, source, rows, report) -> None:
+def households_outside_grids(connection, county_code, rows) -> list[str]:
+    """Codes of these (just written) households whose point lies in no grid."""
     codes = [row["code"] for row in rows if row.get("_geom") is not None]
     if not codes:
-        return
-    outside = connection.execute(OUTSIDE_GRIDS, {"c": county_code, "codes": codes}).scalars().all()
-    if outside:
-        shown = ", ".join(outside[:LISTED])
-        report.note(source.name, _("%(count)s 户的位置不在任何网格内，已导入但未划入网格（覆盖空白）：%(codes)s",
-                                   count=len(outside), codes=shown + (" …" if len(outside) > LISTED else "")))
+        return []
+    return list(connection.execute(OUTSIDE_GRIDS, {"c": county_code, "codes": codes}).scalars())
+
+
+def note_households_outside(report: ImportReport, name: str, outside: list[str]) -> None:
+    """List households outside every grid: kept without a grid (coverage gaps)."""
+    outside = sorted(outside)
+    shown = ", ".join(outside[:LISTED])
+    report.note(name, _("%(count)s 户的位置不在任何网格内，已导入但未划入网格（覆盖空白）：%(codes)s",
+                        count=len(outside), codes=shown + (" …" if len(outside) > LISTED else "")))

@@ -130,3 +130,22 @@ def test_a_changed_file_updates_by_code_with_a_diff_summary(village):
     assert "cadres.csv: 更新 2 行：C1 (phone); C2 (name)" in texts(report.notes)
     again = run(village, changed, commit=True)
     assert again.counts("cadre").unchanged == 2 and not any("更新" in n for n in texts(again.notes))
+
+
+def test_households_are_read_checked_and_written_a_batch_at_a_time(village, monkeypatch):
+    from gridmap.importers import core
+
+    monkeypatch.setattr(core, "BATCH_ROWS", 2)
+    assert run(village, grid_file(box(102.30, 25.40, 102.40, 25.50)), commit=True).ok
+    body = "".join(f"H{i},户主{i},102.35,25.45\n" for i in range(1, 6))
+    households = Source("households.csv", ("code,head_name,lon,lat\n" + body).encode())
+    written = []
+    report = run(village, households, commit=True, progress=lambda stage, name, rows: written.append((stage, rows)))
+    assert report.ok and report.counts("household").rows == 5 and report.counts("household").inserted == 5
+    assert [rows for stage, rows in written if stage == "write"][-3:] == [2, 4, 5]
+    duplicate = Source("households.csv", ("code,head_name,lon,lat\n" + body + "H1,又一户,102.35,25.45\n").encode())
+    before = village.execute(text("SELECT count(*) FROM household")).scalar_one()
+    report = run(village, duplicate, commit=True)
+    assert [str(p) for p in report.problems] == [
+        "households.csv 第 7 行, 字段 code: 与第 2 行重复（H1）；同一对象只能出现一次：删除或合并重复行"]
+    assert village.execute(text("SELECT count(*) FROM household")).scalar_one() == before
