@@ -58,7 +58,7 @@ class _Progress:
 @click.option("--map", "mapping", multiple=True, metavar="TARGET=SOURCE",
               help="read the file's column SOURCE as field TARGET; repeatable")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="also write the report as JSON here")
+              help="also write the report here: .json (all of it), .csv or .xlsx (its problems)")
 @click.option("--commit", is_flag=True, help="write; without it this is a dry run")
 @click.option("--strict", is_flag=True, help="refuse invalid polygons instead of repairing them")
 @click.option("--county", help="county code (default: the server's, GRIDMAP_COUNTY)")
@@ -93,12 +93,27 @@ def command(table_or_dir, files, layer, crs, mapping, report_path, commit, stric
     rejected = len(report.problems) + report.problems_left_off
     click.echo(f"rejected {rejected}")
     if report_path is not None:
-        report_path.write_text(json.dumps(report.as_dict(language), ensure_ascii=False, indent=1),
-                               encoding="utf-8")
+        _write_report(report.as_dict(language), report_path)
     if not commit and report.ok:
         click.echo("dry run: add --commit to write")
     if not report.ok:
         raise SystemExit(1)
+
+
+PROBLEM_COLUMNS = (("source", "文件"), ("where", "位置"), ("field", "字段"), ("problem", "问题"), ("hint", "怎么改"))
+
+
+def _write_report(report: dict, path: Path) -> None:
+    """The report as JSON, or its problems as a CSV/XLSX table (cells that look like formulas
+    are neutralised by gridmap.exports.tabular: a name in a file never runs in Excel)."""
+    from gridmap.exports import tabular
+
+    fmt = path.suffix[1:].lower()
+    if fmt in tabular.WRITERS:
+        columns = [tabular.Column(key, label, kind="text") for key, label in PROBLEM_COLUMNS]
+        path.write_bytes(tabular.render(fmt, columns, report["problems"]))
+    else:
+        path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def _stems() -> set[str]:

@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import text
 from test_import_errors import REGIONS
 from test_import_formats import DATA
@@ -94,3 +95,15 @@ def test_a_directory_of_table_files(runner, connection, regions_file, tmp_path):
 def test_unknown_table_and_bad_map_are_usage_errors(runner, regions_file):
     assert "is not a table" in gridmap_import(runner, "villages", regions_file).output
     assert "write target=source" in gridmap_import(runner, "region", regions_file, "--map", "code").output
+
+
+def test_problems_exported_to_excel_never_run_as_formulas(runner, tmp_path):
+    households = tmp_path / "households.csv"
+    households.write_text('code,head_name,"=HYPERLINK(""http://example.com"",""点我"")"\nH1,李\n', encoding="utf-8")
+    result = gridmap_import(runner, "household", households, "--report", tmp_path / "report.xlsx")
+    assert result.exit_code == 1
+    book = load_workbook(tmp_path / "report.xlsx")
+    cells = [cell for row in book.active.iter_rows() for cell in row]
+    assert [c.value for c in cells[:5]] == ["文件", "位置", "字段", "问题", "怎么改"]
+    assert any(str(c.value).startswith("'=HYPERLINK") for c in cells)
+    assert not any(c.data_type == "f" for c in cells)
