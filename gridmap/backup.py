@@ -73,24 +73,30 @@ def table_checksums(url: str) -> dict[str, dict]:
     """Every table of the public schema (PostGIS's own aside): rows and the md5 of its rows'
     text in order, so two databases with the same rows give the same figures."""
     import psycopg2
-    from psycopg2 import sql
 
     conn = psycopg2.connect(url)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                        " AND tablename <> 'spatial_ref_sys' ORDER BY tablename")
-            tables = [name for (name,) in cur.fetchall()]
-            sums = {}
-            for table in tables:
-                cur.execute(sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n'"
-                                    " ORDER BY t::text), '')) FROM {} AS t")
-                            .format(sql.Identifier(table)))
-                rows, digest = cur.fetchone()
-                sums[table] = {"rows": rows, "md5": digest}
-            return sums
+            return checksums_of(cur)
     finally:
         conn.close()
+
+
+def checksums_of(cur) -> dict[str, dict]:
+    """`table_checksums` on an open DB-API cursor (it sees that connection's own transaction)."""
+    from psycopg2 import sql
+
+    cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                " AND tablename <> 'spatial_ref_sys' ORDER BY tablename")
+    tables = [name for (name,) in cur.fetchall()]
+    sums = {}
+    for table in tables:
+        cur.execute(sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n'"
+                            " ORDER BY t::text), '')) FROM {} AS t")
+                    .format(sql.Identifier(table)))
+        rows, digest = cur.fetchone()
+        sums[table] = {"rows": rows, "md5": digest}
+    return sums
 
 
 def _file_digests(root: Path) -> dict[str, str]:

@@ -1,8 +1,8 @@
 """Coordinates and shapes at the door: CRS handling, validation, lon/lat order.
 
-Everything stored is lon/lat in one SRID (`SRID`, EPSG:4326). CGCS2000 (EPSG:4490)
-differs from WGS84 by centimetres, so 4490 input is accepted as 4326 and the import
-report says so. GCJ-02 / BD-09 (Chinese web basemaps) are converted at the end of this module.
+Everything stored is lon/lat in one SRID (`SRID`, EPSG:4326); files in other coordinate
+systems are brought to it by `gridmap.importers.coordinates` (CGCS2000, EPSG:4490, differs
+from WGS84 by centimetres and is taken as it, with a note). GCJ-02 / BD-09 (Chinese web basemaps) are converted at the end of this module.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, text
 from gridmap.db import SRID
 from gridmap.errors import BadInput, Message, _
 
-__all__ = ["SRID", "CHINA_LONLAT_BOUNDS", "GeometryProblem", "crs_srid", "geometry_from_geojson",
+__all__ = ["SRID", "CHINA_LONLAT_BOUNDS", "GeometryProblem", "repair_polygonal", "area_m2", "geometry_from_geojson",
            "check_lonlat", "check_geometry", "as_multipolygon", "ewkt", "DISPLAY_TOLERANCE",
            "refresh_display_shapes", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09",
            "bd09_to_gcj02", "wgs84_to_bd09", "bd09_to_wgs84", "shift_geometry", "unshift_geometry"]
@@ -28,36 +28,12 @@ __all__ = ["SRID", "CHINA_LONLAT_BOUNDS", "GeometryProblem", "crs_srid", "geomet
 # against projected coordinates, zeros and swapped axes, not a border.
 CHINA_LONLAT_BOUNDS = (73.0, 3.0, 136.0, 54.0)
 
-# GeoJSON `crs` names we take as lon/lat WGS84, with the note the report carries.
-_CGCS2000_NOTE = _("CGCS2000 (EPSG:4490) 按 WGS84 (EPSG:4326) 处理，两者相差厘米级 / treated as 4326")
-_LONLAT_CRS = {
-    "urn:ogc:def:crs:OGC:1.3:CRS84": None,
-    "urn:ogc:def:crs:OGC::CRS84": None,
-    "EPSG:4326": None,
-    "urn:ogc:def:crs:EPSG::4326": None,
-    "EPSG:4490": _CGCS2000_NOTE,
-    "urn:ogc:def:crs:EPSG::4490": _CGCS2000_NOTE,
-}
-
-
 class GeometryProblem(BadInput):
     """What is wrong with a shape (`problem`, the error's message), and what to do (`hint`)."""
 
     def __init__(self, problem: Message | str, hint: Message | str = ""):
         super().__init__(problem)
         self.problem, self.hint = self.message, hint
-
-
-def crs_srid(name: str | None) -> tuple[int, Message | None]:
-    """(SRID, note) for a GeoJSON crs name; None means the GeoJSON default (CRS84)."""
-    if name is None:
-        return SRID, None
-    if name in _LONLAT_CRS:
-        return SRID, _LONLAT_CRS[name]
-    raise GeometryProblem(
-        _("坐标系 %(crs)s 不支持", crs=name),
-        _("请转换为经纬度 WGS84 (EPSG:4326) 或 CGCS2000 (EPSG:4490) 后再导入；"
-          "高德/腾讯 (GCJ-02)、百度 (BD-09) 坐标的转换尚未提供"))
 
 
 def check_lonlat(lon: float, lat: float) -> None:
@@ -73,7 +49,8 @@ def check_lonlat(lon: float, lat: float) -> None:
             _("顺序应为 经度 lon 在前、纬度 lat 在后（如 102.40, 25.53）"))
     raise GeometryProblem(
         _("坐标 (%(lon)s, %(lat)s) 不在中国境内", lon=f"{lon:g}", lat=f"{lat:g}"),
-        _("坐标应为经纬度 (EPSG:4326)，不是投影坐标（米）；如 102.40, 25.53"))
+        _("坐标应为经纬度 (EPSG:4326)，不是投影坐标（米）；如 102.40, 25.53。"
+          "投影坐标请用 --crs 指明坐标系（如 EPSG:4524）"))
 
 
 def geometry_from_geojson(obj: object) -> BaseGeometry:
@@ -106,6 +83,30 @@ def check_geometry(geom: BaseGeometry, allowed_types: tuple[str, ...]) -> None:
         raise GeometryProblem(
             _("几何无效：%(reason)s", reason=explain_validity(geom)),
             _("请在 GIS 软件中修复（如 QGIS「修复几何」或 ST_MakeValid）后重新导入；系统不会自动修改图形"))
+
+
+def repair_polygonal(geom: BaseGeometry, repaired) -> BaseGeometry:
+    """An invalid (Multi)Polygon mended with make_valid (its polygonal part), after telling
+    `repaired(reason, area in m² after repair)`; a valid one as it is."""
+    if geom.is_valid or geom.is_empty:
+        return geom
+    reason = explain_validity(geom)
+    mended = shapely.make_valid(shapely.force_2d(geom))
+    parts = [p for p in getattr(mended, "geoms", [mended]) if p.geom_type in ("Polygon", "MultiPolygon")]
+    polygons = [q for p in parts for q in getattr(p, "geoms", [p])]
+    if not polygons:
+        raise GeometryProblem(_("几何无效：%(reason)s，修复后不剩任何面", reason=reason),
+                              _("请在 GIS 软件中重画这个面"))
+    mended = polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+    repaired(reason, area_m2(mended))
+    return mended
+
+
+def area_m2(geom: BaseGeometry) -> float:
+    """Area in m² of a lon/lat shape (equal-area on the shape's own latitude; good to a few %)."""
+    lat = geom.centroid.y if not geom.is_empty else 0.0
+    metres_per_degree = 111_320.0
+    return geom.area * metres_per_degree ** 2 * math.cos(math.radians(lat))
 
 
 def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:

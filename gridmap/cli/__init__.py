@@ -10,6 +10,7 @@
 | escalate   | `gridmap escalate`| raise overdue issues a level                           |
 | tokens     | `gridmap tokens`  | API tokens for other systems: create, list, revoke     |
 | export     | `gridmap export`  | a public collection to GeoJSON, GeoPackage, CSV, XLSX  |
+| importer   | `gridmap import`  | a person's files (or a directory) through the import core |
 | backup     | `gridmap backup`, `gridmap restore` | database dump + stored files, checked restore |
 | audit      | `gridmap audit prune` | remove audit events past the retention (as the owner role) |
 | common     |                   | the transaction helper, the database URL, messages     |
@@ -50,6 +51,7 @@ def _register() -> None:
         demo,
         escalate,
         export,
+        importer,
         settings,
         tokens,
         users,
@@ -60,6 +62,7 @@ def _register() -> None:
     main.add_command(categories.ownership_group)
     main.add_command(escalate.command)
     main.add_command(export.command)
+    main.add_command(importer.command)
     main.add_command(backup.backup_command)
     main.add_command(backup.restore_command)
 

@@ -20,19 +20,24 @@ from gridmap.errors import GridmapError, Message
 CLI_LOCALE = "GRIDMAP_LOCALE"
 
 
-def translate(message: Message | str) -> str:
-    """A core message in the CLI's language."""
-    if not isinstance(message, Message):
-        return message
+def gettext():
+    """The CLI language's gettext, or None for Chinese (the msgids themselves)."""
     locale = os.environ.get(CLI_LOCALE, "zh_CN")
     if locale.startswith("zh"):
-        return str(message)
+        return None
     from babel.support import Translations
 
     from gridmap.web.i18n import compile_catalogs
 
-    catalog = Translations.load(str(compile_catalogs()), [locale])
-    return message.translate(catalog.gettext)
+    return Translations.load(str(compile_catalogs()), [locale]).gettext
+
+
+def translate(message: Message | str) -> str:
+    """A core message in the CLI's language."""
+    if not isinstance(message, Message):
+        return message
+    catalog = gettext()
+    return str(message) if catalog is None else message.translate(catalog)
 
 
 def refused(error: GridmapError, flags: dict[str, str] | None = None) -> click.ClickException:

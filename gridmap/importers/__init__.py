@@ -4,7 +4,9 @@
 |------------|-----------------------------------------------------------------------|
 | core       | `import_files` / `import_directory`: the orchestration                 |
 | sources    | `Source`, `Record`, the `Reader` declaration; size limits and decoding |
-| readers/   | one module per format (csv, geojson), registered by suffix            |
+| readers/   | one module per format (csv, geojson, ogr: shp/zip/gpkg/kml, xlsx), by suffix |
+| coordinates| the file's CRS (or --crs: EPSG, gcj02, bd09) to lon/lat; swapped axes  |
+| layouts    | public layouts read without mapping (Aliyun DataV); typed cell text   |
 | specs      | one `TableSpec` per table: fields, key, references, checks            |
 | fields     | cell parsers: each value or a `CellProblem` saying what to fix        |
 | writers    | the table → writer map and the one staging COPY-insert helper         |

@@ -12,7 +12,7 @@ counts (would insert / update / unchanged) are the ones a commit would give.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -24,10 +24,10 @@ from sqlalchemy.exc import DBAPIError
 from gridmap import audit, clock, geo, lifecycle
 from gridmap.errors import _
 from gridmap.importers import fields as f
-from gridmap.importers import readers
+from gridmap.importers import readers, topology
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, read_content
-from gridmap.importers.specs import ORDER, SPEC_BY_STEM, TableSpec
+from gridmap.importers.specs import ORDER, SPEC_BY_STEM, SPEC_BY_TABLE, TableSpec
 from gridmap.importers.writers import Writer, existing_keys
 
 __all__ = ["import_files", "import_directory", "Source", "Limits", "ImportReport", "Problem"]
@@ -38,38 +38,48 @@ TABLE_LABELS = {"region": _("区划"), "grid": _("网格"), "unit": _("单位"),
 
 def import_files(connection: Connection, sources: Iterable[Source | Path | str], county_code: str,
                  *, commit: bool = False, limits: Limits = Limits(),
-                 now: datetime | None = None, actor=None) -> ImportReport:
-    """Validate and upsert `sources` (files named after their table) for one county.
+                 now: datetime | None = None, actor=None, repair: bool = False,
+                 progress: Progress | None = None) -> ImportReport:
+    """Validate and upsert `sources` (files named after their table, or `Source.table`) for one county.
 
-    A committed import is in the audit log under `actor` (an account, a text, None: system)."""
+    `repair`: invalid polygons are mended with make_valid and each repair is noted (without
+    it they are refused). `progress(stage, source name, rows so far)` is told how far a long
+    import has come. A committed import is in the audit log under `actor` (an account, a
+    text, None: system)."""
     started = time.perf_counter()
     report = ImportReport(county_code, commit, max_errors=limits.max_errors)
     now = now or clock.now()
-    parsed: dict[str, tuple[Source, list[dict]]] = {}
+    progress = progress or _quiet
+    opened: dict[str, tuple[Source, TableSpec]] = {}
     for source in sources:
         source = source if isinstance(source, Source) else Source.from_path(source)
-        spec = SPEC_BY_STEM.get(source.stem)
-        if spec is None:
+        spec = SPEC_BY_TABLE.get(source.table) if source.table else SPEC_BY_STEM.get(source.stem)
+        if source.table and spec is None:
+            report.add(Problem(source.name, problem=_("没有名为 %(table)s 的表", table=f.readable(source.table)),
+                               hint=_("可导入的表：%(tables)s", tables=", ".join(ORDER))))
+        elif spec is None:
             report.add(Problem(source.name, problem=_("不认识的文件名"),
                                hint=_("文件名应为表名，如 %(names)s …（%(suffixes)s）",
                                       names=", ".join(sorted(SPEC_BY_STEM)[:6]), suffixes=_suffixes())))
-        elif spec.table in parsed:
-            report.add(Problem(source.name, problem=_("与 %(other)s 是同一张表", other=parsed[spec.table][0].name),
+        elif spec.table in opened:
+            report.add(Problem(source.name, problem=_("与 %(other)s 是同一张表", other=opened[spec.table][0].name),
                                hint=_("每张表只导入一个文件")))
         else:
-            parsed[spec.table] = (source, parse_source(source, spec, county_code, now, limits, report))
-    batch = [(SPEC_BY_STEM[t], *parsed[t]) for t in ORDER if t in parsed]
-    report.tables = [TableCounts(spec.table, source.name, rows=len(rows)) for spec, source, rows in batch]
+            opened[spec.table] = (source, spec)
+    step = _Step(connection, county_code, now, limits, report, repair, progress or _quiet)
+    # Small tables are read whole first (issue histories are checked across files); the big
+    # ones (STREAMED) are read, checked and written a batch at a time, so memory stays bounded.
+    whole = {table: step.parse(*opened[table]) for table in ORDER if table in opened and table not in STREAMED}
+    report.tables = [TableCounts(t, opened[t][0].name, rows=len(whole.get(t, ()))) for t in ORDER if t in opened]
     outer = None if connection.in_transaction() else connection.begin()
     try:
+        batch = [(opened[t][1], opened[t][0], rows) for t, rows in whole.items()]
         if report.ok:
             check_histories(batch, report)
-        if report.ok:
-            check_references(connection, batch, county_code, report)
-        if report.ok:
-            _write(connection, batch, county_code, report)
-        if report.ok and commit:
-            audit.record(connection, actor, "import", ", ".join(src.name for _spec, src, _rows in batch)[:200],
+        step.run([(opened[t][1], opened[t][0]) for t in ORDER if t in opened], whole)
+        if report.ok and commit and any(t.inserted or t.updated for t in report.tables):
+            # An import that changed nothing leaves no trace: the same file again changes nothing.
+            audit.record(connection, actor, "import", ", ".join(opened[t][0].name for t in opened)[:200],
                          {t.table: [t.inserted, t.updated, t.unchanged] for t in report.tables},
                          county_code=county_code)
         if outer is not None:
@@ -80,6 +90,14 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
         raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+Progress = Callable[[str, str, int], None]
+PROGRESS_EVERY = 10_000
+
+
+def _quiet(stage: str, name: str, rows: int) -> None:
+    """No progress shown."""
 
 
 def import_directory(connection: Connection, directory: Path, county_code: str, **kw) -> ImportReport:
@@ -93,67 +111,167 @@ def _suffixes() -> str:
     return " / ".join(f".{reader.suffixes[0]}" for reader in readers.readers())
 
 
-def _write(connection: Connection, batch, county_code: str, report: ImportReport) -> None:
-    savepoint = connection.begin_nested()
-    writer = Writer(connection, county_code)
-    try:
-        for (spec, source, rows), counts in zip(batch, report.tables, strict=True):
-            current = source
-            counts.inserted, counts.updated, counts.unchanged = writer.write(spec, rows)
-        if any(spec.table in ("region", "grid") for spec, _, _ in batch):
-            geo.refresh_display_shapes(connection, county_code)
-    except (DBAPIError, psycopg2.Error) as exc:  # COPY runs on the raw driver cursor: unwrapped errors
-        savepoint.rollback()
-        message = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
-        report.add(Problem(current.name, problem=_("数据库拒绝写入：%(reason)s", reason=message),
-                           hint=_("本次导入已全部回滚，未写入任何数据；请按提示修正后重试")))
-        return
-    except BaseException:
-        savepoint.rollback()
-        raise
-    if report.commit:
-        savepoint.commit()
-    else:
-        savepoint.rollback()
+STREAMED = frozenset({"household", "visit"})
+BATCH_ROWS = 20_000
+
+
+class _Step:
+    """One import's reading, checking and writing, all writes in one savepoint (committed
+    only when asked and nothing is wrong). Once a problem is found nothing more is written,
+    but files are still read so that every problem is reported."""
+
+    def __init__(self, connection, county_code, now, limits, report, repair, progress):
+        self.connection, self.county_code, self.now = connection, county_code, now
+        self.limits, self.report, self.repair, self.progress = limits, report, repair, progress
+
+    def parse(self, source: Source, spec: TableSpec) -> list[dict]:
+        self.progress("read", source.name, 0)
+        return parse_source(source, spec, self.county_code, self.now, self.limits, self.report,
+                            repair=self.repair, progress=self.progress)
+
+    def run(self, tables: list[tuple[TableSpec, Source]], whole: dict[str, list[dict]]) -> None:
+        report, connection = self.report, self.connection
+        batch = [(spec, source, whole[spec.table]) for spec, source in tables if spec.table in whole]
+        savepoint = connection.begin_nested()
+        writer = Writer(connection, self.county_code)
+        outside: list[str] = []
+        current = None
+        try:
+            for (spec, source), counts in zip(tables, report.tables, strict=True):
+                current = source
+                if spec.table in whole:
+                    chunks = iter([whole[spec.table]])
+                else:
+                    self.progress("read", source.name, 0)
+                    chunks = parse_batches(source, spec, self.county_code, self.now, self.limits, report,
+                                           repair=self.repair, progress=self.progress, size=BATCH_ROWS)
+                known: dict[str, dict] = {}
+                for rows in chunks:
+                    if spec.table not in whole:
+                        counts.rows += len(rows)
+                    if not report.ok or not rows:
+                        continue
+                    check_references(connection, batch if spec.table in whole else [*batch, (spec, source, rows)],
+                                     self.county_code, report, only=spec.table, known=known)
+                    if not report.ok:
+                        continue
+                    self.progress("write", source.name, counts.rows)
+                    done = writer.write(spec, rows)
+                    counts.inserted += done.inserted
+                    counts.updated += done.updated
+                    counts.unchanged += done.unchanged
+                    if spec.table == "household":
+                        outside += topology.households_outside_grids(connection, self.county_code, rows)
+            if report.ok:
+                self._notes(tables, writer, outside, batch)
+            if report.ok and any(spec.table in ("region", "grid") for spec, _ in tables):
+                geo.refresh_display_shapes(connection, self.county_code)
+        except (DBAPIError, psycopg2.Error) as exc:  # COPY runs on the raw driver cursor: unwrapped errors
+            savepoint.rollback()
+            message = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
+            report.add(Problem(current.name, problem=_("数据库拒绝写入：%(reason)s", reason=message),
+                               hint=_("本次导入已全部回滚，未写入任何数据；请按提示修正后重试")))
+            return
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if report.commit and report.ok:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+
+    def _notes(self, tables, writer: Writer, outside: list[str], batch) -> None:
+        report = self.report
+        for (spec, source), counts in zip(tables, report.tables, strict=True):
+            if spec.table in writer.changed:
+                _note_changed(report, source.name, counts.updated, writer.changed[spec.table])
+            if spec.table in writer.changes:
+                _note_generation(report, source.name, spec.table, writer.changes[spec.table])
+            if spec.table == "household" and outside:
+                topology.note_households_outside(report, source.name, outside)
+        topology.check_shapes(self.connection, batch, self.county_code, report)
+
+
+MOVES_LISTED = 20
+
+
+def _note_changed(report: ImportReport, name: str, updated: int, changed: list) -> None:
+    """Which rows an update changes, and in which columns (the first few): a diff summary."""
+    shown = "; ".join(f"{code} ({', '.join(columns)})" for code, columns in changed[:MOVES_LISTED])
+    report.note(name, _("更新 %(count)s 行：%(rows)s", count=updated,
+                        rows=shown + (" …" if updated > len(changed[:MOVES_LISTED]) else "")))
+
+
+def _note_generation(report: ImportReport, name: str, table: str, change) -> None:
+    """What a boundary replacement did, as notes: codes redrawn, and each household or issue moved."""
+    codes = ", ".join(change.replaced[:MOVES_LISTED]) + (" …" if len(change.replaced) > MOVES_LISTED else "")
+    report.note(name, _("%(count)s 个%(what)s的边界已更换：%(codes)s（旧边界保留为历史版本，截至 %(at)s）",
+                        count=len(change.replaced), what=TABLE_LABELS.get(table, table), codes=codes,
+                        at=change.at.isoformat(timespec="seconds")))
+    for moved in change.moved[:MOVES_LISTED]:
+        report.note(name, _("%(what)s %(code)s：网格 %(before)s → %(after)s", what=TABLE_LABELS[moved.table],
+                            code=moved.code, before=moved.before or "—", after=moved.after or _("无（覆盖空白）")))
+    if len(change.moved) > MOVES_LISTED:
+        report.note(name, _("另有 %(count)s 条变动未列出", count=len(change.moved) - MOVES_LISTED))
+    if change.visits_following:
+        report.note(name, _("%(count)s 条走访记录随住户归入新网格", count=change.visits_following))
 
 
 # --- reading and checking rows ----------------------------------------------------------
 
 
 def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetime,
-                 limits: Limits, report: ImportReport) -> list[dict]:
+                 limits: Limits, report: ImportReport, *, repair: bool = False,
+                 progress: Progress = _quiet) -> list[dict]:
     """Rows of one file, parsed and checked field by field; problems go to the report."""
+    return [row for rows in parse_batches(source, spec, county_code, now, limits, report, repair=repair,
+                                          progress=progress, size=None) for row in rows]
+
+
+def parse_batches(source: Source, spec: TableSpec, county_code: str, now: datetime,
+                  limits: Limits, report: ImportReport, *, repair: bool = False,
+                  progress: Progress = _quiet, size: int | None = BATCH_ROWS) -> Iterator[list[dict]]:
+    """`parse_source` a batch of at most `size` rows at a time (None: one batch)."""
     reader = readers.reader_for(source)
     content = read_content(source, reader, limits, report)
     if content is None:
-        return []
+        return
     if reader is None:
         report.add(Problem(source.name, problem=_("不支持的文件类型 .%(suffix)s", suffix=source.suffix),
                            hint=_("请用 %(formats)s", formats=" / ".join(r.name for r in readers.readers()))))
-        return []
+        return
     if not reader.carries(spec.geometry):
         able = " / ".join(r.name for r in readers.readers() if r.carries(spec.geometry))
         report.add(Problem(source.name, problem=_("面图层不能用 %(format)s 导入", format=reader.name)
                            if "Polygon" in spec.geometry else _("点图层不能用 %(format)s 导入", format=reader.name),
                            hint=_("请导出为 %(formats)s", formats=able)))
-        return []
+        return
     columns = {field.name: field.required for field in spec.fields}
     if spec.point_columns and reader.lonlat_columns:
         columns |= {"lon": False, "lat": False}
     records = reader.read(source, content, columns, limits, report)
     parsers = {"time": f.time_parser(now), "date": f.date_parser(now)}
-    rows = []
+    rows: list[dict] = []
+    total = 0
     seen: dict[tuple[str, ...], dict] = {fields: {} for fields in (spec.key, *spec.unique)}
-    for record in records:
+    for number, record in enumerate(records, 1):
+        if number % PROGRESS_EVERY == 0:
+            progress("read", source.name, number)
         if report.full:
             report.problems_left_off += 1
             continue
-        row = _parse_record(source, spec, record, county_code, parsers, report)
+        row = _parse_record(source, spec, record, county_code, parsers, report, repair)
         if row is not None and not _repeated(source, record, row, seen, report):
             rows.append(row)
-    if not rows and not any(p.source == source.name for p in report.problems):
+            if size is not None and len(rows) >= size:
+                total += len(rows)
+                yield rows
+                rows = []
+    total += len(rows)
+    if not total and not any(p.source == source.name for p in report.problems):
         report.add(Problem(source.name, problem=_("文件没有数据行"), hint=_("表头下面至少要有一行")))
-    return rows
+    if rows or size is None:
+        yield rows
 
 
 def _repeated(source: Source, record: Record, row: dict, seen: dict, report: ImportReport) -> bool:
@@ -173,7 +291,7 @@ def _repeated(source: Source, record: Record, row: dict, seen: dict, report: Imp
     return False
 
 
-def _parse_record(source, spec, record: Record, county_code, parsers, report) -> dict | None:
+def _parse_record(source, spec, record: Record, county_code, parsers, report, repair=False) -> dict | None:
     row: dict = {"_where": record.where}
     problems: list[Problem] = []
 
@@ -196,7 +314,7 @@ def _parse_record(source, spec, record: Record, county_code, parsers, report) ->
             row[field.name] = parse(raw)
         except f.CellProblem as exc:
             problem(field.name, exc.problem, exc.hint)
-    _parse_geometry(spec, record, row, problem)
+    _parse_geometry(spec, record, row, problem, _repairer(source, record, report) if repair else None)
     if not problems and spec.check is not None:
         for field, what, hint in spec.check(row, county_code):
             problem(field, what, hint)
@@ -205,7 +323,15 @@ def _parse_record(source, spec, record: Record, county_code, parsers, report) ->
     return None if problems else row
 
 
-def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem) -> None:
+def _repairer(source: Source, record: Record, report: ImportReport):
+    def repaired(reason: str, area_m2: float) -> None:
+        report.note(source.name, _("%(where)s 几何无效（%(reason)s），已用 make_valid 修复（修复后面积 %(area)s m²）；"
+                                   "要拒收而不修复，请加 --strict",
+                                   where=record.where, reason=reason, area=f"{area_m2:.0f}"))
+    return repaired
+
+
+def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem, repaired=None) -> None:
     geometry = record.geometry
     if spec.point_columns and ("lon" in record.cells or "lat" in record.cells):
         lon, lat = record.cells.get("lon", "").strip(), record.cells.get("lat", "").strip()
@@ -228,6 +354,8 @@ def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem) -> None
     if not spec.geometry:
         return
     try:
+        if repaired is not None and geometry.geom_type in ("Polygon", "MultiPolygon"):
+            geometry = geo.repair_polygonal(geometry, repaired)
         geo.check_geometry(geometry, spec.geometry)
     except geo.GeometryProblem as exc:
         problem("geometry" if not spec.point_columns else "lon/lat", exc.problem, exc.hint)
@@ -308,9 +436,11 @@ def _replay(status: str, level: str, row: dict) -> tuple[str, str] | None:
 # --- references --------------------------------------------------------------------------
 
 
-def check_references(connection: Connection, batch, county_code: str, report: ImportReport) -> None:
-    """Every code a row points at exists, in this import or already in the database."""
-    known: dict[str, dict] = {}
+def check_references(connection: Connection, batch, county_code: str, report: ImportReport, *,
+                     only: str | None = None, known: dict[str, dict] | None = None) -> None:
+    """Every code a row points at exists, in this import or already in the database
+    (`only`: check that table's rows; `known`: the codes looked up so far, kept between batches)."""
+    known = {} if known is None else known
 
     def keys(table: str) -> dict:
         if table not in known:
@@ -325,6 +455,8 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
         return known[table]
 
     for spec, source, rows in batch:
+        if only is not None and spec.table != only:
+            continue
         for row in rows:
             for field in spec.fields:
                 value = row.get(field.name)

@@ -8,9 +8,12 @@ the report; it never raises on bad input. The formats themselves live in `reader
 
 from __future__ import annotations
 
+import codecs
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from gridmap.errors import _
 from gridmap.importers import fields
@@ -22,22 +25,42 @@ SAVE_AS_UTF8 = _("请另存为 UTF-8：Excel「另存为 → CSV UTF-8（逗号�
 
 @dataclass(frozen=True)
 class Source:
-    """One file to import: a name (its stem names the table) and its bytes or path."""
+    """One file to import: a name (its stem names the table unless `table` does) and its
+    bytes or path, with how a person asked it to be read.
+
+    `layer` picks a layer of a multi-layer file (GeoPackage, KML); `crs` overrides or
+    supplies the file's coordinate system (`auto`, `EPSG:4524`, `gcj02`, `bd09`);
+    `mapping` renames the file's columns (target → source column); `encoding` is `utf-8`
+    (the core's default: other encodings are refused with a hint) or `auto` (GBK/GB18030
+    detected and read, with a note).
+    """
 
     name: str
     data: bytes | None = None
     path: Path | None = None
+    table: str | None = None
+    layer: str | None = None
+    crs: str = "auto"
+    mapping: tuple[tuple[str, str], ...] = ()
+    encoding: str = "utf-8"
 
     @classmethod
-    def from_path(cls, path: Path | str) -> Source:
-        """A source reading the file at `path`."""
+    def from_path(cls, path: Path | str, **how) -> Source:
+        """A source reading the file at `path` (`how`: table, layer, crs, mapping, encoding)."""
         path = Path(path)
-        return cls(path.name, path=path)
+        return cls(path.name, path=path, **how)
 
     @property
     def stem(self) -> str:
         """The file name up to its first dot: the table it holds."""
         return self.name.split(".", 1)[0].lower()
+
+    def column(self, name: str) -> str:
+        """The field a column of the file is read as (`mapping` renames; others stay)."""
+        for target, column in self.mapping:
+            if column == name:
+                return target
+        return name
 
     @property
     def suffix(self) -> str:
@@ -52,6 +75,10 @@ class Source:
         """The file's bytes."""
         return self.path.read_bytes() if self.path is not None else (self.data or b"")
 
+    def open(self) -> BinaryIO:
+        """The file's bytes as a stream (large files are never read whole)."""
+        return self.path.open("rb") if self.path is not None else io.BytesIO(self.data or b"")
+
 
 @dataclass
 class Record:
@@ -61,6 +88,7 @@ class Record:
     cells: dict[str, str]
     native: set[str] = field(default_factory=set)  # cells that were JSON numbers, not strings
     geometry: object = None  # shapely geometry, None, or a geo.GeometryProblem
+    layout: str | None = None  # a public layout read without mapping (importers.layouts)
 
 
 # read(source, content, columns, limits, report) → Records; `content` is the decoded text
@@ -83,7 +111,9 @@ class Reader:
     read: ReadRecords
     geometry: tuple[str, ...] = ()
     lonlat_columns: bool = False
-    text: bool = True  # content is UTF-8 text, decoded once for every format (else bytes)
+    text: bool | str = True  # content is UTF-8 text, decoded once for every format; False: bytes;
+    # "stream": a text stream in the file's detected encoding (read row by row, never whole);
+    # "file": the Source itself (the reader opens it: GDAL, openpyxl)
 
     def carries(self, geometry_types: tuple[str, ...]) -> bool:
         """Whether this reader can bring shapes of these types."""
@@ -101,8 +131,62 @@ def read_content(source: Source, reader: Reader | None, limits: Limits, report: 
                                                   size=f"{size / 1e6:.1f}", limit=f"{limits.max_bytes / 1e6:.0f}"),
                            hint=_("请按乡镇或村拆分后分别导入")))
         return None
+    if reader is not None and reader.text == "file":
+        return source
+    if reader is not None and reader.text == "stream":
+        encoding = sniff_encoding(source, report)
+        return None if encoding is None else io.TextIOWrapper(source.open(), encoding=encoding, newline="")
     data = source.read()
     return data if reader is not None and not reader.text else decode_text(source, data, report)
+
+
+CHUNK = 1 << 20
+
+
+def sniff_encoding(source: Source, report: ImportReport) -> str | None:
+    """The codec a text file is in (`utf-8-sig`, or `gb18030` when the source allows it),
+    found in one pass of 1 MiB chunks; None after filing why it cannot be read."""
+    with source.open() as stream:
+        if stream.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            report.add(Problem(source.name, problem=_("文件是 UTF-16 编码（Excel「Unicode 文本」）"), hint=SAVE_AS_UTF8))
+            return None
+    utf8 = _scan(source, "utf-8-sig")
+    if isinstance(utf8, int):
+        if _scan(source, "gb18030") is None:  # GBK/GB18030 (Excel's 「CSV（逗号分隔）」 on Chinese Windows)
+            if source.encoding == "auto":
+                report.note(source.name, _("按 GBK/GB18030 编码读取（Excel 默认的「CSV（逗号分隔）」）"))
+                return "gb18030"
+            problem = _("文件不是 UTF-8 编码，看起来是 GBK/GB18030 编码（Excel 默认的「CSV（逗号分隔）」）")
+        else:
+            problem = _("文件不是 UTF-8 编码")
+        report.add(Problem(source.name, line_where(utf8), problem=problem, hint=SAVE_AS_UTF8))
+        return None
+    if utf8 is not None:
+        report.add(utf8 if isinstance(utf8, Problem) else Problem(source.name, problem=_("文件是空的"),
+                                                                   hint=_("请检查是否导出了正确的文件")))
+        return None
+    return "utf-8-sig"
+
+
+def _scan(source: Source, encoding: str) -> int | Problem | str | None:
+    """None when the whole file decodes as `encoding` and holds text; else the line that
+    does not decode, a Problem (NUL bytes), or "empty"."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line, blank = 1, True
+    with source.open() as stream:
+        while True:
+            chunk = stream.read(CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return line + chunk[: max(exc.start, 0)].count(b"\n")
+            if "\x00" in text:
+                return Problem(source.name, line_where(line + text[: text.index(chr(0))].count(chr(10))),
+                               problem=_("文件含有 NUL 字符，不是文本文件"), hint=_("请导出为 CSV 或 GeoJSON"))
+            blank = blank and not text.strip()
+            line += text.count("\n")
+            if not chunk:
+                return "empty" if blank else None
 
 
 def decode_text(source: Source, data: bytes, report: ImportReport) -> str | None:
@@ -118,12 +202,17 @@ def decode_text(source: Source, data: bytes, report: ImportReport) -> str | None
         line = data[: exc.start].count(b"\n") + 1
         problem = _("文件不是 UTF-8 编码")
         try:
-            data.decode("gb18030")
-            problem = _("文件不是 UTF-8 编码，看起来是 GBK/GB18030 编码（Excel 默认的「CSV（逗号分隔）」）")
+            text = data.decode("gb18030")
+            if source.encoding == "auto":
+                report.note(source.name, _("按 GBK/GB18030 编码读取（Excel 默认的「CSV（逗号分隔）」）"))
+                problem = None
+            else:
+                problem = _("文件不是 UTF-8 编码，看起来是 GBK/GB18030 编码（Excel 默认的「CSV（逗号分隔）」）")
         except UnicodeDecodeError:
             pass
-        report.add(Problem(source.name, line_where(line), problem=problem, hint=SAVE_AS_UTF8))
-        return None
+        if problem is not None:
+            report.add(Problem(source.name, line_where(line), problem=problem, hint=SAVE_AS_UTF8))
+            return None
     if not text.strip():
         report.add(Problem(source.name, problem=_("文件是空的"), hint=_("请检查是否导出了正确的文件")))
         return None

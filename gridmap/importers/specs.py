@@ -149,10 +149,21 @@ TARGET_BY_KIND = {"village": "region_code", "first_secretary": "region_code", "w
                   "household": "household_code"}
 
 
+# Who holds each kind (县处级领导包村，机关企事业单位包片，股所级单位包组，组工干部包支部、干部职工包户;
+# 驻村第一书记 is a person, 工作队 a unit): a unit cannot 包户, a cadre cannot 包片.
+ASSIGNEE_BY_KIND = {"village": "cadre_code", "area": "unit_code", "group": "unit_code", "branch": "cadre_code",
+                    "household": "cadre_code", "first_secretary": "cadre_code", "work_team": "unit_code"}
+
+
 def _check_assignment(row: dict, county: str) -> list:
     problems = []
     if bool(row.get("cadre_code")) == bool(row.get("unit_code")):
         problems.append(("cadre_code", _("干部和单位须且只能填一个"), _("个人填 cadre_code，单位填 unit_code")))
+    elif not row.get(ASSIGNEE_BY_KIND[row["kind"]]):
+        wrong = "unit_code" if ASSIGNEE_BY_KIND[row["kind"]] == "cadre_code" else "cadre_code"
+        problems.append((wrong, _("%(kind)s 类包保应由%(who)s承担，不能填 %(column)s", kind=row["kind"],
+                                  who=_("干部个人") if wrong == "unit_code" else _("单位"), column=wrong),
+                         _("包村、包支部、包户、第一书记填 cadre_code；包片、包组、工作队填 unit_code")))
     target = TARGET_BY_KIND[row["kind"]]
     if not row.get(target):
         problems.append((target, _("%(kind)s 类包保需要填写 %(column)s", kind=row["kind"], column=target),

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from gridmap import geo
+from gridmap import generations, geo
 from gridmap.datakey import encrypt_id_number
 from gridmap.importers.specs import SPEC_BY_TABLE, TableSpec
 from gridmap.users import hash_password
@@ -44,6 +44,7 @@ class Counts(NamedTuple):
 class Upserted(NamedTuple):
     counts: Counts
     fresh: list  # the `returning` value of each row inserted (not updated)
+    changed: list = []  # (code, [columns that differ]) of rows updated, for the diff summary
 
 
 def existing_keys(connection: Connection, table: str, county_code: str) -> dict[str, object]:
@@ -61,6 +62,16 @@ class Writer:
         self.ids: dict[str, dict[str, object]] = {}
         # Natural keys this import inserted, by table: issue events follow only new issues.
         self.created: dict[str, set[str]] = {}
+        # Boundaries redrawn by this import, by table (gridmap.generations).
+        self.changes: dict[str, generations.GenerationChange] = {}
+        # Rows updated and the columns that changed, by table (the first few: a diff summary).
+        self.changed: dict[str, list[tuple[str, list[str]]]] = {}
+
+    def noted(self, table: str, result: Upserted) -> Counts:
+        """`result`'s counts, keeping its diff for the report."""
+        if result.changed:
+            self.changed.setdefault(table, []).extend(result.changed)
+        return result.counts
 
     def id_of(self, table: str, key: str | None):
         """The id of the county's row of `table` with natural key `key`."""
@@ -96,10 +107,11 @@ class Writer:
 
 
 def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: str = "", *,
-                select: dict[str, str] | None = None) -> list:
+                select: dict[str, str] | None = None, before: Callable[[str], None] | None = None) -> list:
     """COPY `db_rows` into a temporary copy of `table`'s columns and INSERT … SELECT them into
     `table` (`AS t`); `tail` adds ON CONFLICT / RETURNING, `select` replaces a column's value
-    by an expression. The rows RETURNING gives ([] without RETURNING)."""
+    by an expression, `before(staging table)` looks at the staged rows first. The rows
+    RETURNING gives ([] without RETURNING)."""
     columns = list(db_rows[0])
     stage = f"_import_{table}"
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
@@ -113,6 +125,8 @@ def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: s
     cursor = connection.connection.dbapi_connection.cursor()
     cursor.copy_expert(f"COPY {stage} ({', '.join(columns)}) FROM STDIN", buffer)
     cursor.close()
+    if before is not None:
+        before(stage)
     result = connection.exec_driver_sql(
         f"INSERT INTO {table} AS t ({', '.join(columns)})"
         f" SELECT {', '.join((select or {}).get(c, c) for c in columns)} FROM {stage} {tail}")
@@ -137,11 +151,37 @@ def upsert(connection: Connection, table: str, db_rows: list[dict], *,
                   f" ({', '.join(f'EXCLUDED.{c}' for c in update)})")
     else:
         action = "DO NOTHING"
+    changed: list = []
+    diff = _differ(connection, table, columns, update, conflict, select, changed) \
+        if "code" in keys and update else None
     result = copy_insert(connection, table, db_rows,
                          f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0), {returning}",
-                         select=select)
+                         select=select, before=diff)
     fresh = [value for inserted, value in result if inserted]
-    return Upserted(Counts(len(fresh), len(result) - len(fresh), len(db_rows) - len(result)), fresh)
+    return Upserted(Counts(len(fresh), len(result) - len(fresh), len(db_rows) - len(result)), fresh, changed)
+
+
+DIFF_LISTED = 20
+
+
+def _differ(connection, table, columns, update, conflict, select, changed):
+    """A look at the staged rows: which existing rows of the same code would change, and in
+    which columns (the first DIFF_LISTED, into `changed`). Skipped when the county has no rows
+    yet (a first load has nothing to compare)."""
+    def diff(stage: str) -> None:
+        if not connection.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table})").scalar():
+            return
+        staged = ", ".join(f"{(select or {}).get(c, c)} AS {c}" for c in columns)
+        current = " AND t.valid_to IS NULL" if "valid_to IS NULL" in conflict else ""
+        cases = ", ".join(f"CASE WHEN s.{c} IS DISTINCT FROM t.{c} THEN '{c}' END" for c in update)
+        found = connection.exec_driver_sql(
+            f"SELECT s.code, array_remove(ARRAY[{cases}]::text[], NULL)"
+            f" FROM (SELECT {staged} FROM {stage}) AS s JOIN {table} AS t"
+            f" ON t.code = s.code AND t.county_code = s.county_code{current}"
+            f" WHERE ({', '.join(f's.{c}' for c in update)}) IS DISTINCT FROM ({', '.join(f't.{c}' for c in update)})"
+            f" ORDER BY s.code LIMIT {DIFF_LISTED}").all()
+        changed.extend((code, list(names)) for code, names in found)
+    return diff
 
 
 # --- the writers: one a table ---------------------------------------------------------
@@ -151,7 +191,7 @@ Write = Callable[[Writer, str, list[dict], list[dict]], Counts]
 
 
 def write_upsert(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
-    return upsert(writer.connection, table, db_rows).counts
+    return writer.noted(table, upsert(writer.connection, table, db_rows))
 
 
 def write_issues(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
@@ -161,7 +201,7 @@ def write_issues(writer: Writer, table: str, rows: list[dict], db_rows: list[dic
                     extra_set=", version = t.version + 1",
                     select={"client_uuid": "COALESCE(client_uuid, gen_random_uuid())"})
     writer.created[table] = set(result.fresh)
-    return result.counts
+    return writer.noted(table, result)
 
 
 def append_issue_events(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
@@ -228,13 +268,24 @@ def _link_callback_visits(writer: Writer, callbacks: list[dict]) -> None:
         {"uuids": [v["client_uuid"] for v in visits]}).all())
     for db, visit in zip(missing, visits, strict=True):
         db["visit_id"] = ids[visit["client_uuid"]]
+# A household without a grid code is given the current grid its point lies in (within its
+# village when the file names one), in the same INSERT … SELECT: a re-import compares the
+# same values and stays unchanged. Households outside every grid keep no grid (a gap).
+_GRID_OF_POINT = ("(SELECT g.{column} FROM grid g WHERE g.county_code = _import_household.county_code"
+                  " AND g.valid_to IS NULL AND ST_Covers(g.geom, _import_household.geom)"
+                  " AND (_import_household.village_code IS NULL"
+                  " OR g.village_code = _import_household.village_code) ORDER BY g.code LIMIT 1)")
+HOUSEHOLD_GRID = {
+    "grid_code": f"COALESCE(grid_code, {_GRID_OF_POINT.format(column='code')})",
+    "village_code": f"COALESCE(village_code, {_GRID_OF_POINT.format(column='village_code')})",
+}
 
 
 def write_households(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
     """ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged."""
     for db in db_rows:
         db["id_number"] = encrypt_id_number(db.get("id_number"))
-    return upsert(writer.connection, table, db_rows).counts
+    return writer.noted(table, upsert(writer.connection, table, db_rows, select=HOUSEHOLD_GRID))
 
 
 def write_users(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
@@ -275,8 +326,29 @@ def write_assignments(writer: Writer, table: str, rows: list[dict], db_rows: lis
     return Counts(len(fresh), len(ended), len(db_rows) - len(fresh) - len(ended))
 
 
+def write_generational(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    """Grids and regions: a changed shape ends the old row and starts a new generation
+    (gridmap.generations); everything else is an upsert. Replaced rows count as updated."""
+    counts = Counts()
+
+    def write_new(replaced: list[str], at) -> None:
+        nonlocal counts
+        fresh = [dict(db, valid_from=at) for db in db_rows if db["code"] in set(replaced)]
+        if fresh:
+            copy_insert(writer.connection, table, fresh)
+        rest = writer.noted(table, upsert(writer.connection, table,
+                                          [db for db in db_rows if db["code"] not in set(replaced)]))
+        counts = Counts(rest.inserted, rest.updated + len(fresh), rest.unchanged)
+
+    change = generations.replace_shapes(writer.connection, table, writer.county_code,
+                                        {db["code"]: db.get("geom") for db in db_rows}, write_new)
+    if change.replaced:
+        writer.changes[table] = change
+    return counts
+
+
 WRITERS: dict[str, Write] = {
-    "region": write_upsert, "grid": write_upsert, "unit": write_upsert, "cadre": write_upsert,
+    "region": write_generational, "grid": write_generational, "unit": write_upsert, "cadre": write_upsert,
     "area": write_upsert, "area_grid": write_upsert, "party_branch": write_upsert,
     "household": write_households, "app_user": write_users, "assignment": write_assignments,
     "issue": write_issues, "issue_event": append_issue_events, "visit": write_visits,

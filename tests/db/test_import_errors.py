@@ -139,9 +139,11 @@ def test_cgcs2000_is_taken_as_wgs84_and_noted(connection):
     assert report.ok and any("4490" in str(n) for n in report.notes)
 
 
-def test_other_crs_is_refused(connection):
+def test_a_crs_that_does_not_fit_the_coordinates_is_named(connection):
+    # Reprojection is supported (issue 14); lon/lat numbers declared as Web Mercator metres land off China.
     document = dict(REGIONS, crs={"type": "name", "properties": {"name": "EPSG:3857"}})
-    assert any("EPSG:3857 不支持" in m for m in messages(run(connection, Source("regions.geojson", json.dumps(document).encode()))))
+    assert any("regions.geojson crs: 按坐标系 EPSG:3857 换算后" in m and "--crs" in m
+               for m in messages(run(connection, Source("regions.geojson", json.dumps(document).encode()))))
 
 
 def test_duplicate_key_in_file(connection):

@@ -64,13 +64,13 @@ def test_the_core_checks_rows_of_a_new_format_like_any_other(with_json_lines):
 def test_what_a_reader_cannot_carry_comes_from_its_declaration(with_json_lines):
     _, report = parse("regions.jsonl", b'{"code": "532329"}')
     assert [str(p) for p in report.problems] == [
-        "regions.jsonl: 面图层不能用 JSON Lines 导入；请导出为 GeoJSON"]
+        "regions.jsonl: 面图层不能用 JSON Lines 导入；请导出为 GeoJSON / Shapefile / GeoPackage / KML"]
 
 
 def test_an_unregistered_suffix_is_refused_naming_the_readers():
     _, report = parse("households.jsonl", b"{}")
     assert [str(p) for p in report.problems] == [
-        "households.jsonl: 不支持的文件类型 .jsonl；请用 CSV / GeoJSON"]
+        "households.jsonl: 不支持的文件类型 .jsonl；请用 CSV / GeoJSON / Shapefile / GeoPackage / KML / XLSX"]
 
 
 def test_every_table_has_a_writer():

@@ -1,12 +1,12 @@
 """File formats the importer reads, by suffix (as pygeoapi's plugin table).
 
-A new format (GeoPackage, Shapefile, XLSX …) is a module here that builds a
+A new format is a module here that builds a
 `sources.Reader` and one line in `READERS`; the core asks only `reader_for(source)`.
 """
 
 from __future__ import annotations
 
-from gridmap.importers.readers import csv, geojson
+from gridmap.importers.readers import csv, geojson, ogr, xlsx
 from gridmap.importers.sources import Reader, Source
 
 READERS: dict[str, Reader] = {}
@@ -29,3 +29,7 @@ def readers() -> list[Reader]:
 
 register(csv.READER)
 register(geojson.READER)
+register(ogr.SHAPEFILE)
+register(ogr.GEOPACKAGE)
+register(ogr.KML)
+register(xlsx.READER)

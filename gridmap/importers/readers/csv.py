@@ -1,22 +1,28 @@
-"""CSV (UTF-8, a header row): a table's rows; points only, as `lon`/`lat` columns."""
+"""CSV (UTF-8 with or without BOM; GBK/GB18030 when the source allows it; a header row):
+a table's rows, read as a stream (a million rows never sit in memory as text); points
+only, as `lon`/`lat` columns."""
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
+from typing import TextIO
 
 from gridmap.errors import _
 from gridmap.importers.report import ImportReport, Limits, Problem
 from gridmap.importers.sources import Reader, Record, Source, cells_fit, header_ok, line_where
 
 
-def csv_records(source: Source, text: str, columns: dict[str, bool], limits: Limits,
+def csv_records(source: Source, stream: TextIO, columns: dict[str, bool], limits: Limits,
                 report: ImportReport) -> Iterator[Record]:
     """Rows of a CSV file; `columns` maps each known column to whether it is required."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    with stream:
+        yield from _rows(source, csv.reader(stream), columns, limits, report)
+
+
+def _rows(source, reader, columns, limits, report) -> Iterator[Record]:
     try:
-        header = [h.strip() for h in next(reader)]
+        header = [source.column(h.strip()) for h in next(reader)]
     except (StopIteration, csv.Error):
         report.add(Problem(source.name, line_where(1), problem=_("没有表头"), hint=_("第一行应为列名")))
         return
@@ -47,4 +53,4 @@ def csv_records(source: Source, text: str, columns: dict[str, bool], limits: Lim
                            hint=_("检查引号是否成对、单元格是否过长")))
 
 
-READER = Reader("CSV", ("csv",), csv_records, geometry=("Point",), lonlat_columns=True)
+READER = Reader("CSV", ("csv",), csv_records, geometry=("Point",), lonlat_columns=True, text="stream")

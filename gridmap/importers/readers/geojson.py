@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import shapely
+from shapely.geometry.base import BaseGeometry
+
 from gridmap import geo
 from gridmap.errors import _
-from gridmap.importers import fields
+from gridmap.importers import coordinates, fields, layouts
 from gridmap.importers.report import ImportReport, Limits, Problem
 from gridmap.importers.sources import Reader, Record, Source, cells_fit, line_where
 
@@ -29,8 +32,8 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
                            hint=_("顶层应为 %(example)s", example='{"type": "FeatureCollection", "features": [...]}')))
         return
     try:
-        note = geo.crs_srid(_crs_name(document.get("crs")))[1]
-    except geo.GeometryProblem as exc:
+        convert, note = coordinates.converter(source.crs, _crs_name(document.get("crs")))
+    except coordinates.CrsProblem as exc:
         report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
         return
     if note:
@@ -41,10 +44,31 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
                            hint=_("请拆分文件后分别导入")))
         return
     unknown: set[str] = set()
-    for index, feature in enumerate(document["features"], 1):
-        record = _feature_record(source, index, feature, columns, unknown, limits, report)
-        if record is not None:
-            yield record
+    records = [_feature_record(source, index, feature, columns, unknown, limits, report)
+               for index, feature in enumerate(document["features"], 1)]
+    records = [r for r in records if r is not None]
+    if any(r.layout for r in records):
+        report.note(source.name, _("按 %(layout)s 格式读取（adcode → code）", layout=layouts.DATAV))
+        if (source.crs or "auto") == "auto" and document.get("crs") is None:
+            # DataV's boundaries are Gaode's: GCJ-02, whatever the file does not say
+            convert, note = coordinates.converter("gcj02")
+            report.note(source.name, _("%(layout)s 的坐标是高德 GCJ-02，已转换为 WGS84；"
+                                       "若文件已是 WGS84，请加 --crs EPSG:4326", layout=layouts.DATAV))
+    flattened = 0
+    for record in records:
+        if isinstance(record.geometry, BaseGeometry):
+            if shapely.has_z(record.geometry):
+                record.geometry, flattened = shapely.force_2d(record.geometry), flattened + 1
+            record.geometry = convert(record.geometry)
+    if flattened:
+        report.note(source.name, _("%(count)s 个要素带有高程 Z/测量值 M，已去掉，只保留平面坐标", count=flattened))
+    try:
+        coordinates.check_lonlat_file((r.geometry for r in records), coordinates.declared(
+            source.crs, _crs_name(document.get("crs"))))
+    except coordinates.CrsProblem as exc:
+        report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
+        return
+    yield from records
     if unknown:  # names as a person can read them: hostile ones escaped, many cut short
         names = sorted(fields.readable(n) for n in unknown)
         shown = ", ".join(names[:20])
@@ -84,6 +108,10 @@ def _feature_record(source, index, feature, columns, unknown, limits, report) ->
                            hint=_("每个要素应有 type、properties、geometry")))
         return None
     properties = properties or {}
+    datav = layouts.datav(properties)
+    if datav is not None:
+        properties = datav
+    properties = {source.column(name): value for name, value in properties.items()}
     code = properties.get("code") or properties.get("login")
     where = _("要素 #%(index)s (code=%(code)s)", index=index, code=fields.readable(code)) \
         if isinstance(code, str) else _("要素 #%(index)s", index=index)
@@ -108,7 +136,7 @@ def _feature_record(source, index, feature, columns, unknown, limits, report) ->
             geometry = geo.geometry_from_geojson(feature["geometry"])
         except geo.GeometryProblem as exc:
             geometry = exc
-    return Record(where, cells, native, geometry)
+    return Record(where, cells, native, geometry, layouts.DATAV if datav is not None else None)
 
 
 READER = Reader("GeoJSON", ("geojson", "json"), geojson_records, geometry=GEOMETRY_TYPES)
