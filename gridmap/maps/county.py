@@ -29,6 +29,7 @@ from folium.map import CustomPane
 from markupsafe import Markup, escape
 
 from gridmap import lifecycle
+from gridmap.categories import APPEAL_LABELS
 from gridmap.maps.assets import assert_offline, use_local_assets
 from gridmap.maps.layers import Bounds
 from gridmap.maps.styles import (
@@ -139,6 +140,10 @@ class MapConfig:
     issue_url: str | None = None
     issue_api_url: str | None = None
     appeal_colors: dict[str, str] = field(default_factory=dict)
+    measures: list[dict] = field(default_factory=list)
+    heats: list[dict] = field(default_factory=list)
+    rollup_url: str | None = None
+    search_url: str | None = None
 
     def as_json_data(self) -> dict:
         """Plain JSON-able data for the page's `gm-map-config` block."""
@@ -186,6 +191,14 @@ def popup_labels() -> dict[str, str]:
         "overdue": _("超期"), "stage": _("阶段"), "due": _("本阶段期限"), "status": _("状态"),
         "open_issue": _("查看办理过程"), "loading": _("正在加载…"),
         "issues_n": _("%(n)s 件"),
+        "colour_by": _("着色"), "measure_value": _("数值"), "no_value": _("无数据"),
+        "zoom_in": _("点击区域放大到下一级"), "heat": _("热力图"),
+        "search": _("搜索村(社区)、网格或事项编码"), "search_button": _("搜索"),
+        "search_none": _("没有找到"), "search_failed": _("搜索没有成功，请稍后再试。"),
+        "hit_kinds": {"region": _("区划"), "grid": _("网格"), "issue": _("事项")},
+        "print": _("打印"), "locate": _("我的位置"), "locate_failed": _("无法获取您的位置"),
+        "percent_range": _("%(lower)s–%(upper)s%%"), "days_range": _("%(lower)s–%(upper)s 天"),
+        "count_range": _("%(lower)s–%(upper)s"), "zero": _("0(无)"),
     }
 
 
@@ -222,23 +235,46 @@ def gap_legend(gaps: list[dict]) -> Markup:
     ).format(title=_("空白点"), note=_("点数字看清单"), items=Markup("".join(items)))
 
 
-def appeals_legend() -> Markup:
-    """The appeals legend: the marker colours by traffic light, the overdue mark."""
+def _options(choices) -> Markup:
+    return Markup("".join(f'<option value="{escape(value)}">{escape(name)}</option>'
+                          for value, name in choices))
+
+
+def _select(name: str, label: str, choices) -> Markup:
+    return Markup('<label>{label} <select data-appeals-filter="{name}"><option value="">{all}'
+                  '</option>{options}</select></label>').format(
+        label=label, name=name, all=_("全部"), options=_options(choices))
+
+
+def appeals_legend(choices: dict | None = None) -> Markup:
+    """The appeals legend: the marker colours by traffic light, the overdue mark, and the
+    filters (stage, category, appeal type, urgency, handling level, unit, report dates) the
+    layer endpoint applies. `choices`: the category and unit (value, name) lists."""
     rows = [("red", _("已超期（红色方块，带“!”）")), ("yellow", _("临期")), ("green", _("正常"))]
     items = "".join(
         f'<li><span class="gm-appeal-swatch gm-appeal gm-appeal-{light}">'
         f'{"!" if light == "red" else ""}</span><span>{escape(label)}</span></li>'
         for light, label in rows)
-    stages = "".join(
-        f'<option value="{escape(status)}">'
-        f"{escape(lifecycle.STATUS_LABELS[status].translate(_))}</option>"
-        for status in lifecycle.OPEN)
+    choices = choices or {}
+    stages = [(status, lifecycle.STATUS_LABELS[status].translate(_)) for status in lifecycle.OPEN]
+    appeal_types = [(key, label.translate(_)) for key, label in APPEAL_LABELS.items()]
+    urgencies = [("urgent", _("紧急")), ("normal", _("一般"))]
+    levels = [(key, label.translate(_)) for key, label in lifecycle.LEVEL_LABELS.items()]
+    selects = [_select("stage", _("阶段"), stages),
+               _select("category", _("类别"), choices.get("category", ())),
+               _select("appeal_type", _("诉求类型"), appeal_types),
+               _select("urgency", _("紧急程度"), urgencies),
+               _select("level", _("办理层级"), levels),
+               _select("unit", _("承办单位"), choices.get("unit", ()))]
     filters = Markup(
         '<div class="gm-appeals-filters">'
-        '<label><input type="checkbox" data-appeals-filter="overdue"> {overdue}</label>'
-        '<label>{stage} <select data-appeals-filter="stage"><option value="">{all}</option>'
-        '{stages}</select></label></div>'
-    ).format(overdue=_("只看超期"), stage=_("阶段"), all=_("全部"), stages=Markup(stages))
+        '<label><input type="checkbox" data-appeals-filter="overdue"> {overdue}</label>{stage}'
+        '<details><summary>{more}</summary>{selects}'
+        '<label>{start} <input type="date" data-appeals-filter="from"></label>'
+        '<label>{end} <input type="date" data-appeals-filter="to"></label></details></div>'
+    ).format(more=_("更多筛选"), overdue=_("只看超期"), stage=selects[0],
+             selects=Markup("".join(selects[1:])),
+             start=_("上报自"), end=_("上报至"))
     return Markup(
         '<div class="gm-legend gm-appeals-legend" role="region" aria-label="{title}">'
         '<div class="gm-legend-title">{title}</div><ul>{items}</ul>{filters}'
@@ -251,10 +287,14 @@ def map_config(layer_urls: dict[str, str], classes: list[CountClass],
                bounds: Bounds | None, *, gaps: list[dict] | None = None,
                appeals_url: str | None = None, issue_url: str | None = None,
                issue_api_url: str | None = None,
-               gap_counts_url: str | None = None) -> MapConfig:
+               gap_counts_url: str | None = None, measures: list[dict] | None = None,
+               heats: list[dict] | None = None, rollup_url: str | None = None,
+               search_url: str | None = None) -> MapConfig:
     """The data map.js draws from: where the layers are, how to colour and label them."""
     return MapConfig(
         gaps=gaps, gap_counts_url=gap_counts_url, gap_styles=GAP_STYLES,
+        measures=measures or [], heats=heats or [], rollup_url=rollup_url,
+        search_url=search_url,
         appeals_url=appeals_url, issue_url=issue_url,
         issue_api_url=issue_api_url, appeal_colors=APPEAL_COLORS,
         layer_urls=layer_urls,

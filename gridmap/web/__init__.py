@@ -35,7 +35,7 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
               ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("audit", "bp"),
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
-              ("open311", "bp"))
+              ("open311", "bp"), ("search", "bp"))
 
 
 def register(app: Flask) -> None:

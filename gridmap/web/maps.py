@@ -17,8 +17,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from gridmap import clock, coverage, privacy
+from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, Forbidden
-from gridmap.maps.appeals import appeals_layer_json
+from gridmap.maps import rollup
+from gridmap.maps.appeals import AppealFilter, appeals_layer_json, filter_choices
 from gridmap.maps.county import (
     Basemap,
     appeals_legend,
@@ -29,6 +31,7 @@ from gridmap.maps.county import (
     render_parts,
 )
 from gridmap.maps.gaps import gap_layer_json
+from gridmap.maps.heat import HEAT_KINDS, heat_cells
 from gridmap.maps.layers import (
     county_name,
     grid_household_counts,
@@ -49,6 +52,7 @@ LEVELS = ("township", "village", "grid")
 GAP_KINDS = tuple(coverage.RULES)
 # The route converter's list: any(...) needs them literally.
 _GAP_ROUTE = "any(" + ", ".join(GAP_KINDS) + ")"
+_HEAT_ROUTE = "any(" + ", ".join(HEAT_KINDS) + ")"
 GZIP_FROM = 1024  # bytes; smaller answers gain nothing from compression
 PAGE_LIMIT, DOWNLOAD_LIMIT = 500, 200_000  # rows of a gap list shown, downloaded
 
@@ -97,6 +101,10 @@ def county_map():
                  "url": url_for("layers.gaps", kind=kind),
                  "list_url": url_for("maps.gaps", kind=kind)} for kind in GAP_KINDS]
     appeals_url = url_for("layers.appeals") if can("view_issues") else None
+    measures = [{"key": m.key, "label": rule_label(m), "kind": m.kind, "levels": list(m.levels)}
+                for m in rollup.MEASURES.values() if can(m.action)]
+    heats = [{"kind": k.key, "label": rule_label(k), "url": url_for("layers.heat", kind=k.key)}
+             for k in HEAT_KINDS.values() if can(k.action)]
     center = None
     if bounds is not None:
         center = [(bounds.south + bounds.north) / 2, (bounds.west + bounds.east) / 2]
@@ -105,13 +113,18 @@ def county_map():
     config = map_config(layer_urls, classes, bounds, gaps=gaps, appeals_url=appeals_url,
                         gap_counts_url=url_for("layers.gap_counts") if gaps else None,
                         issue_url=url_for("issues.detail", issue_id=0),
-                        issue_api_url=url_for("issues_api.issue", issue_id=0))
+                        issue_api_url=url_for("issues_api.issue", issue_id=0),
+                        measures=measures, heats=heats,
+                        rollup_url=url_for("layers.rollup", level="township"),
+                        search_url=url_for("search_api.search"))
     parts = render_parts(folium_map, legend_markup=legend(classes), config=config)
     empty = None if bounds else _("您的范围内还没有区划或网格数据。")
     page = render_template("maps/map.html", map=parts, title=_("地图"), empty_message=empty,
                            county_name=county_name(session, scope),
                            gap_legend=gap_legend(gaps) if gaps is not None else None,
-                           appeals_legend=appeals_legend() if appeals_url else None)
+                           appeals_legend=appeals_legend(filter_choices(session, scope))
+                           if appeals_url else None,
+                           today=clock.now().astimezone(CHINA_TIME).date().isoformat())
     return _private(current_app.make_response(page))
 
 
@@ -170,11 +183,47 @@ def gap_counts_json():
 @requires("view_issues")
 def appeals_geojson():
     """Unresolved issues of the user's scope with stage and traffic light, as GeoJSON."""
-    return _geojson_response(appeals_layer_json(db_session(), current_scope()))
+    only = AppealFilter.parse(request.args)
+    return _geojson_response(appeals_layer_json(db_session(), current_scope(), only))
 
 
-def rule_label(rule: coverage.GapRule) -> str:
-    """The rule's name in the page's language."""
+@layers_bp.route("/map/rollup/<any(township, village, grid):level>.json", endpoint="rollup")
+@requires("view_map")
+def rollup_json(level: str):
+    """One figure (`measure`) per township, village or grid of the scope, with the county's
+    colour classes for it (the choropleth's data)."""
+    key = request.args.get("measure") or "households"
+    measure = rollup.MEASURES.get(key)
+    if measure is None:
+        raise BadInput(_("measure 应是 %(choices)s 之一", choices=", ".join(rollup.MEASURES)),
+                       field="measure")
+    if not can(measure.action):
+        raise Forbidden(_("您的角色无权查看“%(measure)s”。", measure=rule_label(measure)))
+    session, scope, now = db_session(), current_scope(), clock.now()
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    classes = rollup.county_classes(session, scope, level, key, now, intervals)
+    body = {"level": level, "measure": key, "label": rule_label(measure), "kind": measure.kind,
+            "classes": [{"lower": c.lower, "upper": c.upper, "color": c.color} for c in classes],
+            "values": rollup.values(session, scope, level, key, now, intervals)}
+    return _geojson_response(json.dumps(body, separators=(",", ":")), "application/json")
+
+
+@layers_bp.route(f"/map/heat/<{_HEAT_ROUTE}:kind>.json", endpoint="heat")
+@requires("view_map")
+def heat_json(kind: str):
+    """A heatmap's cells ([lat, lon, count], cells under 5 left out) in the user's scope."""
+    heat = HEAT_KINDS[kind]
+    if not can(heat.action):
+        raise Forbidden(_("您的角色无权查看“%(measure)s”。", measure=rule_label(heat)))
+    session, scope = db_session(), current_scope()
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    cells = heat_cells(session, scope, kind, clock.now(), intervals)
+    return _geojson_response(json.dumps({"kind": kind, "cells": cells}, separators=(",", ":")),
+                             "application/json")
+
+
+def rule_label(rule) -> str:
+    """A rule's, measure's or heatmap's name (label_zh, label_en) in the page's language."""
     if str(get_locale()).startswith("en"):
         return rule.label_en[:1].upper() + rule.label_en[1:]
     return rule.label_zh

@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from gridmap.web import issues, metrics
+from gridmap.web import issues, metrics, search
 
-DECLARED = {"issues_api": issues.OPENAPI_PATHS, "metrics_api": metrics.OPENAPI_PATHS}
+DECLARED = {"issues_api": issues.OPENAPI_PATHS, "metrics_api": metrics.OPENAPI_PATHS,
+            "search_api": search.OPENAPI_PATHS}
 OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
