@@ -376,6 +376,10 @@
   /* ---- Roll-ups: townships, villages or grids coloured by one figure, drill-down by click. ---- */
   function rangeLabel(labels, kind, c) {
     if (kind === "count" && c.lower === 0 && c.upper === 0) return labels.zero;
+    if (kind !== "rate" && c.lower === c.upper) {
+      return (kind === "days" ? labels.days_range : labels.count_range)
+        .replace(/%\(lower\)s\S*%\(upper\)s/, c.lower.toLocaleString("zh-CN"));
+    }
     var phrase = kind === "rate" ? labels.percent_range : kind === "days" ? labels.days_range
       : labels.count_range;
     return phrase.replace("%(lower)s", c.lower.toLocaleString("zh-CN"))
@@ -506,7 +510,8 @@
     ["township", "village"].forEach(function (level) {
       layers[level].on("click", function (event) {
         if (!state.measure || event.layer.feature.properties.context) return;
-        map.fitBounds(event.layer.getBounds(), {padding: [24, 24]});
+        map.closePopup();  // the next level's colours say more than the popup would
+        gridmap.fitScope(map, event.layer.getBounds());
       });
     });
   }
@@ -595,7 +600,10 @@
             link.appendChild(element("span", "gm-search-name", hit.name));
             if (hit.context) link.appendChild(element("span", "gm-search-context", hit.context));
             link.setAttribute("data-code", hit.code);
-            link.addEventListener("click", function () { go(hit); });
+            link.addEventListener("click", function () {
+              go(hit);
+              while (results.firstChild) results.removeChild(results.firstChild);
+            });
             item.appendChild(link);
             results.appendChild(item);
           });
@@ -609,8 +617,26 @@
   function mountTools(map, labels) {
     var control = L.control({position: "topleft"});
     var bar = element("div", "leaflet-bar gm-tools");
-    function tool(text, className, action) {
-      var link = element("a", className, text);
+    var SVG = "http://www.w3.org/2000/svg";
+    function icon(paths) {
+      var svg = document.createElementNS(SVG, "svg");
+      svg.setAttribute("viewBox", "0 0 24 24");
+      svg.setAttribute("width", "26");
+      svg.setAttribute("height", "26");
+      svg.setAttribute("aria-hidden", "true");
+      paths.forEach(function (d) {
+        var path = document.createElementNS(SVG, "path");
+        path.setAttribute("d", d);
+        path.setAttribute("fill", "none");
+        path.setAttribute("stroke", "currentColor");
+        path.setAttribute("stroke-width", "2");
+        svg.appendChild(path);
+      });
+      return svg;
+    }
+    function tool(text, className, paths, action) {
+      var link = element("a", className);
+      link.appendChild(icon(paths));
       link.href = "#";
       link.setAttribute("role", "button");
       link.title = text;
@@ -618,9 +644,23 @@
       L.DomEvent.on(link, "click", function (event) { L.DomEvent.preventDefault(event); action(); });
       bar.appendChild(link);
     }
-    tool("⎙", "gm-print", function () { window.print(); });
-    tool("◎", "gm-locate", function () { map.locate({setView: true, maxZoom: 16}); });
+    tool(labels.print, "gm-print", ["M6 9V3h12v6", "M6 18H4v-8h16v8h-2", "M7 14h10v7H7z"],
+         function () { window.print(); });
+    tool(labels.locate, "gm-locate", ["M12 2v4M12 18v4M2 12h4M18 12h4",
+                                      "M12 6a6 6 0 1 0 0.01 0z"],
+         function () { map.locate({setView: true, maxZoom: 16}); });
     map.on("locationerror", function () { showProblem(map, labels.locate_failed); });
+    // Printed, the map takes the page's size: keep what was on screen in view.
+    function refit() {
+      var shown = map.getBounds();
+      map.invalidateSize();
+      map.fitBounds(shown);
+    }
+    window.addEventListener("beforeprint", refit);
+    if (window.matchMedia) {
+      var print = window.matchMedia("print");
+      if (print.addEventListener) print.addEventListener("change", refit);
+    }
     control.onAdd = function () { L.DomEvent.disableClickPropagation(bar); return bar; };
     control.addTo(map);
   }

@@ -193,7 +193,7 @@ def popup_labels() -> dict[str, str]:
         "issues_n": _("%(n)s 件"),
         "colour_by": _("着色"), "measure_value": _("数值"), "no_value": _("无数据"),
         "zoom_in": _("点击区域放大到下一级"), "heat": _("热力图"),
-        "search": _("搜索村(社区)、网格或事项编码"), "search_button": _("搜索"),
+        "search": _("找村、网格或事项编码"), "search_button": _("搜索"),
         "search_none": _("没有找到"), "search_failed": _("搜索没有成功，请稍后再试。"),
         "hit_kinds": {"region": _("区划"), "grid": _("网格"), "issue": _("事项")},
         "print": _("打印"), "locate": _("我的位置"), "locate_failed": _("无法获取您的位置"),
