@@ -21,6 +21,13 @@
      textContent, so a name imported from a file can never inject markup. */
   gridmap.popup = function (labels, choropleth) {
     return function (feature, layer) {
+      // Which region or grid a shape is, for screen readers and tests.
+      layer.on("add", function () {
+        var node = layer.getElement ? layer.getElement() : null;
+        if (!node) return;
+        node.setAttribute("data-code", feature.properties.code);
+        node.setAttribute("aria-label", (labels[feature.properties.level] || "") + " " + feature.properties.name);
+      });
       layer.bindPopup(function () {
         var p = feature.properties;
         var box = document.createElement("div");
@@ -535,7 +542,9 @@
           .then(function (body) {
             var top = 1;
             body.cells.forEach(function (cell) { top = Math.max(top, cell[2]); });
-            L.heatLayer(body.cells, {radius: 28, blur: 22, max: top, minOpacity: 0.35}).addTo(group);
+            // Orange to dark red: apart from the grids' blues and greens underneath.
+            L.heatLayer(body.cells, {radius: 30, blur: 20, max: top, minOpacity: 0.45,
+              gradient: {0.2: "#fed976", 0.45: "#fd8d3c", 0.7: "#e31a1c", 1: "#67000d"}}).addTo(group);
             container.setAttribute("data-heat-" + heat.kind, String(body.cells.length));
           })
           .catch(function (error) {
