@@ -19,7 +19,7 @@
 
   /* Popup builder for a GeoJSON layer: name, code and counts. Every value goes in with
      textContent, so a name imported from a file can never inject markup. */
-  gridmap.popup = function (labels, choropleth) {
+  gridmap.popup = function (labels, choropleth, trendUrl) {
     return function (feature, layer) {
       // Which region or grid a shape is, for screen readers and tests.
       layer.on("add", function () {
@@ -62,8 +62,17 @@
             : value.toLocaleString("zh-CN") + (choropleth.measure.kind === "rate" ? "%" : ""));
         }
         box.appendChild(table);
+        if (trendUrl && p.level !== "grid") {
+          // The 三率 by month, drawn by the server as SVG, fetched only when the popup opens.
+          var chart = element("img", "gm-trend");
+          chart.src = trendUrl + "?region=" + encodeURIComponent(p.code);
+          chart.alt = labels.trend;
+          chart.width = 340;
+          chart.height = 210;
+          box.appendChild(chart);
+        }
         return box;
-      }, {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
+      }, {maxWidth: 380, minWidth: 200, autoPanPadding: [24, 24]});
     };
   };
 
@@ -679,7 +688,7 @@
   gridmap.mountCountyMap = function (map, groups) {
     var config = JSON.parse(document.getElementById("gm-map-config").textContent);
     var choropleth = {measure: null, values: {}};
-    var popup = gridmap.popup(config.labels, choropleth), styles = config.styles;
+    var popup = gridmap.popup(config.labels, choropleth, config.trend_url), styles = config.styles;
     var container = map.getContainer();
     // The layer switch folds into its button on phones, in portrait (the legends need the
     // room) and on screens too short for it and the legends in one column (1024x768).
@@ -699,6 +708,15 @@
     addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
     mountGaps(map, config);
     if (config.bounds) gridmap.fitScope(map, config.bounds);
+    // An opened popup pans clear of the control columns (popups sit under the controls).
+    function popupPadding() {
+      var box = map.getContainer(), wide = map.getSize().x >= map.getSize().y;
+      var left = cornerSize(box, "top left"), right = cornerSize(box, "top right");
+      L.Popup.prototype.options.autoPanPaddingTopLeft = wide ? [left.x + 16, 16] : [16, left.y + 16];
+      L.Popup.prototype.options.autoPanPaddingBottomRight = wide ? [right.x + 16, 16] : [16, 16];
+    }
+    popupPadding();
+    map.on("resize", popupPadding);
 
     var levels = ["county", "township", "village", "grid"];
     var labelGroups = {township: L.layerGroup(), village: L.layerGroup(), grid: L.layerGroup()};

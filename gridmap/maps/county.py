@@ -144,6 +144,7 @@ class MapConfig:
     heats: list[dict] = field(default_factory=list)
     rollup_url: str | None = None
     search_url: str | None = None
+    trend_url: str | None = None
 
     def as_json_data(self) -> dict:
         """Plain JSON-able data for the page's `gm-map-config` block."""
@@ -196,7 +197,8 @@ def popup_labels() -> dict[str, str]:
         "search": _("找村、网格或事项编码"), "search_button": _("搜索"),
         "search_none": _("没有找到"), "search_failed": _("搜索没有成功，请稍后再试。"),
         "hit_kinds": {"region": _("区划"), "grid": _("网格"), "issue": _("事项")},
-        "print": _("打印"), "locate": _("我的位置"), "locate_failed": _("无法获取您的位置"),
+        "trend": _("近 12 个月三率"), "print": _("打印"), "locate": _("我的位置"),
+        "locate_failed": _("无法获取您的位置"),
         "percent_range": _("%(lower)s–%(upper)s%%"), "days_range": _("%(lower)s–%(upper)s 天"),
         "count_range": _("%(lower)s–%(upper)s"), "zero": _("0(无)"),
     }
@@ -289,12 +291,12 @@ def map_config(layer_urls: dict[str, str], classes: list[CountClass],
                issue_api_url: str | None = None,
                gap_counts_url: str | None = None, measures: list[dict] | None = None,
                heats: list[dict] | None = None, rollup_url: str | None = None,
-               search_url: str | None = None) -> MapConfig:
+               search_url: str | None = None, trend_url: str | None = None) -> MapConfig:
     """The data map.js draws from: where the layers are, how to colour and label them."""
     return MapConfig(
         gaps=gaps, gap_counts_url=gap_counts_url, gap_styles=GAP_STYLES,
         measures=measures or [], heats=heats or [], rollup_url=rollup_url,
-        search_url=search_url,
+        search_url=search_url, trend_url=trend_url,
         appeals_url=appeals_url, issue_url=issue_url,
         issue_api_url=issue_api_url, appeal_colors=APPEAL_COLORS,
         layer_urls=layer_urls,

@@ -16,10 +16,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from gridmap import clock, coverage, privacy
+from gridmap import clock, codes, coverage, privacy
 from gridmap.calendar import CHINA_TIME
-from gridmap.errors import BadInput, Forbidden
-from gridmap.maps import rollup
+from gridmap.errors import BadInput, Forbidden, NotFound
+from gridmap.maps import rollup, trend
 from gridmap.maps.appeals import AppealFilter, appeals_layer_json, filter_choices
 from gridmap.maps.county import (
     Basemap,
@@ -37,6 +37,7 @@ from gridmap.maps.layers import (
     grid_household_counts,
     grid_layer_json,
     region_layer,
+    region_name,
     scope_bounds,
 )
 from gridmap.maps.styles import count_classes
@@ -116,7 +117,8 @@ def county_map():
                         issue_api_url=url_for("issues_api.issue", issue_id=0),
                         measures=measures, heats=heats,
                         rollup_url=url_for("layers.rollup", level="township"),
-                        search_url=url_for("search_api.search"))
+                        search_url=url_for("search_api.search"),
+                        trend_url=url_for("layers.trend") if can("view_metrics") else None)
     parts = render_parts(folium_map, legend_markup=legend(classes), config=config)
     empty = None if bounds else _("您的范围内还没有区划或网格数据。")
     page = render_template("maps/map.html", map=parts, title=_("地图"), empty_message=empty,
@@ -220,6 +222,30 @@ def heat_json(kind: str):
     cells = heat_cells(session, scope, kind, clock.now(), intervals)
     return _geojson_response(json.dumps({"kind": kind, "cells": cells}, separators=(",", ":")),
                              "application/json")
+
+
+@layers_bp.route("/map/trend.svg", endpoint="trend")
+@requires("view_metrics")
+def trend_chart():
+    """The 三率 of the last 12 months, by month, of the user's scope or of `region` in it,
+    as an SVG drawn here (no chart library in the page)."""
+    session, scope = db_session(), current_scope()
+    code = request.args.get("region") or None
+    if code is not None:
+        inside = (scope.region_code is not None and scope.unit_id is None
+                  and scope.grid_code is None and codes.is_within(code, scope.region_code))
+        if not inside:
+            raise Forbidden(_("区划 %(code)s 不在您的范围内。", code=code))
+        scope = Scope(scope.county_code, region_code=code)
+    name = region_name(session, scope.county_code, code or scope.region_code or scope.county_code)
+    if name is None:
+        raise NotFound(_("没有区划 %(code)s。", code=code), field="region")
+    months = trend.last_months(clock.now().astimezone(CHINA_TIME).date())
+    series = trend.monthly_rates(session, scope, months)
+    svg = trend.trend_svg(_("%(name)s 近 12 个月三率", name=name), months, series,
+                          {"response_rate": _("响应率"), "resolution_rate": _("解决率"),
+                           "satisfaction_rate": _("满意率")}, _("没有有效回访"))
+    return _geojson_response(svg, "image/svg+xml")
 
 
 def rule_label(rule) -> str:

@@ -8,9 +8,9 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from support import ROOT
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from support import ROOT
 
 from gridmap import clock
 from gridmap.db import make_engine

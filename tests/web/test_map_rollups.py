@@ -4,9 +4,11 @@ equal the SQL, colour classes are the county's for every role, nothing leaves th
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from test_map import COUNTY, insert_county, page_config
 
 from gridmap import clock
@@ -177,3 +179,40 @@ def test_search_is_a_registry_other_kinds_join(client, county, auth, monkeypatch
     assert hits == [{"kind": "person", "code": "P1", "name": "张三", "context": None,
                      "bounds": None}]
     assert found == [TOWNSHIP]
+
+
+def test_the_trend_chart_is_an_svg_of_the_months_rates(client, county, auth, monkeypatch):
+    from gridmap.maps import trend
+
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-11-23T09:00:00+08:00")
+    issue = county.execute(text("SELECT id FROM issue WHERE code = 'I4'")).scalar()
+    county.execute(text(
+        "INSERT INTO callback (county_code, issue_id, channel, at, reached, contacted_in_time,"
+        " solved, satisfaction) VALUES (:c, :i, 'phone', '2026-11-21T09:00:00+08:00', true, true,"
+        " false, 'satisfied')"), {"c": COUNTY, "i": issue})
+    auth.as_role("leader", COUNTY)
+    response = client.get(f"/map/trend.svg?region={OTHER_TOWNSHIP}")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert svg.startswith("<svg") and "狮山镇" in svg and "<script" not in svg
+    months = trend.last_months(date(2026, 11, 23))
+    assert months[0] == "2025-12" and months[-1] == "2026-11" and len(months) == 12
+    series = trend.monthly_rates(Session(bind=county), Scope(COUNTY, region_code=OTHER_TOWNSHIP),
+                                 months)
+    assert series["response_rate"][-1] == 100.0 and series["resolution_rate"][-1] == 0.0
+    assert series["satisfaction_rate"][:-1] == [None] * 11
+    # Three lines, told apart by dash and marker as well as colour.
+    assert svg.count("<polyline") == 0 and svg.count("stroke-dasharray") >= 2
+    auth.sign_out()
+    auth.as_role("township_staff", TOWNSHIP)
+    assert client.get(f"/map/trend.svg?region={OTHER_TOWNSHIP}").status_code == 403
+    assert client.get(f"/map/trend.svg?region={VILLAGE}").status_code == 200
+
+
+def test_hostile_names_stay_text_in_the_trend_chart():
+    from gridmap.maps.trend import trend_svg
+
+    svg = trend_svg('<script>alert(1)</script>&"', ["2026-10", "2026-11"],
+                    {"response_rate": [50.0, 75.0]}, {"response_rate": "<b>"}, "none")
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "<b>" not in svg
+    assert svg.count("<polyline") == 1
