@@ -127,6 +127,9 @@ GAP_STYLES = {
                     "opacity": 1},
     "branch": {"color": "#ffffff", "weight": 2, "fillColor": "#7b1fa2", "fillOpacity": 1,
                "radius": 8},
+    # A weak (软弱涣散) branch no one answers for: larger, red, with a dark ring.
+    "weak_branch": {"color": "#1b1f24", "weight": 3, "fillColor": GAP_COLOR, "fillOpacity": 1,
+                    "radius": 11},
     # Households are counted per village and grid: a badge with the number.
     "household": {"color": "#6a1b9a"},
     "visit": {"color": "#c26401"},
@@ -135,6 +138,7 @@ GAP_STYLES = {
 # Switched on when the page opens: where no one answers for a place or a household. The
 # others are a tap away (a county in its first year has many grids without a worker account,
 # and overdue visits are scattered one or two per grid).
-GAP_DEFAULT_ON = frozenset({"village", "uncovered_area", "uncovered", "group", "branch"})
+GAP_DEFAULT_ON = frozenset({"village", "uncovered_area", "uncovered", "group", "branch",
+                            "weak_branch"})
 # Appeals by traffic light; overdue ones are also square and marked "!".
 APPEAL_COLORS = {"red": GAP_COLOR, "yellow": "#f9ab00", "green": "#1e8e3e", "none": "#5f6368"}
