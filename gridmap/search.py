@@ -11,12 +11,12 @@ more finder here and nothing else. Core: no Flask.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from gridmap import lifecycle
+from gridmap import geo, lifecycle
 from gridmap.errors import BadInput, Message, _
 from gridmap.models import Grid, Issue, Region
 from gridmap.policy import Scope
@@ -34,6 +34,14 @@ class Hit:
     name: str
     context: str | Message | None  # what it lies in, or (an issue) its stage
     bbox: tuple[float, float, float, float] | None  # west, south, east, north (lon/lat)
+
+    def shifted(self, crs: str) -> Hit:
+        """The hit with its extent as drawn on a `crs` basemap (gridmap.geo)."""
+        if self.bbox is None:
+            return self
+        west, south = geo.shift_lonlat(self.bbox[0], self.bbox[1], crs)
+        east, north = geo.shift_lonlat(self.bbox[2], self.bbox[3], crs)
+        return replace(self, bbox=(west, south, east, north))
 
     def as_dict(self, gettext: Callable[[str], str]) -> dict:
         """The hit as JSON; `bounds` in Leaflet's [[south, west], [north, east]] order."""

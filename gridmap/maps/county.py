@@ -57,9 +57,11 @@ LABEL_ZOOMS = {"village": 10.5, "grid": 12.75}
 # would also restyle the app's own top bar and buttons.
 OMITTED_ASSETS = ("bootstrap", "bootstrap_css", "jquery", "awesome_markers",
                   "awesome_markers_css", "awesome_markers_font_css")
-# Hosts of GCJ-02 basemaps: our data is WGS84 and would sit 300–600 m off on them.
-GCJ02_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com", "map.baidu.com",
-               "bdimg.com")
+# Hosts of GCJ-02 basemaps: our WGS84 data is shifted for them (GRIDMAP_BASEMAP_CRS=gcj02).
+GCJ02_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com")
+# Baidu's tiles are BD-09 in a tile grid of Baidu's own: not an XYZ layer Leaflet can place.
+BD09_HOSTS = ("map.baidu.com", "bdimg.com", "bdstatic.com")
+DISPLAY_CRS = ("wgs84", "gcj02")
 # What opens a Jinja block, expression or comment. Text handed to Folium may hold none.
 TEMPLATE_SYNTAX = ("{{", "{%", "{#", "}}", "%}", "#}")
 LEVELS = ("township", "village", "grid")
@@ -88,31 +90,49 @@ def template_inert(text: str) -> str:
 
 @dataclass(frozen=True)
 class Basemap:
-    """A tile layer from a local or intranet tile server, or none at all (the default).
+    """A tile layer (a local or intranet tile server, Tianditu with its `tk` key, a GCJ-02
+    server such as Gaode), or none at all (the default).
 
     With "none" the polygons themselves are the map, on a plain light background, and
-    the page needs no network beyond this server.
+    the page needs no network beyond this server. `crs` is the datum the tiles are drawn
+    in: "wgs84" (also CGCS2000: Tianditu, most local servers) or "gcj02" (Gaode, Tencent),
+    for which every shape is shifted on display (gridmap.geo); stored data stays WGS84.
     """
 
     url: str | None = None
     attribution: str = ""
+    crs: str = "wgs84"
+    subdomains: str = "abc"
 
     @classmethod
-    def from_setting(cls, setting: str | None, attribution: str | None = None) -> Basemap:
-        """Parse GRIDMAP_BASEMAP (and its attribution), refusing what cannot work."""
-        setting = (setting or "none").strip()
+    def from_setting(cls, setting: str | None, attribution: str | None = None,
+                     crs: str | None = None, subdomains: str | None = None) -> Basemap:
+        """Parse GRIDMAP_BASEMAP (its attribution, GRIDMAP_BASEMAP_CRS and _SUBDOMAINS),
+        refusing what cannot work."""
+        setting, crs = (setting or "none").strip(), (crs or "wgs84").strip().lower()
+        subdomains = (subdomains or "abc").strip()
         if setting.lower() == "none":
             return cls()
         if not all(part in setting for part in ("{z}", "{x}", "{y}")):
             raise BasemapError(
                 f"GRIDMAP_BASEMAP={setting!r}: give a tile URL template with {{z}}, {{x}} and "
                 "{y} (e.g. http://10.0.0.5/tiles/{z}/{x}/{y}.png) or none")
-        host = urlsplit(setting).hostname or ""
-        if any(host == h or host.endswith("." + h) for h in GCJ02_HOSTS):
+        if crs not in DISPLAY_CRS:
+            raise BasemapError(f"GRIDMAP_BASEMAP_CRS={crs!r}: use one of {', '.join(DISPLAY_CRS)}")
+        if not subdomains.isalnum():
+            raise BasemapError(f"GRIDMAP_BASEMAP_SUBDOMAINS={subdomains!r}: letters or digits "
+                               "only, one per subdomain (e.g. 01234567 for Tianditu)")
+        host = urlsplit(setting.replace("{s}", subdomains[0])).hostname or ""
+        if any(host == h or host.endswith("." + h) for h in BD09_HOSTS):
             raise BasemapError(
-                f"GRIDMAP_BASEMAP host {host} serves GCJ-02/BD-09 tiles; gridmap stores WGS84, "
-                "so every shape would sit 300–900 m off. Use a WGS84/CGCS2000 tile server "
-                "(e.g. a local Tianditu mirror) until coordinate conversion for display lands.")
+                f"GRIDMAP_BASEMAP host {host} serves Baidu tiles (BD-09 in Baidu's own tile "
+                "grid), which Leaflet cannot place: use a WGS84/CGCS2000 server (Tianditu, a "
+                "local one) or a GCJ-02 one (Gaode) with GRIDMAP_BASEMAP_CRS=gcj02")
+        if crs != "gcj02" and any(host == h or host.endswith("." + h) for h in GCJ02_HOSTS):
+            raise BasemapError(
+                f"GRIDMAP_BASEMAP host {host} serves GCJ-02 tiles; gridmap stores WGS84, so "
+                "every shape would sit 300–600 m off. Set GRIDMAP_BASEMAP_CRS=gcj02 and the "
+                "shapes are shifted to match when drawn.")
         for name, text in (("GRIDMAP_BASEMAP", setting),
                            ("GRIDMAP_BASEMAP_ATTRIBUTION", attribution or "")):
             try:
@@ -120,7 +140,30 @@ class Basemap:
             except TemplateTextError:
                 raise BasemapError(f"{name}={text!r}: remove the {{{{ }}}}, {{% %}} or {{# #}} "
                                    "characters; the map page cannot show them") from None
-        return cls(url=setting, attribution=attribution or _("底图: 本地瓦片服务"))
+        return cls(url=setting, attribution=attribution or _("底图: 本地瓦片服务"), crs=crs,
+                   subdomains=subdomains)
+
+    @classmethod
+    def from_config(cls, config) -> Basemap:
+        """From the Flask config's GRIDMAP_BASEMAP* keys (the one place they are read)."""
+        return cls.from_setting(config.get("GRIDMAP_BASEMAP"),
+                                config.get("GRIDMAP_BASEMAP_ATTRIBUTION"),
+                                config.get("GRIDMAP_BASEMAP_CRS"),
+                                config.get("GRIDMAP_BASEMAP_SUBDOMAINS"))
+
+    def hosts(self) -> list[str]:
+        """scheme://host[:port] of every tile server the page may load images from (CSP)."""
+        if not self.url:
+            return []
+        urls = ([self.url.replace("{s}", s) for s in self.subdomains] if "{s}" in self.url
+                else [self.url])
+        origins = []
+        for url in urls:
+            parts = urlsplit(url)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if parts.netloc and origin not in origins:
+                origins.append(origin)
+        return origins
 
 
 @dataclass(frozen=True)
@@ -337,7 +380,7 @@ def build_county_map(*, vendor_url: Callable[[str], str], basemap: Basemap | Non
     if basemap.url:
         folium.TileLayer(template_inert(basemap.url), attr=template_inert(basemap.attribution),
                          name=template_inert(_("底图")), max_zoom=MAX_ZOOM, overlay=False,
-                         control=False).add_to(county_map)
+                         control=False, subdomains=basemap.subdomains).add_to(county_map)
     CustomPane("gm-regions", z_index=350, pointer_events=True).add_to(county_map)
     CustomPane("gm-boundaries", z_index=450, pointer_events=False).add_to(county_map)
     groups = {level: folium.FeatureGroup(name=level, overlay=True, control=False)

@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from gridmap import clock, codes, coverage, privacy
+from gridmap import clock, codes, coverage, geo, privacy
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, Forbidden, NotFound
 from gridmap.maps import rollup, trend
@@ -33,6 +33,7 @@ from gridmap.maps.county import (
 from gridmap.maps.gaps import gap_layer_json
 from gridmap.maps.heat import HEAT_KINDS, heat_cells
 from gridmap.maps.layers import (
+    Bounds,
     county_name,
     grid_household_counts,
     grid_layer_json,
@@ -58,15 +59,32 @@ GZIP_FROM = 1024  # bytes; smaller answers gain nothing from compression
 PAGE_LIMIT, DOWNLOAD_LIMIT = 500, 200_000  # rows of a gap list shown, downloaded
 
 
-def _basemap(config) -> Basemap:
-    return Basemap.from_setting(config.get("GRIDMAP_BASEMAP"),
-                                config.get("GRIDMAP_BASEMAP_ATTRIBUTION"))
+def _display_crs() -> str:
+    """The datum the page draws in: the basemap's (shapes are shifted for a GCJ-02 one)."""
+    return Basemap.from_config(current_app.config).crs
+
+
+def _for_display(body: str) -> str:
+    """GeoJSON text of stored (WGS84) shapes, shifted when the basemap is GCJ-02."""
+    crs = _display_crs()
+    if crs == "wgs84":
+        return body
+    return json.dumps(geo.shift_geojson(json.loads(body), crs), separators=(",", ":"))
+
+
+def _display_bounds(bounds: Bounds | None) -> Bounds | None:
+    crs = _display_crs()
+    if bounds is None or crs == "wgs84":
+        return bounds
+    west, south = geo.shift_lonlat(bounds.west, bounds.south, crs)
+    east, north = geo.shift_lonlat(bounds.east, bounds.north, crs)
+    return Bounds(west, south, east, north)
 
 
 @bp.record_once
 def _check_basemap(state) -> None:
     """A bad GRIDMAP_BASEMAP stops the app at start-up, not at every map request."""
-    _basemap(state.app.config)
+    Basemap.from_config(state.app.config)
 
 
 def _vendor_url(path: str) -> str:
@@ -90,7 +108,7 @@ def _county_scope(scope: Scope) -> Scope:
 def county_map():
     """The map page: a skeleton and its configuration; map.js fetches the layers."""
     session, scope = db_session(), current_scope()
-    bounds = scope_bounds(session, scope)
+    bounds = _display_bounds(scope_bounds(session, scope))
     classes = count_classes(grid_household_counts(session, _county_scope(scope)))
     layer_urls = {level: url_for("layers.layer", layer=level + "s") for level in LEVELS}
     layer_urls["county"] = url_for("layers.layer", layer="county")
@@ -109,7 +127,7 @@ def county_map():
     center = None
     if bounds is not None:
         center = [(bounds.south + bounds.north) / 2, (bounds.west + bounds.east) / 2]
-    folium_map = build_county_map(vendor_url=_vendor_url, basemap=_basemap(current_app.config),
+    folium_map = build_county_map(vendor_url=_vendor_url, basemap=Basemap.from_config(current_app.config),
                                   center_latlon=center)
     config = map_config(layer_urls, classes, bounds, gaps=gaps, appeals_url=appeals_url,
                         gap_counts_url=url_for("layers.gap_counts") if gaps else None,
@@ -155,11 +173,11 @@ def layer_geojson(layer: str):
     """One layer of the map as GeoJSON (RFC 7946, lon/lat), limited to the user's scope."""
     session, scope = db_session(), current_scope()
     if layer == "grids":
-        return _geojson_response(grid_layer_json(session, scope))
+        return _geojson_response(_for_display(grid_layer_json(session, scope)))
     # the route's converter admits only the county, townships and villages besides
     level = "county" if layer == "county" else layer[:-1]
-    return _geojson_response(json.dumps(region_layer(session, scope, level),
-                                        separators=(",", ":")))
+    return _geojson_response(_for_display(json.dumps(region_layer(session, scope, level),
+                                                     separators=(",", ":"))))
 
 
 @layers_bp.route(f"/map/gaps/<{_GAP_ROUTE}:kind>.geojson", endpoint="gaps")
@@ -168,7 +186,8 @@ def gaps_geojson(kind: str):
     """The gaps of one coverage rule in the user's scope, as GeoJSON."""
     session, scope = db_session(), current_scope()
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
-    return _geojson_response(gap_layer_json(session, kind, scope, clock.now(), intervals))
+    return _geojson_response(_for_display(
+        gap_layer_json(session, kind, scope, clock.now(), intervals)))
 
 
 @layers_bp.route("/map/gaps.json", endpoint="gap_counts")
@@ -186,7 +205,7 @@ def gap_counts_json():
 def appeals_geojson():
     """Unresolved issues of the user's scope with stage and traffic light, as GeoJSON."""
     only = AppealFilter.parse(request.args)
-    return _geojson_response(appeals_layer_json(db_session(), current_scope(), only))
+    return _geojson_response(_for_display(appeals_layer_json(db_session(), current_scope(), only)))
 
 
 @layers_bp.route("/map/rollup/<any(township, village, grid):level>.json", endpoint="rollup")
@@ -220,6 +239,9 @@ def heat_json(kind: str):
     session, scope = db_session(), current_scope()
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
     cells = heat_cells(session, scope, kind, clock.now(), intervals)
+    crs = _display_crs()
+    if crs != "wgs84":
+        cells = [[*reversed(geo.shift_lonlat(lon, lat, crs)), n] for lat, lon, n in cells]
     return _geojson_response(json.dumps({"kind": kind, "cells": cells}, separators=(",", ":")),
                              "application/json")
 

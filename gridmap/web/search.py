@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, make_response, request
+from flask import Blueprint, current_app, jsonify, make_response, request
 from flask_babel import gettext
 
 from gridmap import search
+from gridmap.maps.county import Basemap
 from gridmap.web.errors import answers_with, render_json
 from gridmap.web.guard import can, current_scope, requires
 from gridmap.web.session import db_session
@@ -42,6 +43,9 @@ def search_json():
     kinds = tuple(request.args.getlist("kind")) or None
     hits = search.search(db_session(), current_scope(), request.args.get("q", ""), can,
                          kinds=kinds)
+    crs = Basemap.from_config(current_app.config).crs
+    if crs != "wgs84":  # where the map should go, in the basemap's datum
+        hits = [hit.shifted(crs) for hit in hits]
     response = make_response(jsonify({"hits": [hit.as_dict(gettext) for hit in hits]}))
     response.headers["Cache-Control"] = "private, no-cache"
     return response
