@@ -565,8 +565,28 @@
     });
   }
 
-  /* ---- Search: one box, /api/search; a hit moves the map there. ---- */
-  function mountSearch(map, config) {
+  /* An outlined icon (24×24 paths) for a control button. */
+  var SVG = "http://www.w3.org/2000/svg";
+  function icon(paths) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "26");
+    svg.setAttribute("height", "26");
+    svg.setAttribute("aria-hidden", "true");
+    paths.forEach(function (d) {
+      var path = document.createElementNS(SVG, "path");
+      path.setAttribute("d", d);
+      path.setAttribute("fill", "none");
+      path.setAttribute("stroke", "currentColor");
+      path.setAttribute("stroke-width", "2");
+      svg.appendChild(path);
+    });
+    return svg;
+  }
+
+  /* ---- Search: one box, /api/search; a hit moves the map there. On phones and in portrait
+     it folds into a button beside the zoom, so the county keeps the screen. ---- */
+  function mountSearch(map, config, folded) {
     if (!config.search_url) return;
     var labels = config.labels;
     var control = L.control({position: "topleft"});
@@ -582,6 +602,17 @@
     button.type = "submit";
     var results = element("ul", "gm-search-results");
     results.setAttribute("aria-live", "polite");
+    var open = element("button", "gm-search-open");
+    open.type = "button";
+    open.title = labels.search_button;
+    open.setAttribute("aria-label", labels.search_button);
+    open.appendChild(icon(["M10 4a6 6 0 1 0 0.01 0z", "M14.5 14.5L20 20"]));
+    open.addEventListener("click", function () {
+      form.classList.remove("gm-search-folded");
+      input.focus();
+    });
+    if (folded) form.classList.add("gm-search-folded");
+    form.appendChild(open);
     form.appendChild(input);
     form.appendChild(button);
     form.appendChild(results);
@@ -635,23 +666,6 @@
   function mountTools(map, labels) {
     var control = L.control({position: "topleft"});
     var bar = element("div", "leaflet-bar gm-tools");
-    var SVG = "http://www.w3.org/2000/svg";
-    function icon(paths) {
-      var svg = document.createElementNS(SVG, "svg");
-      svg.setAttribute("viewBox", "0 0 24 24");
-      svg.setAttribute("width", "26");
-      svg.setAttribute("height", "26");
-      svg.setAttribute("aria-hidden", "true");
-      paths.forEach(function (d) {
-        var path = document.createElementNS(SVG, "path");
-        path.setAttribute("d", d);
-        path.setAttribute("fill", "none");
-        path.setAttribute("stroke", "currentColor");
-        path.setAttribute("stroke-width", "2");
-        svg.appendChild(path);
-      });
-      return svg;
-    }
     function tool(text, className, paths, action) {
       var link = element("a", className);
       link.appendChild(icon(paths));
@@ -703,7 +717,8 @@
     control.addTo(map);
     L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
     var legendBox = addLegend(map, "gm-legend", "bottomright");
-    mountSearch(map, config);
+    mountSearch(map, config, window.matchMedia && window.matchMedia(
+      "(max-width: 600px), (orientation: portrait)").matches);
     mountTools(map, config.labels);
     addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
     mountGaps(map, config);
