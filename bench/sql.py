@@ -36,6 +36,14 @@ COVERAGE = {
           AND NOT EXISTS (SELECT 1 FROM assignment a
                           WHERE a.county_code = %(county)s AND a.kind = 'branch'
                             AND a.{CURRENT} AND a.party_branch_id = b.id)""",
+    "weak_branch": f"""
+        SELECT count(*) FROM party_branch b
+        JOIN region v ON v.code = b.village_code AND v.county_code = %(county)s
+                     AND v.level = 'village' AND v.{CURRENT}
+        WHERE b.county_code = %(county)s AND b.weak
+          AND NOT EXISTS (SELECT 1 FROM assignment a
+                          WHERE a.county_code = %(county)s AND a.kind = 'branch'
+                            AND a.{CURRENT} AND a.party_branch_id = b.id)""",
     "household": f"""
         SELECT count(*) FROM household h
         WHERE h.county_code = %(county)s
