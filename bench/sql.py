@@ -110,6 +110,13 @@ GRID_LAYER = f"""
            ON n.grid_code = g.code
     WHERE g.county_code = %(county)s AND g.{CURRENT} AND g.geom IS NOT NULL"""
 
+# What the appeals peers draw: the county's unresolved issues with a place, and what a naive
+# popup shows (code, title, stage).
+APPEALS_OPEN = ("SELECT id, code, title, status, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM issue "
+                "WHERE county_code = '{county}' AND merged_into IS NULL AND geom IS NOT NULL "
+                "AND status IN ('reported', 'triaged', 'in_progress', 'handled', 'feedback', "
+                "'long_term') ORDER BY id")
+
 # What the peers export: the county's current grids at full detail.
 GRIDS_FULL = ("SELECT code, name, village_code, kind, household_target, geom FROM grid "
               "WHERE county_code = '{county}' AND valid_to IS NULL ORDER BY code")
