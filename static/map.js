@@ -359,9 +359,13 @@
     var latest = 0;
     function load(query) {
       var mine = (latest += 1);
-      container.setAttribute("data-appeals", "loading");
+      // The count shown stays until the filtered one arrives (data-appeals-filtering says so).
+      if (mine === 1) container.setAttribute("data-appeals", "loading");
+      else container.setAttribute("data-appeals-filtering", "1");
       return fetchLayer(config.appeals_url + (query ? "?" + query : "")).then(function (body) {
-        if (mine === latest) draw(body);  // an answer to an older choice is dropped
+        if (mine !== latest) return;  // an answer to an older choice is dropped
+        draw(body);
+        container.removeAttribute("data-appeals-filtering");
       });
     }
     // Filters in the appeals legend: the layer endpoint applies them (bounded queries).
