@@ -139,15 +139,15 @@ def search(session: Session, scope: Scope, text: str, may: Callable[[str], bool]
            kinds: tuple[str, ...] | None = None, limit: int = LIMIT) -> list[Hit]:
     """Hits for `text` of every registered kind (or of `kinds`) the caller `may` see."""
     text = (text or "").strip()
-    if not text:
-        raise BadInput(_("请输入要找的村(社区)、网格或事项的名称或编码"), field="q")
     if len(text) > MAX_QUERY:
         raise BadInput(_("搜索词最长 %(n)s 个字", n=MAX_QUERY), field="q")
     unknown = [kind for kind in kinds or () if kind not in SEARCHABLE]
     if unknown:
         raise BadInput(_("kind 应是 %(choices)s 之一", choices=", ".join(SEARCHABLE)),
                        field="kind")
-    hits = []
+    hits: list[Hit] = []
+    if not text:  # nothing asked, nothing found (the box sends nothing empty)
+        return hits
     for key in kinds or tuple(SEARCHABLE):
         kind = SEARCHABLE[key]
         if may(kind.action):

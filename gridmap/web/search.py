@@ -18,7 +18,7 @@ OPENAPI_PATHS = {
     "/api/search": {"get": {
         "summary": "Find regions, grids and issues of the caller's scope by name or code",
         "parameters": [
-            {"name": "q", "in": "query", "required": True,
+            {"name": "q", "in": "query",
              "schema": {"type": "string", "maxLength": search.MAX_QUERY}},
             {"name": "kind", "in": "query",
              "schema": {"type": "string", "enum": sorted(search.SEARCHABLE)}}],
@@ -32,7 +32,7 @@ OPENAPI_PATHS = {
                             "bounds": {"type": "array", "nullable": True,
                                        "items": {"type": "array",
                                                  "items": {"type": "number"}}}}}}}}}}},
-            "422": {"description": "an empty or too long query, or an unknown kind"}}}},
+            "422": {"description": "a query longer than 50 characters, or an unknown kind"}}}},
 }
 
 

@@ -158,7 +158,9 @@ def test_search_finds_within_the_scope_and_says_where(client, county, auth):
     assert [h["code"] for h in client.get("/api/search?q=I").get_json()["hits"]] == ["I2", "I1"]
     grid_hits = client.get(f"/api/search?q={VILLAGE}001&kind=grid").get_json()["hits"]
     assert [(h["kind"], h["code"]) for h in grid_hits] == [("grid", VILLAGE + "001")]
-    for bad in ("", "?q=", "?q=" + "x" * 51, "?q=a&kind=people"):
+    for empty in ("", "?q=", "?q=%20"):
+        assert client.get("/api/search" + empty).get_json() == {"hits": []}, empty
+    for bad in ("?q=" + "x" * 51, "?q=a&kind=people"):
         response = client.get("/api/search" + bad)
         assert response.status_code == 422, bad
 
