@@ -27,8 +27,7 @@ from gridmap.demo.load import county_of
 RESULTS = Path(__file__).resolve().parent / "results"
 ROWS = {
     "geojson": rows_web.grid_geojson_rows,
-    "page": rows_web.page_rows,
-    "appeals": rows_web.appeals_rows,
+    "page": rows_web.page_rows,  # and the appeals map, on the same server
     "coverage": rows_db.coverage_rows,
     "concurrency": rows_web.concurrency_rows,
     "import": rows_db.import_rows,
