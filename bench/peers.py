@@ -2,8 +2,9 @@
 
 The parent side is `run_measured`; the child side is `python -m bench.peers KIND …`,
 which does one piece of work and prints one JSON line (its own timing of the work, bytes).
-Peers: naive Folium over full-detail grids, Folium over coverage-simplified grids, and
-gridmap's own household import (the import core, as `gridmap demo load` calls it).
+Peers: naive Folium over full-detail grids, Folium over coverage-simplified grids, Folium
+appeals maps (a MarkerCluster with a popup per issue, a FastMarkerCluster), and gridmap's own
+household import (the import core, as `gridmap demo load` calls it).
 """
 
 from __future__ import annotations
@@ -124,7 +125,40 @@ def import_households(url: str, csv_path: str, county: str) -> dict:
             "rows": sum(t.inserted + t.updated + t.unchanged for t in report.tables)}
 
 
-KINDS = {"folium": folium_page, "import": import_households}
+def appeals_page(url: str, county: str, kind: str) -> dict:
+    """An appeals map the way Folium offers it: the open issues read and drawn as a
+    MarkerCluster with a marker and popup each ("naive"), or a FastMarkerCluster of points."""
+    import folium
+    from folium import plugins
+    from markupsafe import escape
+    from sqlalchemy import text
+
+    from bench.sql import APPEALS_OPEN
+    from gridmap.db import make_engine
+
+    started = time.perf_counter()
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        issues = connection.execute(text(APPEALS_OPEN.format(county=county))).all()
+    engine.dispose()
+    lats = [row.lat for row in issues] or [25.5]
+    lons = [row.lon for row in issues] or [102.4]
+    appeals_map = folium.Map(location=[sum(lats) / len(lats), sum(lons) / len(lons)],
+                             zoom_start=11, tiles=None, maxZoom=18)
+    if kind == "naive":
+        cluster = plugins.MarkerCluster().add_to(appeals_map)
+        for row in issues:
+            folium.Marker([row.lat, row.lon], popup=folium.Popup(
+                f"<b>{escape(row.code)}</b><br>{escape(row.title)}<br>{escape(row.status)}"),
+                tooltip=str(row.code)).add_to(cluster)
+    else:
+        plugins.FastMarkerCluster([[row.lat, row.lon] for row in issues]).add_to(appeals_map)
+    html = appeals_map.get_root().render()
+    return {"seconds": time.perf_counter() - started, "bytes": len(html.encode()),
+            "issues": len(issues)}
+
+
+KINDS = {"folium": folium_page, "import": import_households, "appeals": appeals_page}
 
 if __name__ == "__main__":
     print(json.dumps(KINDS[sys.argv[1]](*sys.argv[2:])))

@@ -27,7 +27,7 @@ from gridmap.demo.load import county_of
 RESULTS = Path(__file__).resolve().parent / "results"
 ROWS = {
     "geojson": rows_web.grid_geojson_rows,
-    "page": rows_web.page_rows,
+    "page": rows_web.page_rows,  # and the appeals map, on the same server
     "coverage": rows_db.coverage_rows,
     "concurrency": rows_web.concurrency_rows,
     "import": rows_db.import_rows,
@@ -35,8 +35,6 @@ ROWS = {
 }
 NOT_BUILT = [
     ("assign households to grids", "one `CREATE TABLE AS … ST_Intersects` join", "≤ 1.5x", "#14"),
-    ("appeals map page, 30k issues", "naive MarkerCluster; FastMarkerCluster",
-     "≥ 10x faster and smaller than naive; ≤ 1.5 MB", "#11"),
     ("issue transitions, 20 concurrent clients", "—", "0 lost or doubled events", "#10"),
     ("50 simulated tablets, server restarted once", "one tablet alone",
      "p95 ≤ 4x one tablet's; 0 errors", "#12"),

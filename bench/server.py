@@ -140,3 +140,7 @@ class Client:
             responses[layer] = self.get(f"/map/{layer}.geojson")
         responses["gap counts"] = self.get("/map/gaps.json")  # the legend's numbers
         return responses
+
+    def appeals_page(self) -> dict[str, bytes]:
+        """The map page as an appeals map: its HTML and the open issues' layer."""
+        return {"/": self.get("/"), "issues": self.get("/map/issues.geojson")}

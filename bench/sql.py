@@ -36,6 +36,14 @@ COVERAGE = {
           AND NOT EXISTS (SELECT 1 FROM assignment a
                           WHERE a.county_code = %(county)s AND a.kind = 'branch'
                             AND a.{CURRENT} AND a.party_branch_id = b.id)""",
+    "weak_branch": f"""
+        SELECT count(*) FROM party_branch b
+        JOIN region v ON v.code = b.village_code AND v.county_code = %(county)s
+                     AND v.level = 'village' AND v.{CURRENT}
+        WHERE b.county_code = %(county)s AND b.weak
+          AND NOT EXISTS (SELECT 1 FROM assignment a
+                          WHERE a.county_code = %(county)s AND a.kind = 'branch'
+                            AND a.{CURRENT} AND a.party_branch_id = b.id)""",
     "household": f"""
         SELECT count(*) FROM household h
         WHERE h.county_code = %(county)s
@@ -101,6 +109,13 @@ GRID_LAYER = f"""
                WHERE county_code = %(county)s AND grid_code IS NOT NULL GROUP BY grid_code) n
            ON n.grid_code = g.code
     WHERE g.county_code = %(county)s AND g.{CURRENT} AND g.geom IS NOT NULL"""
+
+# What the appeals peers draw: the county's unresolved issues with a place, and what a naive
+# popup shows (code, title, stage).
+APPEALS_OPEN = ("SELECT id, code, title, status, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM issue "
+                "WHERE county_code = '{county}' AND merged_into IS NULL AND geom IS NOT NULL "
+                "AND status IN ('reported', 'triaged', 'in_progress', 'handled', 'feedback', "
+                "'long_term') ORDER BY id")
 
 # What the peers export: the county's current grids at full detail.
 GRIDS_FULL = ("SELECT code, name, village_code, kind, household_target, geom FROM grid "

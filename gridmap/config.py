@@ -49,6 +49,8 @@ class Config:
     county_code: str = "532329"
     basemap: str = "none"
     basemap_attribution: str | None = None
+    basemap_crs: str = "wgs84"  # the tiles' datum: wgs84 (also CGCS2000) or gcj02
+    basemap_subdomains: str = "abc"  # what {s} in the URL stands for, one character each
     https: bool = False  # served over HTTPS (directly or behind a proxy): Secure cookies, HSTS
     proxy_hops: int = 0  # proxies in front whose X-Forwarded-* headers are trusted
     trusted_hosts: tuple[str, ...] = ()  # Host headers answered (empty: any)
@@ -74,6 +76,8 @@ class Config:
             county_code=os.environ.get("GRIDMAP_COUNTY", "532329"),
             basemap=os.environ.get("GRIDMAP_BASEMAP", "none"),
             basemap_attribution=os.environ.get("GRIDMAP_BASEMAP_ATTRIBUTION"),
+            basemap_crs=os.environ.get("GRIDMAP_BASEMAP_CRS", "wgs84"),
+            basemap_subdomains=os.environ.get("GRIDMAP_BASEMAP_SUBDOMAINS", "abc"),
             https=_flag(os.environ.get("GRIDMAP_HTTPS")),
             proxy_hops=_whole_number("GRIDMAP_PROXY_HOPS", os.environ.get("GRIDMAP_PROXY_HOPS")),
             trusted_hosts=tuple(h.strip() for h in os.environ.get(
@@ -99,6 +103,8 @@ class Config:
             "GRIDMAP_COUNTY": self.county_code,
             "GRIDMAP_BASEMAP": self.basemap,
             "GRIDMAP_BASEMAP_ATTRIBUTION": self.basemap_attribution,
+            "GRIDMAP_BASEMAP_CRS": self.basemap_crs,
+            "GRIDMAP_BASEMAP_SUBDOMAINS": self.basemap_subdomains,
             "GRIDMAP_HTTPS": self.https,
             "GRIDMAP_PROXY_HOPS": self.proxy_hops,
             "GRIDMAP_TRUSTED_HOSTS": self.trusted_hosts,

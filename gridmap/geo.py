@@ -293,3 +293,34 @@ def _apply(geom: BaseGeometry, crs: str, forward: bool) -> BaseGeometry:
         return np.column_stack([lon, lat])
 
     return shapely.transform(geom, coords)
+
+
+def shift_geojson(collection: dict, to_crs: str) -> dict:
+    """A GeoJSON FeatureCollection as drawn on a `to_crs` basemap: every geometry through
+    shift_geometry, and the `label_lonlat` point of each feature too. Stored data stays WGS84;
+    this is for display only."""
+    if to_crs not in CHINA_CRS:
+        raise ValueError(f"unknown coordinate system {to_crs!r}; use one of {sorted(CHINA_CRS)}")
+    if CHINA_CRS[to_crs] is None:
+        return collection
+    features = []
+    for feature in collection.get("features", ()):
+        feature = dict(feature)
+        if feature.get("geometry"):
+            shifted = shift_geometry(shapely.geometry.shape(feature["geometry"]), to_crs)
+            feature["geometry"] = shapely.geometry.mapping(shifted)
+        label = (feature.get("properties") or {}).get("label_lonlat")
+        if label:
+            lon, lat = shift_lonlat(label[0], label[1], to_crs)
+            feature["properties"] = {**feature["properties"],
+                                     "label_lonlat": [round(lon, 6), round(lat, 6)]}
+        features.append(feature)
+    return {**collection, "features": features}
+
+
+def shift_lonlat(lon: float, lat: float, to_crs: str) -> tuple[float, float]:
+    """One WGS84 position as drawn on a `to_crs` basemap."""
+    if to_crs not in CHINA_CRS:
+        raise ValueError(f"unknown coordinate system {to_crs!r}; use one of {sorted(CHINA_CRS)}")
+    pair = CHINA_CRS[to_crs]
+    return (lon, lat) if pair is None else pair[0](lon, lat)

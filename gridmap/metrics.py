@@ -45,7 +45,7 @@ from gridmap.errors import BadInput, _
 from gridmap.models import Callback, Issue, IssueEvent, Region, Unit
 from gridmap.policy import Scope
 
-GROUPINGS = ("county", "township", "village", "unit")
+GROUPINGS = ("county", "township", "village", "unit", "month")
 STAGES = ("reported", "triaged", "in_progress", "handled", "feedback")
 OPEN_FOR_OVERDUE = ("reported", "triaged", "in_progress", "handled")
 COUNTS = ("reported", "triaged_on_time", "due_to_close", "closed", "closed_on_time", "handled",
@@ -116,6 +116,8 @@ def _key(scope: Scope, by: str):
         return func.left(Issue.village_code, 9)
     if by == "village":
         return Issue.village_code
+    if by == "month":  # the China month the issue was reported in, 'YYYY-MM' (trend charts)
+        return func.to_char(func.timezone("Asia/Shanghai", Issue.reported_at), "YYYY-MM")
     return Unit.code
 
 
@@ -274,7 +276,7 @@ def _stage_hours(session, scope: Scope, by: str, period: Period, now: datetime):
 def _names(session, scope: Scope, by: str, keys: list) -> dict:
     """What people call each group: the region's or unit's name."""
     keys = [k for k in keys if k is not None]
-    if not keys:
+    if not keys or by == "month":
         return {}
     if by == "unit":
         query = select(Unit.code, Unit.name).where(Unit.county_code == scope.county_code,

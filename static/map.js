@@ -19,8 +19,15 @@
 
   /* Popup builder for a GeoJSON layer: name, code and counts. Every value goes in with
      textContent, so a name imported from a file can never inject markup. */
-  gridmap.popup = function (labels) {
+  gridmap.popup = function (labels, choropleth, trendUrl) {
     return function (feature, layer) {
+      // Which region or grid a shape is, for screen readers and tests.
+      layer.on("add", function () {
+        var node = layer.getElement ? layer.getElement() : null;
+        if (!node) return;
+        node.setAttribute("data-code", feature.properties.code);
+        node.setAttribute("aria-label", (labels[feature.properties.level] || "") + " " + feature.properties.name);
+      });
       layer.bindPopup(function () {
         var p = feature.properties;
         var box = document.createElement("div");
@@ -48,9 +55,24 @@
         if (p.level === "grid" && p.household_target) {
           row(table, labels.household_target, count(p.household_target, labels.households_n));
         }
+        if (choropleth && choropleth.measure && choropleth.values[p.level]) {
+          var value = choropleth.values[p.level][p.code];
+          row(table, choropleth.measure.label, value === undefined
+            ? (choropleth.measure.kind === "count" ? "0" : labels.no_value)
+            : value.toLocaleString("zh-CN") + (choropleth.measure.kind === "rate" ? "%" : ""));
+        }
         box.appendChild(table);
+        if (trendUrl && p.level !== "grid") {
+          // The 三率 by month, drawn by the server as SVG, fetched only when the popup opens.
+          var chart = element("img", "gm-trend");
+          chart.src = trendUrl + "?region=" + encodeURIComponent(p.code);
+          chart.alt = labels.trend;
+          chart.width = 340;
+          chart.height = 210;
+          box.appendChild(chart);
+        }
         return box;
-      }, {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
+      }, {maxWidth: 380, minWidth: 200, autoPanPadding: [24, 24]});
     };
   };
 
@@ -316,8 +338,8 @@
       : L.layerGroup();
     control.addOverlay(group, config.labels.layers.appeals);
     group.addTo(map);
-    container.setAttribute("data-appeals", "loading");
-    fetchLayer(config.appeals_url).then(function (collection) {
+    function draw(collection) {
+      group.clearLayers();
       var markers = collection.features.map(function (feature) {
         var p = feature.properties, c = feature.geometry.coordinates;
         var marker = L.marker([c[1], c[0]], {icon: appealIcon(config, p), overdue: !!p.overdue,
@@ -333,32 +355,358 @@
         container.setAttribute("data-appeals", String(list.length));
       }
       show(markers);
-      // Filters in the appeals legend: overdue only, one stage.
-      var legend = document.querySelector(".gm-appeals-legend");
-      if (!legend) return;
-      var overdueOnly = legend.querySelector('[data-appeals-filter="overdue"]');
-      var stage = legend.querySelector('[data-appeals-filter="stage"]');
-      function refilter() {
-        group.clearLayers();
-        show(markers.filter(function (marker, i) {
-          var p = collection.features[i].properties;
-          return (!overdueOnly.checked || p.overdue) && (!stage.value || p.status === stage.value);
-        }));
-      }
-      overdueOnly.addEventListener("change", refilter);
-      stage.addEventListener("change", refilter);
-    }).catch(function (error) {
+    }
+    var latest = 0;
+    function load(query) {
+      var mine = (latest += 1);
+      // The count shown stays until the filtered one arrives (data-appeals-filtering says so).
+      if (mine === 1) container.setAttribute("data-appeals", "loading");
+      else container.setAttribute("data-appeals-filtering", "1");
+      return fetchLayer(config.appeals_url + (query ? "?" + query : "")).then(function (body) {
+        if (mine !== latest) return;  // an answer to an older choice is dropped
+        draw(body);
+        container.removeAttribute("data-appeals-filtering");
+      });
+    }
+    // Filters in the appeals legend: the layer endpoint applies them (bounded queries).
+    var legend = document.querySelector(".gm-appeals-legend");
+    if (legend) {
+      var inputs = legend.querySelectorAll("[data-appeals-filter]");
+      var refilter = function () {
+        var query = [];
+        Array.prototype.forEach.call(inputs, function (input) {
+          var name = input.getAttribute("data-appeals-filter");
+          var value = input.type === "checkbox" ? (input.checked ? "1" : "") : input.value;
+          if (value) query.push(encodeURIComponent(name) + "=" + encodeURIComponent(value));
+        });
+        load(query.join("&")).catch(failed);
+      };
+      Array.prototype.forEach.call(inputs, function (input) {
+        input.addEventListener("change", refilter);
+      });
+    }
+    function failed(error) {
       container.setAttribute("data-appeals", "failed");
       showProblem(map, config.labels.load_failed);
       if (window.console) console.error("gridmap: " + error.message);
+    }
+    load("").catch(failed);
+  }
+
+  /* ---- Roll-ups: townships, villages or grids coloured by one figure, drill-down by click. ---- */
+  function rangeLabel(labels, kind, c) {
+    if (kind === "count" && c.lower === 0 && c.upper === 0) return labels.zero;
+    if (kind !== "rate" && c.lower === c.upper) {
+      return (kind === "days" ? labels.days_range : labels.count_range)
+        .replace(/%\(lower\)s\S*%\(upper\)s/, c.lower.toLocaleString("zh-CN"));
+    }
+    var phrase = kind === "rate" ? labels.percent_range : kind === "days" ? labels.days_range
+      : labels.count_range;
+    return phrase.replace("%(lower)s", c.lower.toLocaleString("zh-CN"))
+      .replace("%(upper)s", c.upper.toLocaleString("zh-CN")).replace("%%", "%");
+  }
+
+  function measureLegend(box, labels, measure, classes, opacity) {
+    var title = box.querySelector(".gm-legend-title"), list = box.querySelector("ul");
+    title.textContent = measure.label;
+    while (list.firstChild) list.removeChild(list.firstChild);
+    var rows = classes.map(function (c) { return [rangeLabel(labels, measure.kind, c), c.color]; });
+    if (measure.kind !== "count") rows.push([labels.no_value, NO_VALUE]);
+    rows.forEach(function (r) {
+      var item = element("li"), swatch = element("span", "gm-swatch gm-fill");
+      swatch.style.background = r[1];
+      swatch.style.opacity = String(opacity);
+      item.appendChild(swatch);
+      item.appendChild(element("span", null, r[0]));
+      list.appendChild(item);
     });
+  }
+
+  var NO_VALUE = "#f8f9fa";
+
+  function mountChoropleth(map, config, layers, state, legendBox) {
+    if (!config.measures || !config.measures.length || !config.rollup_url) return;
+    var container = map.getContainer(), labels = config.labels, styles = config.styles;
+    if (!legendBox) return;
+    // The choice sits at the top of the legend it recolours.
+    var originalTitle = legendBox.querySelector(".gm-legend-title").textContent;
+    var originalRows = legendBox.querySelector("ul").cloneNode(true);
+    var label = element("label", "gm-measure-label");
+    label.appendChild(element("span", null, labels.colour_by));
+    var select = element("select");
+    select.setAttribute("data-measure", "");
+    var plain = element("option", null, labels.layers.grid);
+    plain.value = "";
+    select.appendChild(plain);
+    config.measures.forEach(function (m) {
+      var option = element("option", null, m.label);
+      option.value = m.key;
+      select.appendChild(option);
+    });
+    label.appendChild(select);
+    legendBox.insertBefore(label, legendBox.firstChild);
+    var hint = element("div", "gm-legend-note gm-measure-hint", labels.zoom_in);
+    hint.hidden = true;
+    legendBox.appendChild(hint);
+    var classes = {}, latest = 0;
+
+    function activeLevel() {
+      var level = labelledLevel(map.getZoom(), config.label_zooms);
+      var levels = state.measure ? state.measure.levels : [];
+      if (levels.indexOf(level) < 0) level = levels[levels.length - 1];
+      return level;
+    }
+    function fill(level, code, context) {
+      if (context) return null;
+      var value = state.values[level] ? state.values[level][code] : undefined;
+      if (value === undefined) {
+        if (state.measure.kind !== "count") return NO_VALUE;
+        value = 0;
+      }
+      return classColor(classes[level], value);
+    }
+    function restyle() {
+      ["township", "village", "grid"].forEach(function (level) {
+        container.classList.remove("gm-active-" + level);
+      });
+      if (!state.measure) {
+        container.removeAttribute("data-choropleth");
+        layers.grid.setStyle(function (feature) {
+          return extend(styles.grid, {fillColor: classColor(config.classes, feature.properties.households)});
+        });
+        ["township", "village"].forEach(function (level) { layers[level].setStyle(styles.hit_area); });
+        return;
+      }
+      var active = activeLevel();
+      container.classList.add("gm-active-" + active);
+      ["township", "village"].forEach(function (level) {
+        layers[level].setStyle(function (feature) {
+          var color = level === active ? fill(level, feature.properties.code, feature.properties.context) : null;
+          return extend(styles.hit_area, color ? {fillColor: color, fillOpacity: styles.grid.fillOpacity} : {});
+        });
+      });
+      layers.grid.setStyle(function (feature) {
+        var color = active === "grid" ? fill("grid", feature.properties.code, false) : null;
+        return extend(styles.grid, color ? {fillColor: color} : {fillOpacity: 0});
+      });
+      measureLegend(legendBox, labels, state.measure, classes[active], styles.grid.fillOpacity);
+      hint.hidden = active === "grid";
+      container.setAttribute("data-choropleth", state.measure.key + ":" + active);
+    }
+    function choose(key) {
+      var mine = (latest += 1);
+      var measure = null;
+      config.measures.forEach(function (m) { if (m.key === key) measure = m; });
+      if (!measure) {
+        state.measure = null; state.values = {};
+        legendBox.querySelector(".gm-legend-title").textContent = originalTitle;
+        legendBox.replaceChild(originalRows.cloneNode(true), legendBox.querySelector("ul"));
+        hint.hidden = true;
+        restyle();
+        return;
+      }
+      container.setAttribute("data-choropleth", "loading");
+      Promise.all(measure.levels.map(function (level) {
+        var url = config.rollup_url.replace(/township\.json$/, level + ".json") + "?measure=" + encodeURIComponent(key);
+        return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+          .then(function (response) {
+            if (!response.ok) throw new Error(url + ": HTTP " + response.status);
+            return response.json();
+          });
+      })).then(function (bodies) {
+        if (mine !== latest) return;
+        state.measure = measure; state.values = {};
+        bodies.forEach(function (body) { state.values[body.level] = body.values; classes[body.level] = body.classes; });
+        restyle();
+      }).catch(function (error) {
+        container.setAttribute("data-choropleth", "failed");
+        showProblem(map, labels.load_failed);
+        if (window.console) console.error("gridmap: " + error.message);
+      });
+    }
+    select.addEventListener("change", function () { choose(select.value); });
+    map.on("zoomend", function () { if (state.measure) restyle(); });
+    // Drill-down: a township or village tapped opens onto its next level.
+    ["township", "village"].forEach(function (level) {
+      layers[level].on("click", function (event) {
+        if (!state.measure || event.layer.feature.properties.context) return;
+        map.closePopup();  // the next level's colours say more than the popup would
+        gridmap.fitScope(map, event.layer.getBounds());
+      });
+    });
+  }
+
+  /* ---- Heatmaps: counts per cell (the server leaves out cells under 5), by leaflet.heat. ---- */
+  function mountHeats(map, config, control) {
+    if (!L.heatLayer || !config.heats) return;
+    var container = map.getContainer();
+    config.heats.forEach(function (heat) {
+      var group = L.layerGroup(), loaded = false;
+      control.addOverlay(group, config.labels.heat + " · " + heat.label);
+      map.on("overlayadd", function (event) {
+        if (event.layer !== group || loaded) return;
+        loaded = true;
+        container.setAttribute("data-heat-" + heat.kind, "loading");
+        fetch(heat.url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+          .then(function (response) {
+            if (!response.ok) throw new Error(heat.url + ": HTTP " + response.status);
+            return response.json();
+          })
+          .then(function (body) {
+            var top = 1;
+            body.cells.forEach(function (cell) { top = Math.max(top, cell[2]); });
+            // Orange to dark red: apart from the grids' blues and greens underneath.
+            L.heatLayer(body.cells, {radius: 30, blur: 20, max: top, minOpacity: 0.45,
+              gradient: {0.2: "#fed976", 0.45: "#fd8d3c", 0.7: "#e31a1c", 1: "#67000d"}}).addTo(group);
+            container.setAttribute("data-heat-" + heat.kind, String(body.cells.length));
+          })
+          .catch(function (error) {
+            loaded = false;
+            container.setAttribute("data-heat-" + heat.kind, "failed");
+            if (window.console) console.error("gridmap: " + error.message);
+          });
+      });
+    });
+  }
+
+  /* An outlined icon (24×24 paths) for a control button. */
+  var SVG = "http://www.w3.org/2000/svg";
+  function icon(paths) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "26");
+    svg.setAttribute("height", "26");
+    svg.setAttribute("aria-hidden", "true");
+    paths.forEach(function (d) {
+      var path = document.createElementNS(SVG, "path");
+      path.setAttribute("d", d);
+      path.setAttribute("fill", "none");
+      path.setAttribute("stroke", "currentColor");
+      path.setAttribute("stroke-width", "2");
+      svg.appendChild(path);
+    });
+    return svg;
+  }
+
+  /* ---- Search: one box, /api/search; a hit moves the map there. On phones and in portrait
+     it folds into a button beside the zoom, so the county keeps the screen. ---- */
+  function mountSearch(map, config, folded) {
+    if (!config.search_url) return;
+    var labels = config.labels;
+    var control = L.control({position: "topleft"});
+    var form = element("form", "gm-search");
+    form.setAttribute("role", "search");
+    var input = element("input");
+    input.type = "search";
+    input.name = "q";
+    input.maxLength = 50;
+    input.placeholder = labels.search;
+    input.setAttribute("aria-label", labels.search);
+    var button = element("button", null, labels.search_button);
+    button.type = "submit";
+    var results = element("ul", "gm-search-results");
+    results.setAttribute("aria-live", "polite");
+    var open = element("button", "gm-search-open");
+    open.type = "button";
+    open.title = labels.search_button;
+    open.setAttribute("aria-label", labels.search_button);
+    open.appendChild(icon(["M10 4a6 6 0 1 0 0.01 0z", "M14.5 14.5L20 20"]));
+    open.addEventListener("click", function () {
+      form.classList.remove("gm-search-folded");
+      input.focus();
+    });
+    if (folded) form.classList.add("gm-search-folded");
+    form.appendChild(open);
+    form.appendChild(input);
+    form.appendChild(button);
+    form.appendChild(results);
+    control.onAdd = function () {
+      L.DomEvent.disableClickPropagation(form);
+      L.DomEvent.disableScrollPropagation(form);
+      return form;
+    };
+    control.addTo(map);
+    function go(hit) {
+      if (!hit.bounds) return;
+      var b = hit.bounds;
+      if (b[0][0] === b[1][0] && b[0][1] === b[1][1]) map.setView(b[0], 16);
+      else gridmap.fitScope(map, b);
+      map.getContainer().setAttribute("data-search-went", hit.code);
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      while (results.firstChild) results.removeChild(results.firstChild);
+      if (!text) return;
+      fetch(config.search_url + "?q=" + encodeURIComponent(text),
+            {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          if (!body.hits.length) { results.appendChild(element("li", "gm-search-none", labels.search_none)); return; }
+          body.hits.forEach(function (hit) {
+            var item = element("li"), link = element("button", "gm-search-hit");
+            link.type = "button";
+            link.appendChild(element("span", "gm-search-kind", labels.hit_kinds[hit.kind] || hit.kind));
+            link.appendChild(element("span", "gm-search-name", hit.name));
+            if (hit.context) link.appendChild(element("span", "gm-search-context", hit.context));
+            link.setAttribute("data-code", hit.code);
+            link.addEventListener("click", function () {
+              go(hit);
+              while (results.firstChild) results.removeChild(results.firstChild);
+            });
+            item.appendChild(link);
+            results.appendChild(item);
+          });
+          if (body.hits.length === 1) go(body.hits[0]);
+        })
+        .catch(function () { results.appendChild(element("li", "gm-search-none", labels.search_failed)); });
+    });
+  }
+
+  /* ---- Print and locate: two buttons under the zoom. ---- */
+  function mountTools(map, labels) {
+    var control = L.control({position: "topleft"});
+    var bar = element("div", "leaflet-bar gm-tools");
+    function tool(text, className, paths, action) {
+      var link = element("a", className);
+      link.appendChild(icon(paths));
+      link.href = "#";
+      link.setAttribute("role", "button");
+      link.title = text;
+      link.setAttribute("aria-label", text);
+      L.DomEvent.on(link, "click", function (event) { L.DomEvent.preventDefault(event); action(); });
+      bar.appendChild(link);
+    }
+    tool(labels.print, "gm-print", ["M6 9V3h12v6", "M6 18H4v-8h16v8h-2", "M7 14h10v7H7z"],
+         function () { window.print(); });
+    tool(labels.locate, "gm-locate", ["M12 2v4M12 18v4M2 12h4M18 12h4",
+                                      "M12 6a6 6 0 1 0 0.01 0z"],
+         function () { map.locate({setView: true, maxZoom: 16}); });
+    map.on("locationerror", function () { showProblem(map, labels.locate_failed); });
+    // Printed, the map takes the page's size: keep what was on screen in view.
+    function refit() {
+      var shown = map.getBounds();
+      map.invalidateSize();
+      map.fitBounds(shown);
+    }
+    window.addEventListener("beforeprint", refit);
+    if (window.matchMedia) {
+      var print = window.matchMedia("print");
+      if (print.addEventListener) print.addEventListener("change", refit);
+    }
+    control.onAdd = function () { L.DomEvent.disableClickPropagation(bar); return bar; };
+    control.addTo(map);
   }
 
   /* The county map: the page's JSON block says where the layers are and how to draw them;
      Folium made the map and its empty groups (see gridmap.maps.county). */
   gridmap.mountCountyMap = function (map, groups) {
     var config = JSON.parse(document.getElementById("gm-map-config").textContent);
-    var popup = gridmap.popup(config.labels), styles = config.styles;
+    var choropleth = {measure: null, values: {}};
+    var popup = gridmap.popup(config.labels, choropleth, config.trend_url), styles = config.styles;
     var container = map.getContainer();
     // The layer switch folds into its button on phones, in portrait (the legends need the
     // room) and on screens too short for it and the legends in one column (1024x768).
@@ -372,10 +720,22 @@
     });
     control.addTo(map);
     L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
-    addLegend(map, "gm-legend", "bottomright");
+    var legendBox = addLegend(map, "gm-legend", "bottomright");
+    mountSearch(map, config, window.matchMedia && window.matchMedia(
+      "(max-width: 600px), (orientation: portrait)").matches);
+    mountTools(map, config.labels);
     addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
     mountGaps(map, config);
     if (config.bounds) gridmap.fitScope(map, config.bounds);
+    // An opened popup pans clear of the control columns (popups sit under the controls).
+    function popupPadding() {
+      var box = map.getContainer(), wide = map.getSize().x >= map.getSize().y;
+      var left = cornerSize(box, "top left"), right = cornerSize(box, "top right");
+      L.Popup.prototype.options.autoPanPaddingTopLeft = wide ? [left.x + 16, 16] : [16, left.y + 16];
+      L.Popup.prototype.options.autoPanPaddingBottomRight = wide ? [right.x + 16, 16] : [16, 16];
+    }
+    popupPadding();
+    map.on("resize", popupPadding);
 
     var levels = ["county", "township", "village", "grid"];
     var labelGroups = {township: L.layerGroup(), village: L.layerGroup(), grid: L.layerGroup()};
@@ -386,6 +746,7 @@
         else map.removeLayer(labelGroups[name]);
       });
     }
+    var layers = {};
     container.setAttribute("data-layers", "loading");
     Promise.all(levels.map(function (level) { return fetchLayer(config.layer_urls[level]); }))
       .then(function (loaded) {
@@ -393,17 +754,20 @@
         levels.forEach(function (level, i) { collections[level] = loaded[i]; });
         ["township", "village"].forEach(function (level) {
           // A tap target under the grids, the outline above them.
-          L.geoJSON(collections[level], {pane: "gm-regions", onEachFeature: popup,
-            style: function () { return styles.hit_area; }}).addTo(groups[level]);
+          layers[level] = L.geoJSON(collections[level], {pane: "gm-regions", onEachFeature: popup,
+            style: function () { return extend(styles.hit_area, {className: "gm-hit-" + level}); }})
+            .addTo(groups[level]);
           L.geoJSON(collections[level], {pane: "gm-boundaries", interactive: false,
             style: function () { return styles[level]; }}).addTo(groups[level]);
         });
         // The county's outline, always shown: what the map is of.
         L.geoJSON(collections.county, {pane: "gm-boundaries", interactive: false,
           style: function () { return styles.county; }}).addTo(map);
-        L.geoJSON(collections.grid, {onEachFeature: popup, style: function (feature) {
-          return extend(styles.grid, {fillColor: classColor(config.classes, feature.properties.households)});
+        layers.grid = L.geoJSON(collections.grid, {onEachFeature: popup, style: function (feature) {
+          return extend(styles.grid, {className: "gm-grid-shape",
+                                      fillColor: classColor(config.classes, feature.properties.households)});
         }}).addTo(groups.grid);
+        mountChoropleth(map, config, layers, choropleth, legendBox);
         Object.keys(labelGroups).forEach(function (level) { addLabels(labelGroups[level], collections[level]); });
         relabel();
         map.on("zoomend overlayadd overlayremove", relabel);
@@ -415,5 +779,6 @@
         if (window.console) console.error("gridmap: " + error.message);
       });
     mountAppeals(map, config, control);
+    mountHeats(map, config, control);
   };
 })();

@@ -29,6 +29,7 @@ from folium.map import CustomPane
 from markupsafe import Markup, escape
 
 from gridmap import lifecycle
+from gridmap.categories import APPEAL_LABELS
 from gridmap.maps.assets import assert_offline, use_local_assets
 from gridmap.maps.layers import Bounds
 from gridmap.maps.styles import (
@@ -56,9 +57,11 @@ LABEL_ZOOMS = {"village": 10.5, "grid": 12.75}
 # would also restyle the app's own top bar and buttons.
 OMITTED_ASSETS = ("bootstrap", "bootstrap_css", "jquery", "awesome_markers",
                   "awesome_markers_css", "awesome_markers_font_css")
-# Hosts of GCJ-02 basemaps: our data is WGS84 and would sit 300–600 m off on them.
-GCJ02_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com", "map.baidu.com",
-               "bdimg.com")
+# Hosts of GCJ-02 basemaps: our WGS84 data is shifted for them (GRIDMAP_BASEMAP_CRS=gcj02).
+GCJ02_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com")
+# Baidu's tiles are BD-09 in a tile grid of Baidu's own: not an XYZ layer Leaflet can place.
+BD09_HOSTS = ("map.baidu.com", "bdimg.com", "bdstatic.com")
+DISPLAY_CRS = ("wgs84", "gcj02")
 # What opens a Jinja block, expression or comment. Text handed to Folium may hold none.
 TEMPLATE_SYNTAX = ("{{", "{%", "{#", "}}", "%}", "#}")
 LEVELS = ("township", "village", "grid")
@@ -87,31 +90,49 @@ def template_inert(text: str) -> str:
 
 @dataclass(frozen=True)
 class Basemap:
-    """A tile layer from a local or intranet tile server, or none at all (the default).
+    """A tile layer (a local or intranet tile server, Tianditu with its `tk` key, a GCJ-02
+    server such as Gaode), or none at all (the default).
 
     With "none" the polygons themselves are the map, on a plain light background, and
-    the page needs no network beyond this server.
+    the page needs no network beyond this server. `crs` is the datum the tiles are drawn
+    in: "wgs84" (also CGCS2000: Tianditu, most local servers) or "gcj02" (Gaode, Tencent),
+    for which every shape is shifted on display (gridmap.geo); stored data stays WGS84.
     """
 
     url: str | None = None
     attribution: str = ""
+    crs: str = "wgs84"
+    subdomains: str = "abc"
 
     @classmethod
-    def from_setting(cls, setting: str | None, attribution: str | None = None) -> Basemap:
-        """Parse GRIDMAP_BASEMAP (and its attribution), refusing what cannot work."""
-        setting = (setting or "none").strip()
+    def from_setting(cls, setting: str | None, attribution: str | None = None,
+                     crs: str | None = None, subdomains: str | None = None) -> Basemap:
+        """Parse GRIDMAP_BASEMAP (its attribution, GRIDMAP_BASEMAP_CRS and _SUBDOMAINS),
+        refusing what cannot work."""
+        setting, crs = (setting or "none").strip(), (crs or "wgs84").strip().lower()
+        subdomains = (subdomains or "abc").strip()
         if setting.lower() == "none":
             return cls()
         if not all(part in setting for part in ("{z}", "{x}", "{y}")):
             raise BasemapError(
                 f"GRIDMAP_BASEMAP={setting!r}: give a tile URL template with {{z}}, {{x}} and "
                 "{y} (e.g. http://10.0.0.5/tiles/{z}/{x}/{y}.png) or none")
-        host = urlsplit(setting).hostname or ""
-        if any(host == h or host.endswith("." + h) for h in GCJ02_HOSTS):
+        if crs not in DISPLAY_CRS:
+            raise BasemapError(f"GRIDMAP_BASEMAP_CRS={crs!r}: use one of {', '.join(DISPLAY_CRS)}")
+        if not subdomains.isalnum():
+            raise BasemapError(f"GRIDMAP_BASEMAP_SUBDOMAINS={subdomains!r}: letters or digits "
+                               "only, one per subdomain (e.g. 01234567 for Tianditu)")
+        host = urlsplit(setting.replace("{s}", subdomains[0])).hostname or ""
+        if any(host == h or host.endswith("." + h) for h in BD09_HOSTS):
             raise BasemapError(
-                f"GRIDMAP_BASEMAP host {host} serves GCJ-02/BD-09 tiles; gridmap stores WGS84, "
-                "so every shape would sit 300–900 m off. Use a WGS84/CGCS2000 tile server "
-                "(e.g. a local Tianditu mirror) until coordinate conversion for display lands.")
+                f"GRIDMAP_BASEMAP host {host} serves Baidu tiles (BD-09 in Baidu's own tile "
+                "grid), which Leaflet cannot place: use a WGS84/CGCS2000 server (Tianditu, a "
+                "local one) or a GCJ-02 one (Gaode) with GRIDMAP_BASEMAP_CRS=gcj02")
+        if crs != "gcj02" and any(host == h or host.endswith("." + h) for h in GCJ02_HOSTS):
+            raise BasemapError(
+                f"GRIDMAP_BASEMAP host {host} serves GCJ-02 tiles; gridmap stores WGS84, so "
+                "every shape would sit 300–600 m off. Set GRIDMAP_BASEMAP_CRS=gcj02 and the "
+                "shapes are shifted to match when drawn.")
         for name, text in (("GRIDMAP_BASEMAP", setting),
                            ("GRIDMAP_BASEMAP_ATTRIBUTION", attribution or "")):
             try:
@@ -119,7 +140,30 @@ class Basemap:
             except TemplateTextError:
                 raise BasemapError(f"{name}={text!r}: remove the {{{{ }}}}, {{% %}} or {{# #}} "
                                    "characters; the map page cannot show them") from None
-        return cls(url=setting, attribution=attribution or _("底图: 本地瓦片服务"))
+        return cls(url=setting, attribution=attribution or _("底图: 本地瓦片服务"), crs=crs,
+                   subdomains=subdomains)
+
+    @classmethod
+    def from_config(cls, config) -> Basemap:
+        """From the Flask config's GRIDMAP_BASEMAP* keys (the one place they are read)."""
+        return cls.from_setting(config.get("GRIDMAP_BASEMAP"),
+                                config.get("GRIDMAP_BASEMAP_ATTRIBUTION"),
+                                config.get("GRIDMAP_BASEMAP_CRS"),
+                                config.get("GRIDMAP_BASEMAP_SUBDOMAINS"))
+
+    def hosts(self) -> list[str]:
+        """scheme://host[:port] of every tile server the page may load images from (CSP)."""
+        if not self.url:
+            return []
+        urls = ([self.url.replace("{s}", s) for s in self.subdomains] if "{s}" in self.url
+                else [self.url])
+        origins = []
+        for url in urls:
+            parts = urlsplit(url)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if parts.netloc and origin not in origins:
+                origins.append(origin)
+        return origins
 
 
 @dataclass(frozen=True)
@@ -139,6 +183,11 @@ class MapConfig:
     issue_url: str | None = None
     issue_api_url: str | None = None
     appeal_colors: dict[str, str] = field(default_factory=dict)
+    measures: list[dict] = field(default_factory=list)
+    heats: list[dict] = field(default_factory=list)
+    rollup_url: str | None = None
+    search_url: str | None = None
+    trend_url: str | None = None
 
     def as_json_data(self) -> dict:
         """Plain JSON-able data for the page's `gm-map-config` block."""
@@ -186,6 +235,15 @@ def popup_labels() -> dict[str, str]:
         "overdue": _("超期"), "stage": _("阶段"), "due": _("本阶段期限"), "status": _("状态"),
         "open_issue": _("查看办理过程"), "loading": _("正在加载…"),
         "issues_n": _("%(n)s 件"),
+        "colour_by": _("着色"), "measure_value": _("数值"), "no_value": _("无数据"),
+        "zoom_in": _("点击区域放大到下一级"), "heat": _("热力图"),
+        "search": _("找村、网格或事项编码"), "search_button": _("搜索"),
+        "search_none": _("没有找到"), "search_failed": _("搜索没有成功，请稍后再试。"),
+        "hit_kinds": {"region": _("区划"), "grid": _("网格"), "issue": _("事项")},
+        "trend": _("近 12 个月三率"), "print": _("打印"), "locate": _("我的位置"),
+        "locate_failed": _("无法获取您的位置"),
+        "percent_range": _("%(lower)s–%(upper)s%%"), "days_range": _("%(lower)s–%(upper)s 天"),
+        "count_range": _("%(lower)s–%(upper)s"), "zero": _("0(无)"),
     }
 
 
@@ -222,23 +280,46 @@ def gap_legend(gaps: list[dict]) -> Markup:
     ).format(title=_("空白点"), note=_("点数字看清单"), items=Markup("".join(items)))
 
 
-def appeals_legend() -> Markup:
-    """The appeals legend: the marker colours by traffic light, the overdue mark."""
+def _options(choices) -> Markup:
+    return Markup("".join(f'<option value="{escape(value)}">{escape(name)}</option>'
+                          for value, name in choices))
+
+
+def _select(name: str, label: str, choices) -> Markup:
+    return Markup('<label>{label} <select data-appeals-filter="{name}"><option value="">{all}'
+                  '</option>{options}</select></label>').format(
+        label=label, name=name, all=_("全部"), options=_options(choices))
+
+
+def appeals_legend(choices: dict | None = None) -> Markup:
+    """The appeals legend: the marker colours by traffic light, the overdue mark, and the
+    filters (stage, category, appeal type, urgency, handling level, unit, report dates) the
+    layer endpoint applies. `choices`: the category and unit (value, name) lists."""
     rows = [("red", _("已超期（红色方块，带“!”）")), ("yellow", _("临期")), ("green", _("正常"))]
     items = "".join(
         f'<li><span class="gm-appeal-swatch gm-appeal gm-appeal-{light}">'
         f'{"!" if light == "red" else ""}</span><span>{escape(label)}</span></li>'
         for light, label in rows)
-    stages = "".join(
-        f'<option value="{escape(status)}">'
-        f"{escape(lifecycle.STATUS_LABELS[status].translate(_))}</option>"
-        for status in lifecycle.OPEN)
+    choices = choices or {}
+    stages = [(status, lifecycle.STATUS_LABELS[status].translate(_)) for status in lifecycle.OPEN]
+    appeal_types = [(key, label.translate(_)) for key, label in APPEAL_LABELS.items()]
+    urgencies = [("urgent", _("紧急")), ("normal", _("一般"))]
+    levels = [(key, label.translate(_)) for key, label in lifecycle.LEVEL_LABELS.items()]
+    selects = [_select("stage", _("阶段"), stages),
+               _select("category", _("类别"), choices.get("category", ())),
+               _select("appeal_type", _("诉求类型"), appeal_types),
+               _select("urgency", _("紧急程度"), urgencies),
+               _select("level", _("办理层级"), levels),
+               _select("unit", _("承办单位"), choices.get("unit", ()))]
     filters = Markup(
         '<div class="gm-appeals-filters">'
-        '<label><input type="checkbox" data-appeals-filter="overdue"> {overdue}</label>'
-        '<label>{stage} <select data-appeals-filter="stage"><option value="">{all}</option>'
-        '{stages}</select></label></div>'
-    ).format(overdue=_("只看超期"), stage=_("阶段"), all=_("全部"), stages=Markup(stages))
+        '<label><input type="checkbox" data-appeals-filter="overdue"> {overdue}</label>{stage}'
+        '<details><summary>{more}</summary>{selects}'
+        '<label>{start} <input type="date" data-appeals-filter="from"></label>'
+        '<label>{end} <input type="date" data-appeals-filter="to"></label></details></div>'
+    ).format(more=_("更多筛选"), overdue=_("只看超期"), stage=selects[0],
+             selects=Markup("".join(selects[1:])),
+             start=_("上报自"), end=_("上报至"))
     return Markup(
         '<div class="gm-legend gm-appeals-legend" role="region" aria-label="{title}">'
         '<div class="gm-legend-title">{title}</div><ul>{items}</ul>{filters}'
@@ -251,10 +332,14 @@ def map_config(layer_urls: dict[str, str], classes: list[CountClass],
                bounds: Bounds | None, *, gaps: list[dict] | None = None,
                appeals_url: str | None = None, issue_url: str | None = None,
                issue_api_url: str | None = None,
-               gap_counts_url: str | None = None) -> MapConfig:
+               gap_counts_url: str | None = None, measures: list[dict] | None = None,
+               heats: list[dict] | None = None, rollup_url: str | None = None,
+               search_url: str | None = None, trend_url: str | None = None) -> MapConfig:
     """The data map.js draws from: where the layers are, how to colour and label them."""
     return MapConfig(
         gaps=gaps, gap_counts_url=gap_counts_url, gap_styles=GAP_STYLES,
+        measures=measures or [], heats=heats or [], rollup_url=rollup_url,
+        search_url=search_url, trend_url=trend_url,
         appeals_url=appeals_url, issue_url=issue_url,
         issue_api_url=issue_api_url, appeal_colors=APPEAL_COLORS,
         layer_urls=layer_urls,
@@ -295,7 +380,7 @@ def build_county_map(*, vendor_url: Callable[[str], str], basemap: Basemap | Non
     if basemap.url:
         folium.TileLayer(template_inert(basemap.url), attr=template_inert(basemap.attribution),
                          name=template_inert(_("底图")), max_zoom=MAX_ZOOM, overlay=False,
-                         control=False).add_to(county_map)
+                         control=False, subdomains=basemap.subdomains).add_to(county_map)
     CustomPane("gm-regions", z_index=350, pointer_events=True).add_to(county_map)
     CustomPane("gm-boundaries", z_index=450, pointer_events=False).add_to(county_map)
     groups = {level: folium.FeatureGroup(name=level, overlay=True, control=False)

@@ -5,7 +5,7 @@ exactly what the legend counts.
 How each kind of gap is drawn:
 
 * villages and grids (`village`, `area`, `group`, `grid_worker`): their display shapes;
-* Party branches (`branch`): a point in their village;
+* Party branches (`branch`, `weak_branch`): a point in their village;
 * households (`household`, `visit`, `uncovered`): never one marker per household, but one
   point per village and grid with how many there are (at the middle of their points);
 * `uncovered_area`: the part of a village none of its grids covers, as an area, with the
@@ -33,7 +33,7 @@ from gridmap.policy import Scope
 
 # How each rule is drawn (the `draw` property map.js styles by).
 DRAWN_AS = {"village": "region", "area": "grid", "group": "grid", "grid_worker": "grid",
-            "branch": "point", "household": "count", "visit": "count", "uncovered": "count",
+            "branch": "point", "weak_branch": "point", "household": "count", "visit": "count", "uncovered": "count",
             "uncovered_area": "area"}
 assert set(DRAWN_AS) == set(RULES), "every gap rule needs a way to be drawn"
 
@@ -126,7 +126,7 @@ def gap_layer_json(session: Session, kind: str, scope: Scope, now: datetime,
             rows = _regions(kind, gaps)
         elif draw == "grid":
             rows = _grids(kind, gaps)
-        elif draw == "point":
+        elif draw == "point":  # branch, weak_branch
             rows = _branches(kind, gaps, scope)
         else:
             rows = _household_counts(kind, gaps, scope)

@@ -225,6 +225,12 @@ def scope_bounds(session: Session, scope: Scope) -> Bounds | None:
     return Bounds(*row)
 
 
+def region_name(session: Session, county_code: str, code: str) -> str | None:
+    """The current name of region `code` of the county (None when there is none)."""
+    return session.scalar(select(Region.name).where(
+        Region.county_code == county_code, Region.code == code, Region.current()))
+
+
 def county_name(session: Session, scope: Scope) -> str:
     """The name of the scope's county (its code when the county has no region row)."""
     name = session.scalar(select(Region.name).where(

@@ -16,6 +16,9 @@ from markupsafe import Markup, escape
 # ColorBrewer YlGnBu, light → dark, without its palest yellow: at the grids' fill opacity
 # it could not be told from the plain background.
 SEQUENTIAL = ("#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
+# ColorBrewer YlOrRd without its palest yellow, for figures where more is worse (gaps,
+# overdue issues, days since a visit; a rate's lowest class): light → dark.
+WORSE = ("#fed976", "#feb24c", "#fd8d3c", "#e31a1c", "#800026")
 EMPTY_FILL = "#d9d9d9"  # grids with no household on record
 NICE_STEPS = (1, 2, 5, 10)
 
@@ -40,13 +43,14 @@ def _nice_step(raw: float) -> int:
     return next(n * magnitude for n in NICE_STEPS if n * magnitude >= raw)
 
 
-def count_classes(counts: Iterable[int], max_classes: int = len(SEQUENTIAL)) -> list[CountClass]:
+def count_classes(counts: Iterable[int], max_classes: int = len(SEQUENTIAL),
+                  ramp: tuple[str, ...] | None = None) -> list[CountClass]:
     """Equal classes with round limits covering 1 … max(counts); 0 has a class of its own.
 
     Round limits (1–100, 101–200 …) read at a glance and stay put when one grid gains a
     household, which quantile classes would not.
     """
-    counts = list(counts)
+    counts, ramp = list(counts), ramp or SEQUENTIAL
     classes = [CountClass(0, 0, EMPTY_FILL)] if 0 in counts or not counts else []
     top = max(counts, default=0)
     if top <= 0:
@@ -55,7 +59,7 @@ def count_classes(counts: Iterable[int], max_classes: int = len(SEQUENTIAL)) -> 
     n = math.ceil(top / step)
     for i in range(n):
         # Spread fewer classes over the whole ramp, so the darkest always means "most".
-        shade = SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / (n - 1))] if n > 1 else SEQUENTIAL[-1]
+        shade = ramp[round(i * (len(ramp) - 1) / (n - 1))] if n > 1 else ramp[-1]
         classes.append(CountClass(i * step + 1, (i + 1) * step, shade))
     return classes
 
@@ -123,6 +127,9 @@ GAP_STYLES = {
                     "opacity": 1},
     "branch": {"color": "#ffffff", "weight": 2, "fillColor": "#7b1fa2", "fillOpacity": 1,
                "radius": 8},
+    # A weak (软弱涣散) branch no one answers for: larger, red, with a dark ring.
+    "weak_branch": {"color": "#1b1f24", "weight": 3, "fillColor": GAP_COLOR, "fillOpacity": 1,
+                    "radius": 11},
     # Households are counted per village and grid: a badge with the number.
     "household": {"color": "#6a1b9a"},
     "visit": {"color": "#c26401"},
@@ -131,6 +138,7 @@ GAP_STYLES = {
 # Switched on when the page opens: where no one answers for a place or a household. The
 # others are a tap away (a county in its first year has many grids without a worker account,
 # and overdue visits are scattered one or two per grid).
-GAP_DEFAULT_ON = frozenset({"village", "uncovered_area", "uncovered", "group", "branch"})
+GAP_DEFAULT_ON = frozenset({"village", "uncovered_area", "uncovered", "group", "branch",
+                            "weak_branch"})
 # Appeals by traffic light; overdue ones are also square and marked "!".
 APPEAL_COLORS = {"red": GAP_COLOR, "yellow": "#f9ab00", "green": "#1e8e3e", "none": "#5f6368"}

@@ -38,7 +38,8 @@ BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues"
               ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("audit", "bp"),
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
               ("open311", "bp"), ("ledgers", "bp"), ("ledgers", "api_bp"), ("upkeep", "bp"),
-              ("controls", "bp"), ("controls", "api_bp"), ("residents", "bp"), ("categories", "bp"))
+              ("controls", "bp"), ("controls", "api_bp"), ("residents", "bp"), ("categories", "bp"),
+              ("search", "bp"))
 
 
 def register(app: Flask) -> None:

@@ -16,9 +16,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from gridmap import clock, coverage, privacy
-from gridmap.errors import BadInput, Forbidden
-from gridmap.maps.appeals import appeals_layer_json
+from gridmap import clock, codes, coverage, geo, privacy
+from gridmap.calendar import CHINA_TIME
+from gridmap.errors import BadInput, Forbidden, NotFound
+from gridmap.maps import rollup, trend
+from gridmap.maps.appeals import AppealFilter, appeals_layer_json, filter_choices
 from gridmap.maps.county import (
     Basemap,
     appeals_legend,
@@ -29,11 +31,14 @@ from gridmap.maps.county import (
     render_parts,
 )
 from gridmap.maps.gaps import gap_layer_json
+from gridmap.maps.heat import HEAT_KINDS, heat_cells
 from gridmap.maps.layers import (
+    Bounds,
     county_name,
     grid_household_counts,
     grid_layer_json,
     region_layer,
+    region_name,
     scope_bounds,
 )
 from gridmap.maps.styles import count_classes
@@ -49,19 +54,37 @@ LEVELS = ("township", "village", "grid")
 GAP_KINDS = tuple(coverage.RULES)
 # The route converter's list: any(...) needs them literally.
 _GAP_ROUTE = "any(" + ", ".join(GAP_KINDS) + ")"
+_HEAT_ROUTE = "any(" + ", ".join(HEAT_KINDS) + ")"
 GZIP_FROM = 1024  # bytes; smaller answers gain nothing from compression
 PAGE_LIMIT, DOWNLOAD_LIMIT = 500, 200_000  # rows of a gap list shown, downloaded
 
 
-def _basemap(config) -> Basemap:
-    return Basemap.from_setting(config.get("GRIDMAP_BASEMAP"),
-                                config.get("GRIDMAP_BASEMAP_ATTRIBUTION"))
+def _display_crs() -> str:
+    """The datum the page draws in: the basemap's (shapes are shifted for a GCJ-02 one)."""
+    return Basemap.from_config(current_app.config).crs
+
+
+def _for_display(body: str) -> str:
+    """GeoJSON text of stored (WGS84) shapes, shifted when the basemap is GCJ-02."""
+    crs = _display_crs()
+    if crs == "wgs84":
+        return body
+    return json.dumps(geo.shift_geojson(json.loads(body), crs), separators=(",", ":"))
+
+
+def _display_bounds(bounds: Bounds | None) -> Bounds | None:
+    crs = _display_crs()
+    if bounds is None or crs == "wgs84":
+        return bounds
+    west, south = geo.shift_lonlat(bounds.west, bounds.south, crs)
+    east, north = geo.shift_lonlat(bounds.east, bounds.north, crs)
+    return Bounds(west, south, east, north)
 
 
 @bp.record_once
 def _check_basemap(state) -> None:
     """A bad GRIDMAP_BASEMAP stops the app at start-up, not at every map request."""
-    _basemap(state.app.config)
+    Basemap.from_config(state.app.config)
 
 
 def _vendor_url(path: str) -> str:
@@ -85,7 +108,7 @@ def _county_scope(scope: Scope) -> Scope:
 def county_map():
     """The map page: a skeleton and its configuration; map.js fetches the layers."""
     session, scope = db_session(), current_scope()
-    bounds = scope_bounds(session, scope)
+    bounds = _display_bounds(scope_bounds(session, scope))
     classes = count_classes(grid_household_counts(session, _county_scope(scope)))
     layer_urls = {level: url_for("layers.layer", layer=level + "s") for level in LEVELS}
     layer_urls["county"] = url_for("layers.layer", layer="county")
@@ -97,21 +120,31 @@ def county_map():
                  "url": url_for("layers.gaps", kind=kind),
                  "list_url": url_for("maps.gaps", kind=kind)} for kind in GAP_KINDS]
     appeals_url = url_for("layers.appeals") if can("view_issues") else None
+    measures = [{"key": m.key, "label": rule_label(m), "kind": m.kind, "levels": list(m.levels)}
+                for m in rollup.MEASURES.values() if can(m.action)]
+    heats = [{"kind": k.key, "label": rule_label(k), "url": url_for("layers.heat", kind=k.key)}
+             for k in HEAT_KINDS.values() if can(k.action)]
     center = None
     if bounds is not None:
         center = [(bounds.south + bounds.north) / 2, (bounds.west + bounds.east) / 2]
-    folium_map = build_county_map(vendor_url=_vendor_url, basemap=_basemap(current_app.config),
+    folium_map = build_county_map(vendor_url=_vendor_url, basemap=Basemap.from_config(current_app.config),
                                   center_latlon=center)
     config = map_config(layer_urls, classes, bounds, gaps=gaps, appeals_url=appeals_url,
                         gap_counts_url=url_for("layers.gap_counts") if gaps else None,
                         issue_url=url_for("issues.detail", issue_id=0),
-                        issue_api_url=url_for("issues_api.issue", issue_id=0))
+                        issue_api_url=url_for("issues_api.issue", issue_id=0),
+                        measures=measures, heats=heats,
+                        rollup_url=url_for("layers.rollup", level="township"),
+                        search_url=url_for("search_api.search"),
+                        trend_url=url_for("layers.trend") if can("view_metrics") else None)
     parts = render_parts(folium_map, legend_markup=legend(classes), config=config)
     empty = None if bounds else _("您的范围内还没有区划或网格数据。")
     page = render_template("maps/map.html", map=parts, title=_("地图"), empty_message=empty,
                            county_name=county_name(session, scope),
                            gap_legend=gap_legend(gaps) if gaps is not None else None,
-                           appeals_legend=appeals_legend() if appeals_url else None)
+                           appeals_legend=appeals_legend(filter_choices(session, scope))
+                           if appeals_url else None,
+                           today=clock.now().astimezone(CHINA_TIME).date().isoformat())
     return _private(current_app.make_response(page))
 
 
@@ -140,11 +173,11 @@ def layer_geojson(layer: str):
     """One layer of the map as GeoJSON (RFC 7946, lon/lat), limited to the user's scope."""
     session, scope = db_session(), current_scope()
     if layer == "grids":
-        return _geojson_response(grid_layer_json(session, scope))
+        return _geojson_response(_for_display(grid_layer_json(session, scope)))
     # the route's converter admits only the county, townships and villages besides
     level = "county" if layer == "county" else layer[:-1]
-    return _geojson_response(json.dumps(region_layer(session, scope, level),
-                                        separators=(",", ":")))
+    return _geojson_response(_for_display(json.dumps(region_layer(session, scope, level),
+                                                     separators=(",", ":"))))
 
 
 @layers_bp.route(f"/map/gaps/<{_GAP_ROUTE}:kind>.geojson", endpoint="gaps")
@@ -153,7 +186,8 @@ def gaps_geojson(kind: str):
     """The gaps of one coverage rule in the user's scope, as GeoJSON."""
     session, scope = db_session(), current_scope()
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
-    return _geojson_response(gap_layer_json(session, kind, scope, clock.now(), intervals))
+    return _geojson_response(_for_display(
+        gap_layer_json(session, kind, scope, clock.now(), intervals)))
 
 
 @layers_bp.route("/map/gaps.json", endpoint="gap_counts")
@@ -170,11 +204,74 @@ def gap_counts_json():
 @requires("view_issues")
 def appeals_geojson():
     """Unresolved issues of the user's scope with stage and traffic light, as GeoJSON."""
-    return _geojson_response(appeals_layer_json(db_session(), current_scope()))
+    only = AppealFilter.parse(request.args)
+    return _geojson_response(_for_display(appeals_layer_json(db_session(), current_scope(), only)))
 
 
-def rule_label(rule: coverage.GapRule) -> str:
-    """The rule's name in the page's language."""
+@layers_bp.route("/map/rollup/<any(township, village, grid):level>.json", endpoint="rollup")
+@requires("view_map")
+def rollup_json(level: str):
+    """One figure (`measure`) per township, village or grid of the scope, with the county's
+    colour classes for it (the choropleth's data)."""
+    key = request.args.get("measure") or "households"
+    measure = rollup.MEASURES.get(key)
+    if measure is None:
+        raise BadInput(_("measure 应是 %(choices)s 之一", choices=", ".join(rollup.MEASURES)),
+                       field="measure")
+    if not can(measure.action):
+        raise Forbidden(_("您的角色无权查看“%(measure)s”。", measure=rule_label(measure)))
+    session, scope, now = db_session(), current_scope(), clock.now()
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    classes = rollup.county_classes(session, scope, level, key, now, intervals)
+    body = {"level": level, "measure": key, "label": rule_label(measure), "kind": measure.kind,
+            "classes": [{"lower": c.lower, "upper": c.upper, "color": c.color} for c in classes],
+            "values": rollup.values(session, scope, level, key, now, intervals)}
+    return _geojson_response(json.dumps(body, separators=(",", ":")), "application/json")
+
+
+@layers_bp.route(f"/map/heat/<{_HEAT_ROUTE}:kind>.json", endpoint="heat")
+@requires("view_map")
+def heat_json(kind: str):
+    """A heatmap's cells ([lat, lon, count], cells under 5 left out) in the user's scope."""
+    heat = HEAT_KINDS[kind]
+    if not can(heat.action):
+        raise Forbidden(_("您的角色无权查看“%(measure)s”。", measure=rule_label(heat)))
+    session, scope = db_session(), current_scope()
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    cells = heat_cells(session, scope, kind, clock.now(), intervals)
+    crs = _display_crs()
+    if crs != "wgs84":
+        cells = [[*reversed(geo.shift_lonlat(lon, lat, crs)), n] for lat, lon, n in cells]
+    return _geojson_response(json.dumps({"kind": kind, "cells": cells}, separators=(",", ":")),
+                             "application/json")
+
+
+@layers_bp.route("/map/trend.svg", endpoint="trend")
+@requires("view_metrics")
+def trend_chart():
+    """The 三率 of the last 12 months, by month, of the user's scope or of `region` in it,
+    as an SVG drawn here (no chart library in the page)."""
+    session, scope = db_session(), current_scope()
+    code = request.args.get("region") or None
+    if code is not None:
+        inside = (scope.region_code is not None and scope.unit_id is None
+                  and scope.grid_code is None and codes.is_within(code, scope.region_code))
+        if not inside:
+            raise Forbidden(_("区划 %(code)s 不在您的范围内。", code=code))
+        scope = Scope(scope.county_code, region_code=code)
+    name = region_name(session, scope.county_code, code or scope.region_code or scope.county_code)
+    if name is None:
+        raise NotFound(_("没有区划 %(code)s。", code=code), field="region")
+    months = trend.last_months(clock.now().astimezone(CHINA_TIME).date())
+    series = trend.monthly_rates(session, scope, months)
+    svg = trend.trend_svg(_("%(name)s 近 12 个月三率", name=name), months, series,
+                          {"response_rate": _("响应率"), "resolution_rate": _("解决率"),
+                           "satisfaction_rate": _("满意率")}, _("没有有效回访"))
+    return _geojson_response(svg, "image/svg+xml")
+
+
+def rule_label(rule) -> str:
+    """A rule's, measure's or heatmap's name (label_zh, label_en) in the page's language."""
     if str(get_locale()).startswith("en"):
         return rule.label_en[:1].upper() + rule.label_en[1:]
     return rule.label_zh

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 
 from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,12 +28,9 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def content_security_policy(nonce: str, basemap_url: str | None) -> str:
-    """The policy for one response."""
-    images = ["'self'", "data:"]
-    if basemap_url:
-        parts = urlsplit(basemap_url.replace("{s}", "a"))
-        images.append(f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'")
+def content_security_policy(nonce: str, tile_hosts: list[str] | tuple[str, ...] = ()) -> str:
+    """The policy for one response; images also from the configured basemap's tile hosts."""
+    images = ["'self'", "data:", *tile_hosts]
     return "; ".join([
         "default-src 'self'",
         f"script-src 'self' 'nonce-{nonce}'",
@@ -61,13 +57,15 @@ def init_app(app: Flask) -> None:
     if app.config.get("GRIDMAP_TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = list(app.config["GRIDMAP_TRUSTED_HOSTS"])
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    from gridmap.maps.county import Basemap  # the one parser of the basemap settings
+
+    tile_hosts = Basemap.from_config(app.config).hosts()
 
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", content_security_policy(
-            csp_nonce(), app.config.get("GRIDMAP_BASEMAP") if app.config.get(
-                "GRIDMAP_BASEMAP", "none") != "none" else None))
+        headers.setdefault("Content-Security-Policy",
+                           content_security_policy(csp_nonce(), tile_hosts))
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -38,8 +38,11 @@ def test_map_draws_every_shape_of_the_scope_offline(open_page, base_url, login, 
                           " .leaflet-gm-regions-pane path.leaflet-interactive")
     assert shapes.count() == features_in_scope(watch, base_url)
     assert page.locator(".gm-legend li").count() >= 3
-    # Townships, villages, grids and the unresolved issues.
-    assert page.locator(".leaflet-control-layers-overlays label").count() == 4
+    # Townships, villages, grids, the unresolved issues and the heatmaps the role may see.
+    heats = page.evaluate(
+        "JSON.parse(document.getElementById('gm-map-config').textContent).heats.length")
+    assert heats == 3
+    assert page.locator(".leaflet-control-layers-overlays label").count() == 4 + heats
     assert page.locator(".gm-label").count() > 0
     name = page.locator(".gm-label > span").first.bounding_box()
     assert name["width"] > 10 and name["height"] > 10  # names are drawn, not collapsed

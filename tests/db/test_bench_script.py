@@ -28,7 +28,7 @@ def test_bench_runs_end_to_end_on_the_demo_county(tmp_path):
     table = out.read_text()
     for operation in ("county grids → GeoJSON over HTTP", "leaders' map page",
                       "coverage `visit`", "8 clients", "import 5,200 households",
-                      "OGC API items, limit 100"):
+                      "OGC API items, limit 100", "appeals map page"):
         assert operation in table, operation
     assert all(row[0] in table for row in NOT_BUILT)
     plans = {p.name for p in (tmp_path / "plans").iterdir()}

@@ -79,6 +79,12 @@ def test_branch_without_a_cadre_is_a_gap(connection, village):
     assert codes(connection, "branch", village) == ["B2"]
 
 
+def test_weak_branch_without_a_cadre_is_a_gap(connection, village):
+    assert codes(connection, "weak_branch", village) == []
+    connection.execute(text("UPDATE party_branch SET weak = true"))  # B1 has its cadre
+    assert codes(connection, "weak_branch", village) == ["B2"]
+
+
 def test_household_whose_assignment_ended_is_a_gap(connection, village):
     assert codes(connection, "household", village) == ["H4"]
 
@@ -99,7 +105,7 @@ def test_visit_intervals_come_from_settings(connection, village):
 def test_counts_cover_every_rule(connection, village):
     counts = gap_counts(connection, village, NOW)
     assert set(counts) == set(RULES)
-    assert counts == {"village": 1, "area": 1, "group": 1, "branch": 1,
+    assert counts == {"village": 1, "area": 1, "group": 1, "branch": 1, "weak_branch": 0,
                       "household": 1, "visit": 2, "uncovered": 1,
                       "uncovered_area": 0, "grid_worker": 2}
 

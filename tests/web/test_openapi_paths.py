@@ -4,10 +4,11 @@ import re
 
 import pytest
 
-from gridmap.web import controls, issues, metrics
+from gridmap.web import controls, issues, ledgers, metrics, search
 
 DECLARED = {"issues_api": issues.OPENAPI_PATHS, "metrics_api": metrics.OPENAPI_PATHS,
-            "controls_api": controls.OPENAPI_PATHS}
+            "controls_api": controls.OPENAPI_PATHS, "search_api": search.OPENAPI_PATHS,
+            "ledgers_api": ledgers.OPENAPI_PATHS}
 OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
 
 

@@ -28,7 +28,7 @@ def test_public_routes_answer_without_signing_in(client):
 
 def build_some_url(rule) -> str:
     """A URL the rule matches; the guard runs before the view looks at the arguments."""
-    for value in ("grids", "1", "village", "csv"):
+    for value in ("grids", "1", "village", "csv", "appeals"):
         try:
             return rule.build(dict.fromkeys(rule.arguments, value), append_unknown=False)[1]
         except Exception:  # a converter refused this value; try the next one
