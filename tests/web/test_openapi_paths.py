@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from gridmap.web import issues, metrics
+from gridmap.web import files, issues, metrics
 
-DECLARED = {"issues_api": issues.OPENAPI_PATHS, "metrics_api": metrics.OPENAPI_PATHS}
+DECLARED = {"issues_api": issues.OPENAPI_PATHS, "metrics_api": metrics.OPENAPI_PATHS,
+            "files_api": files.OPENAPI_PATHS}
 OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
