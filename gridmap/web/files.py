@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from gridmap import files
 from gridmap.errors import BadInput
-from gridmap.web.errors import answers_with, render_json
+from gridmap.web.errors import accepts_files, answers_with, render_json
 from gridmap.web.guard import requires
 from gridmap.web.session import db_session
 
@@ -65,6 +65,7 @@ def _attach(owner: str, ref: str):
 
 
 @api_bp.route("/api/visits/<ref>/photos", methods=["POST"], endpoint="visit_photo")
+@accepts_files
 @requires("log_visit")
 def visit_photo(ref: str):
     """Attach a photo to a visit in scope."""
@@ -72,6 +73,7 @@ def visit_photo(ref: str):
 
 
 @api_bp.route("/api/issues/<ref>/photos", methods=["POST"], endpoint="issue_photo")
+@accepts_files
 @requires("report_issue")
 def issue_photo(ref: str):
     """Attach a photo to an issue in scope."""
