@@ -57,6 +57,7 @@ class Picture:
 
     @property
     def mime(self) -> str:
+        """The stored picture's media type."""
         return FORMATS[self.format][0]
 
 

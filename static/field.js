@@ -329,12 +329,20 @@
     });
   }
 
+  /* Each item is its user's: on a shared tablet another user neither sees nor sends it; it
+     waits until its own user signs in again. */
+  var USER = (document.querySelector('meta[name="field-user"]') || {content: ""}).content;
+
   function queued() {
     return inStore("readonly", function (store) { return store.getAll(); }).then(function (items) {
-      return (items || []).sort(function (a, b) { return a.saved_at - b.saved_at; });
+      return (items || []).filter(function (item) { return !item.user || item.user === USER; })
+        .sort(function (a, b) { return a.saved_at - b.saved_at; });
     });
   }
-  function enqueue(item) { return inStore("readwrite", function (store) { return store.put(item); }); }
+  function enqueue(item) {
+    item.user = item.user || USER;
+    return inStore("readwrite", function (store) { return store.put(item); });
+  }
   function dequeue(key) { return inStore("readwrite", function (store) { return store.delete(key); }); }
 
   function showOutbox() {
@@ -401,16 +409,50 @@
                     saved_at: Date.now(), problem: null}).then(showOutbox);
   }
 
+  /* Signing out on a shared tablet leaves no pages of this user behind: the offline copies
+     go (the unsent queue stays, for this user only). Pages cached for someone else (who
+     left without signing out here) go too before anything is cached for this user. */
+  var SEEN_USER = "gridmap-field-user";
+  function clearCachedPages() {
+    if (!window.caches) { return Promise.resolve(); }
+    return caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) { return name.indexOf("gridmap-field") === 0; })
+        .map(function (name) { return caches.delete(name); }));
+    });
+  }
+
+  function forgetOtherUsersPages() {
+    var before = null;
+    try { before = window.localStorage.getItem(SEEN_USER); } catch (e) { before = null; }
+    var cleared = before && before !== USER ? clearCachedPages() : Promise.resolve();
+    return cleared.catch(function () { return null; }).then(function () {
+      try { window.localStorage.setItem(SEEN_USER, USER); } catch (e) { /* private mode */ }
+    });
+  }
+
+  var signOut = document.querySelector("form.account");
+  if (signOut) {
+    signOut.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearCachedPages().catch(function () { return null; }).then(function () {
+        try { window.localStorage.removeItem(SEEN_USER); } catch (e) { /* private mode */ }
+        signOut.submit();  // no submit event again: this is the real sign-out
+      });
+    });
+  }
+
   function offlineReady() {
     var meta = document.querySelector('meta[name="field-sw"]');
     if (!meta || !("serviceWorker" in navigator)) { return; }
-    navigator.serviceWorker.register(meta.getAttribute("content"), {scope: meta.getAttribute("data-scope")})
+    var scope = meta.getAttribute("data-scope");
+    navigator.serviceWorker.register(meta.getAttribute("content"), {scope: scope})
       .then(function () { return navigator.serviceWorker.ready; })
       .then(function () {
         var dataEl = document.getElementById("field-data");
         if (!dataEl || !window.caches) { return null; }
         var forms = JSON.parse(dataEl.textContent).households.slice(0, 60).map(function (h) { return h.visit_url; });
-        return caches.open(CACHE).then(function (cache) { return cache.addAll(forms); });
+        var pages = [scope, scope + "/issues", scope + "/report"];  // again, after a sign-out emptied it
+        return caches.open(CACHE).then(function (cache) { return cache.addAll(pages.concat(forms)); });
       })
       .then(function () { document.documentElement.setAttribute("data-offline-ready", "true"); })
       .catch(function () { /* no offline copy this time: the pages still work online */ });
@@ -420,7 +462,7 @@
   if (send) { send.addEventListener("click", sync); }
   window.addEventListener("online", sync);
   showOutbox().then(function () { if (navigator.onLine) { sync(); } });
-  offlineReady();
+  forgetOtherUsersPages().then(offlineReady);
 
   homeMap();
   visitForm();
