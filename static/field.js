@@ -458,6 +458,8 @@
       .catch(function () { /* no offline copy this time: the pages still work online */ });
   }
 
+  var printList = document.getElementById("print-list");
+  if (printList) { printList.addEventListener("click", function () { window.print(); }); }
   var send = document.getElementById("outbox-send");
   if (send) { send.addEventListener("click", sync); }
   window.addEventListener("online", sync);
