@@ -297,3 +297,43 @@ def test_signing_out_on_a_shared_tablet_clears_its_pages_and_the_queue_waits_for
     assert visits_with_notes(demo_db, notes) == 1
     assert queue_in_indexeddb(page) == 0
     tablet.close()
+
+
+def test_a_queued_visit_refused_when_sent_stays_listed_with_its_reason(open_page, base_url, demo_db):
+    watch = open_page(800, 1280, has_touch=True, geolocation=in_the_grid(demo_db),
+                      permissions=["geolocation"], service_workers="allow")
+    page, context = watch.page, watch.page.context
+    watch.sign_in(base_url, "grid_worker")
+    page.wait_for_selector("html[data-offline-ready]")
+    row = page.locator("li.household").nth(3)
+    household = int(row.get_attribute("data-household"))
+    context.set_offline(True)
+    context.route("**/*", lambda route: route.abort())
+    row.locator(".visit-button").tap()
+    page.wait_for_selector("#visit-form")
+    notes = f"户已迁走 {uuid.uuid4()}"
+    page.fill("#notes", notes)
+    page.locator("#save-visit").tap()
+    page.wait_for_selector("#visit-queued:not([hidden])")
+    with demo_db.begin() as connection:  # meanwhile the household moved to another grid
+        elsewhere = connection.execute(text(
+            "SELECT code FROM grid WHERE county_code = '532329' AND code <> :g ORDER BY code LIMIT 1"),
+            {"g": GRID}).scalar()
+        connection.execute(text("UPDATE household SET grid_code = :g WHERE id = :h"),
+                           {"g": elsewhere, "h": household})
+    try:
+        context.unroute("**/*")
+        context.set_offline(False)
+        page.locator("#outbox-send").dispatch_event("click")
+        refused = page.locator("#outbox-items li.problem")
+        expect(refused).to_have_count(1)
+        assert "未被接收" in refused.inner_text() and "范围" in refused.inner_text()
+        assert page.locator("#outbox-count").get_attribute("data-count") == "0"
+        watch.screenshot("field-offline-refused-800x1280")
+        assert visits_with_notes(demo_db, notes) == 0
+        refused.locator("button").tap()  # the user, having read it, lets it go
+        page.wait_for_selector("#outbox", state="hidden")
+    finally:
+        with demo_db.begin() as connection:
+            connection.execute(text("UPDATE household SET grid_code = :g WHERE id = :h"),
+                               {"g": GRID, "h": household})
