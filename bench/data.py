@@ -204,6 +204,9 @@ class Databases:
         conn = admin()
         with conn.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            # a template may have no other session: only the bench's own idle pools are there
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = %s AND pid <> pg_backend_pid()", (self.dbname("1"),))
             cur.execute(f'CREATE DATABASE "{dbname}" OWNER {role} TEMPLATE "{self.dbname("1")}"')
         conn.close()
         return self.url(name)

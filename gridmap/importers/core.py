@@ -308,15 +308,14 @@ def _replay(status: str, level: str, row: dict) -> tuple[str, str] | None:
 # --- references --------------------------------------------------------------------------
 
 
-def _check_checklist(connection: Connection, county_code: str, source, row: dict,
+def _check_checklist(items: dict, county_code: str, source, row: dict,
                      report: ImportReport) -> None:
-    """A visit's checklist holds only the county's 三必看/三必问/三必留 items (the settings'
-    `visit.checklist`), as the tablet's form records them."""
+    """A visit's checklist holds only the county's 三必看/三必问/三必留 items (`items`: the
+    settings' `visit.checklist`), as the tablet's form records them."""
     from gridmap import visits
 
     try:
-        row["checklist"] = visits.validate_checklist(
-            row.get("checklist"), visits.checklist_items(connection, county_code))
+        row["checklist"] = visits.validate_checklist(row.get("checklist"), items)
     except GridmapError as refused:
         report.add(Problem(source.name, row["_where"], "checklist", refused.message,
                            _("只能填写本县走访清单的项目：gridmap settings get %(county)s visit.checklist",
@@ -326,6 +325,13 @@ def _check_checklist(connection: Connection, county_code: str, source, row: dict
 def check_references(connection: Connection, batch, county_code: str, report: ImportReport) -> None:
     """Every code a row points at exists, in this import or already in the database."""
     known: dict[str, dict] = {}
+
+    def checklist() -> dict:  # read once per import, not once per visit
+        if "checklist" not in known:
+            from gridmap import visits
+
+            known["checklist"] = visits.checklist_items(connection, county_code)
+        return known["checklist"]
 
     def keys(table: str) -> dict:
         if table not in known:
@@ -355,7 +361,7 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
                                        _("%(code)s 不是%(level)s级区划", code=value, level=field.ref.level),
                                        _("请填写对应级别的代码")))
             if spec.table == "visit":
-                _check_checklist(connection, county_code, source, row, report)
+                _check_checklist(checklist(), county_code, source, row, report)
             if spec.table == "app_user" and row["login"] not in existing_keys(
                     connection, "app_user", county_code) and len(row.get("password") or "") < 8:
                 report.add(Problem(source.name, row["_where"], "password", _("新用户需要至少 8 位的密码"),

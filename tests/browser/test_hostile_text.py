@@ -41,6 +41,8 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "open311.request": {"service_request_id": "MQ000002"},
     # a household of the demo grid worker's grid
     "field.household": {"household_id": "3622"}, "field.visit": {"household_id": "3622"},
+    # photos are pictures without text; the demo has none, so each answers 404
+    "files.photo": {"file_id": "1"}, "files.thumb": {"file_id": "1"},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}
