@@ -124,34 +124,33 @@ class Tablet:
             time.sleep(THINK_SECONDS * random.uniform(0.5, 1.5))
 
 
-def _run(url: str, county: str, logins: list[str], seconds: float, restart: bool):
+def _run(server_box: list, url: str, county: str, logins: list[str], seconds: float,
+         restart: bool):
+    """The tablets of `logins` at work for `seconds` against the server in `server_box`
+    (replaced by a new one on the same port when `restart`)."""
     conn = psycopg2.connect(url)
     with conn.cursor() as cur:
         cur.execute(CATEGORY_SQL, (county,))
         (category,) = cur.fetchone()
     conn.close()
     down, window = threading.Event(), {"from": float("inf"), "to": float("inf")}
-    server = Server(url).__enter__()
-    try:
-        tablets = [Tablet(server.base, login, category) for login in logins]
-        until = time.monotonic() + seconds
-        in_restart = lambda: window["from"] - 2 <= time.monotonic() <= window["to"] + 5  # noqa: E731
-        threads = [threading.Thread(target=t.work, args=(until, down, in_restart)) for t in tablets]
-        for thread in threads:
-            thread.start()
-        if restart:
-            time.sleep(seconds / 2)
-            window["from"] = time.monotonic()
-            down.set()
-            port = server.port
-            server.__exit__()
-            server = Server(url, port=port).__enter__()
-            down.clear()
-            window["to"] = time.monotonic()
-        for thread in threads:
-            thread.join()
-    finally:
-        server.__exit__()
+    tablets = [Tablet(server_box[0].base, login, category) for login in logins]
+    until = time.monotonic() + seconds
+    in_restart = lambda: window["from"] - 2 <= time.monotonic() <= window["to"] + 5  # noqa: E731
+    threads = [threading.Thread(target=t.work, args=(until, down, in_restart)) for t in tablets]
+    for thread in threads:
+        thread.start()
+    if restart:
+        time.sleep(seconds / 2)
+        window["from"] = time.monotonic()
+        down.set()
+        port = server_box[0].port
+        server_box[0].__exit__()
+        server_box[0] = Server(url, port=port).__enter__()
+        down.clear()
+        window["to"] = time.monotonic()
+    for thread in threads:
+        thread.join()
     return tablets
 
 
@@ -180,8 +179,12 @@ def tablet_rows(bench) -> list[Line]:
     url = bench.dbs.scratch("tablets")
     try:
         logins = _accounts(url, bench.county, _tablets())
-        alone = _run(url, bench.county, logins[:1], max(seconds / 6, 10), restart=False)
-        many = _run(url, bench.county, logins, seconds, restart=True)
+        server_box = [Server(url).__enter__()]
+        try:
+            alone = _run(server_box, url, bench.county, logins[:1], min(seconds, 30), False)
+            many = _run(server_box, url, bench.county, logins, seconds, True)
+        finally:
+            server_box[0].__exit__()
         visits, issues, once = _stored_once(url, alone + many)
     finally:
         bench.dbs.drop("tablets")
