@@ -168,19 +168,34 @@ def test_a_visit_and_a_report_entered_offline_are_sent_exactly_once_when_the_net
 
     context.set_offline(True)
     context.route("**/*", lambda route: route.abort())  # the worker's own requests too
+    taps = 0
+
+    def tap(locator):
+        nonlocal taps
+        locator.tap()
+        taps += 1
+
     row = page.locator("li.household").nth(1)
     household = int(row.get_attribute("data-household"))
-    row.locator(".visit-button").tap()
+    tap(row.locator(".visit-button"))
     page.wait_for_selector("#visit-form")  # the cached form
     for group in ("look", "ask", "leave"):
-        page.locator(f'.toggle-all[data-group="{group}"]').tap()
+        tap(page.locator(f'.toggle-all[data-group="{group}"]'))
+    first_notes = f"离线走访 {uuid.uuid4()}"
+    page.fill("#notes", first_notes)
+    tap(page.locator("#save-visit"))  # offline too: at most 5 taps plus notes
+    page.wait_for_selector("#visit-queued:not([hidden])")
+    assert taps <= 5
+    # …and a photo of the house, queued behind its visit
+    page.goto(f"{base_url}/field/households/{household}/visit")
+    page.wait_for_selector("#visit-form")
     notes = f"离线走访 {uuid.uuid4()}"
     page.fill("#notes", notes)
     page.set_input_files("#visit-photo", files=[camera_photo("house.jpg")])
     page.locator("#save-visit").tap()
     page.wait_for_selector("#visit-queued:not([hidden])")
-    assert page.locator("#outbox-count").get_attribute("data-count") == "2"  # the visit, its photo
-    client_uuid = page.locator("#outbox-items li").first.get_attribute("data-uuid")
+    assert page.locator("#outbox-count").get_attribute("data-count") == "3"  # 2 visits, a photo
+    client_uuid = page.locator("#outbox-items li").nth(1).get_attribute("data-uuid")
     watch.screenshot("field-offline-queued-800x1280")
     page.locator("#queued-report-link").tap()  # an issue found on it, reported offline too
     page.wait_for_selector("#report-form")
@@ -190,7 +205,7 @@ def test_a_visit_and_a_report_entered_offline_are_sent_exactly_once_when_the_net
     page.set_input_files("#report-photo", files=[camera_photo("leak.jpg")])
     page.locator("#send-report").tap()
     page.wait_for_selector("#report-queued:not([hidden])")
-    assert page.locator("#outbox-count").get_attribute("data-count") == "4"
+    assert page.locator("#outbox-count").get_attribute("data-count") == "5"
     watch.screenshot("field-offline-report-queued-800x1280")
     assert visits_with_notes(demo_db, notes) == 0
 
@@ -199,13 +214,13 @@ def test_a_visit_and_a_report_entered_offline_are_sent_exactly_once_when_the_net
     page = context.new_page()
     watch.page = page
     page.goto(f"{base_url}/field")
-    expect(page.locator("#outbox-count")).to_have_attribute("data-count", "4")
+    expect(page.locator("#outbox-count")).to_have_attribute("data-count", "5")
     context.unroute("**/*")
     context.set_offline(False)
     # Resend explicitly ("online" may have started it already: a second start joins the first).
     page.locator("#outbox-send").dispatch_event("click")
     page.wait_for_selector("#outbox", state="hidden")
-    assert visits_with_notes(demo_db, notes) == 1
+    assert visits_with_notes(demo_db, notes) == visits_with_notes(demo_db, first_notes) == 1
     with demo_db.connect() as connection:
         linked = connection.execute(text(
             "SELECT count(*) FROM issue i JOIN visit v ON v.issue_id = i.id"
