@@ -197,6 +197,27 @@ class Databases:
         self.one_county()
         return self._ensure("10", self._copy_counties, template="1")
 
+    def scratch(self, name: str) -> str:
+        """A fresh copy of the one-county database for rows that write (made anew each run)."""
+        self.one_county()
+        dbname, role = self.dbname(name), urlsplit(devdb.owner_url() or devdb.app_url()).username
+        conn = admin()
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            # a template may have no other session: only the bench's own idle pools are there
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = %s AND pid <> pg_backend_pid()", (self.dbname("1"),))
+            cur.execute(f'CREATE DATABASE "{dbname}" OWNER {role} TEMPLATE "{self.dbname("1")}"')
+        conn.close()
+        return self.url(name)
+
+    def drop(self, name: str) -> None:
+        """Remove a scratch database."""
+        conn = admin()
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{self.dbname(name)}" WITH (FORCE)')
+        conn.close()
+
     def boundaries(self) -> str:
         """Regions and grids only: the household import runs into it."""
         return self._ensure("import", self._load(self.dataset.boundaries_dir()))

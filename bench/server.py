@@ -64,10 +64,10 @@ def stop(proc: subprocess.Popen | None) -> None:
 class Server:
     """`with Server(url) as server:` gunicorn on a free loopback port, stopped on exit."""
 
-    def __init__(self, database_url: str, workers: int = 2):
+    def __init__(self, database_url: str, workers: int = 2, port: int | None = None):
         self.database_url = database_url
         self.workers = workers
-        self.port = _free_port()
+        self.port = port or _free_port()  # a restarted server answers where the old one did
         self.base = f"http://{LOOPBACK}:{self.port}"
         self.proc: subprocess.Popen | None = None
 

@@ -97,6 +97,8 @@ class Config:
 
     def flask_settings(self) -> dict:
         """The Flask config keys these settings become."""
+        from gridmap.backup import files_dir
+
         return {
             "SECRET_KEY": self.secret_key,
             "DATABASE_URL": self.database_url,
@@ -117,5 +119,6 @@ class Config:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+            "GRIDMAP_FILES_DIR": str(files_dir()),  # stored photos (gridmap.files)
             **self.extra,
         }

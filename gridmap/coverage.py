@@ -131,9 +131,15 @@ def last_visited_at(county_code: str):
 def due_at(county_code: str, intervals: VisitIntervals):
     """SQL: when the household's next visit is due; NULL when never visited (due at once).
 
+    A care flag turned on since the last visit (`household.care_flags_changed_at`, set by a
+    trigger whoever writes the row) makes it due from that moment: a household newly 低保 or
+    newly living alone is visited now, not at the end of its old interval.
     The due list and the `visit` gap rule both read this, so their counts agree.
     """
-    return last_visited_at(county_code) + intervals.days() * literal_column("interval '1 day'")
+    last = last_visited_at(county_code)
+    changed = Household.care_flags_changed_at
+    return case((changed > last, changed),
+                else_=last + intervals.days() * literal_column("interval '1 day'"))
 
 
 def is_due(due, now: datetime):

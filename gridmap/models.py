@@ -280,6 +280,8 @@ class Household(Base):
     # moved out or deceased: kept with its history, out of every active list and count
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="active")
     left_on: Mapped[date | None] = mapped_column(Date)
+    # when a care flag was last turned on (a trigger sets it): a visit is due at once after it
+    care_flags_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Unit(Base):
@@ -414,6 +416,66 @@ class Visit(Base):
     client_uuid: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), nullable=False, unique=True, server_default=text("gen_random_uuid()"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)  # who recorded it
+
+
+PHOTO_MIMES = ("image/jpeg", "image/png", "image/webp")
+
+
+class StoredFile(Base):
+    """A stored photo (gridmap.files): named by the hash of its stored bytes, EXIF stripped;
+    where and when it was taken as EXIF said before stripping."""
+
+    __tablename__ = "stored_file"
+    __table_args__ = (
+        UniqueConstraint("county_code", "sha256"),
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+        CheckConstraint(_in("mime", PHOTO_MIMES), name="mime"),
+        CheckConstraint("size_bytes > 0 AND width > 0 AND height > 0", name="sizes"),
+        valid_geom(),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    mime: Mapped[str] = mapped_column(String(16), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    width: Mapped[int] = mapped_column(Integer, nullable=False)
+    height: Mapped[int] = mapped_column(Integer, nullable=False)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    geom = geom_column("POINT")  # the EXIF GPS position, when the photo had one
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 server_default=func.now())
+
+
+class VisitPhoto(Base):
+    """A photo taken on a visit."""
+
+    __tablename__ = "visit_photo"
+
+    visit_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("visit.id", ondelete="CASCADE"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("stored_file.id"), primary_key=True, index=True)
+    county_code: Mapped[str] = county_column()
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                               server_default=func.now())
+
+
+class IssuePhoto(Base):
+    """A photo of an issue (from its report, later from its handling)."""
+
+    __tablename__ = "issue_photo"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("stored_file.id"), primary_key=True, index=True)
+    county_code: Mapped[str] = county_column()
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                               server_default=func.now())
 
 
 class Issue(Base):

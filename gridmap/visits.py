@@ -218,15 +218,28 @@ def get(session, actor, visit_ref) -> Visit:
 
 def report_issue(session, actor, visit_ref, data: dict):
     """Report an issue found on a visit (gridmap.issues.report, placed at the household's grid
-    or village) and link it to the visit; a resend with the same client_uuid changes nothing."""
+    or village) and link it to the visit; a resend with the same client_uuid changes nothing.
+
+    `resolved_on_spot` with a `resolution` note: fixed there and then (就地解决), the issue
+    goes straight to handled, as the lifecycle allows from a new report."""
     from gridmap import issues
 
+    data = dict(data)
+    on_spot = data.pop("resolved_on_spot", None) in (True, "true", "1", "on", "yes")
+    resolution = data.pop("resolution", None)
+    if on_spot and not (isinstance(resolution, str) and resolution.strip()):
+        raise BadInput(_("就地解决的事项请写明怎样解决的"), field="resolution")
     visit = get(session, actor, visit_ref)
     household = session.get(Household, visit.household_id)
     place = ({"grid_code": household.grid_code} if household.grid_code
              else {"village_code": household.village_code})
     issue = issues.report(session, actor, {**data, **place, "source": "visit"})
+    if issue.household_id is None:  # found at this household: its 回访 is a visit there too
+        issue.household_id = household.id
     if visit.issue_id is None:
         visit.issue_id = issue.id
-        session.flush()
+    session.flush()
+    if on_spot and issue.status == "reported":  # a resend finds it handled already
+        issue = issues.apply(session, issue.id, "resolve_on_spot", actor,
+                             expected_version=issue.version, note=resolution.strip())
     return issue

@@ -46,6 +46,9 @@ COPIES = [
     ("leaflet.markercluster", "MIT-LICENCE.txt", "markercluster/MIT-LICENCE.txt"),
     ("leaflet.heat", "dist/leaflet-heat.js", "leaflet-heat/leaflet-heat.js"),
     ("leaflet.heat", "LICENSE", "leaflet-heat/LICENSE"),
+    # the accessibility checks of the browser tests (WCAG AA contrast), from our own origin
+    ("axe-core", "axe.min.js", "axe-core/axe.min.js"),
+    ("axe-core", "LICENSE", "axe-core/LICENSE"),
 ]
 
 

@@ -31,20 +31,53 @@
     return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
   }
 
+  function answered(response) {
+    return response.json().catch(function () { return {}; }).then(function (data) {
+      if (!response.ok) {
+        var error = new Error(data.message || say("failed"));
+        error.data = data; error.status = response.status;
+        throw error;
+      }
+      return data;
+    });
+  }
+
   function postJson(url, body) {
     return fetch(url, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json"},
       body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
-          var error = new Error(data.message || say("failed"));
-          error.data = data; error.status = response.status;
-          throw error;
-        }
-        return data;
-      });
+    }).then(answered);
+  }
+
+  /* A photo goes as multipart `photo`, after the visit or issue it shows (by client_uuid). */
+  function postPhoto(url, blob) {
+    var body = new FormData();
+    body.append("photo", blob, blob.name || "photo");
+    return fetch(url, {method: "POST", credentials: "same-origin", body: body,
+                       headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"}}).then(answered);
+  }
+
+  function chosenPhoto(input) {
+    return input && input.files && input.files.length ? input.files[0] : null;
+  }
+
+  /* Send the photo now; without network keep it in the queue behind its visit or issue. A
+     refusal (not a photo, too large) is said where `errorEl` is; the visit stays recorded. */
+  function sendPhoto(url, photo, label, errorEl) {
+    if (!photo) { return Promise.resolve(); }
+    return postPhoto(url, photo).catch(function (failure) {
+      if (!failure.status || failure.status === 503) { return queuePhoto(url, photo, label); }
+      errorEl.textContent = failure.message; errorEl.hidden = false;
+      return null;
+    });
+  }
+
+  function showPhotoName(input) {
+    if (!input) { return; }
+    input.addEventListener("change", function () {
+      var photo = chosenPhoto(input), name = document.getElementById(input.id + "-name");
+      if (name) { name.textContent = photo ? photo.name : ""; }
     });
   }
 
@@ -111,6 +144,8 @@
     if (!form) { return; }
     var where = locate(document.getElementById("geo-status"));
     var clientUuid = newUuid();  // one per visit: a resend never records it twice
+    var photoInput = document.getElementById("visit-photo");
+    showPhotoName(photoInput);
     function items(group) { return form.querySelectorAll('.toggle-item[data-group="' + group + '"]'); }
     function refreshAll(group) {
       var all = Array.prototype.every.call(items(group), function (b) { return b.getAttribute("aria-pressed") === "true"; });
@@ -138,8 +173,11 @@
       var body = Object.assign({household_id: Number(form.getAttribute("data-household")), client_uuid: clientUuid,
                                 checklist: checklist, notes: document.getElementById("notes").value}, whereFields(where));
       var save = document.getElementById("save-visit"), error = document.getElementById("visit-error");
+      var photo = chosenPhoto(photoInput), label = form.getAttribute("data-label");
+      var photoUrl = form.getAttribute("data-photo-api").replace("REF", encodeURIComponent(clientUuid));
       save.disabled = true; error.hidden = true;
       postJson(form.getAttribute("data-api"), body).then(function (data) {
+        sendPhoto(photoUrl, photo, label, document.getElementById("visit-photo-error"));
         form.hidden = true;
         document.getElementById("due-before").hidden = true;  // no longer due: it was just visited
         document.getElementById("report-link").href = data.report_url;
@@ -151,7 +189,9 @@
         document.getElementById("visit-saved").hidden = false;
       }).catch(function (failure) {
         if (!failure.status || failure.status === 503) {  // no network: keep it on the tablet
-          queueVisit(form.getAttribute("data-api"), body, form.getAttribute("data-label")).then(function () {
+          queueVisit(form.getAttribute("data-api"), body, label).then(function () {
+            return photo ? queuePhoto(photoUrl, photo, label) : null;
+          }).then(function () {
             form.hidden = true;
             document.getElementById("due-before").hidden = true;
             var report = document.getElementById("queued-report-link");
@@ -170,6 +210,35 @@
   }
 
   /* --- report an issue found on a visit --------------------------------------------------- */
+  /* Where the issue is: the tablet's position, unless the user taps the map to place it. */
+  function pickOnMap(where) {
+    var holder = document.getElementById("report-map"), status = document.getElementById("place-status");
+    var picked = {latlng: null};
+    if (!holder || !window.L) { return picked; }
+    var map = L.map(holder, {zoomControl: true}).setView([25.55, 102.40], 12), pin = null, here = null;
+    fetch(holder.getAttribute("data-grids"), {credentials: "same-origin"}).then(function (r) { return r.json(); })
+      .then(function (grids) {
+        var layer = L.geoJSON(grids, {style: {color: "#1a56db", weight: 2, fillOpacity: 0.05}, interactive: false}).addTo(map);
+        if (!here && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
+      }).catch(function () { /* the outline is a frame: tapping works without it */ });
+    where.onFix = function (coords) {
+      here = [coords.latitude, coords.longitude];
+      if (!picked.latlng) { map.setView(here, 17); placePin(here); }
+    };
+    function placePin(latlng) {
+      if (pin) { pin.setLatLng(latlng); } else {
+        pin = L.circleMarker(latlng, {radius: 11, weight: 3, color: "#ffffff", fillColor: "#b3261e", fillOpacity: 1}).addTo(map);
+      }
+    }
+    map.on("click", function (event) {
+      picked.latlng = event.latlng;
+      placePin(event.latlng);
+      status.textContent = say("placed");
+      holder.setAttribute("data-picked", "true");
+    });
+    return picked;
+  }
+
   function reportForm() {
     var form = document.getElementById("report-form");
     if (!form) { return; }
@@ -182,23 +251,44 @@
     }
     if (!visit) { error.textContent = say("no-visit"); error.hidden = false; send.disabled = true; return; }
     var api = form.getAttribute("data-api").replace("VISIT", encodeURIComponent(visit));
-    var where = locate(document.getElementById("geo-status"));
+    var where = {position: null};
+    var picked = pickOnMap(where);
+    var located = locate(document.getElementById("geo-status"), function (coords) {
+      where.position = coords;
+      if (where.onFix) { where.onFix(coords); }
+    });
     var clientUuid = newUuid();
+    var photoInput = document.getElementById("report-photo"), onSpot = document.getElementById("on-spot");
+    var resolution = document.getElementById("resolution-block");
+    showPhotoName(photoInput);
+    if (onSpot) {
+      onSpot.addEventListener("change", function () { resolution.hidden = !onSpot.checked; });
+    }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var here = whereFields(where);
+      var here = picked.latlng ? {lon: picked.latlng.lng, lat: picked.latlng.lat} : whereFields(located);
       var body = {client_uuid: clientUuid, category: document.getElementById("category").value,
                   title: document.getElementById("title").value,
                   description: document.getElementById("description").value,
                   urgency: document.getElementById("urgent").checked ? "urgent" : "normal",
                   lon: here.lon, lat: here.lat};
+      if (onSpot && onSpot.checked) {
+        body.resolved_on_spot = true;
+        body.resolution = document.getElementById("resolution").value;
+      }
+      var photo = chosenPhoto(photoInput);
+      var photoUrl = form.getAttribute("data-photo-api").replace("REF", encodeURIComponent(clientUuid));
       send.disabled = true; error.hidden = true;
       postJson(api, body).then(function (data) {
-        window.location.assign(data.issues_url);
+        return sendPhoto(photoUrl, photo, body.title, error).then(function () {
+          if (error.hidden) { window.location.assign(data.issues_url); } else { send.hidden = true; }
+        });
       }).catch(function (failure) {
         if (!failure.status || failure.status === 503) {  // no network: after its visit, later
           enqueue({client_uuid: clientUuid, kind: "issue", url: api, body: body, label: body.title,
-                   saved_at: Date.now(), problem: null}).then(showOutbox).then(function () {
+                   saved_at: Date.now(), problem: null}).then(function () {
+            return photo ? queuePhoto(photoUrl, photo, body.title) : null;
+          }).then(showOutbox).then(function () {
             form.hidden = true;
             document.getElementById("report-queued").hidden = false;
             window.scrollTo(0, 0);
@@ -239,12 +329,20 @@
     });
   }
 
+  /* Each item is its user's: on a shared tablet another user neither sees nor sends it; it
+     waits until its own user signs in again. */
+  var USER = (document.querySelector('meta[name="field-user"]') || {content: ""}).content;
+
   function queued() {
     return inStore("readonly", function (store) { return store.getAll(); }).then(function (items) {
-      return (items || []).sort(function (a, b) { return a.saved_at - b.saved_at; });
+      return (items || []).filter(function (item) { return !item.user || item.user === USER; })
+        .sort(function (a, b) { return a.saved_at - b.saved_at; });
     });
   }
-  function enqueue(item) { return inStore("readwrite", function (store) { return store.put(item); }); }
+  function enqueue(item) {
+    item.user = item.user || USER;
+    return inStore("readwrite", function (store) { return store.put(item); });
+  }
   function dequeue(key) { return inStore("readwrite", function (store) { return store.delete(key); }); }
 
   function showOutbox() {
@@ -259,7 +357,7 @@
       items.forEach(function (item) {
         var li = document.createElement("li");
         li.setAttribute("data-uuid", item.client_uuid);
-        li.textContent = say(item.kind === "issue" ? "kind-issue" : "kind-visit") + item.label +
+        li.textContent = say("kind-" + item.kind) + item.label +
           (item.problem ? " · " + say("problem") + item.problem : "");
         if (item.problem) {
           li.className = "problem";
@@ -281,7 +379,8 @@
       var chain = Promise.resolve();
       items.filter(function (item) { return !item.problem; }).forEach(function (item) {
         chain = chain.then(function () {
-          return postJson(item.url, item.body).then(function () { return dequeue(item.client_uuid); },
+          var sent = item.kind === "photo" ? postPhoto(item.url, item.blob) : postJson(item.url, item.body);
+          return sent.then(function () { return dequeue(item.client_uuid); },
             function (failure) {
               var status = failure.status || 0;
               if (status >= 400 && status < 500 && status !== 400 && status !== 401 && status !== 429) {
@@ -297,32 +396,75 @@
     return syncing;
   }
 
+  function queuePhoto(url, photo, label) {
+    // a Blob (not the File) is what IndexedDB keeps everywhere; it goes after its visit/issue
+    var blob = photo.slice(0, photo.size, photo.type);
+    return enqueue({client_uuid: newUuid(), kind: "photo", url: url, blob: blob, label: label,
+                    saved_at: Date.now() + 1, problem: null}).then(showOutbox);
+  }
+
   function queueVisit(url, body, label) {
     body.visited_at = body.visited_at || new Date().toISOString();  // when it happened, not when sent
     return enqueue({client_uuid: body.client_uuid, kind: "visit", url: url, body: body, label: label,
                     saved_at: Date.now(), problem: null}).then(showOutbox);
   }
 
+  /* Signing out on a shared tablet leaves no pages of this user behind: the offline copies
+     go (the unsent queue stays, for this user only). Pages cached for someone else (who
+     left without signing out here) go too before anything is cached for this user. */
+  var SEEN_USER = "gridmap-field-user";
+  function clearCachedPages() {
+    if (!window.caches) { return Promise.resolve(); }
+    return caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) { return name.indexOf("gridmap-field") === 0; })
+        .map(function (name) { return caches.delete(name); }));
+    });
+  }
+
+  function forgetOtherUsersPages() {
+    var before = null;
+    try { before = window.localStorage.getItem(SEEN_USER); } catch (e) { before = null; }
+    var cleared = before && before !== USER ? clearCachedPages() : Promise.resolve();
+    return cleared.catch(function () { return null; }).then(function () {
+      try { window.localStorage.setItem(SEEN_USER, USER); } catch (e) { /* private mode */ }
+    });
+  }
+
+  var signOut = document.querySelector("form.account");
+  if (signOut) {
+    signOut.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearCachedPages().catch(function () { return null; }).then(function () {
+        try { window.localStorage.removeItem(SEEN_USER); } catch (e) { /* private mode */ }
+        signOut.submit();  // no submit event again: this is the real sign-out
+      });
+    });
+  }
+
   function offlineReady() {
     var meta = document.querySelector('meta[name="field-sw"]');
     if (!meta || !("serviceWorker" in navigator)) { return; }
-    navigator.serviceWorker.register(meta.getAttribute("content"), {scope: meta.getAttribute("data-scope")})
+    var scope = meta.getAttribute("data-scope");
+    navigator.serviceWorker.register(meta.getAttribute("content"), {scope: scope})
       .then(function () { return navigator.serviceWorker.ready; })
       .then(function () {
         var dataEl = document.getElementById("field-data");
         if (!dataEl || !window.caches) { return null; }
         var forms = JSON.parse(dataEl.textContent).households.slice(0, 60).map(function (h) { return h.visit_url; });
-        return caches.open(CACHE).then(function (cache) { return cache.addAll(forms); });
+        var pages = [scope, scope + "/issues", scope + "/report"];  // again, after a sign-out emptied it
+        return caches.open(CACHE).then(function (cache) { return cache.addAll(pages.concat(forms)); });
       })
       .then(function () { document.documentElement.setAttribute("data-offline-ready", "true"); })
       .catch(function () { /* no offline copy this time: the pages still work online */ });
   }
 
+  var printList = document.getElementById("print-list");
+  if (printList) { printList.addEventListener("click", function () { window.print(); }); }
   var send = document.getElementById("outbox-send");
   if (send) { send.addEventListener("click", sync); }
   window.addEventListener("online", sync);
   showOutbox().then(function () { if (navigator.onLine) { sync(); } });
-  offlineReady();
+  forgetOtherUsersPages().then(offlineReady);
 
   homeMap();
   visitForm();

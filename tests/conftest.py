@@ -147,12 +147,14 @@ def db(connection) -> Session:
 
 
 @pytest.fixture
-def app(database_url, connection):
-    """The app, its sessions bound to the test's rolled-back transaction."""
+def app(database_url, connection, tmp_path):
+    """The app, its sessions bound to the test's rolled-back transaction, its stored files
+    in the test's own directory."""
     from sqlalchemy.orm import sessionmaker
 
     flask_app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test",
-                            "TESTING": True, "WTF_CSRF_ENABLED": False})
+                            "TESTING": True, "WTF_CSRF_ENABLED": False,
+                            "GRIDMAP_FILES_DIR": str(tmp_path / "files")})
     flask_app.extensions["gridmap.sessionmaker"] = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     yield flask_app

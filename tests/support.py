@@ -229,3 +229,30 @@ def seed_open_data_county(connection) -> str:
     return grid
 
 
+
+
+def photo_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48),
+                lonlat: tuple[float, float] | None = None, colour: str = "teal") -> bytes:
+    """A small picture as a camera would send it: EXIF with a maker, a time and, when
+    `lonlat` is given, a GPS position (degrees/minutes/seconds, as phones write it)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", size, colour)
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0132] = "2026:11:20 10:15:00"  # DateTime
+    if lonlat is not None:
+        from fractions import Fraction
+
+        def dms(value: float):
+            degrees = int(value)
+            minutes = int((value - degrees) * 60)
+            seconds = Fraction(round(((value - degrees) * 60 - minutes) * 60 * 100), 100)
+            return (Fraction(degrees), Fraction(minutes), seconds)
+
+        exif[0x8825] = {1: "N", 2: dms(lonlat[1]), 3: "E", 4: dms(lonlat[0])}
+    out = io.BytesIO()
+    image.save(out, fmt, exif=exif.tobytes())
+    return out.getvalue()

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from gridmap import audit, clock, geo, lifecycle
-from gridmap.errors import _
+from gridmap.errors import GridmapError, _
 from gridmap.importers import fields as f
 from gridmap.importers import readers, topology
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
@@ -436,11 +436,32 @@ def _replay(status: str, level: str, row: dict) -> tuple[str, str] | None:
 # --- references --------------------------------------------------------------------------
 
 
+def _check_checklist(items: dict, county_code: str, source, row: dict,
+                     report: ImportReport) -> None:
+    """A visit's checklist holds only the county's 三必看/三必问/三必留 items (`items`: the
+    settings' `visit.checklist`), as the tablet's form records them."""
+    from gridmap import visits
+
+    try:
+        row["checklist"] = visits.validate_checklist(row.get("checklist"), items)
+    except GridmapError as refused:
+        report.add(Problem(source.name, row["_where"], "checklist", refused.message,
+                           _("只能填写本县走访清单的项目：gridmap settings get %(county)s visit.checklist",
+                             county=county_code)))
+
+
 def check_references(connection: Connection, batch, county_code: str, report: ImportReport, *,
                      only: str | None = None, known: dict[str, dict] | None = None) -> None:
     """Every code a row points at exists, in this import or already in the database
     (`only`: check that table's rows; `known`: the codes looked up so far, kept between batches)."""
     known = {} if known is None else known
+
+    def checklist() -> dict:  # read once per import, not once per visit
+        if "checklist" not in known:
+            from gridmap import visits
+
+            known["checklist"] = visits.checklist_items(connection, county_code)
+        return known["checklist"]
 
     def keys(table: str) -> dict:
         if table not in known:
@@ -471,6 +492,8 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
                     report.add(Problem(source.name, row["_where"], field.name,
                                        _("%(code)s 不是%(level)s级区划", code=value, level=field.ref.level),
                                        _("请填写对应级别的代码")))
+            if spec.table == "visit":
+                _check_checklist(checklist(), county_code, source, row, report)
             if spec.table == "app_user" and row["login"] not in existing_keys(
                     connection, "app_user", county_code) and len(row.get("password") or "") < 8:
                 report.add(Problem(source.name, row["_where"], "password", _("新用户需要至少 8 位的密码"),

@@ -9,6 +9,7 @@
 | ogc       | ogc               | OGC API – Features: public open data at /ogc          |
 | open311   | open311           | Open311 GeoReport v2 at /open311/v2                    |
 | field     | field, field_api  | the tablet: my grid, a household, log a visit, report, my issues; JSON |
+| files     | files, files_api  | photos: attach to a visit or issue (JSON), serve within scope |
 | audit     | audit             | the audit log page (inspectors), filtered and paged     |
 | households| households_api    | the per-record "show" of personal data, with a reason   |
 | controls  | controls, controls_api | 延期, 督办, 催办, 复核, 合并; the 挂账/作废 ledger; QR codes |
@@ -35,7 +36,8 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 # (module, blueprint attribute) registered in this order; auth registers itself with
 # Flask-Login and CSRF in its init_app.
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
-              ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("audit", "bp"),
+              ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("files", "bp"),
+              ("files", "api_bp"), ("audit", "bp"),
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
               ("open311", "bp"), ("ledgers", "bp"), ("ledgers", "api_bp"), ("upkeep", "bp"),
               ("controls", "bp"), ("controls", "api_bp"), ("residents", "bp"), ("categories", "bp"),

@@ -24,7 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from gridmap import categories, clock, field_queries, issue_queries, visits
+from gridmap import categories, clock, field_queries, issue_queries, lifecycle, visits
 from gridmap.errors import BadInput
 from gridmap.field_queries import CARE_LABELS
 from gridmap.web.errors import answers_with, render_json, text_of
@@ -36,7 +36,7 @@ api_bp = answers_with(Blueprint("field_api", __name__), render_json)
 VISIT_FIELDS = ("household_id", "client_uuid", "checklist", "notes", "lon", "lat", "accuracy_m",
                 "visited_at")
 ISSUE_FIELDS = ("title", "description", "category", "urgency", "lon", "lat", "client_uuid",
-                "note")
+                "note", "resolved_on_spot", "resolution")
 
 
 def lands_in_the_field() -> bool:
@@ -109,7 +109,8 @@ def report_form():
     every visit, even one still waiting in the tablet's queue."""
     session = db_session()
     return _private(render_template(
-        "field/report.html", categories=categories.all_of(session, current_user.county_code)))
+        "field/report.html", categories=categories.all_of(session, current_user.county_code),
+        on_spot=can(lifecycle.ACTIONS["resolve_on_spot"].policy)))
 
 
 @bp.route("/field/issues", endpoint="issues")

@@ -45,6 +45,8 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "residents.report": {"village_code": "532329104201"},
     "controls.qr": {"village_code": "532329104201"},
     "controls_api.duplicates": {"issue_id": "194"},
+    # photos are pictures without text; the demo has none, so each answers 404
+    "files.photo": {"file_id": "1"}, "files.thumb": {"file_id": "1"},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}

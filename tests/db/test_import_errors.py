@@ -278,3 +278,24 @@ def test_an_illegal_history_is_a_named_problem_not_a_row(connection, status, eve
     assert not report.ok
     assert any(words in m and "issue_events.csv" in m for m in messages(report)), messages(report)
     assert count(connection, "issue") == 0 and count(connection, "issue_event") == 0
+
+
+VISIT_HEADER = "household_code,visited_at,checklist\n"
+
+
+def visits_file(checklist: dict) -> Source:
+    cell = json.dumps(checklist, ensure_ascii=False).replace('"', '""')
+    return Source("visits.csv", (VISIT_HEADER + f'53232910420100001,2026-11-20T10:00:00+08:00,"{cell}"\n').encode())
+
+
+def test_a_visit_checklist_holds_only_the_countys_items(connection):
+    good = run(connection, regions(), households(GOOD_HOUSEHOLD),
+               visits_file({"look": ["住房安全"], "leave": ["联系卡"]}), commit=True)
+    assert good.ok, messages(good)
+    stored = connection.execute(text("SELECT checklist FROM visit")).scalar_one()
+    assert stored == {"look": ["住房安全"], "ask": [], "leave": ["联系卡"]}
+    report = run(connection, visits_file({"look": ["housing"]}))
+    assert not report.ok
+    assert any("visits.csv" in m and "checklist" in m and "housing" in m for m in messages(report)), messages(report)
+    report = run(connection, visits_file({"see": ["住房安全"]}))
+    assert any("checklist" in m and "see" in m for m in messages(report)), messages(report)

@@ -213,3 +213,47 @@ def test_an_issue_found_on_a_visit_is_reported_and_linked(db, village):
         visits.report_issue(db, people["other_worker"], visit.id, data)
     with pytest.raises(BadInput):
         visits.report_issue(db, people["worker"], "not-a-visit", data)
+
+
+def test_a_care_flag_turned_on_is_recorded_whoever_writes_the_row(db, village):
+    ids, _people = village
+    changed = lambda: db.execute(text(  # noqa: E731
+        "SELECT care_flags_changed_at FROM household WHERE id = :h"), {"h": ids["H_PLAIN_OK"]}).scalar()
+    db.execute(text("UPDATE household SET address = '新地址' WHERE id = :h"), {"h": ids["H_PLAIN_OK"]})
+    assert changed() is None  # not a care flag
+    db.execute(text("UPDATE household SET disability_grade = 2 WHERE id = :h"), {"h": ids["H_PLAIN_OK"]})
+    assert changed() is not None
+    first = changed()
+    db.execute(text("UPDATE household SET minimum_living = false WHERE id = :h"), {"h": ids["H_PLAIN_OK"]})
+    assert changed() == first  # a flag taken away makes nothing due
+
+
+def test_a_new_care_flag_makes_a_visit_due_at_once_until_the_next_visit(db, village):
+    ids, people = village
+    scope = Scope("532329", region_code=ISSUE_GRID)
+    assert "H_PLAIN_OK" not in due_codes(db, scope)  # visited 80 days ago, 90 allowed
+    # 低保 from yesterday (set as the trigger would, on the test's clock)
+    db.execute(text("UPDATE household SET minimum_living = true WHERE id = :h"), {"h": ids["H_PLAIN_OK"]})
+    db.execute(text("UPDATE household SET care_flags_changed_at = :at WHERE id = :h"),
+               {"h": ids["H_PLAIN_OK"], "at": NOW - timedelta(days=1)})
+    assert "H_PLAIN_OK" in due_codes(db, scope) and "H_PLAIN_OK" in gap_codes(db, scope)
+    assert due_codes(db, scope) == gap_codes(db, scope)
+    visits.record(db, people["worker"], {"household_id": ids["H_PLAIN_OK"]})
+    assert "H_PLAIN_OK" not in due_codes(db, scope) and "H_PLAIN_OK" not in gap_codes(db, scope)
+
+
+def test_an_issue_fixed_on_the_spot_goes_straight_to_handled_once(db, village):
+    ids, people = village
+    visit = record(db, people["worker"], ids["H_PLAIN_OK"]).visit
+    data = {"title": "水龙头松了", "category": "drinking_water", "client_uuid": str(uuid.uuid4()),
+            "resolved_on_spot": True, "resolution": "当场拧紧"}
+    issue = visits.report_issue(db, people["worker"], visit.id, data)
+    assert (issue.status, issue.household_id) == ("handled", ids["H_PLAIN_OK"])
+    again = visits.report_issue(db, people["worker"], visit.id, data)
+    assert again.id == issue.id and again.version == issue.version
+    actions = db.execute(text("SELECT action FROM issue_event WHERE issue_id = :i ORDER BY id"),
+                         {"i": issue.id}).scalars().all()
+    assert actions == ["report", "resolve_on_spot"]
+    with pytest.raises(BadInput, match="怎样解决"):
+        visits.report_issue(db, people["worker"], visit.id, {**data, "client_uuid": str(uuid.uuid4()),
+                                                             "resolution": " "})

@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from gridmap.web import controls, issues, ledgers, metrics, search
+from gridmap.web import controls, files, issues, ledgers, metrics, search
 
 DECLARED = {"issues_api": issues.OPENAPI_PATHS, "metrics_api": metrics.OPENAPI_PATHS,
             "controls_api": controls.OPENAPI_PATHS, "search_api": search.OPENAPI_PATHS,
-            "ledgers_api": ledgers.OPENAPI_PATHS}
+            "ledgers_api": ledgers.OPENAPI_PATHS, "files_api": files.OPENAPI_PATHS}
 OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
 
 

@@ -5,11 +5,13 @@ sample is added to ID_SAMPLES."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
-from support import ISSUE_TOWNSHIP, ISSUE_VILLAGE, seed_issue_county, seed_user
+from support import ISSUE_TOWNSHIP, ISSUE_VILLAGE, photo_bytes, seed_issue_county, seed_user
 
-from gridmap import issues
+from gridmap import files, issues
 from gridmap.policy import allowed
 from gridmap.web.guard import GUARD_ATTRIBUTE
 
@@ -22,8 +24,9 @@ PLAUSIBLE_BODY = {"action": "triage", "version": "1", "kind": "phone", "reason":
 
 
 @pytest.fixture
-def county(connection, monkeypatch):
-    """Township A (the issue county's) holds an issue and a household; township B is next door."""
+def county(app, connection, monkeypatch):
+    """Township A (the issue county's) holds an issue (with a photo) and a household; township
+    B is next door."""
     monkeypatch.setenv("GRIDMAP_NOW", "2026-11-23T09:00:00+08:00")
     units = seed_issue_county(connection)
     run = lambda sql, **p: connection.execute(text(sql), p)  # noqa: E731
@@ -45,8 +48,10 @@ def county(connection, monkeypatch):
     with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
         issue = issues.report(session, reporter, {
             "title": "水管破裂", "category": "drinking_water", "village_code": ISSUE_VILLAGE})
+        photo = files.attach(session, Path(app.config["GRIDMAP_FILES_DIR"]), reporter, "issue",
+                             issue.id, photo_bytes())
         session.commit()
-        issue_id = issue.id
+        issue_id, file_id = issue.id, photo.id
     target = run("INSERT INTO target (county_code, kind, region_code, reason, due_on, tagged_at)"
                  " VALUES ('532329', 'region', :v, '矛盾纠纷多发', '2027-06-30', now()) RETURNING id",
                  v=ISSUE_VILLAGE).scalar()
@@ -59,14 +64,15 @@ def county(connection, monkeypatch):
                  " RETURNING id").scalar()
     run("INSERT INTO assignment (county_code, kind, cadre_id, region_code)"
         " VALUES ('532329', 'village', :c, :v)", c=holder, v=ISSUE_VILLAGE)
-    return {"issue_id": issue_id, "household_id": household, "cadre_b": cadre,
+    return {"issue_id": issue_id, "household_id": household, "file_id": file_id, "cadre_b": cadre,
             "unit_elsewhere": units["A014"], "target_id": target, "meeting_id": meeting,
             "campaign_id": campaign, "cadre_id": holder}
 
 
 # id parameter → the fixture key of an object in township A
-ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id", "target_id": "target_id",
-              "meeting_id": "meeting_id", "campaign_id": "campaign_id", "cadre_id": "cadre_id"}
+ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id", "file_id": "file_id",
+              "target_id": "target_id", "meeting_id": "meeting_id", "campaign_id": "campaign_id",
+              "cadre_id": "cadre_id"}
 # (role, scope_code, extra columns): every kind of scope, none of which includes township A's rows
 OUTSIDERS = [
     ("grid_worker", OTHER_GRID, {}),

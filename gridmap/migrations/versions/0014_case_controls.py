@@ -2,14 +2,14 @@
 forms throttled (public_attempt), and the event actions of merge and the stateless controls
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-01 11:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0010"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
