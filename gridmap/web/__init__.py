@@ -11,6 +11,7 @@
 | field     | field, field_api  | the tablet: my grid, a household, log a visit, report, my issues; JSON |
 | audit     | audit             | the audit log page (inspectors), filtered and paged     |
 | households| households_api    | the per-record "show" of personal data, with a reason   |
+| openapi   | openapi           | /api/openapi.json, assembled from each JSON blueprint's paths |
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
 | nav       |                   | the navigation entries                                 |
@@ -35,7 +36,7 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
               ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("audit", "bp"),
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
-              ("open311", "bp"))
+              ("open311", "bp"), ("openapi", "bp"))
 
 
 def register(app: Flask) -> None:

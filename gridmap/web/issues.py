@@ -28,6 +28,7 @@ from gridmap.errors import BadInput
 from gridmap.models import HANDLING_LEVELS, Region
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import can, current_scope, requires
+from gridmap.web.openapi import declare, error_response, json_response
 from gridmap.web.session import db_session
 
 bp = Blueprint("issues", __name__)
@@ -35,10 +36,7 @@ api_bp = answers_with(Blueprint("issues_api", __name__), render_json)
 ACTION_FIELDS = ("note", "unit", "to_level", "satisfaction", "category", "urgency")
 # OpenAPI 3.0 path items of the JSON routes (`issues_api`), for the document the Exports work
 # serves; tests/web/test_openapi_paths.py checks they match the routes.
-_ERROR = {"description": "refused", "content": {"application/json": {"schema": {
-    "type": "object", "required": ["error", "message"],
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"},
-                   "field": {"type": "string"}}}}}}
+_ERROR = error_response()
 _ISSUE = {"type": "object", "required": ["id", "code", "version", "status", "level"], "properties": {
     "id": {"type": "integer"}, "code": {"type": "string"}, "version": {"type": "integer"},
     "title": {"type": "string"}, "status": {"type": "string"}, "level": {"type": "string"},
@@ -47,8 +45,7 @@ _ISSUE = {"type": "object", "required": ["id", "code", "version", "status", "lev
 _ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _json(description: str, schema: dict) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+_json = json_response
 
 
 def _issue_reply(description: str) -> dict:
@@ -102,6 +99,7 @@ OPENAPI_PATHS = {
                  "responses": {"201": _issue_reply("the issue after the 回访"), "404": _ERROR,
                                "409": _ERROR, "422": _ERROR}}},
 }
+declare(api_bp, OPENAPI_PATHS)
 REPORT_FIELDS = ("title", "description", "category", "urgency", "source", "grid_code",
                  "village_code", "lon", "lat", "reporter_name", "reporter_phone", "real_name",
                  "client_uuid", "note")

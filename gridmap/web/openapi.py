@@ -1,0 +1,85 @@
+"""The OpenAPI 3 document of every JSON API at `/api/openapi.json`.
+
+Each JSON blueprint declares its own path items once, next to its views (`declare(bp,
+OPENAPI_PATHS)`); this module only assembles them, adds the two ways in (a session cookie
+of the web pages, or an API token as `Authorization: Bearer gm_…`, gridmap.tokens) and the
+shared error body. tests/web/test_openapi_paths.py checks every declaration against the
+routes, and tests/web/test_openapi_fuzz.py runs schemathesis against the document.
+(OGC API – Features keeps its own document at /ogc/api, as that standard wants.)
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, make_response, url_for
+
+OPENAPI_ATTRIBUTE = "openapi_paths"
+ERROR_SCHEMA = {"type": "object", "required": ["error", "message"], "properties": {
+    "error": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}
+
+
+def error_response(description: str = "refused") -> dict:
+    """A response carrying the JSON error body of gridmap.web.errors.render_json."""
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def json_response(description: str, schema: dict, media_type: str = "application/json") -> dict:
+    """A response of `schema` as `media_type`."""
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+def json_body(schema: dict) -> dict:
+    """A required JSON request body of `schema`."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+# Every guarded JSON route may answer these (not signed in, not allowed, a bad request such as
+# an expired CSRF token of a cookie session, a body too large).
+COMMON_RESPONSES = {"400": error_response("a malformed request"),
+                    "401": error_response("no session and no valid API token"),
+                    "403": error_response("the account may not do this"),
+                    "413": error_response("the request is too large")}
+
+
+def declare(blueprint: Blueprint, paths: dict) -> Blueprint:
+    """Declare `blueprint`'s OpenAPI path items (its routes, in OpenAPI's `{name}` form)."""
+    setattr(blueprint, OPENAPI_ATTRIBUTE, paths)
+    return blueprint
+
+
+def document(app) -> dict:
+    """The assembled OpenAPI 3.0 document of `app`'s JSON blueprints."""
+    paths: dict[str, dict] = {}
+    for blueprint in app.blueprints.values():
+        for path, item in getattr(blueprint, OPENAPI_ATTRIBUTE, {}).items():
+            paths[path] = {method: {**operation, "responses": {
+                **COMMON_RESPONSES, **operation["responses"]}}
+                for method, operation in item.items()}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "gridmap JSON API", "version": "1.0.0",
+                 "description": "民情地图: issues, visits, metrics, map layers and the per-record "
+                                "show of personal data, each scoped by the account's role and "
+                                "region. A token acts as its account; a cookie session must "
+                                "send its CSRF token (X-CSRFToken) on every POST."},
+        "servers": [{"url": url_for("openapi.document", _external=True).rsplit("/api/", 1)[0]}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "an API token: gridmap tokens create LOGIN"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+            "schemas": {"Error": ERROR_SCHEMA}},
+    }
+
+
+bp = Blueprint("openapi", __name__)
+
+
+@bp.route("/api/openapi.json", endpoint="document")
+def openapi_document():
+    """The document (public: it describes the doors, it opens none)."""
+    response = make_response(jsonify(document(current_app)))
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response
