@@ -27,6 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, send_from_directory
+from werkzeug.routing import IntegerConverter
 
 from gridmap.db import make_engine, make_sessionmaker
 
@@ -39,12 +40,26 @@ BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues"
               ("open311", "bp"), ("openapi", "bp"))
 
 
+class RowId(IntegerConverter):
+    """`<int:…>` in every route: a row id, 1 to 2^31-1 (PostgreSQL integer), so an id out of
+    range is a 404 like any unknown one, never an overflow in the database (a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", ROW_ID_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+ROW_ID_MAX = 2**31 - 1
+
+
 def register(app: Flask) -> None:
     """Wire the database, i18n, errors, sign-in, navigation and every blueprint into `app`."""
     from importlib import import_module
 
     from gridmap.web import auth, errors, i18n, nav, security, session
 
+    app.url_map.converters["int"] = RowId
     engine = make_engine(app.config["DATABASE_URL"], pool_size=5, max_overflow=10)
     app.extensions["gridmap.engine"] = engine
     app.extensions["gridmap.sessionmaker"] = make_sessionmaker(engine)

@@ -17,19 +17,16 @@ from flask import (
     jsonify,
     make_response,
     render_template,
-    request,
     send_from_directory,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from gridmap import categories, clock, field_queries, issue_queries, visits
-from gridmap.errors import BadInput
 from gridmap.field_queries import CARE_LABELS
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import can, current_scope, requires
-from gridmap.web.openapi import declare, error_response, json_body, json_response
+from gridmap.web.openapi import declare, error_response, json_body, json_request, json_response
 from gridmap.web.session import db_session
 
 bp = Blueprint("field", __name__)
@@ -178,10 +175,8 @@ def service_worker():
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def _body(fields) -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadInput(_("请求体应是 JSON 对象"), field="body")
+def _body(path: str, fields) -> dict:
+    data = json_request(OPENAPI_PATHS, path)
     return {name: data.get(name) for name in fields}
 
 
@@ -190,7 +185,7 @@ def _body(fields) -> dict:
 def record_json():
     """Record a visit: 201 with it, or 200 with the one already recorded under its client_uuid."""
     session = db_session()
-    recorded = visits.record(session, current_user, _body(VISIT_FIELDS))
+    recorded = visits.record(session, current_user, _body("/api/visits", VISIT_FIELDS))
     session.commit()
     visit = recorded.visit
     return jsonify(
@@ -210,6 +205,6 @@ def report_json(visit_ref: str):
     """Report an issue found on a visit (its id or client_uuid), placed at the household and
     linked to the visit: 201 with the issue (the same client_uuid again: the same issue)."""
     session = db_session()
-    issue = visits.report_issue(session, current_user, visit_ref, _body(ISSUE_FIELDS))
+    issue = visits.report_issue(session, current_user, visit_ref, _body("/api/visits/{visit_ref}/issues", ISSUE_FIELDS))
     session.commit()
     return jsonify(issue=issue_queries.as_dict(issue), issues_url=url_for("field.issues")), 201

@@ -9,14 +9,13 @@ from flask_login import current_user
 from gridmap import privacy
 from gridmap.web.errors import answers_with, render_json
 from gridmap.web.guard import requires
-from gridmap.web.openapi import declare, error_response, json_body, json_response
+from gridmap.web.openapi import ROW_ID, declare, error_response, json_body, json_response
 from gridmap.web.session import db_session
 
 api_bp = answers_with(Blueprint("households_api", __name__), render_json)
 OPENAPI_PATHS = {"/api/households/{household_id}/show": {"post": {
     "summary": "Unmask one personal value of a household, with a reason (written to the audit log)",
-    "parameters": [{"name": "household_id", "in": "path", "required": True,
-                    "schema": {"type": "integer"}}],
+    "parameters": [{"name": "household_id", "in": "path", "required": True, "schema": ROW_ID}],
     "requestBody": json_body({"type": "object", "required": ["kind", "reason"], "properties": {
         "kind": {"type": "string", "enum": sorted(privacy.MASKS)},
         "reason": {"type": "string"}}}),

@@ -28,7 +28,7 @@ from gridmap.errors import BadInput
 from gridmap.models import HANDLING_LEVELS, Region
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import can, current_scope, requires
-from gridmap.web.openapi import declare, error_response, json_response
+from gridmap.web.openapi import ROW_ID, declare, error_response, json_request, json_response
 from gridmap.web.session import db_session
 
 bp = Blueprint("issues", __name__)
@@ -42,7 +42,7 @@ _ISSUE = {"type": "object", "required": ["id", "code", "version", "status", "lev
     "title": {"type": "string"}, "status": {"type": "string"}, "level": {"type": "string"},
     "category": {"type": "string"}, "urgency": {"type": "string"}, "real_name": {"type": "boolean"},
     "satisfaction": {"type": "string", "nullable": True}}}
-_ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": ROW_ID}
 
 
 _json = json_response
@@ -261,11 +261,8 @@ def new_page():
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadInput(_("请求体应是 JSON 对象"), field="body")
-    return data
+def _body(path: str) -> dict:
+    return json_request(OPENAPI_PATHS, path)
 
 
 @api_bp.route("/api/issues", methods=["GET"], endpoint="list")
@@ -282,7 +279,7 @@ def list_json():
 def report_json():
     """Report an issue (the tablet's field form posts here too): 201 with the issue."""
     session = db_session()
-    issue = issues.report(session, current_user, _body())
+    issue = issues.report(session, current_user, _body("/api/issues"))
     session.commit()
     return jsonify(issue=issue_queries.as_dict(issue)), 201
 
@@ -307,7 +304,7 @@ def callback_json(issue_id: int):
     """`{"version": 4, "channel": "phone", "reached": true, "contacted_in_time": true,
     "solved": true, "satisfaction": "satisfied"}` or `{…, "reached": false,
     "unreached_reason": "空号"}` → 201 with the issue after it (不满意 reopens it)."""
-    issue = _callback(issue_id, _body())
+    issue = _callback(issue_id, _body("/api/issues/{issue_id}/callbacks"))
     return jsonify(issue=issue_queries.as_dict(issue)), 201
 
 
@@ -315,5 +312,5 @@ def callback_json(issue_id: int):
 @requires("view_issues")
 def act_json(issue_id: int):
     """`{"action": "triage", "version": 1, …}` → the issue after it; 409 when it moved on."""
-    issue = _act(issue_id, _body())
+    issue = _act(issue_id, _body("/api/issues/{issue_id}/actions"))
     return jsonify(issue=issue_queries.as_dict(issue))

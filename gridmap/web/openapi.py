@@ -10,9 +10,12 @@ routes, and tests/web/test_openapi_fuzz.py runs schemathesis against the documen
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, make_response, url_for
+from flask import Blueprint, current_app, jsonify, make_response, request, url_for
+
+from gridmap.errors import BadInput, _
 
 OPENAPI_ATTRIBUTE = "openapi_paths"
+ROW_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # web.RowId: other ids are 404
 ERROR_SCHEMA = {"type": "object", "required": ["error", "message"], "properties": {
     "error": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}
 
@@ -39,6 +42,28 @@ COMMON_RESPONSES = {"400": error_response("a malformed request"),
                     "401": error_response("no session and no valid API token"),
                     "403": error_response("the account may not do this"),
                     "413": error_response("the request is too large")}
+
+
+_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
+          "object": dict, "array": list}
+
+
+def json_request(paths: dict, path: str, method: str = "post") -> dict:
+    """The request's JSON object, its properties of the types `paths[path][method]` declares
+    (a missing or null one is the core's to judge); else BadInput naming the field."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadInput(_("请求体应是 JSON 对象"), field="body")
+    schema = paths[path][method]["requestBody"]["content"]["application/json"]["schema"]
+    for name, declared in schema.get("properties", {}).items():
+        value, kind = data.get(name), declared.get("type")
+        if value is None or kind not in _TYPES:
+            continue
+        if not isinstance(value, _TYPES[kind]) or (
+                isinstance(value, bool) and kind in ("integer", "number")):
+            raise BadInput(_("字段 %(field)s 应为 %(kind)s 类型的值", field=name, kind=kind),
+                           field=name)
+    return data
 
 
 def declare(blueprint: Blueprint, paths: dict) -> Blueprint:
