@@ -11,6 +11,7 @@
 | field     | field, field_api  | the tablet: my grid, a household, log a visit, report, my issues; JSON |
 | audit     | audit             | the audit log page (inspectors), filtered and paged     |
 | households| households_api    | the per-record "show" of personal data, with a reason   |
+| exports   | exports           | the public collections as GeoJSON / GeoPackage downloads |
 | openapi   | openapi           | /api/openapi.json, assembled from each JSON blueprint's paths |
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
@@ -37,7 +38,7 @@ STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues", "bp"),
               ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("audit", "bp"),
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
-              ("open311", "bp"), ("openapi", "bp"))
+              ("open311", "bp"), ("exports", "bp"), ("openapi", "bp"))
 
 
 class RowId(IntegerConverter):

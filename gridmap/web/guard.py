@@ -32,6 +32,7 @@ PUBLIC_ENDPOINTS = frozenset({
     # Open311 reading: gridmap/open311.py shows what the public may see of an issue
     "open311.services", "open311.service_definition", "open311.requests", "open311.request",
     "open311.create",  # needs an api_key, checked in the view (gridmap.tokens)
+    "exports.geojson", "exports.gpkg",  # the same public collections, as files (audited)
     "openapi.document",  # describes the JSON APIs; every operation in it is guarded
 })
 

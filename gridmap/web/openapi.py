@@ -10,6 +10,8 @@ routes, and tests/web/test_openapi_fuzz.py runs schemathesis against the documen
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify, make_response, request, url_for
 
 from gridmap.errors import BadInput, _
@@ -46,6 +48,17 @@ COMMON_RESPONSES = {"400": error_response("a malformed request"),
 
 _TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
           "object": dict, "array": list}
+_NUMERAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _of_kind(value, kind: str) -> bool:
+    """Is `value` a JSON value of `kind`? Numbers may come as numerals ("1"), as forms send
+    them and the core reads them; nothing else is bent."""
+    if kind in ("integer", "number") and isinstance(value, str):
+        return bool(_NUMERAL.fullmatch(value)) and (kind == "number" or "." not in value)
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False
+    return isinstance(value, _TYPES[kind])
 
 
 def json_request(paths: dict, path: str, method: str = "post") -> dict:
@@ -59,8 +72,7 @@ def json_request(paths: dict, path: str, method: str = "post") -> dict:
         value, kind = data.get(name), declared.get("type")
         if value is None or kind not in _TYPES:
             continue
-        if not isinstance(value, _TYPES[kind]) or (
-                isinstance(value, bool) and kind in ("integer", "number")):
+        if not _of_kind(value, kind):
             raise BadInput(_("字段 %(field)s 应为 %(kind)s 类型的值", field=name, kind=kind),
                            field=name)
     return data

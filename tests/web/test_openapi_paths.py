@@ -9,7 +9,8 @@ from gridmap.web.errors import render_json
 from gridmap.web.openapi import OPENAPI_ATTRIBUTE
 
 OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
-JSON_BLUEPRINTS = ("field_api", "households_api", "issues_api", "layers", "metrics_api")
+JSON_BLUEPRINTS = ("exports", "field_api", "households_api", "issues_api", "layers",
+                   "metrics_api")
 
 
 def openapi_path(rule: str) -> str:
@@ -50,6 +51,8 @@ def test_the_document_holds_every_json_route(client):
             "/api/households/{household_id}/show", "/map/{layer}.geojson",
             "/map/gaps.json"} <= set(document["paths"])
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    for item in document["paths"].values():
+    for path, item in document["paths"].items():
         for operation in item.values():
+            public = {} in operation.get("security", ())
+            assert public == path.startswith("/exports/")
             assert {"401", "403"} <= set(operation["responses"])
