@@ -32,6 +32,7 @@ ROWS = {
     "concurrency": rows_web.concurrency_rows,
     "import": rows_db.import_rows,
     "ogc": rows_ogc.ogc_rows,
+    "export": rows_ogc.export_rows,
 }
 NOT_BUILT = [
     ("assign households to grids", "one `CREATE TABLE AS … ST_Intersects` join", "≤ 1.5x", "#14"),

@@ -94,13 +94,24 @@ def geojson(collection_id: str):
     """The collection as one GeoJSON FeatureCollection, written as PostGIS streams it."""
     target = features.collection(collection_id)
     query, county = _query(target), current_app.config["GRIDMAP_COUNTY"]
-    _record(target, "geojson", query,
-            features.count(db_session().connection(), target, county, query))
 
     def chunks():
-        texts = features.feature_texts(db_session().connection(), target, county, query)
-        for chunk in geo.geojson_chunks(texts, name=target.id):
-            yield chunk.encode()
+        # Recorded once the last feature has left (or the client went away: with what it
+        # got), so the export costs no second pass over the rows to count them.
+        written = [0]
+
+        def counted(texts):
+            for text in texts:
+                written[0] += 1
+                yield text
+
+        try:
+            texts = features.feature_texts(db_session().connection(), target, county, query)
+            for chunk in geo.geojson_chunks(counted(texts), name=target.id):
+                yield chunk.encode()
+        finally:
+            db_session().rollback()  # ends the read (its server-side cursor) first
+            _record(target, "geojson", query, written[0])
 
     response = Response(stream_with_context(chunks()), mimetype=geo.GEOJSON_MEDIA_TYPE)
     return _attachment(response, target, "geojson")
