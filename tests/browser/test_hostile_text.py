@@ -14,6 +14,7 @@ import re
 from urllib.parse import urlsplit
 
 import openpyxl
+import pyogrio
 import pytest
 from hostile_text import HOSTILE_STRINGS, evaluated, hostile_text
 from sqlalchemy import CheckConstraint, String, UniqueConstraint, text
@@ -22,6 +23,7 @@ from support import DEMO_USERS, load_demo_county, served
 from gridmap import create_app
 from gridmap.db import make_engine
 from gridmap.exports.tabular import FORMATS
+from gridmap.web.exports import GPKG
 from gridmap.models import Base
 
 XLSX = FORMATS["xlsx"]
@@ -172,7 +174,11 @@ def test_every_route_shows_stored_text_literally(hostile_app, login):
 
 
 def text_of(response) -> str:
-    """The response body as text; an XLSX download as the text of its cells."""
+    """The response body as text; an XLSX or GeoPackage download as the text of its cells."""
+    if response.mimetype == GPKG:
+        frame = pyogrio.read_dataframe(io.BytesIO(response.get_data()), read_geometry=False)
+        return "\n".join(str(cell) for row in frame.itertuples(index=False) for cell in row
+                         if cell is not None)
     if response.mimetype == XLSX:
         book = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
         return "\n".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True)
