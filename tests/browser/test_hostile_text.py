@@ -25,8 +25,8 @@ from support import DEMO_USERS, load_demo_county, served
 from gridmap import create_app
 from gridmap.db import make_engine
 from gridmap.exports.tabular import FORMATS
-from gridmap.web.exports import GPKG
 from gridmap.models import Base
+from gridmap.web.exports import GPKG
 
 XLSX = FORMATS["xlsx"]
 LITERAL = HOSTILE_STRINGS[0]  # "{{ 7*191 }}": what every name starts with after set-up
