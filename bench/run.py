@@ -33,6 +33,7 @@ ROWS = {
     "import": rows_db.import_rows,
     "ogc": rows_ogc.ogc_rows,
     "tablets": rows_tablet.tablet_rows,
+    "export": rows_ogc.export_rows,
 }
 NOT_BUILT = [
     ("assign households to grids", "one `CREATE TABLE AS … ST_Intersects` join", "≤ 1.5x", "#14"),

@@ -46,6 +46,7 @@ class Query:
     start: datetime | None = None  # inclusive; None = open
     end: datetime | None = None    # inclusive; None = open
     properties: dict[str, str] = field(default_factory=dict)
+    region: str | None = None  # a region code: rows in it (codes nest by prefix)
     limit: int = DEFAULT_LIMIT
     offset: int = 0
 
@@ -66,6 +67,7 @@ class Collection:
     queryables: tuple[str, ...]
     temporal: str | None = None  # the property `datetime` filters on
     geometry_type: str = "MultiPolygon"
+    region_property: str = "code"  # the region or grid code `region` filters on (by prefix)
 
 
 def _current_regions(county_code: str) -> Select:
@@ -163,7 +165,7 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                _("诉求的类别、阶段和日期，位置只到网格；不含标题、内容、反映人，不含举报。"),
                _public_issues, ("category", "appeal_type", "status", "level", "village_code",
                                 "township_code", "grid_code"),
-               temporal="reported_at", geometry_type="Point"),
+               temporal="reported_at", geometry_type="Point", region_property="grid_code"),
 )}
 
 
@@ -214,6 +216,16 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
         raise BadInput(_("bbox 应为 最小经度,最小纬度,最大经度,最大纬度（如 102.2,25.4,102.6,25.8），"
                          "收到 %(value)s", value=value[:80]), field="bbox")
     return numbers[0], numbers[1], numbers[2], numbers[3]
+
+
+def parse_region(value: str | None) -> str | None:
+    """`region`: a county, township, village or grid code (digits; rows inside it)."""
+    if value is None or value == "":
+        return None
+    if not re.fullmatch(r"[0-9]{6,20}", value):
+        raise BadInput(_("region 应为 6–20 位的区划或网格代码（如 532329104），收到 %(value)s",
+                         value=value[:40]), field="region")
+    return value
 
 
 def _instant(text: str, end: bool) -> datetime | None:
@@ -280,6 +292,9 @@ def _filtered(target: Collection, county_code: str, query: Query):
         conditions.append(rows.c.time <= query.end)
     for name, value in query.properties.items():
         conditions.append(cast(rows.c[name], rows.c[name].type) == value)
+    if query.region is not None:
+        conditions.append(rows.c[target.region_property].startswith(query.region,
+                                                                    autoescape=True))
     return rows, conditions
 
 
@@ -328,6 +343,12 @@ def page(connection: Connection, target: Collection, county_code: str, query: Qu
             Text),
         func.count(chosen.c.fid))).one()
     return Page(features[0], matched, features[1])
+
+
+def count(connection: Connection, target: Collection, county_code: str, query: Query) -> int:
+    """How many features of `target` match `query` (limit and offset aside)."""
+    rows, conditions = _filtered(target, county_code, query)
+    return connection.execute(select(func.count()).select_from(rows).where(*conditions)).scalar_one()
 
 
 def feature(connection: Connection, target: Collection, county_code: str, fid: str) -> str:

@@ -14,10 +14,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from gridmap import features
-from gridmap.cli.common import transaction
+from gridmap.cli.common import operator, transaction
 from gridmap.exports import geo, tabular
 
-FLAGS = {"bbox": "--bbox", "datetime": "--datetime", "limit": "--limit", "offset": "--offset",
+FLAGS = {"bbox": "--bbox", "datetime": "--datetime", "limit": "--limit", "offset": "--offset", "region": "--region",
          "f": "--format"}
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
 
@@ -43,9 +43,10 @@ def _where(target: features.Collection, pairs: tuple[str, ...]) -> dict[str, str
 @click.option("--bbox", help="minlon,minlat,maxlon,maxlat (WGS84)")
 @click.option("--datetime", "when", help="an instant or start/end, '..' open (issues only)")
 @click.option("--where", multiple=True, help="NAME=VALUE on a queryable property; repeatable")
+@click.option("--region", help="a township, village or grid code: only rows inside it")
 @click.option("--county", help="county code (default: the server's, GRIDMAP_COUNTY)")
 @with_appcontext
-def command(collection, fmt, output, bbox, when, where, county):
+def command(collection, fmt, output, bbox, when, where, region, county):
     """Export a public collection of the county, with the same filters as /ogc."""
     target = features.collection(collection)
     if output is None and fmt != "geojson":
@@ -54,7 +55,8 @@ def command(collection, fmt, output, bbox, when, where, county):
     with transaction(FLAGS) as session:
         start, end = features.parse_datetime(when)
         query = features.Query(bbox=features.parse_bbox(bbox), start=start, end=end,
-                               properties=_where(target, where))
+                               properties=_where(target, where),
+                               region=features.parse_region(region))
         connection = session.connection()
         if fmt == "geojson":
             texts = features.feature_texts(connection, target, county_code, query)
@@ -75,4 +77,6 @@ def command(collection, fmt, output, bbox, when, where, county):
                                       else "auto") for n in names]
             output.write_bytes(tabular.render(fmt, columns, rows))
             count = len(rows)
+        geo.record_export(session, operator(), target.id, fmt, query, count,
+                          county_code=county_code)
     click.echo(f"exported {count} {target.id}", err=True)

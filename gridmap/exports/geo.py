@@ -15,6 +15,8 @@ from typing import IO
 
 import numpy as np
 
+from gridmap import audit
+
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 GPKG_BATCH = 5_000
 
@@ -80,3 +82,16 @@ def write_gpkg(records: Iterable[tuple[bytes, dict]], path: Path, layer: str,
         flush(append=written > 0)
         written += len(batch)
     return written
+
+
+def record_export(session, actor, collection_id: str, fmt: str, query, rows: int, *,
+                  county_code: str, address: str | None = None) -> None:
+    """Every export of a collection, from the CLI or over HTTP, in the audit log: who, which
+    collection, format, filters and how many features (in the caller's transaction)."""
+    filters = {"bbox": query.bbox, "region": query.region, "properties": query.properties,
+               "start": query.start and query.start.isoformat(),
+               "end": query.end and query.end.isoformat()}
+    audit.record(session, actor, "export", f"collection:{collection_id}",
+                 {"format": fmt, "rows": rows,
+                  "filters": {k: v for k, v in filters.items() if v}},
+                 county_code=county_code, address=address)

@@ -14,6 +14,8 @@
 | households| households_api    | the per-record "show" of personal data, with a reason   |
 | controls  | controls, controls_api | 延期, 督办, 催办, 复核, 合并; the 挂账/作废 ledger; QR codes |
 | residents | residents         | public: a resident reports, and looks up progress       |
+| exports   | exports           | the public collections as GeoJSON / GeoPackage downloads |
+| openapi   | openapi           | /api/openapi.json, assembled from each JSON blueprint's paths |
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
 | nav       |                   | the navigation entries                                 |
@@ -29,6 +31,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, send_from_directory
+from werkzeug.routing import IntegerConverter
 
 from gridmap.db import make_engine, make_sessionmaker
 
@@ -41,7 +44,20 @@ BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues"
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
               ("open311", "bp"), ("ledgers", "bp"), ("ledgers", "api_bp"), ("upkeep", "bp"),
               ("controls", "bp"), ("controls", "api_bp"), ("residents", "bp"), ("categories", "bp"),
-              ("search", "bp"))
+              ("search", "bp"), ("exports", "bp"), ("openapi", "bp"))
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in every route: a row id, 1 to 2^31-1 (PostgreSQL integer), so an id out of
+    range is a 404 like any unknown one, never an overflow in the database (a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", ROW_ID_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+ROW_ID_MAX = 2**31 - 1
 
 
 def register(app: Flask) -> None:
@@ -50,6 +66,7 @@ def register(app: Flask) -> None:
 
     from gridmap.web import auth, errors, i18n, nav, security, session
 
+    app.url_map.converters["int"] = RowId
     engine = make_engine(app.config["DATABASE_URL"], pool_size=5, max_overflow=10)
     app.extensions["gridmap.engine"] = engine
     app.extensions["gridmap.sessionmaker"] = make_sessionmaker(engine)

@@ -40,7 +40,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from gridmap import audit, clock, errors, throttle
+from gridmap import audit, clock, errors, throttle, tokens
 from gridmap.models import AppUser
 from gridmap.users import (
     change_password,
@@ -86,6 +86,7 @@ class Account:
     issued_minute: int = 0  # minutes since the epoch when this session's token was issued
     remembered: bool = True
     must_change_password: bool = False  # a one-time password: nothing else until changed
+    by_token: bool = False  # this request presented an API token (no cookie, no CSRF token)
 
     is_authenticated = True
     is_anonymous = False
@@ -117,8 +118,9 @@ class Account:
         return current_app.config["REMEMBER_COOKIE_DURATION"] if self.remembered else SHORT_SESSION
 
     def needs_reissue(self) -> bool:
-        """Whether the token is old enough to renew (keeps an active tablet signed in)."""
-        return _minute_now() - self.issued_minute >= REISSUE_AFTER.total_seconds() // 60
+        """Whether the token is old enough to renew (keeps an active tablet signed in); an API
+        token's request never gets a session cookie."""
+        return not self.by_token and _minute_now() - self.issued_minute >= REISSUE_AFTER.total_seconds() // 60
 
 
 def _minute_now() -> int:
@@ -156,6 +158,27 @@ def load_account(token: str) -> Account | None:
     if _minute_now() - issued > account.lifetime().total_seconds() // 60:
         return None
     return account
+
+
+def bearer_secret() -> str | None:
+    """The secret of an `Authorization: Bearer gm_…` header, if the request carries one."""
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
+
+
+def load_token_account(_request) -> Account | None:
+    """Flask-Login's request loader: the account an API token acts as (gridmap.tokens), on
+    the JSON blueprints only; a page is never opened with a token."""
+    secret = bearer_secret()
+    if secret is None or not renders_json():
+        return None
+    accounts = db_session()
+    row = tokens.authenticate(accounts, secret)
+    if row is None:
+        accounts.rollback()
+        return None
+    accounts.commit()  # its last_used_at, before the view's own work begins
+    return replace(Account.of(row, remembered=False), by_token=True)
 
 
 def is_local_path(target: str | None) -> bool:
@@ -335,8 +358,44 @@ def csrf_failed(error):
     return answer(400, "csrf", _("表单已过期，请返回、刷新页面后重试。"))
 
 
+def _csrf_unless_token() -> None:
+    """CSRF on every state-changing request of a cookie session. A request authenticated by
+    an API token is exempt, and only it: a browser cannot add the Authorization header to a
+    forged cross-site request. A presented token that does not work is refused (401)."""
+    app = current_app
+    if not request.endpoint:
+        return None
+    if bearer_secret() is not None and renders_json():
+        if current_user.is_authenticated and current_user.by_token:
+            return None
+        if not current_user.is_authenticated:
+            from gridmap.web.guard import Unauthorized
+
+            raise Unauthorized(errors._("API 令牌无效、已过期、已吊销，或其账号已停用；"
+                                        "请向本县管理员申请新令牌（gridmap tokens create）"))
+    if (not app.config.get("WTF_CSRF_ENABLED", True)
+            or request.method not in app.config.get("WTF_CSRF_METHODS", CSRF_METHODS)):
+        return None
+    view = app.view_functions.get(request.endpoint)
+    if view is not None and getattr(view, CSRF_EXEMPT, False):
+        return None
+    csrf.protect()
+    return None
+
+
+CSRF_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+CSRF_EXEMPT = "gridmap_csrf_exempt"
+
+
+def csrf_exempt(view):
+    """Mark a view that checks its own credential in the request (Open311's api_key)."""
+    setattr(view, CSRF_EXEMPT, True)
+    return view
+
+
 def init_app(app) -> None:
-    """Flask-Login, CSRF protection on every POST, and this blueprint."""
+    """Flask-Login (session cookies, and API tokens on the JSON APIs), CSRF protection on
+    every POST of a cookie session, and this blueprint."""
     # Off: Flask-Login would then give *every* session a remember cookie, ticked or not. A
     # remembered token is renewed (cookie included) hourly by _renew_session instead.
     app.config["REMEMBER_COOKIE_REFRESH_EACH_REQUEST"] = False
@@ -345,8 +404,12 @@ def init_app(app) -> None:
     manager = LoginManager()
     manager.login_view = "auth.sign_in"
     manager.user_loader(load_account)
+    manager.request_loader(load_token_account)
     manager.init_app(app)
+    # Flask-WTF's own check knows no tokens: ours (_csrf_unless_token) calls csrf.protect().
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
+    app.before_request(_csrf_unless_token)
     app.register_blueprint(bp)
 
     @app.before_request

@@ -86,11 +86,42 @@ def _has_nul(values) -> str | None:
     return None
 
 
+def _unstorable(text: str) -> bool:
+    # NUL, or a lone surrogate (valid JSON "\\ud800", not UTF-8): PostgreSQL stores neither
+    return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _json_unstorable(value, name: str = "body") -> str | None:
+    """The first field of a JSON body holding text the database cannot store, if any."""
+    if isinstance(value, str):
+        return name if _unstorable(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            key_text = str(key)
+            if _unstorable(key_text):
+                return name
+            found = _json_unstorable(item, key_text if name == "body" else name)
+            if found:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            found = _json_unstorable(item, name)
+            if found:
+                return found
+    return None
+
+
 def init_app(app: Flask) -> None:
     """The NUL check at the door and the error handlers."""
     @app.before_request
     def _refuse_nul_characters():
         field = _has_nul(request.args) or (_has_nul(request.form) if request.form else None)
+        if field is None and request.is_json:
+            field = _json_unstorable(request.get_json(silent=True))
+            if field is not None:
+                return answer(400, "bad_request", _(
+                    "字段 %(field)s 含有无法保存的字符（空字符或不成对的代理字符），请删除后重新输入。",
+                    field=field), field)
         if field is not None:
             return answer(400, "bad_request", _(
                 "字段 %(field)s 含有不可见的空字符（NUL），请删除后重新输入。", field=field), field)

@@ -17,11 +17,9 @@ from flask import (
     jsonify,
     make_response,
     render_template,
-    request,
     send_from_directory,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from gridmap import categories, clock, field_queries, issue_queries, lifecycle, visits
@@ -29,6 +27,7 @@ from gridmap.errors import BadInput
 from gridmap.field_queries import CARE_LABELS
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import can, current_scope, requires
+from gridmap.web.openapi import declare, error_response, json_body, json_request, json_response
 from gridmap.web.session import db_session
 
 bp = Blueprint("field", __name__)
@@ -37,6 +36,48 @@ VISIT_FIELDS = ("household_id", "client_uuid", "checklist", "notes", "lon", "lat
                 "visited_at")
 ISSUE_FIELDS = ("title", "description", "category", "urgency", "lon", "lat", "client_uuid",
                 "note", "resolved_on_spot", "resolution")
+
+
+VISIT_REPLY = {"type": "object", "required": ["visit", "created"], "properties": {
+    "visit": {"type": "object", "required": ["id", "client_uuid", "household_id", "visited_at"],
+              "properties": {"id": {"type": "integer"}, "client_uuid": {"type": "string"},
+                             "household_id": {"type": "integer"}, "visited_at": {"type": "string"},
+                             "checklist": {"type": "object"},
+                             "accuracy_m": {"type": "number", "nullable": True}}},
+    "distance_m": {"type": "integer", "nullable": True}, "far": {"type": "boolean"},
+    "created": {"type": "boolean"}, "report_url": {"type": "string"},
+    "household_url": {"type": "string"}}}
+_VISIT_REF = {"name": "visit_ref", "in": "path", "required": True,
+              "description": "the visit's id or client_uuid", "schema": {"type": "string"}}
+OPENAPI_PATHS = {
+    "/api/visits": {"post": {
+        "summary": "Record a visit (走访) of a household in the user's scope; the same client_uuid "
+                   "again answers the visit already recorded",
+        "requestBody": json_body({"type": "object", "required": ["household_id"], "properties": {
+            "household_id": {"type": "integer"}, "client_uuid": {"type": "string", "format": "uuid"},
+            "checklist": {"type": "object", "additionalProperties": {"type": "boolean"}},
+            "notes": {"type": "string"}, "lon": {"type": "number"}, "lat": {"type": "number"},
+            "accuracy_m": {"type": "number"}, "visited_at": {"type": "string", "format": "date-time"}}}),
+        "responses": {
+            "200": json_response("the visit already recorded under this client_uuid", VISIT_REPLY),
+            "201": json_response("the new visit", VISIT_REPLY),
+            "404": error_response(), "409": error_response(), "422": error_response()}}},
+    "/api/visits/{visit_ref}/issues": {"post": {
+        "summary": "Report an issue found on a visit, placed at the household and linked to it",
+        "parameters": [_VISIT_REF],
+        "requestBody": json_body({"type": "object", "required": ["title", "category"], "properties": {
+            "title": {"type": "string"}, "description": {"type": "string"},
+            "category": {"type": "string"}, "urgency": {"type": "string"},
+            "lon": {"type": "number"}, "lat": {"type": "number"}, "client_uuid": {"type": "string"},
+            "note": {"type": "string"}}}),
+        "responses": {
+            "201": json_response("the new issue (or the one already reported under its client_uuid)", {
+                "type": "object", "required": ["issue", "issues_url"], "properties": {
+                    "issue": {"type": "object", "required": ["id", "code", "status"]},
+                    "issues_url": {"type": "string"}}}),
+            "404": error_response(), "409": error_response(), "422": error_response()}}},
+}
+declare(api_bp, OPENAPI_PATHS)
 
 
 def lands_in_the_field() -> bool:
@@ -136,10 +177,8 @@ def service_worker():
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def _body(fields) -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadInput(_("请求体应是 JSON 对象"), field="body")
+def _body(path: str, fields) -> dict:
+    data = json_request(OPENAPI_PATHS, path)
     return {name: data.get(name) for name in fields}
 
 
@@ -148,7 +187,7 @@ def _body(fields) -> dict:
 def record_json():
     """Record a visit: 201 with it, or 200 with the one already recorded under its client_uuid."""
     session = db_session()
-    recorded = visits.record(session, current_user, _body(VISIT_FIELDS))
+    recorded = visits.record(session, current_user, _body("/api/visits", VISIT_FIELDS))
     session.commit()
     visit = recorded.visit
     return jsonify(
@@ -168,6 +207,6 @@ def report_json(visit_ref: str):
     """Report an issue found on a visit (its id or client_uuid), placed at the household and
     linked to the visit: 201 with the issue (the same client_uuid again: the same issue)."""
     session = db_session()
-    issue = visits.report_issue(session, current_user, visit_ref, _body(ISSUE_FIELDS))
+    issue = visits.report_issue(session, current_user, visit_ref, _body("/api/visits/{visit_ref}/issues", ISSUE_FIELDS))
     session.commit()
     return jsonify(issue=issue_queries.as_dict(issue), issues_url=url_for("field.issues")), 201

@@ -35,6 +35,8 @@ PUBLIC_ENDPOINTS = frozenset({
     # Residents' own pages (gridmap/residents.py): a report lands in triage; a lookup needs the
     # code and the phone tail and shows no one's personal data; both throttled per address
     "residents.report", "residents.progress",
+    "exports.geojson", "exports.gpkg",  # the same public collections, as files (audited)
+    "openapi.document",  # describes the JSON APIs; every operation in it is guarded
 })
 
 GUARD_ATTRIBUTE = "gridmap_required_action"

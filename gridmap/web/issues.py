@@ -28,6 +28,7 @@ from gridmap.errors import BadInput
 from gridmap.models import HANDLING_LEVELS, Region
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import can, current_scope, requires
+from gridmap.web.openapi import ROW_ID, declare, error_response, json_request, json_response
 from gridmap.web.session import db_session
 
 bp = Blueprint("issues", __name__)
@@ -35,20 +36,16 @@ api_bp = answers_with(Blueprint("issues_api", __name__), render_json)
 ACTION_FIELDS = ("note", "unit", "to_level", "satisfaction", "category", "urgency")
 # OpenAPI 3.0 path items of the JSON routes (`issues_api`), for the document the Exports work
 # serves; tests/web/test_openapi_paths.py checks they match the routes.
-_ERROR = {"description": "refused", "content": {"application/json": {"schema": {
-    "type": "object", "required": ["error", "message"],
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"},
-                   "field": {"type": "string"}}}}}}
+_ERROR = error_response()
 _ISSUE = {"type": "object", "required": ["id", "code", "version", "status", "level"], "properties": {
     "id": {"type": "integer"}, "code": {"type": "string"}, "version": {"type": "integer"},
     "title": {"type": "string"}, "status": {"type": "string"}, "level": {"type": "string"},
     "category": {"type": "string"}, "urgency": {"type": "string"}, "real_name": {"type": "boolean"},
     "satisfaction": {"type": "string", "nullable": True}}}
-_ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": ROW_ID}
 
 
-def _json(description: str, schema: dict) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+_json = json_response
 
 
 def _issue_reply(description: str) -> dict:
@@ -102,6 +99,7 @@ OPENAPI_PATHS = {
                  "responses": {"201": _issue_reply("the issue after the 回访"), "404": _ERROR,
                                "409": _ERROR, "422": _ERROR}}},
 }
+declare(api_bp, OPENAPI_PATHS)
 REPORT_FIELDS = ("title", "description", "category", "urgency", "source", "grid_code",
                  "village_code", "lon", "lat", "reporter_name", "reporter_phone", "real_name",
                  "client_uuid", "note")
@@ -288,11 +286,8 @@ def new_page():
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadInput(_("请求体应是 JSON 对象"), field="body")
-    return data
+def _body(path: str) -> dict:
+    return json_request(OPENAPI_PATHS, path)
 
 
 @api_bp.route("/api/issues", methods=["GET"], endpoint="list")
@@ -309,7 +304,7 @@ def list_json():
 def report_json():
     """Report an issue (the tablet's field form posts here too): 201 with the issue."""
     session = db_session()
-    issue = issues.report(session, current_user, _body())
+    issue = issues.report(session, current_user, _body("/api/issues"))
     session.commit()
     return jsonify(issue=_issue_json(issue)), 201
 
@@ -335,7 +330,7 @@ def callback_json(issue_id: int):
     """`{"version": 4, "channel": "phone", "reached": true, "contacted_in_time": true,
     "solved": true, "satisfaction": "satisfied"}` or `{…, "reached": false,
     "unreached_reason": "空号"}` → 201 with the issue after it (不满意 reopens it)."""
-    issue = _callback(issue_id, _body())
+    issue = _callback(issue_id, _body("/api/issues/{issue_id}/callbacks"))
     return jsonify(issue=_issue_json(issue)), 201
 
 
@@ -343,5 +338,5 @@ def callback_json(issue_id: int):
 @requires("view_issues")
 def act_json(issue_id: int):
     """`{"action": "triage", "version": 1, …}` → the issue after it; 409 when it moved on."""
-    issue = _act(issue_id, _body())
+    issue = _act(issue_id, _body("/api/issues/{issue_id}/actions"))
     return jsonify(issue=_issue_json(issue))

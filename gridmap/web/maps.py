@@ -46,6 +46,7 @@ from gridmap.policy import Scope
 from gridmap.web.downloads import download
 from gridmap.web.errors import answers_with, render_json
 from gridmap.web.guard import can, current_scope, requires
+from gridmap.web.openapi import declare, json_response
 from gridmap.web.session import db_session
 
 bp = Blueprint("maps", __name__)
@@ -55,6 +56,36 @@ GAP_KINDS = tuple(coverage.RULES)
 # The route converter's list: any(...) needs them literally.
 _GAP_ROUTE = "any(" + ", ".join(GAP_KINDS) + ")"
 _HEAT_ROUTE = "any(" + ", ".join(HEAT_KINDS) + ")"
+_FEATURES = {"type": "object", "required": ["type", "features"], "properties": {
+    "type": {"type": "string", "enum": ["FeatureCollection"]},
+    "features": {"type": "array", "items": {"type": "object", "required": ["type", "geometry"],
+                                            "properties": {"type": {"enum": ["Feature"]}}}}}}
+
+
+def _layer_get(summary: str, parameter: dict | None = None) -> dict:
+    operation = {"summary": summary, "responses": {
+        "200": json_response("GeoJSON (RFC 7946, lon/lat)", _FEATURES, "application/geo+json"),
+        "304": {"description": "the client's copy (If-None-Match) is current"}}}
+    if parameter:
+        operation["parameters"] = [{"in": "path", "required": True, **parameter}]
+    return {"get": operation}
+
+
+OPENAPI_PATHS = {
+    "/map/{layer}.geojson": _layer_get("A map layer in the user's scope", {
+        "name": "layer", "schema": {"type": "string", "enum": [
+            "county", "townships", "villages", "grids"]}}),
+    "/map/gaps/{kind}.geojson": _layer_get("The gaps of one coverage rule in the user's scope", {
+        "name": "kind", "schema": {"type": "string", "enum": list(GAP_KINDS)}}),
+    "/map/gaps.json": {"get": {"summary": "How many gaps of each rule the user's scope has",
+                               "responses": {"200": json_response("counts per rule", {
+                                   "type": "object", "required": ["counts"], "properties": {
+                                       "counts": {"type": "object", "additionalProperties": {
+                                           "type": "integer"}}}}),
+                                   "304": {"description": "the client's copy is current"}}}},
+    "/map/issues.geojson": _layer_get("Unresolved issues of the user's scope, with stage and light"),
+}
+declare(layers_bp, OPENAPI_PATHS)
 GZIP_FROM = 1024  # bytes; smaller answers gain nothing from compression
 PAGE_LIMIT, DOWNLOAD_LIMIT = 500, 200_000  # rows of a gap list shown, downloaded
 

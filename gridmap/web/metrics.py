@@ -16,6 +16,7 @@ from gridmap.exports.tabular import Column
 from gridmap.web.downloads import download
 from gridmap.web.errors import answers_with, render_json
 from gridmap.web.guard import current_scope, requires
+from gridmap.web.openapi import declare, error_response
 from gridmap.web.session import db_session
 
 bp = Blueprint("metrics", __name__)
@@ -55,8 +56,9 @@ OPENAPI_PATHS = {
                             "key": {"type": "string", "nullable": True}, "name": {"type": "string", "nullable": True},
                             **{name: {"type": "integer"} for name in metrics.COUNTS},
                             **{name: {"type": "number", "nullable": True} for name in metrics.RATES}}}}}}}}},
-            "422": {"description": "a bad parameter, named in `field`"}}}},
+            "422": error_response("a bad parameter, named in `field`")}}},
 }
+declare(api_bp, OPENAPI_PATHS)
 
 
 def _figures():

@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext
+from flask_login import current_user
 
-from gridmap import features
+from gridmap import clock, coverage, features, gap_features
 from gridmap.errors import BadInput, _
+from gridmap.policy import Scope, allowed
 from gridmap.web.errors import answers_with, text_of
 from gridmap.web.session import db_session
 
@@ -56,9 +58,38 @@ bp = answers_with(Blueprint("ogc", __name__, url_prefix="/ogc"), render_ogc)
 
 def _public(response: Response) -> Response:
     # Open data for other systems' web clients; always revalidated, so no change is hidden.
+    # What a token's account sees (its gaps) is its own: never kept by a shared cache.
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, no-cache"
+    response.headers["Cache-Control"] = ("private, no-cache" if _token_reader()
+                                         else "public, no-cache")
+    response.vary.add("Authorization")
     return response
+
+
+def _token_reader() -> bool:
+    """Does this request come with an API token whose account may read coverage gaps?"""
+    return bool(current_user.is_authenticated and getattr(current_user, "by_token", False)
+                and allowed(current_user.role, "view_coverage"))
+
+
+def _collections() -> list[features.Collection]:
+    """The public collections, and `gaps` of the token's scope for a token that may read it."""
+    public = list(features.COLLECTIONS.values())
+    if not _token_reader():
+        return public
+    session = db_session()
+    scope = Scope.of_user(current_user)
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    return public + [gap_features.collection(scope, clock.now(), intervals)]
+
+
+def _collection(collection_id: str) -> features.Collection:
+    """One collection by id; `gaps` exists only for a token that may read it (else NotFound,
+    as for any unknown id: the public never learns it is there)."""
+    for target in _collections():
+        if target.id == collection_id:
+            return target
+    return features.collection(collection_id)  # raises NotFound naming the public ones
 
 
 def _wants_html() -> bool:
@@ -151,7 +182,7 @@ def collections():
     _check_parameters(COMMON_PARAMETERS)
     body = {"links": [_link("ogc.collections", "self", JSON),
                       _link("ogc.collections", "alternate", HTML, f="html")],
-            "collections": [_collection_body(c) for c in features.COLLECTIONS.values()]}
+            "collections": [_collection_body(c) for c in _collections()]}
     if _wants_html():
         return _public(Response(render_template("ogc/collections.html", body=body)))
     return _json(body)
@@ -161,7 +192,7 @@ def collections():
 def collection(collection_id: str):
     """One collection's description."""
     _check_parameters(COMMON_PARAMETERS)
-    body = _collection_body(features.collection(collection_id))
+    body = _collection_body(_collection(collection_id))
     if _wants_html():
         return _public(Response(render_template("ogc/collections.html",
                                                 body={"collections": [body]})))
@@ -206,7 +237,7 @@ def _page_links(target: features.Collection, query: features.Query,
 @bp.route("/collections/<collection_id>/items", endpoint="items")
 def items(collection_id: str):
     """A page of features: bbox, datetime, property filters, limit and offset."""
-    target = features.collection(collection_id)
+    target = _collection(collection_id)
     query = _query(target)
     html = _wants_html()
     page = features.page(db_session().connection(), target, _county(), query)
@@ -229,7 +260,7 @@ def items(collection_id: str):
 def item(collection_id: str, feature_id: str):
     """One feature by its id (a region, grid or issue code)."""
     _check_parameters(COMMON_PARAMETERS)
-    target = features.collection(collection_id)
+    target = _collection(collection_id)
     html = _wants_html()
     text = features.feature(db_session().connection(), target, _county(), feature_id)
     links = [

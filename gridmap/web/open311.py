@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, request
 from gridmap import open311, tokens
 from gridmap.errors import Forbidden, NotFound, _
 from gridmap.policy import allowed
-from gridmap.web.auth import csrf
+from gridmap.web.auth import csrf_exempt
 from gridmap.web.errors import answers_with, text_of
 from gridmap.web.session import db_session
 
@@ -113,7 +113,7 @@ def request_one(service_request_id: str, fmt: str):
 
 
 @bp.route(f"/requests.<{FORMATS}:fmt>", methods=["POST"], endpoint="create")
-@csrf.exempt
+@csrf_exempt
 def create_request(fmt: str):
     """POST Service Request: `api_key`, `service_code`, `lat`+`long` or `address_string`,
     optionally `description`, `first_name`, `last_name`, `phone` → the new request's id."""

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import openpyxl
+import pyogrio
 import pytest
 from hostile_text import HOSTILE_STRINGS, evaluated, hostile_text
 from sqlalchemy import CheckConstraint, String, UniqueConstraint, text
@@ -23,6 +26,7 @@ from gridmap import create_app
 from gridmap.db import make_engine
 from gridmap.exports.tabular import FORMATS
 from gridmap.models import Base
+from gridmap.web.exports import GPKG
 
 XLSX = FORMATS["xlsx"]
 LITERAL = HOSTILE_STRINGS[0]  # "{{ 7*191 }}": what every name starts with after set-up
@@ -183,7 +187,14 @@ def test_every_route_shows_stored_text_literally(hostile_app, login):
 
 
 def text_of(response) -> str:
-    """The response body as text; an XLSX download as the text of its cells."""
+    """The response body as text; an XLSX or GeoPackage download as the text of its cells."""
+    if response.mimetype == GPKG:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "download.gpkg"  # GDAL wants the extension of its kind
+            path.write_bytes(response.get_data())
+            frame = pyogrio.read_dataframe(path, read_geometry=False)
+        return "\n".join(str(cell) for row in frame.itertuples(index=False) for cell in row
+                         if cell is not None)
     if response.mimetype == XLSX:
         book = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
         return "\n".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True)

@@ -1,32 +1,58 @@
-"""Each JSON blueprint declares its OpenAPI paths, and they match its routes."""
+"""Each JSON blueprint declares its OpenAPI paths, they match its routes, and
+/api/openapi.json assembles all of them."""
 
 import re
 
 import pytest
 
-from gridmap.web import controls, files, issues, ledgers, metrics, search
+from gridmap.web.errors import render_json
+from gridmap.web.openapi import OPENAPI_ATTRIBUTE
 
-DECLARED = {"issues_api": issues.OPENAPI_PATHS, "metrics_api": metrics.OPENAPI_PATHS,
-            "controls_api": controls.OPENAPI_PATHS, "search_api": search.OPENAPI_PATHS,
-            "ledgers_api": ledgers.OPENAPI_PATHS, "files_api": files.OPENAPI_PATHS}
 OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
+JSON_BLUEPRINTS = ("exports", "field_api", "households_api", "issues_api", "layers",
+                   "metrics_api")
 
 
 def openapi_path(rule: str) -> str:
-    return re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", rule)
+    path = re.sub(r"<any\([^)]*\):(\w+)>", r"{\1}", rule)
+    return re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", path)
 
 
-@pytest.mark.parametrize("blueprint", sorted(DECLARED))
+def test_every_json_blueprint_declares_its_paths(app):
+    answering_json = {name for name, bp in app.blueprints.items()
+                      if getattr(bp, "error_renderer", None) is render_json}
+    assert answering_json == set(JSON_BLUEPRINTS)
+    assert all(getattr(app.blueprints[name], OPENAPI_ATTRIBUTE, None) for name in JSON_BLUEPRINTS)
+
+
+@pytest.mark.parametrize("blueprint", JSON_BLUEPRINTS)
 def test_every_json_route_is_declared_and_every_declaration_is_a_route(app, blueprint):
     routes = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(blueprint + "."):
             routes.setdefault(openapi_path(rule.rule), set()).update(
                 m.lower() for m in rule.methods if m.lower() in OPERATION_METHODS)
-    declared = {path: set(item) & OPERATION_METHODS for path, item in DECLARED[blueprint].items()}
+    declared = {path: set(item) & OPERATION_METHODS
+                for path, item in getattr(app.blueprints[blueprint], OPENAPI_ATTRIBUTE).items()}
     assert declared == routes
-    for item in DECLARED[blueprint].values():
+    for item in getattr(app.blueprints[blueprint], OPENAPI_ATTRIBUTE).values():
         for operation in item.values():
             assert operation["summary"] and operation["responses"]
             for parameter in operation.get("parameters", ()):
                 assert parameter["in"] in ("path", "query") and parameter["schema"]
+
+
+def test_the_document_holds_every_json_route(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    document = response.get_json()
+    assert document["openapi"].startswith("3.0")
+    assert {"/api/issues", "/api/issues/{issue_id}", "/api/metrics", "/api/visits",
+            "/api/households/{household_id}/show", "/map/{layer}.geojson",
+            "/map/gaps.json"} <= set(document["paths"])
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            public = {} in operation.get("security", ())
+            assert public == path.startswith("/exports/")
+            assert {"401", "403"} <= set(operation["responses"])
