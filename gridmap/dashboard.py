@@ -41,6 +41,7 @@ FIGURES = {
 ROWS = ("households_visited", "meetings", "grids", "paired_households", "deeds")
 GAP_KINDS = ("household", "visit", "uncovered")
 MAX_RANKED = 60
+YEARS = (2000, 2100)  # a period outside these years is a typing error
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,14 @@ def period_of(start: str | None, end: str | None) -> metrics.Period:
     """The period asked for, or this year so far; a period needs both ends to compare."""
     period = metrics.Period.parse(start, end)
     today = clock.now().astimezone(CHINA_TIME).date()
-    return metrics.Period(period.start or date(today.year, 1, 1), period.end or today)
+    period = metrics.Period(period.start or date(today.year, 1, 1), period.end or today)
+    for name, day in (("from", period.start), ("to", period.end)):
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise BadInput(_("%(field)s 应在 %(low)s 年到 %(high)s 年之间", field=name, low=YEARS[0],
+                             high=YEARS[1]), field=name)
+    if period.end < period.start:
+        raise BadInput(_("结束日期早于开始日期"), field="to")
+    return period
 
 
 def year_on_year(period: metrics.Period) -> bool:

@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, true
+from sqlalchemy import Integer, and_, case, exists, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from gridmap import clock, settings
@@ -204,9 +204,9 @@ def compute(session, scope: Scope, by: str = "county", period: Period | None = N
                _count(c.satisfaction == "basically_satisfied").label("basically_satisfied"),
                _count(c.satisfaction == "unsatisfied").label("unsatisfied"),
                _count(c.extended).label("extended"),
-               func.coalesce(func.sum(c.supervisions), 0).label("supervisions"),
+               func.coalesce(func.sum(c.supervisions), 0).cast(Integer).label("supervisions"),
                _count(c.supervisions > 0).label("supervised"),
-               func.coalesce(func.sum(c.reminders), 0).label("reminders"))
+               func.coalesce(func.sum(c.reminders), 0).cast(Integer).label("reminders"))
         .group_by(c.key).order_by(func.count().desc(), c.key).limit(limit)).mappings().all()
     values = settings.all(session, scope.county_code)
     names = _names(session, scope, by, [row["key"] for row in counted])

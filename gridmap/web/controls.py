@@ -22,6 +22,7 @@ from gridmap.errors import BadInput, NotFound
 from gridmap.models import Region
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import current_scope, requires
+from gridmap.web.openapi import ROW_ID, declare
 from gridmap.web.session import db_session
 
 bp = Blueprint("controls", __name__)
@@ -32,7 +33,7 @@ _ERROR = {"description": "refused", "content": {"application/json": {"schema": {
     "type": "object", "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"},
                    "field": {"type": "string"}}}}}}
-_ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": ROW_ID}
 
 
 def _json(description: str, schema: dict) -> dict:
@@ -71,6 +72,7 @@ OPENAPI_PATHS = {
                     "type": "object", "properties": {"ledger": {"type": "array", "items": {
                         "type": "object"}}}})}}},
 }
+declare(api_bp, OPENAPI_PATHS)
 
 
 def _private(response):

@@ -23,7 +23,6 @@ from flask import (
 from flask_login import current_user
 
 from gridmap import categories, clock, field_queries, issue_queries, lifecycle, visits
-from gridmap.errors import BadInput
 from gridmap.field_queries import CARE_LABELS
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import can, current_scope, requires

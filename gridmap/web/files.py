@@ -19,6 +19,7 @@ from gridmap import files
 from gridmap.errors import BadInput
 from gridmap.web.errors import accepts_files, answers_with, render_json
 from gridmap.web.guard import requires
+from gridmap.web.openapi import declare
 from gridmap.web.session import db_session
 
 bp = Blueprint("files", __name__)
@@ -40,6 +41,7 @@ OPENAPI_PATHS = {
         "parameters": [_REF], "requestBody": _PHOTO_BODY,
         "responses": {"201": _STORED, "413": _REFUSED, "422": _REFUSED, "404": _REFUSED}}}
     for owner in files.OWNERS}
+declare(api_bp, OPENAPI_PATHS)
 
 
 def files_root() -> Path:

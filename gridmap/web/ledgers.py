@@ -31,6 +31,7 @@ from gridmap.models import Cadre, PartyBranch, Region, Unit
 from gridmap.web.downloads import download
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import can, current_scope, requires
+from gridmap.web.openapi import ROW_ID, declare, json_request
 from gridmap.web.session import db_session
 
 bp = Blueprint("ledgers", __name__)
@@ -52,7 +53,9 @@ _ERROR = {"description": "refused", "content": {"application/json": {"schema": {
     "type": "object", "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"},
                    "field": {"type": "string"}}}}}}
-_TARGET_ID = {"name": "target_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_FIELD_TYPES = {"attendance": "integer", "lon": "number", "lat": "number", "cost_yuan": "number",
+                "household_id": "integer", "issue_id": "integer", "visit_id": "integer"}
+_TARGET_ID = {"name": "target_id", "in": "path", "required": True, "schema": ROW_ID}
 _PERIOD = [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}]
 
@@ -96,14 +99,16 @@ OPENAPI_PATHS = {
         "post": {"summary": "Record a meeting held (民情恳谈会 …)",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
                      "type": "object", "required": ["attendance", "topics"],
-                     "properties": {name: {"type": "string"} for name in MEETING_FIELDS}}}}},
+                     "properties": {name: {"type": _FIELD_TYPES.get(name, "string")}
+                                    for name in MEETING_FIELDS}}}}},
                  "responses": {"201": _ok("the meeting's id", {"type": "object", "properties": {
                      "id": {"type": "integer"}}}), "404": _ERROR, "422": _ERROR}}},
     "/api/deeds": {
         "post": {"summary": "Record a deed done for residents (办实事)",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
                      "type": "object", "required": ["title"],
-                     "properties": {name: {"type": "string"} for name in DEED_FIELDS}}}}},
+                     "properties": {name: {"type": _FIELD_TYPES.get(name, "string")}
+                                    for name in DEED_FIELDS}}}}},
                  "responses": {"201": _ok("the deed's id", {"type": "object", "properties": {
                      "id": {"type": "integer"}}}), "404": _ERROR, "422": _ERROR}}},
     "/api/dashboard": {
@@ -117,6 +122,7 @@ OPENAPI_PATHS = {
                     "ranking": {"type": "array", "items": {"type": "object"}}}}),
                     "422": _ERROR}}},
 }
+declare(api_bp, OPENAPI_PATHS)
 
 
 def _private(response, status: int = 200):
@@ -129,11 +135,9 @@ def _form(names) -> dict:
     return {name: request.form.get(name) for name in names}
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadInput(message("请求体应是 JSON 对象"), field="body")
-    return data
+def _body(path: str) -> dict:
+    """The request's JSON object, its fields of the types OPENAPI_PATHS declares."""
+    return json_request(OPENAPI_PATHS, path)
 
 
 def _choices(session) -> dict:
@@ -452,7 +456,7 @@ def targets_json():
 def tag_json():
     """Tag a target: 201 with it."""
     session = db_session()
-    target = targets.tag(session, current_user, _body())
+    target = targets.tag(session, current_user, _body("/api/targets"))
     session.commit()
     return jsonify(target=_target_json(target)), 201
 
@@ -461,7 +465,7 @@ def tag_json():
 @requires("work_on_target")
 def target_act_json(target_id: int):
     """`{"action": "request_close", "version": 3, "evidence": "…"}` → the target after it."""
-    return jsonify(target=_target_json(_target_action(target_id, _body())))
+    return jsonify(target=_target_json(_target_action(target_id, _body("/api/targets/{target_id}/actions"))))
 
 
 @api_bp.route("/map/targets.geojson", endpoint="layer")
@@ -478,7 +482,7 @@ def targets_layer():
 def meeting_json():
     """Record a meeting: 201 with its id."""
     session = db_session()
-    meeting = ledgers.record_meeting(session, current_user, _body())
+    meeting = ledgers.record_meeting(session, current_user, _body("/api/meetings"))
     session.commit()
     return jsonify(id=meeting.id), 201
 
@@ -488,7 +492,7 @@ def meeting_json():
 def deed_json():
     """Record a deed done: 201 with its id."""
     session = db_session()
-    deed = ledgers.record_deed(session, current_user, _body())
+    deed = ledgers.record_deed(session, current_user, _body("/api/deeds"))
     session.commit()
     return jsonify(id=deed.id), 201
 

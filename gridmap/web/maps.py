@@ -46,7 +46,7 @@ from gridmap.policy import Scope
 from gridmap.web.downloads import download
 from gridmap.web.errors import answers_with, render_json
 from gridmap.web.guard import can, current_scope, requires
-from gridmap.web.openapi import declare, json_response
+from gridmap.web.openapi import declare, error_response, json_response
 from gridmap.web.session import db_session
 
 bp = Blueprint("maps", __name__)
@@ -84,6 +84,32 @@ OPENAPI_PATHS = {
                                            "type": "integer"}}}}),
                                    "304": {"description": "the client's copy is current"}}}},
     "/map/issues.geojson": _layer_get("Unresolved issues of the user's scope, with stage and light"),
+    "/map/rollup/{level}.json": {"get": {
+        "summary": "One figure per township, village or grid of the scope, with the county's colour"
+                   " classes for it (the choropleth's data)",
+        "parameters": [
+            {"name": "level", "in": "path", "required": True,
+             "schema": {"type": "string", "enum": ["township", "village", "grid"]}},
+            {"name": "measure", "in": "query", "schema": {"type": "string",
+                                                          "enum": list(rollup.MEASURES)}}],
+        "responses": {"200": json_response("the figures and classes", {
+            "type": "object", "required": ["level", "measure", "classes", "values"]}),
+            "304": {"description": "the client's copy is current"},
+            "422": error_response("an unknown measure")}}},
+    "/map/heat/{kind}.json": {"get": {
+        "summary": "A heatmap's cells ([lat, lon, count]; cells under 5 left out) in the scope",
+        "parameters": [{"name": "kind", "in": "path", "required": True,
+                        "schema": {"type": "string", "enum": list(HEAT_KINDS)}}],
+        "responses": {"200": json_response("the cells", {
+            "type": "object", "required": ["kind", "cells"], "properties": {
+                "cells": {"type": "array", "items": {"type": "array"}}}}),
+            "304": {"description": "the client's copy is current"}}}},
+    "/map/trend.svg": {"get": {
+        "summary": "The 三率 of the last 12 months, by month, of the scope or a region in it",
+        "parameters": [{"name": "region", "in": "query", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "an SVG chart",
+                              "content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+                      "404": error_response("no such region")}}},
 }
 declare(layers_bp, OPENAPI_PATHS)
 GZIP_FROM = 1024  # bytes; smaller answers gain nothing from compression

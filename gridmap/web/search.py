@@ -9,6 +9,7 @@ from gridmap import search
 from gridmap.maps.county import Basemap
 from gridmap.web.errors import answers_with, render_json
 from gridmap.web.guard import can, current_scope, requires
+from gridmap.web.openapi import declare
 from gridmap.web.session import db_session
 
 bp = answers_with(Blueprint("search_api", __name__), render_json)
@@ -34,6 +35,7 @@ OPENAPI_PATHS = {
                                                  "items": {"type": "number"}}}}}}}}}}},
             "422": {"description": "a query longer than 50 characters, or an unknown kind"}}}},
 }
+declare(bp, OPENAPI_PATHS)
 
 
 @bp.route("/api/search", endpoint="search")

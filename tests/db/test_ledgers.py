@@ -178,3 +178,6 @@ def test_the_period_is_this_year_by_default_and_the_previous_one_as_long(people)
     assert leap.end == date(2027, 2, 28)
     with pytest.raises(BadInput):
         dashboard.period_of("2026-13-01", None)
+    with pytest.raises(BadInput) as ancient:  # schemathesis found it: a year-55 period
+        dashboard.period_of("0055-07-07", None)
+    assert ancient.value.field == "from"

@@ -9,8 +9,8 @@ from gridmap.web.errors import render_json
 from gridmap.web.openapi import OPENAPI_ATTRIBUTE
 
 OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
-JSON_BLUEPRINTS = ("exports", "field_api", "households_api", "issues_api", "layers",
-                   "metrics_api")
+JSON_BLUEPRINTS = ("controls_api", "exports", "field_api", "files_api", "households_api",
+                   "issues_api", "layers", "ledgers_api", "metrics_api", "search_api")
 
 
 def openapi_path(rule: str) -> str:
