@@ -433,7 +433,8 @@
         if (p.overdue) overdue += 1;
         var marker = L.marker(shape.getBounds().getCenter(), {icon: targetIcon(config, p),
           title: (p.name || "") + " · " + (config.labels.targets.statuses[p.status] || ""),
-          zIndexOffset: p.overdue ? 900 : 500, keyboard: true});
+          zIndexOffset: p.overdue ? 900 : {close_requested: 700, listed: 600}[p.status] || 300,
+          keyboard: true});
         marker.bindPopup(function () { return targetPopup(config, p); },
           {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
         marker.addTo(group);
@@ -779,7 +780,8 @@
       "(max-width: 600px), (orientation: portrait)").matches);
     mountTools(map, config.labels);
     addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
-    addLegend(map, "gm-targets-legend", portrait(map) ? "bottomright" : "topright");
+    // Landscape: under the gaps' legend (the right-hand column is full with the others).
+    addLegend(map, "gm-targets-legend", portrait(map) ? "bottomright" : "bottomleft");
     mountGaps(map, config);
     if (config.bounds) gridmap.fitScope(map, config.bounds);
     // An opened popup pans clear of the control columns (popups sit under the controls).

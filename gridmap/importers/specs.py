@@ -55,6 +55,7 @@ def bounded_text(limit: int):
     """A parser of text of at most `limit` characters."""
     def parse(raw: str) -> str:
         value = raw.strip()
+        f.check_storable(value)  # the readers check every cell too; a parser stands on its own
         if len(value) > limit:
             raise f.CellProblem(_("内容过长（%(length)s 字）", length=len(value)), _("不超过 %(limit)s 字", limit=limit))
         return value

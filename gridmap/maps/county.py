@@ -426,5 +426,5 @@ def targets_legend() -> Markup:
     """The 挂牌 layer's legend: a swatch for each state and the overdue pattern, in words."""
     rows = [LegendRow(targets.STATUS_LABELS[status].translate(_), "gm-fill", color, 0.6)
             for status, color in TARGET_COLORS.items()]
-    rows.append(LegendRow(_("超期未销号（虚线，标“超期”）"), "gm-target-overdue-swatch"))
-    return legend_html(_("挂牌整改对象"), _("标牌写明状态；点标牌看详情"), rows)
+    rows.append(LegendRow(_("超期（虚线，标“超期”）"), "gm-target-overdue-swatch"))
+    return legend_html(_("挂牌整改对象"), _("点标牌看详情"), rows)

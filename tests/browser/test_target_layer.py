@@ -39,7 +39,7 @@ def test_the_leader_sees_tagged_places_by_state_and_opens_one(open_page, base_ur
     late = page.locator(".gm-target-overdue")
     expect(late).to_have_text("! 超期")  # in words, not by colour alone
     assert page.locator("path.gm-target-shape-overdue").get_attribute("stroke-dasharray")
-    assert page.locator(".gm-legend", has_text="超期未销号").count() == 1
+    assert page.locator(".gm-legend", has_text="超期（虚线").count() == 1
     watch.screenshot(f"target-layer-leader-{size}")
     late.click()
     popup = page.locator(".gm-popup")

@@ -288,7 +288,7 @@ def test_the_target_layer_is_on_the_leaders_map_and_not_on_a_grid_workers(client
     assert set(config["target_styles"]) == {"listed", "close_requested", "closed", "overdue"}
     assert config["target_styles"]["overdue"]["dashArray"]  # overdue is not told by colour alone
     assert config["labels"]["targets"]["statuses"]["listed"] == "挂牌整改中"
-    assert '<template id="gm-targets-legend">' in html and "超期未销号" in html
+    assert '<template id="gm-targets-legend">' in html and "超期（虚线" in html
     [feature] = client.get(config["targets_url"]).get_json()["features"]
     assert feature["properties"]["status"] == "listed" and feature["properties"]["overdue"] is True
     assert feature["geometry"]["type"] == "MultiPolygon"  # drawn as its village
