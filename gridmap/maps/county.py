@@ -427,4 +427,4 @@ def targets_legend() -> Markup:
     rows = [LegendRow(targets.STATUS_LABELS[status].translate(_), "gm-fill", color, 0.6)
             for status, color in TARGET_COLORS.items()]
     rows.append(LegendRow(_("超期（虚线，标“超期”）"), "gm-target-overdue-swatch"))
-    return legend_html(_("挂牌整改对象"), _("点标牌看详情"), rows)
+    return legend_html(_("挂牌整改对象"), "", rows)  # the badges say the rest
