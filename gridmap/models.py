@@ -750,7 +750,7 @@ class Target(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     county_code: Mapped[str] = county_column()
-    code: Mapped[str] = mapped_column(String(32), nullable=False)  # GP20261201000012
+    code: Mapped[str] = mapped_column(String(32), nullable=False)  # GP2026120100012 (gridmap.codes.ledger_code)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     party_branch_id: Mapped[int | None] = mapped_column(ForeignKey("party_branch.id"))
     grid_code: Mapped[str | None] = mapped_column(String(24))
@@ -820,7 +820,7 @@ class Meeting(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     county_code: Mapped[str] = county_column()
-    code: Mapped[str] = mapped_column(String(32), nullable=False)  # HY20261201000034
+    code: Mapped[str] = mapped_column(String(32), nullable=False)  # HY2026120100034
     kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="consultation")
     region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
     held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -859,7 +859,7 @@ class Deed(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     county_code: Mapped[str] = county_column()
-    code: Mapped[str] = mapped_column(String(32), nullable=False)  # SS20261201000056
+    code: Mapped[str] = mapped_column(String(32), nullable=False)  # SS2026120100056
     title: Mapped[str] = mapped_column(Text, nullable=False)
     detail: Mapped[str | None] = mapped_column(Text)
     region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
