@@ -45,6 +45,12 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "residents.report": {"village_code": "532329104201"},
     "controls.qr": {"village_code": "532329104201"},
     "controls_api.duplicates": {"issue_id": "194"},
+    # the demo's ledgers: a 挂牌 target of 狮山镇 (struck off) and the first meeting; the demo
+    # has no campaign (a missing one answers 404)
+    "ledgers.target": {"target_id": "3"}, "ledgers.meeting": {"meeting_id": "1"},
+    "ledgers.campaign": {"campaign_id": "1"},
+    # the register: the household above, and the demo cadre's handover page
+    "register.household": {"household_id": "3622"}, "register.handover": {"cadre_id": "421"},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}
