@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, _
 
 COUNTY_CODE = r"^[0-9]{6}$"
@@ -63,3 +64,12 @@ def ancestors(region_code: str) -> list[str]:
 def is_within(code: str, region_code: str) -> bool:
     """Whether region `code` is `region_code` or lies inside it (the prefix rule)."""
     return code.startswith(region_code)
+
+
+LEDGER_PREFIXES = {"target": "GP", "meeting": "HY", "deed": "SS"}  # 挂牌, 会议, 实事
+
+
+def ledger_code(table: str, moment, row_id: int) -> str:
+    """A ledger row's code, as issues' `MQ…`: prefix + China date + zero-padded id
+    (`GP2026120100012`); imported rows keep the code of their file."""
+    return f"{LEDGER_PREFIXES[table]}{moment.astimezone(CHINA_TIME):%Y%m%d}{row_id:05d}"

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, literal, or_, select, union_all
 
-from gridmap import audit, clock, inputs, issues
+from gridmap import audit, clock, codes, inputs, issues
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, Forbidden, NotFound, _
 from gridmap.models import (
@@ -104,6 +104,11 @@ def _cadre_of(session, actor, data: dict, name: str) -> int | None:
     return cadre_id
 
 
+def next_id(session, table: str) -> int:
+    """The next id of `table`'s serial (the code carries it, as issues' codes do)."""
+    return session.execute(select(func.nextval(func.pg_get_serial_sequence(table, "id")))).scalar()
+
+
 # --- meetings ------------------------------------------------------------------------------
 
 
@@ -114,7 +119,9 @@ def record_meeting(session, actor, data: dict) -> Meeting:
     held_at = inputs.moment(data, "held_at", default=now)
     if held_at > now:
         raise BadInput(_("会议时间不能晚于现在：登记已经开过的会"), field="held_at")
+    meeting_id = next_id(session, "meeting")
     meeting = Meeting(
+        id=meeting_id, code=codes.ledger_code("meeting", now, meeting_id),
         county_code=actor.county_code, kind=inputs.choice(data, "kind", MEETING_KINDS, "consultation"),
         region_code=_region(session, actor, data), held_at=held_at,
         place=inputs.text(data, "place", LIMITS["place"]), geom=inputs.point(data),
@@ -231,8 +238,10 @@ def record_deed(session, actor, data: dict) -> Deed:
                                                         Unit.code == unit_code)).scalar()
         if unit_id is None:
             raise BadInput(_("没有代码为 %(code)s 的单位", code=unit_code), field="unit")
+    deed_id = next_id(session, "deed")
     deed = Deed(
-        county_code=county, title=inputs.text(data, "title", LIMITS["title"], required=True),
+        id=deed_id, code=codes.ledger_code("deed", clock.now(), deed_id), county_code=county,
+        title=inputs.text(data, "title", LIMITS["title"], required=True),
         detail=inputs.text(data, "detail", LIMITS["detail"]),
         region_code=region_code or _region(session, actor, data), household_id=household_id,
         cadre_id=_cadre_of(session, actor, data, "cadre"), unit_id=unit_id, recorded_by=actor.id,

@@ -807,10 +807,12 @@ class Target(Base):
         CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at"),
         CheckConstraint("version >= 1", name="version"),
         Index("ix_target_open", "county_code", "status", "due_on"),
+        UniqueConstraint("county_code", "code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)  # GP2026120100012 (gridmap.codes.ledger_code)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     party_branch_id: Mapped[int | None] = mapped_column(ForeignKey("party_branch.id"))
     grid_code: Mapped[str | None] = mapped_column(String(24))
@@ -875,10 +877,12 @@ class Meeting(Base):
         CheckConstraint("left(region_code, 6) = county_code", name="in_county"),
         valid_geom(),
         Index("ix_meeting_county_held", "county_code", "held_at"),
+        UniqueConstraint("county_code", "code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)  # HY2026120100034
     kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="consultation")
     region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
     held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -912,10 +916,12 @@ class Deed(Base):
         CheckConstraint("cost_yuan IS NULL OR cost_yuan >= 0", name="cost"),
         CheckConstraint("left(region_code, 6) = county_code", name="in_county"),
         Index("ix_deed_county_done", "county_code", "done_on"),
+        UniqueConstraint("county_code", "code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     county_code: Mapped[str] = county_column()
+    code: Mapped[str] = mapped_column(String(32), nullable=False)  # SS2026120100056
     title: Mapped[str] = mapped_column(Text, nullable=False)
     detail: Mapped[str | None] = mapped_column(Text)
     region_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import JSON, distinct_on
 from gridmap import audit, clock, codes, inputs
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
+from gridmap.ledgers import next_id
 from gridmap.models import (
     TARGET_KINDS,
     AppUser,
@@ -280,8 +281,10 @@ def tag(session, actor, data: dict) -> Target:
     due_on = inputs.day(data, "due_on", required=True)
     if due_on < now.astimezone(CHINA_TIME).date():
         raise BadInput(_("整改期限不能早于今天"), field="due_on")
+    target_id = next_id(session, "target")
     target = Target(
-        county_code=county, **place, reason=inputs.text(data, "reason", LIMITS["reason"], required=True),
+        id=target_id, code=codes.ledger_code("target", now, target_id), county_code=county, **place,
+        reason=inputs.text(data, "reason", LIMITS["reason"], required=True),
         plan=inputs.text(data, "plan", LIMITS["plan"]),
         liaison_cadre_id=_by_code(session, Cadre, county, data, "liaison"),
         helping_unit_id=_by_code(session, Unit, county, data, "helping_unit"),

@@ -393,6 +393,61 @@
     load("").catch(failed);
   }
 
+  /* ---- 挂牌 targets: each place outlined by its state, a badge naming the state in words
+     (超期 when past its deadline, with a dashed outline), a popup linking to the target. ---- */
+  function targetPopup(config, p) {
+    var labels = config.labels, words = labels.targets;
+    var box = popupBox(p.name || "", words.kinds[p.kind] || "");
+    var table = document.createElement("table");
+    row(table, labels.status, words.statuses[p.status] || p.status);
+    row(table, words.due_on, p.due_on + (p.overdue ? " · " + words.overdue : ""));
+    box.appendChild(table);
+    var link = element("a", "gm-popup-link", words.open);
+    link.href = config.target_url.replace(/0$/, String(p.id));
+    box.appendChild(link);
+    return box;
+  }
+
+  function targetIcon(config, p) {
+    var words = config.labels.targets;
+    var mark = element("span", "gm-target gm-target-" + p.status + (p.overdue ? " gm-target-overdue" : ""),
+      p.overdue ? "! " + words.overdue : (words.statuses[p.status] || p.status));
+    return L.divIcon({html: mark, iconSize: null, className: "gm-target-icon"});
+  }
+
+  function mountTargets(map, config, control) {
+    if (!config.targets_url) return;
+    var container = map.getContainer(), styles = config.target_styles;
+    var group = L.layerGroup();
+    control.addOverlay(group, config.labels.layers.targets);
+    group.addTo(map);
+    container.setAttribute("data-targets", "loading");
+    fetchLayer(config.targets_url).then(function (collection) {
+      var overdue = 0;
+      L.geoJSON(collection, {style: function (feature) {
+        var p = feature.properties;
+        return extend(p.overdue ? styles.overdue : styles[p.status],
+                      {className: "gm-target-shape gm-target-shape-" + p.status + (p.overdue ? " gm-target-shape-overdue" : "")});
+      }, onEachFeature: function (feature, shape) {
+        var p = feature.properties;
+        if (p.overdue) overdue += 1;
+        var marker = L.marker(shape.getBounds().getCenter(), {icon: targetIcon(config, p),
+          title: (p.name || "") + " · " + (config.labels.targets.statuses[p.status] || ""),
+          zIndexOffset: p.overdue ? 900 : {close_requested: 700, listed: 600}[p.status] || 300,
+          keyboard: true});
+        marker.bindPopup(function () { return targetPopup(config, p); },
+          {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
+        marker.addTo(group);
+      }}).addTo(group);
+      container.setAttribute("data-targets", String(collection.features.length));
+      container.setAttribute("data-targets-overdue", String(overdue));
+    }).catch(function (error) {
+      container.setAttribute("data-targets", "failed");
+      showProblem(map, config.labels.load_failed);
+      if (window.console) console.error("gridmap: " + error.message);
+    });
+  }
+
   /* ---- Roll-ups: townships, villages or grids coloured by one figure, drill-down by click. ---- */
   function rangeLabel(labels, kind, c) {
     if (kind === "count" && c.lower === 0 && c.upper === 0) return labels.zero;
@@ -725,6 +780,8 @@
       "(max-width: 600px), (orientation: portrait)").matches);
     mountTools(map, config.labels);
     addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
+    // Landscape: under the gaps' legend (the right-hand column is full with the others).
+    addLegend(map, "gm-targets-legend", portrait(map) ? "bottomright" : "bottomleft");
     mountGaps(map, config);
     if (config.bounds) gridmap.fitScope(map, config.bounds);
     // An opened popup pans clear of the control columns (popups sit under the controls).
@@ -779,6 +836,7 @@
         if (window.console) console.error("gridmap: " + error.message);
       });
     mountAppeals(map, config, control);
+    mountTargets(map, config, control);
     mountHeats(map, config, control);
   };
 })();

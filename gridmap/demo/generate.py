@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from gridmap.demo import activity, categories, organisation
+from gridmap.demo import activity, categories, ledgers, organisation
 from gridmap.demo.county import (
     CHADIAN,
     COUNTY_CODE,
@@ -247,6 +247,8 @@ def generate(seed: int, scale_name: str = "demo") -> County:
     organisation.build(county, rnd)
     categories.build(county)
     activity.build(county, rnd)
+    # The ledgers draw from their own generator: the files above stay as they were.
+    ledgers.build(county, random.Random(f"gridmap-demo-{seed}-ledgers"))
     return county
 
 
@@ -293,7 +295,8 @@ def write(county: County, out: Path) -> dict[str, int]:
         _feature_line({k: h[k] for k in HOUSEHOLD_COLUMNS if h.get(k) not in (None, "")},
                       {"type": "Point", "coordinates": list(h["lonlat"])} if h["lonlat"] else None)
         for h in county.households])
-    for name, columns in (organisation.COLUMNS | categories.COLUMNS | activity.COLUMNS).items():
+    for name, columns in (organisation.COLUMNS | categories.COLUMNS | activity.COLUMNS
+                          | ledgers.COLUMNS).items():
         write_csv(out / f"{name}.csv", columns, county.tables[name])
     write_csv(out / "deliberate_gaps.csv", ("kind", "code", "why"), county.gaps)
     return {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()}

@@ -55,6 +55,7 @@ def bounded_text(limit: int):
     """A parser of text of at most `limit` characters."""
     def parse(raw: str) -> str:
         value = raw.strip()
+        f.check_storable(value)  # the readers check every cell too; a parser stands on its own
         if len(value) > limit:
             raise f.CellProblem(_("内容过长（%(length)s 字）", length=len(value)), _("不超过 %(limit)s 字", limit=limit))
         return value
@@ -190,6 +191,44 @@ def _check_callback(row: dict, county: str) -> list:
     if not row.get("unreached_reason"):
         problems.append(("unreached_reason", _("未联系上的回访需要填写原因"), _("如匿名、空号、多次未接")))
     return problems
+
+
+TARGET_PLACE = {"party_branch": "party_branch_code", "region": "region_code", "grid": "grid_code"}
+
+
+def _check_target(row: dict, county: str) -> list:
+    """The kind names its place (a branch, a region or a grid, and only that); the status
+    agrees with the close-out times and who asked."""
+    problems = []
+    place = TARGET_PLACE[row["kind"]]
+    if not row.get(place):
+        problems.append((place, _("%(kind)s 类挂牌对象需要填写 %(column)s", kind=row["kind"], column=place),
+                         _("党支部填 party_branch_code，村（社区）或乡镇填 region_code，网格填 grid_code")))
+    for other in set(TARGET_PLACE.values()) - {place}:
+        if row.get(other):
+            problems.append((other, _("%(kind)s 类挂牌对象不应填写 %(column)s", kind=row["kind"], column=other),
+                             _("只填 %(column)s", column=place)))
+    if (row["status"] == "closed") != (row.get("closed_at") is not None):
+        problems.append(("closed_at", _("已销号（closed）的对象须填写销号时间，其他状态不应填写"),
+                         _("status 为 closed 时填 closed_at")))
+    if row["status"] == "listed" and (row.get("close_requested_at") or row.get("close_requested_by_login")):
+        problems.append(("close_requested_at", _("挂牌整改中（listed）的对象不应填写销号申请"),
+                         _("status 为 close_requested 或 closed 时才填")))
+    return problems
+
+
+def _check_deed(row: dict, county: str) -> list:
+    if not row.get("region_code") and not row.get("household_code"):
+        return [("region_code", _("需要填写 region_code 或 household_code"), _("为哪个村（社区）或哪一户办的实事"))]
+    return []
+
+
+def parse_money(raw: str) -> str:
+    """Yuan with at most two decimals, not negative: `1200`, `35.5`."""
+    value = f.parse_float(raw)
+    if value < 0 or value > 1e12:
+        raise f.CellProblem(_("%(value)s 超出范围", value=raw.strip()), _("应为不小于 0 的金额（元）"))
+    return f"{value:.2f}"
 
 
 STATUS = f.choice_parser(models.ISSUE_STATUSES)
@@ -336,6 +375,46 @@ SPECS = (
         code("region_code", REGION_CODE, True, Ref("region", to_id=False)),
         code("unit_code", required=True, ref=Ref("unit"), column="unit_id"),
     ), key=("category_code", "region_code")),
+    # 挂牌 targets: a new one brings its history (tag, and 申请/批准销号 when so) into target_event;
+    # a known one keeps its state, which the app moves on from there (gridmap.targets).
+    TableSpec("target", ("targets", "target"), (
+        code("code", required=True),
+        Field("kind", f.choice_parser(models.TARGET_KINDS, {
+            "党支部": "party_branch", "村": "region", "社区": "region", "乡镇": "region", "网格": "grid"}), True),
+        code("party_branch_code", ref=Ref("party_branch"), column="party_branch_id"),
+        code("region_code", REGION_CODE, ref=Ref("region", to_id=False)),
+        code("grid_code", GRID_CODE, ref=Ref("grid", to_id=False)),
+        Field("reason", bounded_text(500), True), Field("plan", bounded_text(4000)),
+        code("liaison_cadre_code", ref=Ref("cadre"), column="liaison_cadre_id"),
+        code("helping_unit_code", ref=Ref("unit"), column="helping_unit_id"),
+        Field("due_on", "date", True),
+        Field("status", f.choice_parser(models.TARGET_STATUSES, {
+            "挂牌整改中": "listed", "申请销号": "close_requested", "已销号": "closed"}), default="listed"),
+        Field("tagged_at", "time", True), Field("closed_at", "time"),
+        Field("close_requested_at", "time", column=""),
+        code("close_requested_by_login", LOGIN, ref=Ref("app_user"), column="close_requested_by"),
+        Field("evidence", bounded_text(2000), column=""),
+    ), key=("code",), check=_check_target),
+    TableSpec("meeting", ("meetings", "meeting"), (
+        code("code", required=True),
+        Field("kind", f.choice_parser(models.MEETING_KINDS, {
+            "民情恳谈会": "consultation", "院坝会": "courtyard", "议事会": "council", "其他": "other"}),
+            default="consultation"),
+        code("region_code", REGION_CODE, True, Ref("region", to_id=False)),
+        Field("held_at", "time", True), Field("place", bounded_text(200)),
+        code("organiser_cadre_code", ref=Ref("cadre"), column="organiser_cadre_id"),
+        Field("attendance", bounded_int(0, 100000), True), Field("topics", bounded_text(2000), True),
+    ), key=("code",), geometry=("Point",)),
+    TableSpec("deed", ("deeds", "deed"), (
+        code("code", required=True), Field("title", bounded_text(200), True),
+        Field("detail", bounded_text(2000)),
+        code("region_code", REGION_CODE, ref=Ref("region", to_id=False)),
+        code("household_code", ref=Ref("household"), column="household_id"),
+        code("cadre_code", ref=Ref("cadre"), column="cadre_id"),
+        code("unit_code", ref=Ref("unit"), column="unit_id"),
+        Field("cost_yuan", parse_money), Field("done_on", "date", True),
+        code("issue_code", ref=Ref("issue"), column="issue_id"),
+    ), key=("code",), check=_check_deed),
 )
 SPEC_BY_TABLE = {s.table: s for s in SPECS}
 SPEC_BY_STEM = {stem: s for s in SPECS for stem in s.stems}

@@ -137,14 +137,15 @@ def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: s
 
 def upsert(connection: Connection, table: str, db_rows: list[dict], *,
            select: dict[str, str] | None = None, extra_set: str = "",
-           returning: str = "NULL") -> Upserted:
-    """Insert new rows, update changed ones (by the table's natural key), leave the rest."""
+           returning: str = "NULL", kept: frozenset[str] = frozenset()) -> Upserted:
+    """Insert new rows, update changed ones (by the table's natural key), leave the rest
+    (`kept`: columns set on insert only, e.g. a state the app moves on from there)."""
     if not db_rows:
         return Upserted(Counts(), [])
     columns = list(db_rows[0])
     conflict = CONFLICT.get(table, "(county_code, code)")
     keys = {c.strip() for c in conflict.split(")")[0].strip("(").split(",")}
-    update = [c for c in columns if c not in keys | NEVER_UPDATED | {"county_code"}]
+    update = [c for c in columns if c not in keys | NEVER_UPDATED | kept | {"county_code"}]
     if update:
         action = (f"DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in update)}{extra_set}"
                   f" WHERE ({', '.join(f't.{c}' for c in update)}) IS DISTINCT FROM"
@@ -268,6 +269,56 @@ def _link_callback_visits(writer: Writer, callbacks: list[dict]) -> None:
         {"uuids": [v["client_uuid"] for v in visits]}).all())
     for db, visit in zip(missing, visits, strict=True):
         db["visit_id"] = ids[visit["client_uuid"]]
+# A target is where its branch's or grid's village is, unless the file names a region.
+TARGET_REGION = {"region_code": (
+    "COALESCE(region_code,"
+    " (SELECT p.village_code FROM party_branch p WHERE p.id = _import_target.party_branch_id),"
+    " (SELECT g.village_code FROM grid g WHERE g.county_code = _import_target.county_code"
+    " AND g.code = _import_target.grid_code AND g.valid_to IS NULL LIMIT 1))")}
+# The state of a known target is the app's (its ledger goes on from the import's).
+TARGET_STATE = frozenset({"status", "tagged_at", "closed_at", "close_requested_by", "due_on"})
+IMPORTED_EVIDENCE = "据导入的台账记录"
+
+
+def write_targets(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    """挂牌 targets by code; each new one gets its history in `target_event` (tagged, and asked
+    and approved for 销号 as its status says), so its status is its last event's."""
+    result = upsert(writer.connection, table, db_rows, select=TARGET_REGION, returning="t.code",
+                    extra_set=", version = t.version + 1", kept=TARGET_STATE)
+    if result.fresh:
+        by_code = {row["code"]: row for row in rows}
+        events = []
+        for target_id, code, status, tagged_at, closed_at, asker, reason in writer.connection.execute(text(
+                "SELECT id, code, status, tagged_at, closed_at, close_requested_by, reason FROM target"
+                " WHERE county_code = :c AND code = ANY(:codes) ORDER BY tagged_at, id"),
+                {"c": writer.county_code, "codes": list(result.fresh)}):
+            row = by_code[code]
+            event = {"county_code": writer.county_code, "target_id": target_id, "note": None,
+                     "evidence": None, "by_user_id": None}
+            events.append(dict(event, action="tag", from_status=None, to_status="listed",
+                               at=tagged_at, note=reason))
+            if status != "listed":
+                asked = row.get("close_requested_at") or (closed_at if status == "closed" else tagged_at)
+                events.append(dict(event, action="request_close", from_status="listed",
+                                   to_status="close_requested", at=max(asked, tagged_at),
+                                   evidence=row.get("evidence") or IMPORTED_EVIDENCE, by_user_id=asker))
+            if status == "closed":
+                events.append(dict(event, action="approve_close", from_status="close_requested",
+                                   to_status="closed", at=max(closed_at, events[-1]["at"])))
+        copy_insert(writer.connection, "target_event", events)
+    return writer.noted(table, result)
+
+
+# A deed for a household is in its village, unless the file names the region.
+DEED_REGION = {"region_code": (
+    "COALESCE(region_code, (SELECT h.village_code FROM household h"
+    " WHERE h.id = _import_deed.household_id))")}
+
+
+def write_deeds(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    return writer.noted(table, upsert(writer.connection, table, db_rows, select=DEED_REGION))
+
+
 # A household without a grid code is given the current grid its point lies in (within its
 # village when the file names one), in the same INSERT … SELECT: a re-import compares the
 # same values and stays unchanged. Households outside every grid keep no grid (a gap).
@@ -354,6 +405,7 @@ WRITERS: dict[str, Write] = {
     "issue": write_issues, "issue_event": append_issue_events, "visit": write_visits,
     "callback": write_callbacks,
     "issue_category": write_upsert, "issue_ownership": write_upsert,
+    "target": write_targets, "meeting": write_upsert, "deed": write_deeds,
 }
 
 

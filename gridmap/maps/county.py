@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from folium.map import CustomPane
 from markupsafe import Markup, escape
 
-from gridmap import lifecycle
+from gridmap import lifecycle, targets
 from gridmap.categories import APPEAL_LABELS
 from gridmap.maps.assets import assert_offline, use_local_assets
 from gridmap.maps.layers import Bounds
@@ -40,6 +40,8 @@ from gridmap.maps.styles import (
     GRID_STYLE,
     REGION_HIT_AREA,
     SELECTED,
+    TARGET_COLORS,
+    TARGET_STYLES,
     TOWNSHIP_LINE,
     VILLAGE_LINE,
     CountClass,
@@ -188,6 +190,9 @@ class MapConfig:
     rollup_url: str | None = None
     search_url: str | None = None
     trend_url: str | None = None
+    targets_url: str | None = None  # the 挂牌 layer, for roles that view the ledgers
+    target_url: str | None = None  # a target's page, its id as the trailing 0
+    target_styles: dict[str, dict] = field(default_factory=dict)
 
     def as_json_data(self) -> dict:
         """Plain JSON-able data for the page's `gm-map-config` block."""
@@ -222,7 +227,13 @@ def popup_labels() -> dict[str, str]:
         "grids_n": _("%(n)s 个网格"),
         "load_failed": _("地图数据没有加载成功。请检查网络后刷新页面；如已退出登录，请重新登录。"),
         "layers": {"township": _("乡镇(街道)"), "village": _("村(社区)"),
-                   "grid": _("网格(按户数着色)"), "appeals": _("未办结事项")},
+                   "grid": _("网格(按户数着色)"), "appeals": _("未办结事项"),
+                   "targets": _("挂牌整改对象")},
+        "targets": {"statuses": {status: label.translate(_) for status, label
+                                 in targets.STATUS_LABELS.items()},
+                    "kinds": {kind: label.translate(_) for kind, label in targets.KIND_LABELS.items()},
+                    "due_on": _("整改期限"), "overdue": _("超期"), "open": _("查看挂牌详情"),
+                    "tagged": _("挂牌")},
         # TRANSLATORS: households in an uncovered part of a village, in its popup.
         "area_households_n": _("其中 %(n)s 户不在任何网格内"),
         "uncovered_area": _("未划入网格的区域"),
@@ -334,9 +345,12 @@ def map_config(layer_urls: dict[str, str], classes: list[CountClass],
                issue_api_url: str | None = None,
                gap_counts_url: str | None = None, measures: list[dict] | None = None,
                heats: list[dict] | None = None, rollup_url: str | None = None,
-               search_url: str | None = None, trend_url: str | None = None) -> MapConfig:
+               search_url: str | None = None, trend_url: str | None = None,
+               targets_url: str | None = None, target_url: str | None = None) -> MapConfig:
     """The data map.js draws from: where the layers are, how to colour and label them."""
     return MapConfig(
+        targets_url=targets_url, target_url=target_url,
+        target_styles=TARGET_STYLES if targets_url else {},
         gaps=gaps, gap_counts_url=gap_counts_url, gap_styles=GAP_STYLES,
         measures=measures or [], heats=heats or [], rollup_url=rollup_url,
         search_url=search_url, trend_url=trend_url,
@@ -406,3 +420,11 @@ def render_parts(county_map: folium.Map, *, legend_markup: Markup,
     return MapParts(header=Markup(header), html=Markup(figure.html.render()),
                     script=Markup(figure.script.render()), legend=legend_markup,
                     config=config.as_json_data())
+
+
+def targets_legend() -> Markup:
+    """The 挂牌 layer's legend: a swatch for each state and the overdue pattern, in words."""
+    rows = [LegendRow(targets.STATUS_LABELS[status].translate(_), "gm-fill", color, 0.6)
+            for status, color in TARGET_COLORS.items()]
+    rows.append(LegendRow(_("超期（虚线，标“超期”）"), "gm-target-overdue-swatch"))
+    return legend_html(_("挂牌整改对象"), "", rows)  # the badges say the rest

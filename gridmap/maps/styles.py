@@ -142,3 +142,13 @@ GAP_DEFAULT_ON = frozenset({"village", "uncovered_area", "uncovered", "group", "
                             "weak_branch"})
 # Appeals by traffic light; overdue ones are also square and marked "!".
 APPEAL_COLORS = {"red": GAP_COLOR, "yellow": "#f9ab00", "green": "#1e8e3e", "none": "#5f6368"}
+# 挂牌 targets (gridmap.targets.layer) by state: outlined, lightly filled, each with a badge
+# naming its state in words; an overdue one is drawn dashed and thick and its badge says 超期.
+TARGET_COLORS = {"listed": "#e8710a", "close_requested": "#1967d2", "closed": "#1e8e3e"}
+TARGET_STYLES = {
+    **{status: {"color": color, "weight": 3, "opacity": 1, "fillColor": color, "fillOpacity": 0.12,
+                "interactive": False}
+       for status, color in TARGET_COLORS.items()},
+    "overdue": {"color": GAP_COLOR, "weight": 5, "dashArray": "10 6", "opacity": 1,
+                "fillColor": GAP_COLOR, "fillOpacity": 0.16, "interactive": False},
+}

@@ -29,6 +29,7 @@ from gridmap.maps.county import (
     legend,
     map_config,
     render_parts,
+    targets_legend,
 )
 from gridmap.maps.gaps import gap_layer_json
 from gridmap.maps.heat import HEAT_KINDS, heat_cells
@@ -193,7 +194,9 @@ def county_map():
                         measures=measures, heats=heats,
                         rollup_url=url_for("layers.rollup", level="township"),
                         search_url=url_for("search_api.search"),
-                        trend_url=url_for("layers.trend") if can("view_metrics") else None)
+                        trend_url=url_for("layers.trend") if can("view_metrics") else None,
+                        targets_url=url_for("ledgers_api.layer") if can("view_ledgers") else None,
+                        target_url=url_for("ledgers.target", target_id=0))
     parts = render_parts(folium_map, legend_markup=legend(classes), config=config)
     empty = None if bounds else _("您的范围内还没有区划或网格数据。")
     page = render_template("maps/map.html", map=parts, title=_("地图"), empty_message=empty,
@@ -201,6 +204,7 @@ def county_map():
                            gap_legend=gap_legend(gaps) if gaps is not None else None,
                            appeals_legend=appeals_legend(filter_choices(session, scope))
                            if appeals_url else None,
+                           targets_legend=targets_legend() if can("view_ledgers") else None,
                            today=clock.now().astimezone(CHINA_TIME).date().isoformat())
     return _private(current_app.make_response(page))
 

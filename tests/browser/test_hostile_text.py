@@ -51,11 +51,12 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "controls_api.duplicates": {"issue_id": "194"},
     # photos are pictures without text; the demo has none, so each answers 404
     "files.photo": {"file_id": "1"}, "files.thumb": {"file_id": "1"},
-    # the follow-through ledgers' first rows (404 where the role's scope has none); the register
-    # page of the grid worker's household; the handover of the county's first cadre
-    "ledgers.target": {"target_id": "1"}, "ledgers.meeting": {"meeting_id": "1"},
+    # the demo's ledgers: a 挂牌 target of 狮山镇 (struck off) and the first meeting; the demo
+    # has no campaign (a missing one answers 404)
+    "ledgers.target": {"target_id": "3"}, "ledgers.meeting": {"meeting_id": "1"},
     "ledgers.campaign": {"campaign_id": "1"},
-    "register.household": {"household_id": "3622"}, "register.handover": {"cadre_id": "1"},
+    # the register: the household above, and the demo cadre's handover page
+    "register.household": {"household_id": "3622"}, "register.handover": {"cadre_id": "421"},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}

@@ -42,7 +42,9 @@ def test_map_draws_every_shape_of_the_scope_offline(open_page, base_url, login, 
     heats = page.evaluate(
         "JSON.parse(document.getElementById('gm-map-config').textContent).heats.length")
     assert heats == 3
-    assert page.locator(".leaflet-control-layers-overlays label").count() == 4 + heats
+    targets = page.evaluate(  # the 挂牌 layer, for the roles that view the ledgers
+        "JSON.parse(document.getElementById('gm-map-config').textContent).targets_url ? 1 : 0")
+    assert page.locator(".leaflet-control-layers-overlays label").count() == 4 + heats + targets
     assert page.locator(".gm-label").count() > 0
     name = page.locator(".gm-label > span").first.bounding_box()
     assert name["width"] > 10 and name["height"] > 10  # names are drawn, not collapsed

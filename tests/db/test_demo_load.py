@@ -6,13 +6,16 @@ files, so a regenerated demo does not break these tests.
 
 import csv
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from gridmap import dashboard, targets
 from gridmap.demo.load import DEMO_DIR, load_demo
 from gridmap.models import ISSUE_STATUSES
+from gridmap.policy import Scope
 from gridmap.users import check_password
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -49,7 +52,8 @@ def scalar(connection, sql, **params):
     ("issue", "issues.csv"), ("visit", "visits.csv"), ("cadre", "cadres.csv"), ("unit", "units.csv"),
     ("assignment", "assignments.csv"), ("app_user", "users.csv"),
     ("issue_category", "issue_categories.csv"), ("issue_ownership", "issue_ownership.csv"),
-    ("issue_event", "issue_events.csv"), ("callback", "callbacks.csv")])
+    ("issue_event", "issue_events.csv"), ("callback", "callbacks.csv"), ("target", "targets.csv"),
+    ("meeting", "meetings.csv"), ("deed", "deeds.csv")])
 def test_demo_loads_every_row_of_its_files(loaded, table, file):
     connection, report = loaded
     assert report.committed, report.to_text()
@@ -164,3 +168,70 @@ def test_every_issue_is_in_the_state_its_last_event_led_to(loaded):
                               " AND actor_cadre_id IS NULL") == 0
     # a 回访 that reached the reporter answered all three questions (a CHECK says so too)
     assert scalar(connection, "SELECT count(*) FROM callback WHERE reached") > 100
+
+
+def test_the_demo_year_on_the_leaders_bulletin_equals_hand_written_sql(loaded, monkeypatch):
+    """Meetings and deeds of this year (1 January to the load's day, China dates) as the
+    dashboard counts them for the county leader, and as plain SQL counts them."""
+    monkeypatch.setenv("GRIDMAP_NOW", NOW.isoformat())
+    connection, _ = loaded
+    leader = connection.execute(text("SELECT * FROM app_user WHERE login = 'leader'")).one()
+    period = dashboard.period_of(None, None)
+    assert (period.start, period.end) == (date(2026, 1, 1), date(2026, 11, 23))
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        figures = {f.key: f.value for f in dashboard.figures(session, Scope.of_user(leader), period)}
+    meetings = scalar(connection, "SELECT count(*) FROM meeting WHERE county_code = '532329'"
+                                  " AND (held_at AT TIME ZONE 'Asia/Shanghai')::date"
+                                  " BETWEEN '2026-01-01' AND '2026-11-23'")
+    deeds, cost = connection.execute(text(
+        "SELECT count(*), sum(cost_yuan) FROM deed WHERE county_code = '532329'"
+        " AND done_on BETWEEN '2026-01-01' AND '2026-11-23'")).one()
+    assert figures["meetings"] == meetings > 40
+    assert figures["deeds"] == deeds > 300
+    assert figures["deeds_cost"] == pytest.approx(float(cost))
+    # The deeds that follow up an issue are for that issue's household, after it was closed.
+    assert scalar(connection, "SELECT count(*) FROM deed d JOIN issue i ON i.id = d.issue_id"
+                              " WHERE i.status = 'closed' AND i.household_id = d.household_id") > 20
+    assert scalar(connection, "SELECT count(*) FROM deed d JOIN issue i ON i.id = d.issue_id"
+                              " WHERE i.status <> 'closed' OR i.household_id <> d.household_id") == 0
+    # Every meeting is organised by a cadre holding its village (包村 or 第一书记), when it has one.
+    assert scalar(connection, "SELECT count(*) FROM meeting m WHERE NOT EXISTS (SELECT 1 FROM assignment a"
+                              " WHERE a.region_code = m.region_code AND a.cadre_id = m.organiser_cadre_id"
+                              " AND a.kind IN ('village', 'first_secretary'))"
+                              " AND m.organiser_cadre_id IS NOT NULL") == 0
+
+
+def test_the_demo_targets_have_every_state_and_a_consistent_ledger(loaded, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_NOW", NOW.isoformat())
+    connection, _ = loaded
+    leader = connection.execute(text("SELECT * FROM app_user WHERE login = 'leader'")).one()
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        assert targets.history_consistent(session, "532329") == []
+        assert targets.counts(session, Scope.of_user(leader)) == {
+            "listed": 3, "close_requested": 1, "closed": 2, "overdue": 1}
+        layer = targets.layer(session, Scope.of_user(leader))
+    assert len(layer["features"]) == len(file_rows("targets.csv"))
+    weak = {b["code"] for b in file_rows("party_branches.csv") if b["weak"] == "true"}
+    assert set(connection.execute(text(
+        "SELECT p.code FROM target t JOIN party_branch p ON p.id = t.party_branch_id"
+        " WHERE t.kind = 'party_branch' AND t.region_code = p.village_code")).scalars()) == weak
+    # A closed target was asked for by its township and approved after; the ledger says so.
+    assert connection.execute(text(
+        "SELECT array_agg(e.action ORDER BY e.at, e.id) FROM target_event e JOIN target t"
+        " ON t.id = e.target_id WHERE t.status = 'closed' GROUP BY t.id")).scalars().all() == [
+        ["tag", "request_close", "approve_close"]] * 2
+
+
+def test_reimporting_the_ledgers_changes_nothing(loaded):
+    connection, _ = loaded
+    before = connection.execute(text(
+        "SELECT (SELECT count(*) FROM target_event), (SELECT max(version) FROM target),"
+        " (SELECT count(*) FROM meeting), (SELECT count(*) FROM deed)")).one()
+    again = load_demo(connection, now=NOW)
+    assert again.committed, again.to_text()
+    counted = {t.table: (t.inserted, t.updated) for t in again.tables}
+    assert {t: counted[t] for t in ("target", "meeting", "deed")} == dict.fromkeys(
+        ("target", "meeting", "deed"), (0, 0))
+    assert connection.execute(text(
+        "SELECT (SELECT count(*) FROM target_event), (SELECT max(version) FROM target),"
+        " (SELECT count(*) FROM meeting), (SELECT count(*) FROM deed)")).one() == before

@@ -149,3 +149,46 @@ def test_households_are_read_checked_and_written_a_batch_at_a_time(village, monk
     assert [str(p) for p in report.problems] == [
         "households.csv 第 7 行, 字段 code: 与第 2 行重复（H1）；同一对象只能出现一次：删除或合并重复行"]
     assert village.execute(text("SELECT count(*) FROM household")).scalar_one() == before
+
+
+TARGETS_HEADER = ("code,kind,party_branch_code,region_code,grid_code,reason,due_on,status,tagged_at,"
+                  "close_requested_at,closed_at\n")
+
+
+def test_ledgers_come_in_by_code_and_a_new_target_brings_its_history(village):
+    """挂牌 targets, meetings and deeds from a county's own files: the kind names its place,
+    the status agrees with the close-out, a branch's target lies in its village, and a new
+    target's status is the last step of the history the import writes for it."""
+    branches = Source("party_branches.csv", f"code,name,village_code,weak\nB1,插甸村支部,{VILLAGE},true\n".encode())
+    bad = Source("targets.csv", (TARGETS_HEADER
+                                 + f"T1,region,B1,{VILLAGE},,矛盾纠纷多发,2027-03-31,listed,-P30D,,\n"
+                                 + f"T2,region,,{VILLAGE},,信访突出,2027-03-31,closed,-P30D,,\n").encode())
+    problems = texts(run(village, branches, bad).problems)
+    assert problems == [
+        "targets.csv 第 2 行, 字段 party_branch_code: region 类挂牌对象不应填写 party_branch_code；"
+        "只填 region_code",
+        "targets.csv 第 3 行, 字段 closed_at: 已销号（closed）的对象须填写销号时间，其他状态不应填写；"
+        "status 为 closed 时填 closed_at"]
+    good = Source("targets.csv", (TARGETS_HEADER
+                                  + "T1,党支部,B1,,,软弱涣散,2027-03-31,挂牌整改中,-P30D,,\n"
+                                  + f"T2,region,,{VILLAGE},,信访突出,-P1D,closed,-P90D,-P20D,-P10D\n").encode())
+    meetings = Source("meetings.csv", (f"code,kind,region_code,held_at,attendance,topics,lon,lat\n"
+                                       f"M1,院坝会,{VILLAGE},-P3D@19:30,35,饮水；道路,102.4,25.5\n").encode())
+    deeds = Source("deeds.csv", (f"code,title,region_code,cost_yuan,done_on\nD1,安装路灯,{VILLAGE},1200,-P2D\n"
+                                 "D2,疏通排水沟,,0,-P1D\n").encode())
+    problems = texts(run(village, branches, good, meetings, deeds).problems)
+    assert problems == ["deeds.csv 第 3 行, 字段 region_code: 需要填写 region_code 或 household_code；"
+                        "为哪个村（社区）或哪一户办的实事"]
+    deeds = Source("deeds.csv", f"code,title,region_code,cost_yuan,done_on\nD1,安装路灯,{VILLAGE},1200,-P2D\n".encode())
+    report = run(village, branches, good, meetings, deeds, commit=True)
+    assert report.ok, report.to_text()
+    assert village.execute(text(
+        "SELECT t.code, t.region_code, t.status, array_agg(e.action ORDER BY e.at, e.id)"
+        " FROM target t JOIN target_event e ON e.target_id = t.id GROUP BY t.id ORDER BY t.code")).all() == [
+        ("T1", VILLAGE, "listed", ["tag"]),
+        ("T2", VILLAGE, "closed", ["tag", "request_close", "approve_close"])]
+    assert village.execute(text("SELECT kind, attendance, ST_AsText(geom) FROM meeting")).one() == (
+        "courtyard", 35, "POINT(102.4 25.5)")
+    again = run(village, branches, good, meetings, deeds, commit=True)
+    assert [(t.table, t.inserted, t.updated) for t in again.tables if t.inserted or t.updated] == []
+    assert village.execute(text("SELECT count(*) FROM target_event")).scalar_one() == 4

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from support import HOSTILE_NAME, ISSUE_COUNTY, OPEN_TOWNSHIP, seed_open_data_county, seed_user
 
-from gridmap import dashboard, ledgers, metrics
+from gridmap import dashboard, ledgers, metrics, targets
 from gridmap.errors import BadInput, Forbidden, NotFound
 from gridmap.models import Issue, MeetingIssue
 from gridmap.policy import Scope
@@ -181,3 +181,15 @@ def test_the_period_is_this_year_by_default_and_the_previous_one_as_long(people)
     with pytest.raises(BadInput) as ancient:  # schemathesis found it: a year-55 period
         dashboard.period_of("0055-07-07", None)
     assert ancient.value.field == "from"
+
+
+def test_each_ledger_row_gets_a_code_of_its_kind_date_and_id(db, people):
+    """Codes as issues have them (MQ…): GP 挂牌, HY 会议, SS 实事 + China date + the row's id."""
+    meeting = ledgers.record_meeting(db, people["grid_worker"], {
+        "held_at": "2026-11-20T19:30", "attendance": "20", "topics": "防火"})
+    deed = ledgers.record_deed(db, people["village"], {"title": "代购药品", "done_on": "2026-11-21"})
+    target = targets.tag(db, people["township"], {"kind": "region", "region": VILLAGE,
+                                                  "reason": "矛盾纠纷多发", "due_on": "2027-03-31"})
+    assert meeting.code == f"HY20261123{meeting.id:05d}"
+    assert deed.code == f"SS20261123{deed.id:05d}"
+    assert target.code == f"GP20261123{target.id:05d}"

@@ -79,7 +79,7 @@ def test_folium_draws_a_skeleton_and_map_js_fills_it():
     # The layer switch is map.js's (collapsed on phones): its entries are in the config.
     assert "L.control.layers" not in html
     names = map_config(LAYER_URLS, [], None).as_json_data()["labels"]["layers"]
-    assert set(names) == {"township", "village", "grid", "appeals"}
+    assert set(names) == {"township", "village", "grid", "appeals", "targets"}
 
 
 def test_gap_legend_has_a_switch_a_swatch_and_a_linked_count_per_rule():

@@ -271,3 +271,32 @@ def test_an_intranet_basemap_is_drawn_under_the_shapes(database_url, connection)
     assert "L.tileLayer" in html and tiles in html
     assert not OUTSIDE_LINK.search(html)
     app.extensions["gridmap.engine"].dispose()
+
+
+def test_the_target_layer_is_on_the_leaders_map_and_not_on_a_grid_workers(client, county, auth):
+    """挂牌 targets: the leader's page names the layer, its legend and the target pages; a grid
+    worker (no view_ledgers) gets neither the layer nor its data."""
+    village = "532329104001"
+    county.execute(text(
+        "INSERT INTO target (county_code, code, kind, region_code, reason, due_on, tagged_at)"
+        " VALUES (:c, 'GP00001', 'region', :v, '矛盾纠纷多发', '2020-01-31', now())"),
+        {"c": COUNTY, "v": village})
+    auth.as_role("leader", COUNTY)
+    html = client.get("/").get_data(as_text=True)
+    config = page_config(html)
+    assert (config["targets_url"], config["target_url"]) == ("/map/targets.geojson", "/targets/0")
+    assert set(config["target_styles"]) == {"listed", "close_requested", "closed", "overdue"}
+    assert config["target_styles"]["overdue"]["dashArray"]  # overdue is not told by colour alone
+    assert config["labels"]["targets"]["statuses"]["listed"] == "挂牌整改中"
+    assert '<template id="gm-targets-legend">' in html and "超期（虚线" in html
+    [feature] = client.get(config["targets_url"]).get_json()["features"]
+    assert feature["properties"]["status"] == "listed" and feature["properties"]["overdue"] is True
+    assert feature["geometry"]["type"] == "MultiPolygon"  # drawn as its village
+
+    client.post("/sign-out")
+    auth.as_role("grid_worker", "532329104001001")
+    html = client.get("/").get_data(as_text=True)
+    config = page_config(html)
+    assert config["targets_url"] is None and config["target_styles"] == {}
+    assert "gm-targets-legend" not in html
+    assert client.get("/map/targets.geojson").status_code == 403

@@ -52,11 +52,11 @@ def county(app, connection, monkeypatch):
                              issue.id, photo_bytes())
         session.commit()
         issue_id, file_id = issue.id, photo.id
-    target = run("INSERT INTO target (county_code, kind, region_code, reason, due_on, tagged_at)"
-                 " VALUES ('532329', 'region', :v, '矛盾纠纷多发', '2027-06-30', now()) RETURNING id",
+    target = run("INSERT INTO target (county_code, code, kind, region_code, reason, due_on,"
+                 " tagged_at) VALUES ('532329', 'GP-1', 'region', :v, '矛盾纠纷多发', '2027-06-30', now()) RETURNING id",
                  v=ISSUE_VILLAGE).scalar()
-    meeting = run("INSERT INTO meeting (county_code, region_code, held_at, attendance, topics)"
-                  " VALUES ('532329', :v, now(), 20, '饮水') RETURNING id", v=ISSUE_VILLAGE).scalar()
+    meeting = run("INSERT INTO meeting (county_code, code, region_code, held_at, attendance,"
+                  " topics) VALUES ('532329', 'HY-1', :v, now(), 20, '饮水') RETURNING id", v=ISSUE_VILLAGE).scalar()
     campaign = run("INSERT INTO campaign (county_code, name, region_code, rule, starts_on, due_on)"
                    " VALUES ('532329', '春节走访', :v, 'all', '2026-11-01', '2027-02-01') RETURNING id",
                    v=ISSUE_VILLAGE).scalar()

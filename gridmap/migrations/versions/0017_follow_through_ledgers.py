@@ -42,6 +42,7 @@ def upgrade() -> None:
         "target",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("county_code", sa.String(length=6), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("party_branch_id", sa.Integer(), nullable=True),
         sa.Column("grid_code", sa.String(length=24), nullable=True),
@@ -72,6 +73,7 @@ def upgrade() -> None:
         _fk("target", "tagged_by", "app_user"),
         _fk("target", "close_requested_by", "app_user"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_target")),
+        sa.UniqueConstraint("county_code", "code", name=op.f("uq_target_county_code_code")),
     )
     _county("target")
     op.create_index(op.f("ix_target_region_code"), "target", ["region_code"])
@@ -120,6 +122,7 @@ def upgrade() -> None:
         "meeting",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("county_code", sa.String(length=6), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("kind", sa.String(length=16), server_default="consultation", nullable=False),
         sa.Column("region_code", sa.String(length=12), nullable=False),
         sa.Column("held_at", sa.DateTime(timezone=True), nullable=False),
@@ -138,6 +141,7 @@ def upgrade() -> None:
         _fk("meeting", "organiser_cadre_id", "cadre"),
         _fk("meeting", "recorded_by", "app_user"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting")),
+        sa.UniqueConstraint("county_code", "code", name=op.f("uq_meeting_county_code_code")),
     )
     _county("meeting")
     op.create_index(op.f("ix_meeting_region_code"), "meeting", ["region_code"])
@@ -158,6 +162,7 @@ def upgrade() -> None:
         "deed",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("county_code", sa.String(length=6), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("region_code", sa.String(length=12), nullable=False),
@@ -180,6 +185,7 @@ def upgrade() -> None:
         _fk("deed", "issue_id", "issue"),
         _fk("deed", "visit_id", "visit"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deed")),
+        sa.UniqueConstraint("county_code", "code", name=op.f("uq_deed_county_code_code")),
     )
     _county("deed")
     op.create_index(op.f("ix_deed_region_code"), "deed", ["region_code"])
