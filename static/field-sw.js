@@ -4,9 +4,9 @@
    cannot be sent waits in the page's IndexedDB queue (static/field.js), not here. */
 "use strict";
 
-var CACHE = "gridmap-field-v1";
+var CACHE = "gridmap-field-v2";
 var ROOT = new URL(self.registration.scope).pathname.replace(/field$/, "");
-var ASSETS = ["static/app.css", "static/field.css", "static/field.js", "static/favicon.svg",
+var ASSETS = ["static/app.css", "static/nav.js", "static/field.css", "static/field.js", "static/favicon.svg",
               "static/vendor/leaflet/leaflet.css", "static/vendor/leaflet/leaflet.js",
               "static/vendor/fontawesome/css/all.min.css",
               "static/vendor/fontawesome/webfonts/fa-solid-900.woff2",
