@@ -13,6 +13,8 @@ from gridmap import categories
 from gridmap.errors import BadInput, NotFound
 from gridmap.models import APPEAL_TYPES, Region, Unit
 from gridmap.web.errors import text_of
+from gridmap.web.forms import attempt
+from gridmap.web.forms import status as form_status
 from gridmap.web.guard import requires
 from gridmap.web.session import db_session
 
@@ -64,12 +66,10 @@ def admin_page():
 def _changed(work, message: str):
     """Run `work` in the request's transaction; back to the page, or the page with the error."""
     session = db_session()
-    try:
-        work(session)
-        session.commit()
-    except (BadInput, NotFound) as refused:  # the form says what to fix, beside its field
-        session.rollback()
-        return _page(refused, 422)
+    _done, refused = attempt(session, lambda: work(session),  # the form says what to fix, beside its field
+                         raises=lambda refused: not isinstance(refused, (BadInput, NotFound)))
+    if refused:
+        return _page(refused, form_status(refused))
     flash(message, "info")
     return redirect(url_for("categories.admin"))
 

@@ -27,6 +27,8 @@ from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput
 from gridmap.models import HANDLING_LEVELS, Region
 from gridmap.web.errors import answers_with, render_json, text_of
+from gridmap.web.forms import attempt, refusal
+from gridmap.web.forms import status as form_status
 from gridmap.web.guard import can, current_scope, requires
 from gridmap.web.openapi import ROW_ID, declare, error_response, json_request, json_response
 from gridmap.web.session import db_session
@@ -266,21 +268,17 @@ def new_page():
     """The office report form (窗口/热线登记): place, category, description, reporter."""
     session, error, form = db_session(), None, request.form
     if request.method == "POST":
-        try:
-            issue = issues.report(session, current_user, {k: form.get(k) for k in REPORT_FIELDS})
-            session.commit()
+        issue, error = attempt(
+            session, lambda: issues.report(session, current_user, {k: form.get(k) for k in REPORT_FIELDS}),
+            raises=lambda refused: not isinstance(refused, BadInput))
+        if not error:
             flash(_("已登记事项 %(code)s", code=issue.code), "info")
             return redirect(url_for("issues.detail", issue_id=issue.id))
-        except BadInput as refused:
-            session.rollback()
-            error = refused
-    status = 422 if error else 200
     return render_template(
-        "issues/new.html", form=form, error=error,
-        error_text=text_of(error.message) if error else None,
+        "issues/new.html", form=form, **refusal(error),
         categories=categories.all_of(session, current_user.county_code),
         villages=_villages(session), grid_only=current_scope().grid_code is not None,
-        scope_grid=current_scope().grid_code), status
+        scope_grid=current_scope().grid_code), form_status(error)
 
 
 # --- JSON ----------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from gridmap.exports.tabular import Column
 from gridmap.models import Cadre, PartyBranch, Region, Unit
 from gridmap.web.downloads import download
 from gridmap.web.errors import answers_with, render_json, text_of
+from gridmap.web.forms import attempt, attempt_or_flash, refusal
+from gridmap.web.forms import status as form_status
 from gridmap.web.guard import can, current_scope, requires
 from gridmap.web.openapi import ROW_ID, declare, json_request
 from gridmap.web.session import db_session
@@ -166,25 +168,19 @@ def targets_page():
     """The 挂牌 list (overdue first) and, for those who may, the form to tag a new target."""
     session, error = db_session(), None
     if request.method == "POST":
-        try:
-            target = targets.tag(session, current_user, _form(TARGET_FIELDS))
-            session.commit()
+        target, error = attempt(session, lambda: targets.tag(session, current_user,
+                                                             _form(TARGET_FIELDS)))
+        if not error:
             flash(_("已挂牌，编号 %(id)s", id=target.id), "info")
             return redirect(url_for("ledgers.target", target_id=target.id))
-        except GridmapError as refused:
-            session.rollback()
-            if refused.status == 403:
-                raise
-            error = refused
     status = request.args.get("status") or None
     rows = targets.listing(session, current_scope(), status=status,
                            overdue_only=request.args.get("overdue") == "1")
     return _private(render_template(
         "ledgers/targets.html", rows=rows, labels=targets.STATUS_LABELS,
-        kinds=targets.KIND_LABELS, status=status, form=request.form, error=error,
-        error_text=text_of(error.message) if error else None,
+        kinds=targets.KIND_LABELS, status=status, form=request.form, **refusal(error),
         counts=targets.counts(session, current_scope()),
-        **(_choices(session) if can("manage_targets") else {})), 422 if error else 200)
+        **(_choices(session) if can("manage_targets") else {})), form_status(error))
 
 
 @bp.route("/targets/<int:target_id>", endpoint="target")
@@ -258,23 +254,17 @@ def meetings_page():
     """Meetings held (newest first) and the form to record one."""
     session, error = db_session(), None
     if request.method == "POST":
-        try:
-            meeting = ledgers.record_meeting(session, current_user, _form(MEETING_FIELDS))
-            session.commit()
+        meeting, error = attempt(session, lambda: ledgers.record_meeting(
+            session, current_user, _form(MEETING_FIELDS)))
+        if not error:
             flash(_("已登记会议"), "info")
             return redirect(url_for("ledgers.meeting", meeting_id=meeting.id))
-        except GridmapError as refused:
-            session.rollback()
-            if refused.status == 403:
-                raise
-            error = refused
     period = _period()
     rows = ledgers.meetings(session, current_user, start=period and period.start,
                             end=period and period.end)
     return _private(render_template(
         "ledgers/meetings.html", rows=rows, kinds=ledgers.MEETING_KIND_LABELS, form=request.form,
-        error=error, error_text=text_of(error.message) if error else None,
-        regions=_choices(session)["regions"]), 422 if error else 200)
+        **refusal(error), regions=_choices(session)["regions"]), form_status(error))
 
 
 @bp.route("/meetings/<int:meeting_id>", methods=["GET", "POST"], endpoint="meeting")
@@ -284,17 +274,12 @@ def meeting_page(meeting_id: int):
     session, error = db_session(), None
     meeting = ledgers.get_meeting(session, current_user, meeting_id)
     if request.method == "POST":
-        try:
-            issue = ledgers.raise_issue(session, current_user, meeting_id, _form(ISSUE_FIELDS))
-            session.commit()
+        issue, error = attempt(session, lambda: ledgers.raise_issue(
+            session, current_user, meeting_id, _form(ISSUE_FIELDS)))
+        if not error:
             flash(_("已登记事项 %(code)s", code=issue.code), "info")
             return redirect(url_for("ledgers.meeting", meeting_id=meeting_id))
-        except GridmapError as refused:
-            session.rollback()
-            if refused.status == 403:
-                raise
-            error = refused
-            meeting = ledgers.get_meeting(session, current_user, meeting_id)
+        meeting = ledgers.get_meeting(session, current_user, meeting_id)
     region = session.execute(select(Region.name).where(
         Region.code == meeting.region_code, Region.current())).scalar()
     organiser = meeting.organiser_cadre_id and session.get(Cadre, meeting.organiser_cadre_id)
@@ -303,7 +288,7 @@ def meeting_page(meeting_id: int):
         organiser=organiser.name if organiser else None, kinds=ledgers.MEETING_KIND_LABELS,
         issues=ledgers.meeting_issues(session, current_user, meeting),
         categories=categories.all_of(session, current_user.county_code), form=request.form,
-        error=error, error_text=text_of(error.message) if error else None), 422 if error else 200)
+        **refusal(error)), form_status(error))
 
 
 @bp.route("/deeds", methods=["GET", "POST"], endpoint="deeds")
@@ -312,23 +297,17 @@ def deeds_page():
     """Deeds done for residents (办实事), newest first, and the form to record one."""
     session, error = db_session(), None
     if request.method == "POST":
-        try:
-            ledgers.record_deed(session, current_user, _form(DEED_FIELDS))
-            session.commit()
+        _deed, error = attempt(session, lambda: ledgers.record_deed(session, current_user,
+                                                                _form(DEED_FIELDS)))
+        if not error:
             flash(_("已登记办实事"), "info")
             return redirect(url_for("ledgers.deeds"))
-        except GridmapError as refused:
-            session.rollback()
-            if refused.status == 403:
-                raise
-            error = refused
     period = _period()
     rows = ledgers.deeds(session, current_user, start=period and period.start,
                          end=period and period.end)
     return _private(render_template(
-        "ledgers/deeds.html", rows=rows, form=request.form or request.args, error=error,
-        error_text=text_of(error.message) if error else None,
-        regions=_choices(session)["regions"]), 422 if error else 200)
+        "ledgers/deeds.html", rows=rows, form=request.form or request.args, **refusal(error),
+        regions=_choices(session)["regions"]), form_status(error))
 
 
 @bp.route("/diary", methods=["GET", "POST"], endpoint="diary")
@@ -337,22 +316,16 @@ def diary_page():
     """The 民情日记: visit notes and free entries, searchable; the form to write an entry."""
     session, error = db_session(), None
     if request.method == "POST":
-        try:
-            ledgers.write_entry(session, current_user, _form(("body", "region")))
-            session.commit()
+        _entry, error = attempt(session, lambda: ledgers.write_entry(session, current_user,
+                                                                 _form(("body", "region"))))
+        if not error:
             flash(_("已记入民情日记"), "info")
             return redirect(url_for("ledgers.diary"))
-        except GridmapError as refused:
-            session.rollback()
-            if refused.status == 403:
-                raise
-            error = refused
     q = request.args.get("q") or None
     lines = ledgers.diary(session, current_user, q=q, mine=request.args.get("mine") == "1")
     return _private(render_template(
         "ledgers/diary.html", lines=lines, q=q or "", mine=request.args.get("mine") == "1",
-        form=request.form, error=error, error_text=text_of(error.message) if error else None),
-        422 if error else 200)
+        form=request.form, **refusal(error)), form_status(error))
 
 
 @bp.route("/pairings", endpoint="pairings")
@@ -517,22 +490,16 @@ def campaigns_page():
     """Visit campaigns of the region with their progress, and the form to set one up."""
     session, error = db_session(), None
     if request.method == "POST":
-        try:
-            campaign, covered = campaigns.create(session, current_user, _form(CAMPAIGN_FIELDS))
-            session.commit()
+        created, error = attempt(session, lambda: campaigns.create(session, current_user,
+                                                                   _form(CAMPAIGN_FIELDS)))
+        if not error:
+            campaign, covered = created
             flash(_("已发起走访活动，共 %(n)s 户", n=covered), "info")
             return redirect(url_for("ledgers.campaign", campaign_id=campaign.id))
-        except GridmapError as refused:
-            session.rollback()
-            if refused.status == 403:
-                raise
-            error = refused
     return _private(render_template(
         "ledgers/campaigns.html", rows=campaigns.listing(session, current_user),
-        rules=campaigns.RULES, form=request.form, error=error,
-        error_text=text_of(error.message) if error else None,
-        regions=_choices(session)["regions"] if can("run_campaigns") else []),
-        422 if error else 200)
+        rules=campaigns.RULES, form=request.form, **refusal(error),
+        regions=_choices(session)["regions"] if can("run_campaigns") else []), form_status(error))
 
 
 @bp.route("/campaigns/<int:campaign_id>", endpoint="campaign")
@@ -554,20 +521,16 @@ def checks_page():
     """抽查: draw logged visits at random; record for each whether it really happened."""
     session = db_session()
     if request.method == "POST":
-        try:
-            if request.form.get("check"):
-                campaigns.record_check(session, current_user, request.form.get("check"),
-                                       _form(("method", "result", "note")))
+        if request.form.get("check"):
+            _check, done = attempt_or_flash(session, lambda: campaigns.record_check(
+                session, current_user, request.form.get("check"), _form(("method", "result", "note"))))
+            if done:
                 flash(_("已记录核查结果"), "info")
-            else:
-                drawn = campaigns.draw(session, current_user, _form(("n", "from", "to")))
+        else:
+            drawn, done = attempt_or_flash(session, lambda: campaigns.draw(
+                session, current_user, _form(("n", "from", "to"))))
+            if done:
                 flash(_("已抽取 %(n)s 条走访记录", n=drawn), "info")
-            session.commit()
-        except GridmapError as refused:
-            session.rollback()
-            if refused.status in (403, 404):
-                raise
-            flash(text_of(refused.message), "error")
         return redirect(url_for("ledgers.checks"))
     return _private(render_template(
         "ledgers/checks.html", pending=campaigns.checks(session, current_user),

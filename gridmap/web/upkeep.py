@@ -17,10 +17,11 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from gridmap import handover, privacy, register
-from gridmap.errors import BadInput, GridmapError
+from gridmap.errors import BadInput
 from gridmap.errors import _ as message
 from gridmap.models import Cadre, Grid, Household, Region, Unit
-from gridmap.web.errors import text_of
+from gridmap.web.forms import attempt, attempt_or_flash, refusal
+from gridmap.web.forms import status as form_status
 from gridmap.web.guard import can, current_scope, requires
 from gridmap.web.session import db_session
 
@@ -83,21 +84,14 @@ def new_page():
     """登记 a household."""
     session, error = db_session(), None
     if request.method == "POST":
-        try:
-            household = register.create(session, current_user, _form())
-            session.commit()
+        household, error = attempt(session, lambda: register.create(session, current_user, _form()))
+        if not error:
             flash(_("已登记 %(code)s", code=household.code), "info")
             return redirect(url_for("register.household", household_id=household.id))
-        except GridmapError as refused:
-            session.rollback()
-            if refused.status == 403:
-                raise
-            error = refused
     return _private(render_template(
-        "register/new.html", form=request.form, error=error,
-        error_text=text_of(error.message) if error else None, grids=_grids(session),
+        "register/new.html", form=request.form, **refusal(error), grids=_grids(session),
         villages=_villages(session), care=register.CARE_FIELDS, labels=register.FIELD_LABELS),
-        422 if error else 200)
+        form_status(error))
 
 
 @bp.route("/households/<int:household_id>", endpoint="household")
@@ -124,21 +118,21 @@ def act_page(household_id: int):
     session = db_session()
     register.get(session, current_user, household_id)  # out of scope: not found, whatever was asked
     action = request.form.get("action")
-    try:
+
+    def change():
         if action not in ACTIONS:
             raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(ACTIONS)),
                            field="action")
-        result = ACTIONS[action](session, current_user, household_id, _form())
-        session.commit()
-        if action == "split":
-            flash(_("已分户：%(code)s", code=result.code), "info")
-            return redirect(url_for("register.household", household_id=result.id))
+        return ACTIONS[action](session, current_user, household_id, _form())
+
+    # an unknown grid or receiver is the form's doing; only the household itself is not
+    result, done = attempt_or_flash(
+        session, change, raises=lambda r: r.status in (403, 404) and r.field == "household")
+    if done and action == "split":
+        flash(_("已分户：%(code)s", code=result.code), "info")
+        return redirect(url_for("register.household", household_id=result.id))
+    if done:
         flash(_("已保存") if result != {} else _("没有改动"), "info")
-    except GridmapError as refused:
-        session.rollback()
-        if refused.status in (403, 404) and refused.field == "household":
-            raise
-        flash(text_of(refused.message), "error")
     return redirect(url_for("register.household", household_id=household_id))
 
 
@@ -164,15 +158,13 @@ def handover_page(cadre_id: int):
     session = db_session()
     cadre = handover.cadre_of(session, current_user, cadre_id)
     if request.method == "POST":
-        try:
-            done = handover.hand_over(session, current_user, cadre_id, request.form.to_dict())
-            session.commit()
+        done, ok = attempt_or_flash(
+            session, lambda: handover.hand_over(session, current_user, cadre_id, request.form.to_dict()),
+            raises=lambda refused: False)  # every refusal is about the receivers chosen
+        if ok:
             flash(_("已交接 %(n)s 项（接手人原已承担 %(k)s 项）", n=done["handed"],
                     k=done["already_held"]), "info")
             return redirect(url_for("register.cadres", q=cadre.code))
-        except GridmapError as refused:
-            session.rollback()
-            flash(text_of(refused.message), "error")
         return redirect(url_for("register.handover", cadre_id=cadre_id))
     receivers = session.execute(select(Cadre.code, Cadre.name, Cadre.title).where(
         Cadre.county_code == cadre.county_code, Cadre.active, Cadre.id != cadre.id)
