@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from gridmap import clock, issues, lifecycle, privacy, settings
+from gridmap import clock, inputs, issues, lifecycle, privacy, settings
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
 from gridmap.models import (
@@ -42,7 +42,7 @@ def _may(actor, policy_action: str) -> None:
 
 
 def _note(data: dict, name: str, required_message) -> str:
-    value = issues._text({"note": data.get(name)}, "note")
+    value = issues.text_field({"note": data.get(name)}, "note")
     if not value:
         raise BadInput(required_message, field=name)
     return value
@@ -131,7 +131,7 @@ def decide_extension(session, issue_id, actor, data: dict, *, grant: bool) -> Is
     if rank_of(session, actor) < needed:
         raise Forbidden(_("此延期申请须由%(level)s审批", level=lifecycle.LEVEL_LABELS[
             HANDLING_LEVELS[needed - 1]]), field="action")
-    note = issues._text({"note": data.get("note")}, "note")
+    note = issues.text_field({"note": data.get("note")}, "note")
     if not grant and not note:
         raise BadInput(_("不批准延期需要写明理由"), field="note")
     now = clock.now()
@@ -178,7 +178,7 @@ def remind(session, issue_id, actor, data: dict) -> Issue:
     issue = issues.get(session, actor, issue_id)
     _open(issue, "remind")
     return issues.record_control(session, issue, "remind", actor,
-                                 note=issues._text({"note": data.get("note")}, "note"))
+                                 note=issues.text_field({"note": data.get("note")}, "note"))
 
 
 def answer(session, issue_id, actor, data: dict) -> Issue:
@@ -190,7 +190,7 @@ def answer(session, issue_id, actor, data: dict) -> Issue:
         IssueSupervision.county_code == issue.county_code, IssueSupervision.issue_id == issue.id,
         IssueSupervision.answered_at.is_(None))
     if data.get("supervision"):
-        query = query.where(IssueSupervision.id == issues._int(data["supervision"], "supervision"))
+        query = query.where(IssueSupervision.id == inputs.ident(data["supervision"], "supervision"))
     row = session.scalar(query.order_by(IssueSupervision.at, IssueSupervision.id).limit(1)
                          .with_for_update())
     if row is None:
@@ -287,7 +287,7 @@ def merge(session, issue_id, actor, data: dict) -> Issue:
         raise Conflict(_("不能并入「%(status)s」的事项 %(code)s",
                          status=lifecycle.STATUS_LABELS[survivor.status], code=survivor.code),
                        field="into")
-    extra = issues._text({"note": data.get("note")}, "note")
+    extra = issues.text_field({"note": data.get("note")}, "note")
     note = f"{lifecycle.MERGE_NOTE}：并入 {survivor.code}" + (f"；{extra}" if extra else "")
     return issues.apply(session, duplicate.id, "merge", actor,
                         expected_version=data.get("version"), note=note,

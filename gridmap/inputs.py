@@ -3,7 +3,8 @@ date, a choice, a count, a money amount, a point. Each refusal is a BadInput nam
 and saying what to do. Core: no Flask.
 
 The follow-through ledgers (targets, meetings, deeds, diary) read their input through here;
-older services (issues, visits) still have their own readers of the same shape.
+the issues and case controls too; visits keep their own position and time readers (a
+position there is a pair of numbers checked one by one, a time must carry its zone).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, select, text, update
 
-from gridmap import audit, categories, clock, lifecycle, settings
+from gridmap import audit, categories, clock, inputs, lifecycle, settings
 from gridmap.calendar import CHINA_TIME, WorkCalendar
 from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
 from gridmap.models import (
@@ -76,7 +76,7 @@ def scope_of(actor) -> Scope | None:
 
 def get(session, actor, issue_id, *, lock: bool = False) -> Issue:
     """The issue, if the actor may see it; NotFound otherwise (never say which)."""
-    query = select(Issue).where(Issue.id == _int(issue_id, "issue"))
+    query = select(Issue).where(Issue.id == inputs.ident(issue_id, "issue"))
     scope = scope_of(actor)
     if scope is not None:
         query = query.where(scope.issues())
@@ -86,17 +86,6 @@ def get(session, actor, issue_id, *, lock: bool = False) -> Issue:
     if issue is None:
         raise NotFound(_("没有编号为 %(id)s 的事项，或不在您的范围内", id=issue_id), field="issue")
     return issue
-
-
-def _int(value, name: str) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise BadInput(_("%(field)s 应是整数，而不是 %(value)r", field=name, value=value),
-                       field=name) from None
-    if not 0 < number < 2**31:
-        raise BadInput(_("%(field)s 超出范围：%(value)r", field=name, value=value), field=name)
-    return number
 
 
 def actions_for(issue: Issue, role: str | None) -> list[str]:
@@ -110,25 +99,9 @@ def actions_for(issue: Issue, role: str | None) -> list[str]:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _text(data: dict, name: str, required: bool = False) -> str | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, str):
-        raise BadInput(_("%(field)s 应是文本", field=name), field=name)
-    value = (value or "").strip()
-    if required and not value:
-        raise BadInput(_("请填写 %(field)s", field=name), field=name)
-    if len(value) > TEXT_LIMITS[name]:
-        raise BadInput(_("%(field)s 太长（%(n)s 字），至多 %(limit)s 字", field=name, n=len(value),
-                         limit=TEXT_LIMITS[name]), field=name)
-    return value or None
-
-
-def _choice(data: dict, name: str, choices, default: str) -> str:
-    value = data.get(name) or default
-    if value not in choices:
-        raise BadInput(_("%(field)s 应是 %(choices)s 之一", field=name, choices=", ".join(choices)),
-                       field=name)
-    return value
+def text_field(data: dict, name: str, required: bool = False) -> str | None:
+    """A text field of an issue, within its limit (TEXT_LIMITS)."""
+    return inputs.text(data, name, TEXT_LIMITS[name], required=required)
 
 
 def _place(session, scope: Scope, county_code: str, data: dict) -> tuple[str | None, str]:
@@ -150,19 +123,6 @@ def _place(session, scope: Scope, county_code: str, data: dict) -> tuple[str | N
         raise BadInput(_("村（社区）%(code)r 不存在或不在您的范围内", code=village_code),
                        field="village_code")
     return None, found
-
-
-def _point(data: dict):
-    lon, lat = data.get("lon"), data.get("lat")
-    if lon in (None, "") and lat in (None, ""):
-        return None
-    try:
-        lon, lat = float(lon), float(lat)
-    except (TypeError, ValueError):
-        raise BadInput(_("经纬度应是数字（如 102.40, 25.55）"), field="lon") from None
-    if not (73 <= lon <= 136 and 3 <= lat <= 54):
-        raise BadInput(_("位置 %(lon)s, %(lat)s 不在中国境内", lon=lon, lat=lat), field="lon")
-    return f"SRID=4326;POINT({lon} {lat})"
 
 
 @dataclass(frozen=True)
@@ -189,12 +149,12 @@ def report(session, actor, data: dict) -> Issue:
         if known is not None:
             return get(session, actor, known)
     county_code, now = actor.county_code, clock.now()
-    title = _text(data, "title", required=True)
+    title = text_field(data, "title", required=True)
     category = categories.require(session, county_code, data.get("category"))
-    urgency = _choice(data, "urgency", URGENCIES, "normal")
+    urgency = inputs.choice(data, "urgency", URGENCIES, "normal")
     grid_code, village_code = _place(session, Scope.of_user(actor), county_code, data)
     real_name = data.get("real_name") in (True, "true", "1", "on", "yes")
-    reporter_name, phone = _text(data, "reporter_name"), _text(data, "reporter_phone")
+    reporter_name, phone = text_field(data, "reporter_name"), text_field(data, "reporter_phone")
     if real_name and not (reporter_name and phone):
         raise BadInput(_("实名反映需要填写反映人姓名和电话"), field="reporter_name")
     limits = categories.limits_of(session, county_code, category.code)
@@ -202,8 +162,8 @@ def report(session, actor, data: dict) -> Issue:
     issue = Issue(
         id=issue_id, county_code=county_code, code=f"MQ{now.astimezone(CHINA_TIME):%Y%m%d}{issue_id:05d}",
         title=title,
-        description=_text(data, "description"), category=category.code, urgency=urgency,
-        source=_choice(data, "source", SOURCES, "office"), geom=_point(data),
+        description=text_field(data, "description"), category=category.code, urgency=urgency,
+        source=inputs.choice(data, "source", SOURCES, "office"), geom=inputs.point(data),
         grid_code=grid_code, village_code=village_code, reporter_name=reporter_name,
         reporter_phone=phone, real_name=real_name, status="reported", level="village",
         reported_at=now, status_changed_at=now,
@@ -212,7 +172,7 @@ def report(session, actor, data: dict) -> Issue:
     session.add(issue)
     session.flush()
     session.add(_event(issue, "report", None, actor, now, Change(due_at=issue.triage_due),
-                       _text(data, "note")))
+                       text_field(data, "note")))
     _audit(session, actor, issue, "report", None)
     session.flush()
     return issue
@@ -253,8 +213,8 @@ def apply(session, issue_id, action: str, actor, *, expected_version, note: str 
         raise Forbidden(_("您的角色无权进行此操作。"))
     if actor is not None:
         _may(actor, spec.policy)
-    expected = _int(expected_version, "version")
-    note = _text({"note": note}, "note")
+    expected = inputs.ident(expected_version, "version")
+    note = text_field({"note": note}, "note")
     issue = get(session, actor, issue_id)
     if issue.version != expected:
         raise _stale(issue, actor, action)
@@ -294,7 +254,7 @@ def record_control(session, issue: Issue, action: str, actor, *, note: str | Non
     if action not in lifecycle.CONTROL_EVENTS:
         raise BadInput(_("没有这个操作：%(action)r", action=action), field="action")
     if values:
-        expected = _int(expected_version, "version")
+        expected = inputs.ident(expected_version, "version")
         done = session.execute(update(Issue).where(Issue.id == issue.id, Issue.version == expected)
                                .values(**values, version=expected + 1)
                                .execution_options(synchronize_session=False))
@@ -335,11 +295,11 @@ def callback_answers(data: dict) -> dict:
 
     Reached: contacted in time? solved? satisfaction — all three. Not reached (无法回访): why.
     """
-    channel = _choice(data, "channel", CALLBACK_CHANNELS, "")
+    channel = inputs.choice(data, "channel", CALLBACK_CHANNELS, "")
     reached = _flag(data, "reached", required=True)
-    note = _text(data, "note")
+    note = text_field(data, "note")
     if not reached:
-        reason = _text(data, "unreached_reason") or note
+        reason = text_field(data, "unreached_reason") or note
         if not reason:
             raise BadInput(_("未联系上时请写明原因（如匿名、空号、多次未接）"), field="unreached_reason")
         return {"channel": channel, "reached": False, "contacted_in_time": None, "solved": None,
@@ -347,7 +307,7 @@ def callback_answers(data: dict) -> dict:
     return {"channel": channel, "reached": True,
             "contacted_in_time": _flag(data, "contacted_in_time", required=True),
             "solved": _flag(data, "solved", required=True),
-            "satisfaction": _choice(data, "satisfaction", SATISFACTION, ""),
+            "satisfaction": inputs.choice(data, "satisfaction", SATISFACTION, ""),
             "unreached_reason": None, "note": note}
 
 
@@ -368,7 +328,7 @@ def record_callback(session, issue_id, actor, *, expected_version, data: dict) -
             issue = apply(session, issue.id, "reopen", actor, expected_version=issue.version,
                           note=UNSATISFIED_NOTE)
         return issue
-    expected = _int(expected_version, "version")
+    expected = inputs.ident(expected_version, "version")
     issue = get(session, actor, issue_id)
     if issue.version != expected:
         raise _stale(issue, actor, "feed_back")
@@ -441,7 +401,7 @@ def _effects(session, issue: Issue, action: str, status: str, level: str, now: d
         unit = _unit(session, issue, category, level, given.get("unit"), action != "escalate")
         change = {"responsible_unit_id": unit.id if unit else issue.responsible_unit_id}
         if action == "triage":
-            urgency = _choice(given, "urgency", URGENCIES, issue.urgency)
+            urgency = inputs.choice(given, "urgency", URGENCIES, issue.urgency)
             change |= {"category": category, "urgency": urgency}
         if action == "escalate" and status == "reported":
             due = lifecycle.stage_due(now, limits.triage(issue.urgency))
