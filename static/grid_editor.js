@@ -7,7 +7,7 @@
   if (!mapEl || !window.L) { return; }
   var village = mapEl.dataset.village;
   var texts = {};
-  document.querySelectorAll("#ge-texts [data-key]").forEach(function (el) { texts[el.dataset.key] = el.textContent; });
+  document.getElementById("ge-texts").content.querySelectorAll("[data-key]").forEach(function (el) { texts[el.dataset.key] = el.textContent; });
   var $ = function (id) { return document.getElementById(id); };
   var NEEDS = {split: {grids: 1, drawn: "Line"}, merge: {grids: 2, drawn: null},
                edge: {grids: 2, drawn: "Line"}, draw: {grids: 0, drawn: "Polygon"}};
@@ -30,7 +30,9 @@
   }
 
   function onGrid(feature, layer) {
-    layer.bindTooltip(feature.properties.code + " " + feature.properties.name, {sticky: true});
+    var label = document.createElement("span");  // names are data: text, never HTML
+    label.textContent = feature.properties.code + " " + feature.properties.name;
+    layer.bindTooltip(label, {sticky: true});
     layer.on("click", function () {
       if (map.pm.globalDrawModeEnabled()) { return; }
       toggle(feature.properties.code);
@@ -143,6 +145,7 @@
       });
     });
     $("ge-moves").hidden = false;
+    $("ge-status").scrollIntoView({block: "start"});
     if (problems.getLayers().length) { map.fitBounds(problems.getBounds().pad(0.5), {maxZoom: map.getZoom()}); }
   }
 

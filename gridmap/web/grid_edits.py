@@ -45,7 +45,8 @@ _OUTCOME = {"type": "object", "properties": {
 OPENAPI_PATHS = {
     "/api/grid-edits/shapes": {"get": {
         "summary": "A village's outline and current grids, to draw on (edit_grids)",
-        "parameters": [{"name": "village", "in": "query", "required": True,
+        "parameters": [{"name": "village", "in": "query",
+                        "description": "a village code; none: the first village of the region with grids",
                         "schema": {"type": "string", "pattern": codes.VILLAGE_CODE}}],
         "responses": {"200": json_response("the village and its grids", _FEATURES,
                                            "application/geo+json"),
@@ -111,7 +112,9 @@ def editor_page():
 def shapes_json():
     """The village (frame, not editable) and its current grids, in the basemap's datum."""
     session, scope, crs = db_session(), current_scope(), _crs()
-    village = request.args.get("village", "")
+    village = request.args.get("village") or next(iter(code for code, _name in _villages(session)), "")
+    if not village:
+        return _private(jsonify({"type": "FeatureCollection", "features": []}))
     codes.level_of(village, field="village")
     row = session.execute(select(Region.name, func.ST_AsBinary(Region.geom)).where(
         Region.county_code == scope.county_code, Region.code == village, Region.level == "village",
