@@ -240,13 +240,10 @@ def _drawn(data: dict, name: str, kind: str, crs: str) -> BaseGeometry:
     return geo.unshift_geometry(shape, crs) if crs != "wgs84" else shape
 
 
-def _split(connection, shape: BaseGeometry, line: BaseGeometry, what: str) -> list[BaseGeometry]:
-    pieces = [shapely.from_wkb(bytes(wkb)) for (wkb,) in connection.execute(
+def _split(connection, shape: BaseGeometry, line: BaseGeometry) -> list[BaseGeometry]:
+    """The pieces of `shape` cut by `line`, largest first (ST_Split)."""
+    return [shapely.from_wkb(bytes(wkb)) for (wkb,) in connection.execute(
         _SPLIT, {"shape": shapely.to_wkb(shape), "line": shapely.to_wkb(line)})]
-    if len(pieces) != 2:
-        raise BadInput(_("这条线把%(what)s切成了 %(n)s 块，应正好切成两块：线要从一侧边界外画到另一侧边界外",
-                         what=what, n=len(pieces)), field="line")
-    return pieces
 
 
 def _new_code(connection, county_code: str, village_code: str) -> str:
@@ -275,7 +272,11 @@ def _propose_split(connection, scope: Scope, data: dict, crs: str) -> Proposal:
     if parts != 1:
         raise BadInput(_("网格 %(code)s 由 %(n)s 块组成，只能拆分由一块组成的网格", code=code, n=parts),
                        field="grids")
-    larger, smaller = _split(connection, shape, line, _("网格"))
+    pieces = _split(connection, shape, line)
+    if len(pieces) != 2:
+        raise BadInput(_("这条线把网格切成了 %(n)s 块，应正好切成两块：线要从网格一侧之外画到另一侧之外",
+                         n=len(pieces)), field="line")
+    larger, smaller = pieces
     new = _new_code(connection, scope.county_code, village)
     return Proposal("split", village, {code: larger, new: smaller},
                     names={new: _name(data, connection, scope.county_code, village, new)})
@@ -301,7 +302,11 @@ def _propose_merge(connection, scope: Scope, data: dict, crs: str) -> Proposal:
 def _propose_edge(connection, scope: Scope, data: dict, crs: str) -> Proposal:
     a, b, union = _pair(connection, scope, data)
     line = _drawn(data, "line", "line", crs)
-    first, second = _split(connection, union, line, _("两个网格合起来的范围"))
+    pieces = _split(connection, union, line)
+    if len(pieces) != 2:
+        raise BadInput(_("这条线把两个网格合起来的范围切成了 %(n)s 块，应正好切成两块：新的公共边两端要画到两个网格之外",
+                         n=len(pieces)), field="line")
+    first, second = pieces
     if first.intersection(a[3]).area < second.intersection(a[3]).area:
         first, second = second, first
     return Proposal("edge", a[1], {a[0]: first, b[0]: second})
