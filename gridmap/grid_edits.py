@@ -120,8 +120,9 @@ def edit(session, actor, data: dict, *, crs: str = "wgs84", save: bool = False) 
     savepoint = connection.begin_nested()
     try:
         proposal = _PROPOSE[operation](connection, scope, data, crs)
-        if save:
+        if save:  # one edit of a village at a time; drawn again on the shapes as they now are
             connection.execute(_LOCK_VILLAGE, {"c": scope.county_code, "v": proposal.village_code})
+            proposal = _PROPOSE[operation](connection, scope, data, crs)
         outcome = _apply(connection, scope.county_code, proposal)
         if save and outcome.ok:
             geo.refresh_display_shapes(connection, scope.county_code)
