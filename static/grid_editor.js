@@ -57,6 +57,7 @@
       .then(function (collection) {
         frame.clearLayers(); grids.clearLayers();
         collection.features.forEach(function (f) { (f.properties.kind === "village" ? frame : grids).addData(f); });
+        map.invalidateSize();
         var bounds = frame.getBounds().isValid() ? frame.getBounds() : grids.getBounds();
         if (bounds.isValid()) { map.fitBounds(bounds, {padding: [16, 16]}); }
         mapEl.dataset.loaded = "1";
