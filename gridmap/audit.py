@@ -42,6 +42,7 @@ ACTIONS: dict[str, Message] = {
     "ledger_record": _("登记台账"),
     "household_change": _("修改户籍台账"),
     "handover": _("工作交接"),
+    "grid_change": _("修改网格"),
     "audit_prune": _("清理过期审计日志"),
     "category_set": _("修改事项类别"),
     "ownership_set": _("修改职责分工"),

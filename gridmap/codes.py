@@ -73,3 +73,20 @@ def ledger_code(table: str, moment, row_id: int) -> str:
     """A ledger row's code, as issues' `MQ…`: prefix + China date + zero-padded id
     (`GP2026120100012`); imported rows keep the code of their file."""
     return f"{LEDGER_PREFIXES[table]}{moment.astimezone(CHINA_TIME):%Y%m%d}{row_id:05d}"
+
+
+GRID_SERIAL_DIGITS = 3
+
+
+def next_grid_code(village_code: str, taken) -> str:
+    """The code of a grid newly drawn in `village_code`: the village code + the next 3-digit
+    serial after every code of the default scheme in `taken` (ended generations included, so a
+    code never names two different grids)."""
+    serials = [int(code[len(village_code):]) for code in taken
+               if code.startswith(village_code) and len(code) == len(village_code) + GRID_SERIAL_DIGITS
+               and code[len(village_code):].isdigit()]
+    serial = max(serials, default=0) + 1
+    if serial >= 10 ** GRID_SERIAL_DIGITS:
+        raise BadInput(_("村 %(code)s 的网格序号已用完（%(most)s）", code=village_code,
+                         most=10 ** GRID_SERIAL_DIGITS - 1), field="village_code")
+    return f"{village_code}{serial:0{GRID_SERIAL_DIGITS}d}"

@@ -102,15 +102,28 @@ def replace_shapes(connection: Connection, table: str, county_code: str, shapes:
                    write_new, *, end: tuple[str, ...] = ()) -> GenerationChange:
     """Replace the shapes of `table` ('grid' or 'region'): codes whose shape changed, and the codes
     in `end` (drawn away), end their current row; `write_new(replaced_codes, at)` then writes the
-    new rows (the replaced ones starting at `at`); households and open issues are re-attached."""
+    new rows (the replaced ones starting at `at`); households and open issues are re-attached
+    (also to grids drawn anew: they may cover a gap where households had no grid)."""
+    fresh = new_codes(connection, table, county_code, shapes)
     replaced = changed_shapes(connection, table, county_code, shapes)
     at = end_generation(connection, table, county_code, sorted(set(replaced) | set(end)))
     write_new(replaced, at)
     change = GenerationChange(at, replaced, sorted(end))
-    if table == "grid" and (replaced or end):
+    redrawn = replaced + list(end) + fresh
+    if table == "grid" and redrawn:
         villages = [r[0] for r in connection.execute(text(
             "SELECT DISTINCT village_code FROM grid WHERE county_code = :c AND code IN :codes").bindparams(
-            bindparam("codes", expanding=True)), {"c": county_code, "codes": replaced + list(end)})]
+            bindparam("codes", expanding=True)), {"c": county_code, "codes": redrawn})]
         moved = reattach(connection, county_code, replaced + list(end), villages)
         change.moved, change.visits_following = moved.moved, moved.visits_following
     return change
+
+
+def new_codes(connection: Connection, table: str, county_code: str, shapes: dict[str, object]) -> list[str]:
+    """Codes of `shapes` with a shape and no current row: drawn for the first time."""
+    if not shapes:
+        return []
+    sql = text(f"SELECT code FROM {table} WHERE county_code = :c AND valid_to IS NULL AND code IN :codes"
+               ).bindparams(bindparam("codes", expanding=True))
+    current = set(connection.execute(sql, {"c": county_code, "codes": list(shapes)}).scalars())
+    return sorted(code for code, shape in shapes.items() if code not in current and shape is not None)

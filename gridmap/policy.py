@@ -82,6 +82,8 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
                         frozenset({"village_staff", "township_staff", "admin"})),
     "manage_people": ("add, edit and deactivate cadres and units; assign 五包 duties; hand over",
                       frozenset({"township_staff", "admin"})),
+    "edit_grids": ("redraw grids on the map: draw, split, merge, move a shared edge (a township's"
+                   " staff in their township)", frozenset({"township_staff", "admin"})),
     "read_audit": ("read the audit log: sign-ins, unmasking, exports, imports, changes",
                    frozenset({"inspector", "admin"})),
     "manage_users": ("create and disable accounts", frozenset({"admin"})),

@@ -46,6 +46,10 @@ COPIES = [
     ("leaflet.markercluster", "MIT-LICENCE.txt", "markercluster/MIT-LICENCE.txt"),
     ("leaflet.heat", "dist/leaflet-heat.js", "leaflet-heat/leaflet-heat.js"),
     ("leaflet.heat", "LICENSE", "leaflet-heat/LICENSE"),
+    # drawing and editing grids on the map (upkeep: 画网格、拆分、合并、调整公共边); icons are inline
+    ("@geoman-io/leaflet-geoman-free", "dist/leaflet-geoman.js", "geoman/leaflet-geoman.js"),
+    ("@geoman-io/leaflet-geoman-free", "dist/leaflet-geoman.css", "geoman/leaflet-geoman.css"),
+    ("@geoman-io/leaflet-geoman-free", "LICENSE", "geoman/LICENSE"),
     # the accessibility checks of the browser tests (WCAG AA contrast), from our own origin
     ("axe-core", "axe.min.js", "axe-core/axe.min.js"),
     ("axe-core", "LICENSE", "axe-core/LICENSE"),

@@ -205,9 +205,10 @@ def _note_changed(report: ImportReport, name: str, updated: int, changed: list) 
 def _note_generation(report: ImportReport, name: str, table: str, change) -> None:
     """What a boundary replacement did, as notes: codes redrawn, and each household or issue moved."""
     codes = ", ".join(change.replaced[:MOVES_LISTED]) + (" …" if len(change.replaced) > MOVES_LISTED else "")
-    report.note(name, _("%(count)s 个%(what)s的边界已更换：%(codes)s（旧边界保留为历史版本，截至 %(at)s）",
-                        count=len(change.replaced), what=TABLE_LABELS.get(table, table), codes=codes,
-                        at=change.at.isoformat(timespec="seconds")))
+    if change.replaced:
+        report.note(name, _("%(count)s 个%(what)s的边界已更换：%(codes)s（旧边界保留为历史版本，截至 %(at)s）",
+                            count=len(change.replaced), what=TABLE_LABELS.get(table, table), codes=codes,
+                            at=change.at.isoformat(timespec="seconds")))
     for moved in change.moved[:MOVES_LISTED]:
         report.note(name, _("%(what)s %(code)s：网格 %(before)s → %(after)s", what=TABLE_LABELS[moved.table],
                             code=moved.code, before=moved.before or "—", after=moved.after or _("无（覆盖空白）")))

@@ -14,10 +14,13 @@ Areas are geodesic (geography), so m² are m² at any latitude.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from gridmap.errors import _
+from gridmap import codes
+from gridmap.errors import Message, _
 from gridmap.importers.report import ImportReport, Problem
 
 SLIVER_M2 = 50.0  # smaller pieces are digitising noise, not a second grid or a missed field
@@ -25,7 +28,8 @@ SLIVER_WIDTH_M = 1.0  # so are long strips narrower than this along a shared edg
 LISTED = 20  # households outside every grid named in the report (the rest counted)
 
 OVERLAPS = text("""
-    SELECT a.code, b.code, ST_Area(x::geography) AS m2, ST_Perimeter(x::geography), ST_X(ST_PointOnSurface(x)), ST_Y(ST_PointOnSurface(x))
+    SELECT a.code, b.code, ST_Area(x::geography) AS m2, ST_Perimeter(x::geography), ST_X(ST_PointOnSurface(x)), ST_Y(ST_PointOnSurface(x)),
+           ST_AsGeoJSON(x, 7)
     FROM grid a JOIN grid b ON a.village_code = b.village_code AND a.code < b.code
          AND b.county_code = a.county_code AND b.valid_to IS NULL AND ST_Intersects(a.geom, b.geom)
     CROSS JOIN LATERAL ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 3) AS x
@@ -33,7 +37,7 @@ OVERLAPS = text("""
     ORDER BY a.code, b.code""").bindparams(bindparam("villages", expanding=True))
 GAPS = text("""
     SELECT v.code, ST_Area(piece.geom::geography), ST_Perimeter(piece.geom::geography), ST_X(ST_PointOnSurface(piece.geom)),
-           ST_Y(ST_PointOnSurface(piece.geom))
+           ST_Y(ST_PointOnSurface(piece.geom)), ST_AsGeoJSON(piece.geom, 7)
     FROM region v
     CROSS JOIN LATERAL (SELECT ST_Union(g.geom) AS geom FROM grid g
                         WHERE g.county_code = v.county_code AND g.village_code = v.code
@@ -50,7 +54,7 @@ OUTSIDE = text("""
         SELECT 'region', r.code, r.parent_code, r.geom FROM region r
         WHERE r.county_code = :c AND r.valid_to IS NULL AND r.parent_code IS NOT NULL AND r.code IN :regions)
     SELECT child.kind, child.code, child.parent_code, ST_Area(x::geography), ST_Perimeter(x::geography),
-           ST_X(ST_PointOnSurface(x)), ST_Y(ST_PointOnSurface(x))
+           ST_X(ST_PointOnSurface(x)), ST_Y(ST_PointOnSurface(x)), ST_AsGeoJSON(x, 7)
     FROM child JOIN region p ON p.code = child.parent_code AND p.county_code = :c AND p.valid_to IS NULL
     CROSS JOIN LATERAL ST_CollectionExtract(ST_Difference(child.geom, p.geom), 3) AS x
     WHERE child.geom IS NOT NULL AND p.geom IS NOT NULL AND NOT ST_IsEmpty(x)
@@ -62,6 +66,57 @@ OUTSIDE_GRIDS = text("""
     ORDER BY code""").bindparams(bindparam("codes", expanding=True))
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One piece where shapes disagree: `kind` 'overlap' (grids `a` and `b`), 'outside' (`a`
+    outside its parent `b`) or 'gap' (uncovered land of village `a`); where it is (GeoJSON)."""
+    kind: str
+    a: str
+    b: str | None
+    m2: float
+    perimeter_m: float
+    lon: float
+    lat: float
+    geojson: str
+
+    @property
+    def sliver(self) -> bool:
+        """Too small or thin to be anything but tracing noise (ignored, as in an import)."""
+        return sliver(self.m2, self.perimeter_m)
+
+    @property
+    def message(self) -> Message:
+        """What is wrong, where (the words of the import report and of the grid editor)."""
+        m2, at = f"{self.m2:.0f}", _at(self.lon, self.lat)
+        if self.kind == "overlap":
+            return _("网格 %(a)s 与 %(b)s 重叠 %(m2)s m²（约在 %(at)s）", a=self.a, b=self.b, m2=m2, at=at)
+        if self.kind == "outside":
+            return _("%(code)s 有 %(m2)s m² 在上级 %(parent)s 的边界之外（约在 %(at)s）",
+                     code=self.a, m2=m2, parent=self.b, at=at)
+        return _("村 %(village)s 有 %(m2)s m² 不在任何网格内（约在 %(at)s）：网格空白",
+                 village=self.a, m2=m2, at=at)
+
+    @property
+    def hint(self) -> Message:
+        """What to do about it."""
+        if self.kind == "overlap":
+            return _("同一村的网格不能重叠：在 GIS 软件中沿公共边重新描画（如 QGIS「拓扑检查」）")
+        if self.kind == "outside":
+            return _("检查代码是否填错了上级，或沿上级边界裁剪图形")
+        return _("补画网格，或调整相邻网格的边界覆盖这块空白")
+
+
+def findings(connection: Connection, county_code: str, villages: list[str], regions: list[str] = ()):
+    """Overlaps of grids, grids (and `regions`) outside their parent, and gaps, in these villages."""
+    params = {"c": county_code, "villages": list(villages) or [""]}
+    for a, b, *rest in connection.execute(OVERLAPS, params):
+        yield Finding("overlap", a, b, *rest)
+    for _kind, code, parent, *rest in connection.execute(OUTSIDE, {**params, "regions": list(regions) or [""]}):
+        yield Finding("outside", code, parent, *rest)
+    for village, *rest in connection.execute(GAPS, params):
+        yield Finding("gap", village, None, *rest)
+
+
 def check_shapes(connection: Connection, batch, county_code: str, report: ImportReport) -> None:
     """File the problems and notes above for what this import wrote (`batch`: spec, source, rows)."""
     files = {spec.table: (source, rows) for spec, source, rows in batch}
@@ -70,16 +125,23 @@ def check_shapes(connection: Connection, batch, county_code: str, report: Import
     villages = {row["village_code"] for row in files.get("grid", (None, []))[1]}
     villages |= {row["code"] for row in files.get("region", (None, []))[1] if row["level"] == "village"}
     regions = [row["code"] for row in files.get("region", (None, []))[1]]
+    if "grid" not in files and "region" not in files:
+        return
+    shapes_file = (files.get("grid") or files["region"])[0].name
     slivers = 0
-    if "grid" in files or "region" in files:
-        slivers += _overlaps(connection, county_code, sorted(villages) or [""], where, report)
-        slivers += _outside(connection, county_code, sorted(villages) or [""], regions or [""], where, report)
-        shapes_file = (files.get("grid") or files["region"])[0].name
-        slivers += _gaps(connection, county_code, sorted(villages) or [""], shapes_file, report)
+    for finding in findings(connection, county_code, sorted(villages), regions):
+        if finding.sliver:
+            slivers += 1
+        elif finding.kind == "gap":
+            report.note(shapes_file, finding.message)
+        else:
+            kind = "grid" if finding.kind == "overlap" or codes.is_grid_code(finding.a) else "region"
+            source, place = (where.get((kind, finding.a)) or where.get((kind, finding.b))
+                             or (kind, ""))
+            report.add(Problem(source, place, "geometry", finding.message, finding.hint))
     if slivers:
-        name = next(iter(files.values()))[0].name
-        report.note(name, _("%(count)s 处细碎重叠/缝隙（小于 %(limit)s m² 或窄于 %(width)s m）已忽略，多为描图误差",
-                            count=slivers, limit=f"{SLIVER_M2:g}", width=f"{SLIVER_WIDTH_M:g}"))
+        report.note(next(iter(files.values()))[0].name, _("%(count)s 处细碎重叠/缝隙（小于 %(limit)s m² 或窄于 %(width)s m）已忽略，多为描图误差",
+                                   count=slivers, limit=f"{SLIVER_M2:g}", width=f"{SLIVER_WIDTH_M:g}"))
 
 
 def sliver(m2: float, perimeter_m: float) -> bool:
@@ -89,46 +151,6 @@ def sliver(m2: float, perimeter_m: float) -> bool:
 
 def _at(lon: float, lat: float) -> str:
     return f"{lon:.5f}, {lat:.5f}"
-
-
-def _overlaps(connection, county_code, villages, where, report) -> int:
-    slivers = 0
-    for a, b, m2, perimeter, lon, lat in connection.execute(OVERLAPS, {"c": county_code, "villages": villages}):
-        if sliver(m2, perimeter):
-            slivers += 1
-            continue
-        source, place = where.get(("grid", a)) or where.get(("grid", b)) or ("grid", "")
-        report.add(Problem(source, place, "geometry",
-                           _("网格 %(a)s 与 %(b)s 重叠 %(m2)s m²（约在 %(at)s）", a=a, b=b, m2=f"{m2:.0f}",
-                             at=_at(lon, lat)),
-                           _("同一村的网格不能重叠：在 GIS 软件中沿公共边重新描画（如 QGIS「拓扑检查」）")))
-    return slivers
-
-
-def _outside(connection, county_code, villages, regions, where, report) -> int:
-    slivers = 0
-    for kind, code, parent, m2, perimeter, lon, lat in connection.execute(
-            OUTSIDE, {"c": county_code, "villages": villages, "regions": regions}):
-        if sliver(m2, perimeter):
-            slivers += 1
-            continue
-        source, place = where.get((kind, code)) or (kind, "")
-        report.add(Problem(source, place, "geometry",
-                           _("%(code)s 有 %(m2)s m² 在上级 %(parent)s 的边界之外（约在 %(at)s）",
-                             code=code, m2=f"{m2:.0f}", parent=parent, at=_at(lon, lat)),
-                           _("检查代码是否填错了上级，或沿上级边界裁剪图形")))
-    return slivers
-
-
-def _gaps(connection, county_code, villages, name, report) -> int:
-    slivers = 0
-    for village, m2, perimeter, lon, lat in connection.execute(GAPS, {"c": county_code, "villages": villages}):
-        if sliver(m2, perimeter):
-            slivers += 1
-            continue
-        report.note(name, _("村 %(village)s 有 %(m2)s m² 不在任何网格内（约在 %(at)s）：网格空白",
-                      village=village, m2=f"{m2:.0f}", at=_at(lon, lat)))
-    return slivers
 
 
 def households_outside_grids(connection, county_code, rows) -> list[str]:

@@ -393,7 +393,7 @@ def write_generational(writer: Writer, table: str, rows: list[dict], db_rows: li
 
     change = generations.replace_shapes(writer.connection, table, writer.county_code,
                                         {db["code"]: db.get("geom") for db in db_rows}, write_new)
-    if change.replaced:
+    if change.replaced or change.moved:  # moved: also into grids drawn for the first time
         writer.changes[table] = change
     return counts
 

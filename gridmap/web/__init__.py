@@ -42,7 +42,7 @@ BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues"
               ("issues", "api_bp"), ("field", "bp"), ("field", "api_bp"), ("files", "bp"),
               ("files", "api_bp"), ("audit", "bp"),
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
-              ("open311", "bp"), ("ledgers", "bp"), ("ledgers", "api_bp"), ("upkeep", "bp"),
+              ("open311", "bp"), ("ledgers", "bp"), ("ledgers", "api_bp"), ("upkeep", "bp"), ("grid_edits", "bp"), ("grid_edits", "api_bp"),
               ("controls", "bp"), ("controls", "api_bp"), ("residents", "bp"), ("categories", "bp"),
               ("search", "bp"), ("exports", "bp"), ("openapi", "bp"))
 

@@ -74,3 +74,18 @@ def test_a_dry_run_of_a_redraw_reports_the_moves_and_changes_nothing(county):
     assert "grids.geojson: 住户 H2：网格 532329104201002 → 532329104201001" in [str(n) for n in report.notes]
     assert rows(county, "SELECT code, valid_from, valid_to, ST_AsText(geom) FROM grid ORDER BY 1, 2") == before
     assert rows(county, "SELECT code, grid_code FROM household ORDER BY code") == [("H1", G1), ("H2", G2)]
+
+
+def test_a_grid_imported_over_a_gap_takes_in_the_households_there(county):
+    county.execute(text(f"UPDATE grid SET geom = ST_Multi(ST_MakeEnvelope(102.40, 25.40, 102.50, 25.55, 4326))"
+                        f" WHERE code = '{G2}'"))  # a gap in the north-east of the village
+    county.execute(text("UPDATE household SET grid_code = NULL, geom = ST_SetSRID(ST_MakePoint(102.45, 25.58), 4326)"
+                        " WHERE code = 'H1'"))
+    g3 = f"{VILLAGE}003"
+    feature = {"type": "Feature", "geometry": mapping(box(102.40, 25.55, 102.50, 25.60)),
+               "properties": {"code": g3, "village_code": VILLAGE, "name": "003"}}
+    report = import_files(county, [Source("grids.geojson", json.dumps(
+        {"type": "FeatureCollection", "features": [feature]}).encode())], COUNTY, commit=True)
+    assert report.ok and report.counts("grid").inserted == 1, report.to_text()
+    assert rows(county, "SELECT grid_code FROM household WHERE code = 'H1'") == [(g3,)]
+    assert "grids.geojson: 住户 H1：网格 — → 532329104201003" in [str(n) for n in report.notes]

@@ -76,6 +76,10 @@ def test_every_role_may_sign_in_and_see_the_map(role):
     ("leader", "edit_households", False),
     ("township_staff", "manage_people", True),
     ("village_staff", "manage_people", False),
+    ("township_staff", "edit_grids", True),
+    ("admin", "edit_grids", True),
+    ("village_staff", "edit_grids", False),
+    ("leader", "edit_grids", False),
 ])
 def test_role_action_table(role, action, expected):
     assert policy.allowed(role, action) is expected

@@ -9,7 +9,7 @@ from gridmap.web.errors import render_json
 from gridmap.web.openapi import OPENAPI_ATTRIBUTE
 
 OPERATION_METHODS = {"get", "post", "put", "patch", "delete"}
-JSON_BLUEPRINTS = ("controls_api", "exports", "field_api", "files_api", "households_api",
+JSON_BLUEPRINTS = ("controls_api", "exports", "field_api", "files_api", "grid_edits_api", "households_api",
                    "issues_api", "layers", "ledgers_api", "metrics_api", "search_api")
 
 
