@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gridmap.errors import _
-from gridmap.importers import fields
+from gridmap.importers import fields, layouts
 from gridmap.importers.report import ImportReport, Limits, Problem, Text
 
 BOM = b"\xef\xbb\xbf"
@@ -56,11 +56,12 @@ class Source:
         return self.name.split(".", 1)[0].lower()
 
     def column(self, name: str) -> str:
-        """The field a column of the file is read as (`mapping` renames; others stay)."""
+        """The field a column of the file is read as (`mapping` renames; common names of a
+        field, importers.layouts.COMMON_COLUMNS, are read as it; others stay)."""
         for target, column in self.mapping:
             if column == name:
                 return target
-        return name
+        return layouts.COMMON_COLUMNS.get(name, name)
 
     @property
     def suffix(self) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
+from gridmap import generations
 from gridmap.errors import _
 from gridmap.importers.report import ImportReport, Problem
 
@@ -70,10 +71,13 @@ def check_shapes(connection: Connection, batch, county_code: str, report: Import
     villages = {row["village_code"] for row in files.get("grid", (None, []))[1]}
     villages |= {row["code"] for row in files.get("region", (None, []))[1] if row["level"] == "village"}
     regions = [row["code"] for row in files.get("region", (None, []))[1]]
+    # Grids are checked against their village here when they are in the file; the grids of a
+    # redrawn village are checked with its other children (check_children).
+    grid_villages = sorted({row["village_code"] for row in files.get("grid", (None, []))[1]})
     slivers = 0
     if "grid" in files or "region" in files:
         slivers += _overlaps(connection, county_code, sorted(villages) or [""], where, report)
-        slivers += _outside(connection, county_code, sorted(villages) or [""], regions or [""], where, report)
+        slivers += _outside(connection, county_code, grid_villages or [""], regions or [""], where, report)
         shapes_file = (files.get("grid") or files["region"])[0].name
         slivers += _gaps(connection, county_code, sorted(villages) or [""], shapes_file, report)
     if slivers:
@@ -129,6 +133,39 @@ def _gaps(connection, county_code, villages, name, report) -> int:
         report.note(name, _("村 %(village)s 有 %(m2)s m² 不在任何网格内（约在 %(at)s）：网格空白",
                       village=village, m2=f"{m2:.0f}", at=_at(lon, lat)))
     return slivers
+
+
+CHILD_LABELS = {"region": _("区划"), "grid": _("网格"), "household": _("住户")}
+
+
+def check_children(connection: Connection, batch, county_code: str, redrawn: list[str], report: ImportReport) -> None:
+    """The children of redrawn regions (regions under them not in this file, their grids, their
+    households) that the new shape leaves out: problems of the redrawn region's row."""
+    files = {spec.table: (source, rows) for spec, source, rows in batch}
+    source, rows = files.get("region", (None, []))
+    in_file = {row["code"] for row in rows}
+    where = {row["code"]: row["_where"] for row in rows}
+    slivers = 0
+    for child in generations.children_outside(connection, county_code, redrawn):
+        if child.kind == "region" and child.code in in_file:
+            continue  # checked against its parent with the file's rows (_outside)
+        if child.kind != "household" and sliver(child.m2, child.perimeter_m):
+            slivers += 1
+            continue
+        what = CHILD_LABELS[child.kind]
+        problem = _("%(what)s %(code)s 在上级 %(parent)s 的新边界之外（约在 %(at)s）", what=what, code=child.code,
+                    parent=child.parent_code, at=_at(*child.lonlat)) if child.kind == "household" else \
+            _("%(what)s %(code)s 有 %(m2)s m² 在上级 %(parent)s 的新边界之外（约在 %(at)s）", what=what,
+              code=child.code, m2=f"{child.m2:.0f}", parent=child.parent_code, at=_at(*child.lonlat))
+        report.add(Problem(source.name if source else "region", where.get(child.parent_code, ""), "geometry", problem,
+                           _("新边界应包含原有的下级：检查新边界是否画错，或先把这些%(what)s改划到其他上级再导入",
+                             what=what)))
+        if report.full:
+            return
+    if slivers:
+        report.note(source.name if source else "region",
+                    _("%(count)s 处细碎重叠/缝隙（小于 %(limit)s m² 或窄于 %(width)s m）已忽略，多为描图误差",
+                      count=slivers, limit=f"{SLIVER_M2:g}", width=f"{SLIVER_WIDTH_M:g}"))
 
 
 def households_outside_grids(connection, county_code, rows) -> list[str]:
