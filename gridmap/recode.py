@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from gridmap import codes
 from gridmap.errors import BadInput, _
-from gridmap.models import RegionCodeChange
+from gridmap.models import Base, RegionCodeChange
 
 # Every column holding a region code (table, column, current rows only), and every one holding
 # a grid code. tests/db/test_region_code_change.py reads the schema: a new `*_code` column
@@ -40,9 +40,9 @@ GRID_POINTERS = (
     ("household", "grid_code"), ("issue", "grid_code"), ("assignment", "grid_code"), ("area_grid", "grid_code"),
     ("target", "grid_code"), ("app_user", "scope_code"),
 )
-# `*_code` columns that hold no region or grid code: the county (never changes here), the
-# rows' own local codes, issue categories.
-NOT_REGION_CODES = frozenset({"county_code", "category_code"})
+# `*_code` columns that hold no region or grid code: the county (never changes here), issue
+# categories, a village's NBS urban-rural class.
+NOT_REGION_CODES = frozenset({"county_code", "category_code", "urban_rural_code"})
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,9 @@ def _recode_grids(connection, county_code, old_village, new_village, remap: Rema
 
 
 def _move(connection, county_code, table, column, old, new, remap: Remap, current_only: bool = False) -> None:
+    width = Base.metadata.tables[table].c[column].type.length
+    if width is not None and len(old) > width:
+        return  # a column of another level (area.township_code never holds a village code)
     rows = connection.execute(text(
         f"UPDATE {table} SET {column} = :new WHERE county_code = :c AND {column} = :old"
         + (" AND valid_to IS NULL" if current_only else "")), {"c": county_code, "old": old, "new": new}).rowcount

@@ -34,8 +34,8 @@ def change_command(old, new, changed_on, reason, county, commit):
     """Record that region OLD is now NEW (e.g. 532329200 532329104 --on 2021-06-01 --reason 撤乡设镇)."""
     county_code = county or current_app.config["GRIDMAP_COUNTY"]
     with transaction(FLAGS) as session:
+        savepoint = session.begin_nested()
         connection = session.connection()
-        savepoint = connection.begin_nested()
         fresh = recode.record_change(connection, county_code, old.strip(), new.strip(), changed_on.date(), reason)
         pointing = recode.pointing_at(connection, county_code, old.strip())
         if commit and fresh:
