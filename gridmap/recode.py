@@ -140,6 +140,16 @@ def pointing_at(connection: Connection, county_code: str, code: str) -> list[Cod
     return moves
 
 
+def new_code_of(changes: dict[str, str], code: str) -> str | None:
+    """The code `code` has become under the recorded `changes` (its own, or its township's), or None."""
+    if code in changes:
+        return _final(changes, code)
+    for ancestor in reversed(codes.ancestors(code) if codes.is_region_code(code) else []):
+        if ancestor in changes:
+            return _final(changes, ancestor) + code[len(ancestor):]
+    return None
+
+
 def _final(changes: dict[str, str], code: str) -> str:
     while code in changes:
         code = changes[code]

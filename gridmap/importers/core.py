@@ -542,8 +542,13 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
                     continue
                 table = field.ref.table
                 if value not in keys(table):
+                    if "changes" not in known:
+                        known["changes"] = recode.recorded(connection, county_code)
+                    changed_to = recode.new_code_of(known["changes"], value) if table in ("region", "scope") else None
                     report.add(Problem(source.name, row["_where"], field.name,
                                        _("%(what)s %(code)s 不存在", what=TABLE_LABELS.get(table, table), code=value),
+                                       _("代码 %(old)s 已改为 %(new)s（gridmap codes list）：请改用新代码",
+                                         old=value, new=changed_to) if changed_to else
                                        _("请先导入它（或在同一批文件中提供），或检查代码是否抄错")))
                 elif field.ref.level and keys(table)[value] != field.ref.level:
                     report.add(Problem(source.name, row["_where"], field.name,

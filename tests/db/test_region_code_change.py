@@ -219,3 +219,12 @@ def test_the_command_is_a_dry_run_unless_commit_and_refuses_a_code_in_use(runner
     assert import_files(county, [regions(NEW_TOWN, "插甸镇")], COUNTY, commit=True).ok
     in_use = runner.invoke(group, ["change", "532329101", NEW_TOWN, "--on", "2021-06-01", "--county", COUNTY])
     assert in_use.exit_code == 1 and "NEW: 532329104 已是现有区划的代码" in in_use.output
+
+
+def test_a_later_file_still_using_an_old_code_is_told_the_new_one(county):
+    recode.record_change(county, COUNTY, OLD_TOWN, NEW_TOWN, date(2021, 6, 1), "撤乡设镇")
+    assert import_files(county, [regions(NEW_TOWN, "插甸镇")], COUNTY, commit=True).ok
+    late = csv("households.csv", f"code,village_code,head_name,lon,lat\nH9,{OLD_VILLAGE},王六,102.4,25.5\n")
+    report = import_files(county, [late], COUNTY, commit=True)
+    assert not report.ok
+    assert any(f"代码 {OLD_VILLAGE} 已改为 {NEW_VILLAGE}" in str(p) for p in report.problems), report.to_text()
