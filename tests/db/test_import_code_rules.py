@@ -114,3 +114,21 @@ def test_a_redrawn_village_that_still_holds_its_children_is_accepted(village):
                           commit=True)
     assert report.ok, report.to_text()
     assert report.counts("region").updated == 3
+
+
+
+def test_an_import_on_a_connection_without_a_transaction_commits_its_grids(fresh_database_url):
+    """The scheme is read before the import's transaction begins; that must not swallow it."""
+    from sqlalchemy import text
+
+    from gridmap.db import make_engine
+
+    engine = make_engine(fresh_database_url)
+    try:
+        with engine.connect() as connection:
+            assert import_files(connection, [regions(), grids(f"{VILLAGE}001")], COUNTY, commit=True).ok
+            assert not connection.in_transaction()
+        with engine.connect() as other:
+            assert other.execute(text("SELECT count(*) FROM grid")).scalar_one() == 1
+    finally:
+        engine.dispose()
