@@ -46,6 +46,7 @@ ACTIONS: dict[str, Message] = {
     "audit_prune": _("清理过期审计日志"),
     "category_set": _("修改事项类别"),
     "ownership_set": _("修改职责分工"),
+    "code_change": _("记录区划代码变更"),
 }
 SYSTEM = "system"
 PAGE_SIZE = 50

@@ -75,7 +75,8 @@ def _current_regions(county_code: str) -> Select:
         Region.code.label("fid"), Region.geom.label("geom"), Region.geom.label("bbox_geom"),
         literal(None, DateTime(timezone=True)).label("time"),
         Region.code.label("code"), Region.name.label("name"), Region.level.label("level"),
-        Region.parent_code.label("parent_code"),
+        Region.parent_code.label("parent_code"), Region.full_name.label("full_name"),
+        Region.urban_rural_code.label("urban_rural_code"),
     ).where(Region.county_code == county_code, Region.current(), Region.geom.is_not(None),
             Region.level.in_(("county", "township", "village")))
 
@@ -153,7 +154,8 @@ def _public_issues(county_code: str) -> Select:
 
 COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
     Collection("regions", _("行政区划"),
-               _("本县、乡镇和村（社区）的现行边界；level 为 county / township / village。"),
+               _("本县、乡镇和村（社区）的现行边界；level 为 county / township / village；full_name 为全称，"
+                 "urban_rural_code 为村（社区）的城乡分类代码。"),
                _current_regions, ("level", "parent_code", "code")),
     Collection("grids", _("网格"),
                _("现行网格边界，含所属村（社区）和乡镇代码、户数目标。"),

@@ -4,7 +4,9 @@ The one way shapes are replaced (the importer and the upkeep pages' grid drawing
 `replace_shapes`), as MapIt's generations: the old row keeps its shape with `valid_to` set,
 the new row starts at the same instant (`valid_from`), and what points at the code keeps
 pointing at it. Households and open issues whose point now lies in another grid (or in
-none) are re-attached, and every move is listed; visits follow their household.
+none) are re-attached, and every move is listed; visits follow their household. When a
+region is redrawn, `children_outside` names its regions, grids and households that the new
+shape leaves out (the importer reports them as problems).
 
 Core only: a SQLAlchemy connection in, a `GenerationChange` out; no Flask, no click.
 """
@@ -35,6 +37,49 @@ _REATTACH = """
     UPDATE {table} x SET grid_code = t.after, village_code = COALESCE(t.village_code, x.village_code)
     FROM target t WHERE x.id = t.id AND t.before IS DISTINCT FROM t.after
     RETURNING x.id, t.code, t.before, t.after"""
+
+
+_CHILDREN_OUTSIDE = """
+    WITH parent AS (SELECT code, geom FROM region
+                    WHERE county_code = :c AND valid_to IS NULL AND code IN :codes AND geom IS NOT NULL),
+    child AS (
+        SELECT 'region' AS kind, r.code, r.parent_code AS parent_code, r.geom FROM region r
+        WHERE r.county_code = :c AND r.valid_to IS NULL AND r.parent_code IN :codes
+        UNION ALL
+        SELECT 'grid', g.code, g.village_code, g.geom FROM grid g
+        WHERE g.county_code = :c AND g.valid_to IS NULL AND g.village_code IN :codes
+        UNION ALL
+        SELECT 'household', h.code, h.village_code, h.geom FROM household h
+        WHERE h.county_code = :c AND h.status = 'active' AND h.village_code IN :codes)
+    SELECT child.kind, child.code, child.parent_code, ST_Area(x::geography), ST_Perimeter(x::geography),
+           ST_X(ST_PointOnSurface(x)), ST_Y(ST_PointOnSurface(x))
+    FROM child JOIN parent p ON p.code = child.parent_code
+    CROSS JOIN LATERAL (SELECT CASE WHEN GeometryType(child.geom) = 'POINT' THEN child.geom
+                        ELSE ST_CollectionExtract(ST_Difference(child.geom, p.geom), 3) END AS x) AS cut
+    WHERE child.geom IS NOT NULL AND NOT ST_Covers(p.geom, child.geom) AND NOT ST_IsEmpty(x)
+    ORDER BY child.kind, child.code"""
+
+
+@dataclass(frozen=True)
+class Outside:
+    """A child (a region, grid or household) not inside its redrawn parent: the part outside
+    (m², 0 for a household's point), its perimeter and a point of it (lon/lat)."""
+    kind: str
+    code: str
+    parent_code: str
+    m2: float
+    perimeter_m: float
+    lonlat: tuple[float, float]
+
+
+def children_outside(connection: Connection, county_code: str, parents: list[str]) -> list[Outside]:
+    """The current regions, grids and active households of `parents` (region codes, e.g. those a
+    redraw replaced) that do not lie inside their parent's current shape."""
+    if not parents:
+        return []
+    sql = text(_CHILDREN_OUTSIDE).bindparams(bindparam("codes", expanding=True))
+    return [Outside(kind, code, parent, m2, perimeter, (lon, lat)) for kind, code, parent, m2, perimeter, lon, lat
+            in connection.execute(sql, {"c": county_code, "codes": list(parents)})]
 
 
 @dataclass(frozen=True)

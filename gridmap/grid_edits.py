@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import bindparam, text
 
-from gridmap import audit, codes, generations, geo
+from gridmap import audit, codes, generations, geo, settings
 from gridmap.errors import BadInput, Forbidden, Message, NotFound, _
 from gridmap.importers import topology
 from gridmap.policy import Scope, allowed
@@ -249,7 +249,9 @@ def _split(connection, shape: BaseGeometry, line: BaseGeometry) -> list[BaseGeom
 
 def _new_code(connection, county_code: str, village_code: str) -> str:
     taken = connection.execute(_TAKEN_CODES, {"c": county_code, "v": village_code}).scalars().all()
-    return codes.next_grid_code(village_code, taken)
+    values = settings.all(connection, county_code)
+    return codes.next_grid_code(village_code, taken, values["grid_code.scheme"],
+                                serial_digits=values["grid_code.serial_digits"])
 
 
 def _default_name(connection, county_code: str, village_code: str, code: str) -> str:

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gridmap.codes import GRID_CODE, REGION_CODE, REGION_LEVELS, VILLAGE_CODE
+from gridmap.codes import GRID_CODE, REGION_CODE, REGION_LEVELS, URBAN_RURAL_CLASSES, VILLAGE_CODE
 from gridmap.db import SRID
 
 naming = {
@@ -155,6 +155,8 @@ class Region(Generational, Base):
         ),
         CheckConstraint("left(code, 6) = county_code", name="in_county"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
+        CheckConstraint(f"urban_rural_code IS NULL OR (level = 'village' AND "
+                        f"{_in('urban_rural_code', tuple(URBAN_RURAL_CLASSES))})", name="urban_rural_code"),
         valid_geom(),
         valid_geom("geom_display"),
         Index("uq_region_current_code", "code", unique=True,
@@ -165,10 +167,35 @@ class Region(Generational, Base):
     county_code: Mapped[str] = county_column()
     code: Mapped[str] = mapped_column(String(12), nullable=False)
     level: Mapped[str] = mapped_column(String(16), nullable=False)
-    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)  # the short display name: 插甸村
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
     geom = geom_column("MULTIPOLYGON")
     geom_display = display_geom_column()
+    full_name: Mapped[str | None] = mapped_column(Text)  # the official name: 插甸村民委员会
+    urban_rural_code: Mapped[str | None] = mapped_column(String(3))  # NBS 城乡分类代码 of a village
+
+
+class RegionCodeChange(Base):
+    """A region's code changed (撤乡设镇, a merger): rows pointing at `old_code` are moved to
+    `new_code` by the next import (gridmap.recode). A code changes once; no cycles."""
+
+    __tablename__ = "region_code_change"
+    __table_args__ = (
+        UniqueConstraint("county_code", "old_code"),
+        CheckConstraint(f"old_code ~ '{REGION_CODE}' AND new_code ~ '{REGION_CODE}'", name="code_format"),
+        CheckConstraint("length(old_code) = length(new_code) AND old_code <> new_code", name="same_level"),
+        CheckConstraint("left(old_code, 6) = county_code AND left(new_code, 6) = county_code",
+                        name="in_county"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    old_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    new_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    changed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class Grid(Generational, Base):

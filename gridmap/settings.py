@@ -19,12 +19,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from gridmap import clock
-from gridmap.codes import COUNTY_CODE
+from gridmap.codes import COUNTY_CODE, GRID_SCHEMES
 from gridmap.errors import BadInput, NotFound, _
 from gridmap.models import Setting
 
 # Extra rules for keys whose default alone does not say enough.
-CHOICES = {"grid_code.scheme": ("village_serial",)}
+CHOICES = {"grid_code.scheme": GRID_SCHEMES}
 LIST_ITEMS = {"calendar.holidays": "date", "calendar.workdays": "date"}  # the default is empty, so name the item type
 
 

@@ -42,6 +42,8 @@
         box.appendChild(title);
         var table = document.createElement("table");
         row(table, labels.code, p.code);
+        // The official name (插甸村民委员会) beside the short one, when a file brought it.
+        if (p.full_name && p.full_name !== p.name) row(table, labels.full_name, p.full_name);
         if (p.context) {
           box.appendChild(table);
           var note = document.createElement("p");

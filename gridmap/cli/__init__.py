@@ -11,6 +11,7 @@
 | tokens     | `gridmap tokens`  | API tokens for other systems: create, list, revoke     |
 | export     | `gridmap export`  | a public collection to GeoJSON, GeoPackage, CSV, XLSX  |
 | importer   | `gridmap import`  | a person's files (or a directory) through the import core |
+| codes      | `gridmap codes`   | record a region's code change (撤乡设镇, mergers), list them |
 | backup     | `gridmap backup`, `gridmap restore` | database dump + stored files, checked restore |
 | audit      | `gridmap audit prune` | remove audit events past the retention (as the owner role) |
 | common     |                   | the transaction helper, the database URL, messages     |
@@ -47,6 +48,7 @@ def _register() -> None:
         audit,
         backup,
         categories,
+        codes,
         db,
         demo,
         escalate,
@@ -57,7 +59,7 @@ def _register() -> None:
         users,
     )
 
-    for module in (db, demo, users, settings, categories, tokens, audit):
+    for module in (db, demo, users, settings, categories, tokens, audit, codes):
         main.add_command(module.group)
     main.add_command(categories.ownership_group)
     main.add_command(escalate.command)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from gridmap import codes
 from gridmap.demo import activity, categories, ledgers, organisation
 from gridmap.demo.county import (
     CHADIAN,
@@ -204,7 +205,7 @@ def build_grids_and_households(county: County, cells: dict[str, Cell], rng: np.r
                 county.gap_shape = grid_cell.shape
             else:
                 serial += 1
-                grid_code = f"{village['code']}{serial:03d}"
+                grid_code = codes.make_grid_code(village["code"], serial)
                 county.grids.append({
                     "code": grid_code, "village_code": village["code"],
                     "name": f"{names[village['code']]}第{serial}网格（{place}{'片' if community else ''}）",

@@ -21,8 +21,8 @@ from shapely.geometry import Point
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from gridmap import audit, clock, geo, lifecycle
-from gridmap.errors import GridmapError, _
+from gridmap import audit, clock, codes, geo, lifecycle, recode, settings
+from gridmap.errors import BadInput, GridmapError, _
 from gridmap.importers import fields as f
 from gridmap.importers import readers, topology
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
@@ -33,7 +33,8 @@ from gridmap.importers.writers import Writer, existing_keys
 __all__ = ["import_files", "import_directory", "Source", "Limits", "ImportReport", "Problem"]
 TABLE_LABELS = {"region": _("区划"), "grid": _("网格"), "unit": _("单位"), "cadre": _("干部"),
                 "area": _("片区"), "party_branch": _("支部"), "household": _("住户"), "issue": _("事项"),
-                "app_user": _("用户"), "scope": _("区划或网格")}
+                "app_user": _("用户"), "scope": _("区划或网格"), "region_code_change": _("区划代码变更")}
+DEFAULT_SCHEME = ("village_serial", 3)
 
 
 def import_files(connection: Connection, sources: Iterable[Source | Path | str], county_code: str,
@@ -66,7 +67,8 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
                                hint=_("每张表只导入一个文件")))
         else:
             opened[spec.table] = (source, spec)
-    step = _Step(connection, county_code, now, limits, report, repair, progress or _quiet)
+    step = _Step(connection, county_code, now, limits, report, repair, progress or _quiet,
+                 grid_scheme(connection, county_code) if "grid" in opened else DEFAULT_SCHEME)
     # Small tables are read whole first (issue histories are checked across files); the big
     # ones (STREAMED) are read, checked and written a batch at a time, so memory stays bounded.
     whole = {table: step.parse(*opened[table]) for table in ORDER if table in opened and table not in STREAMED}
@@ -107,6 +109,17 @@ def import_directory(connection: Connection, directory: Path, county_code: str, 
     return import_files(connection, files, county_code, **kw)
 
 
+def grid_scheme(connection: Connection, county_code: str) -> tuple[str, int]:
+    """The county's grid code scheme and serial digits (settings `grid_code.*`). Read in a
+    transaction of its own when none is open, so the import's own still begins (and commits)."""
+    if connection.in_transaction():
+        values = settings.all(connection, county_code)
+    else:
+        with connection.begin():
+            values = settings.all(connection, county_code)
+    return values["grid_code.scheme"], values["grid_code.serial_digits"]
+
+
 def _suffixes() -> str:
     return " / ".join(f".{reader.suffixes[0]}" for reader in readers.readers())
 
@@ -120,14 +133,15 @@ class _Step:
     only when asked and nothing is wrong). Once a problem is found nothing more is written,
     but files are still read so that every problem is reported."""
 
-    def __init__(self, connection, county_code, now, limits, report, repair, progress):
+    def __init__(self, connection, county_code, now, limits, report, repair, progress, scheme=DEFAULT_SCHEME):
         self.connection, self.county_code, self.now = connection, county_code, now
         self.limits, self.report, self.repair, self.progress = limits, report, repair, progress
+        self.scheme = scheme
 
     def parse(self, source: Source, spec: TableSpec) -> list[dict]:
         self.progress("read", source.name, 0)
         return parse_source(source, spec, self.county_code, self.now, self.limits, self.report,
-                            repair=self.repair, progress=self.progress)
+                            repair=self.repair, progress=self.progress, grid_scheme=self.scheme)
 
     def run(self, tables: list[tuple[TableSpec, Source]], whole: dict[str, list[dict]]) -> None:
         report, connection = self.report, self.connection
@@ -144,7 +158,8 @@ class _Step:
                 else:
                     self.progress("read", source.name, 0)
                     chunks = parse_batches(source, spec, self.county_code, self.now, self.limits, report,
-                                           repair=self.repair, progress=self.progress, size=BATCH_ROWS)
+                                           repair=self.repair, progress=self.progress, size=BATCH_ROWS,
+                                           grid_scheme=self.scheme)
                 known: dict[str, dict] = {}
                 for rows in chunks:
                     if spec.table not in whole:
@@ -163,6 +178,7 @@ class _Step:
                     if spec.table == "household":
                         outside += topology.households_outside_grids(connection, self.county_code, rows)
             if report.ok:
+                _note_remap(report, tables, recode.apply_changes(connection, self.county_code))
                 self._notes(tables, writer, outside, batch)
             if report.ok and any(spec.table in ("region", "grid") for spec, _ in tables):
                 geo.refresh_display_shapes(connection, self.county_code)
@@ -190,6 +206,9 @@ class _Step:
             if spec.table == "household" and outside:
                 topology.note_households_outside(report, source.name, outside)
         topology.check_shapes(self.connection, batch, self.county_code, report)
+        if "region" in writer.changes:
+            topology.check_children(self.connection, batch, self.county_code, writer.changes["region"].replaced,
+                                    report)
 
 
 MOVES_LISTED = 20
@@ -218,20 +237,44 @@ def _note_generation(report: ImportReport, name: str, table: str, change) -> Non
         report.note(name, _("%(count)s 条走访记录随住户归入新网格", count=change.visits_following))
 
 
+REMAP_LISTED = 200
+
+
+def _note_remap(report: ImportReport, tables, remap: recode.Remap) -> None:
+    """What the recorded code changes moved (gridmap.recode), as notes of the first file."""
+    if not remap.changed and not remap.waiting:
+        return
+    name = tables[0][1].name
+    for old, new in remap.changed:
+        report.note(name, _("区划代码 %(old)s → %(new)s：旧代码的区划已截止（保留为历史版本），指向它的数据改为新代码",
+                            old=old, new=new))
+    for old, new in remap.grids[:REMAP_LISTED]:
+        report.note(name, _("网格代码 %(old)s → %(new)s（随村代码变更）", old=old, new=new))
+    for move in remap.moves[:REMAP_LISTED]:
+        report.note(name, _("%(table)s.%(column)s：%(rows)s 行 %(old)s → %(new)s", table=move.table,
+                            column=move.column, rows=move.rows, old=move.old, new=move.new))
+    left = max(0, len(remap.moves) - REMAP_LISTED) + max(0, len(remap.grids) - REMAP_LISTED)
+    if left:
+        report.note(name, _("另有 %(count)s 条变动未列出", count=left))
+    for old, new in remap.waiting:
+        report.note(name, _("已记录 %(old)s → %(new)s：导入新代码 %(new)s 的区划后生效", old=old, new=new))
+
+
 # --- reading and checking rows ----------------------------------------------------------
 
 
 def parse_source(source: Source, spec: TableSpec, county_code: str, now: datetime,
                  limits: Limits, report: ImportReport, *, repair: bool = False,
-                 progress: Progress = _quiet) -> list[dict]:
+                 progress: Progress = _quiet, grid_scheme: tuple[str, int] = DEFAULT_SCHEME) -> list[dict]:
     """Rows of one file, parsed and checked field by field; problems go to the report."""
     return [row for rows in parse_batches(source, spec, county_code, now, limits, report, repair=repair,
-                                          progress=progress, size=None) for row in rows]
+                                          progress=progress, size=None, grid_scheme=grid_scheme) for row in rows]
 
 
 def parse_batches(source: Source, spec: TableSpec, county_code: str, now: datetime,
                   limits: Limits, report: ImportReport, *, repair: bool = False,
-                  progress: Progress = _quiet, size: int | None = BATCH_ROWS) -> Iterator[list[dict]]:
+                  progress: Progress = _quiet, size: int | None = BATCH_ROWS,
+                  grid_scheme: tuple[str, int] = DEFAULT_SCHEME) -> Iterator[list[dict]]:
     """`parse_source` a batch of at most `size` rows at a time (None: one batch)."""
     reader = readers.reader_for(source)
     content = read_content(source, reader, limits, report)
@@ -261,7 +304,7 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
         if report.full:
             report.problems_left_off += 1
             continue
-        row = _parse_record(source, spec, record, county_code, parsers, report, repair)
+        row = _parse_record(source, spec, record, county_code, parsers, report, repair, grid_scheme)
         if row is not None and not _repeated(source, record, row, seen, report):
             rows.append(row)
             if size is not None and len(rows) >= size:
@@ -292,7 +335,8 @@ def _repeated(source: Source, record: Record, row: dict, seen: dict, report: Imp
     return False
 
 
-def _parse_record(source, spec, record: Record, county_code, parsers, report, repair=False) -> dict | None:
+def _parse_record(source, spec, record: Record, county_code, parsers, report, repair=False,
+                  grid_scheme=DEFAULT_SCHEME) -> dict | None:
     row: dict = {"_where": record.where}
     problems: list[Problem] = []
 
@@ -319,6 +363,13 @@ def _parse_record(source, spec, record: Record, county_code, parsers, report, re
     if not problems and spec.check is not None:
         for field, what, hint in spec.check(row, county_code):
             problem(field, what, hint)
+    if not problems and spec.grid_codes:
+        scheme, digits = grid_scheme
+        try:
+            codes.check_grid_code(row["code"], row["village_code"], scheme, serial_digits=digits)
+        except BadInput as refused:
+            problem("code", refused.message, _("本县的网格编码方案是 %(scheme)s（gridmap settings get %(county)s "
+                                               "grid_code.scheme）", scheme=scheme, county=county_code))
     for p in problems:
         report.add(p)
     return None if problems else row
@@ -451,6 +502,17 @@ def _check_checklist(items: dict, county_code: str, source, row: dict,
                              county=county_code)))
 
 
+def _check_code_change(connection: Connection, county_code: str, source, rows: list[dict], row: dict,
+                       report: ImportReport) -> None:
+    """A recorded code change must be one gridmap.recode allows, with the file's other changes."""
+    pending = {other["old_code"]: other["new_code"] for other in rows if other is not row}
+    try:
+        recode.check_change(connection, county_code, row["old_code"], row["new_code"], pending)
+    except BadInput as refused:
+        report.add(Problem(source.name, row["_where"], refused.field or "new_code", refused.message,
+                           _("改正这一行，或删去它（已记录的变更：gridmap codes list）")))
+
+
 def check_references(connection: Connection, batch, county_code: str, report: ImportReport, *,
                      only: str | None = None, known: dict[str, dict] | None = None) -> None:
     """Every code a row points at exists, in this import or already in the database
@@ -486,8 +548,13 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
                     continue
                 table = field.ref.table
                 if value not in keys(table):
+                    if "changes" not in known:
+                        known["changes"] = recode.recorded(connection, county_code)
+                    changed_to = recode.new_code_of(known["changes"], value) if table in ("region", "scope") else None
                     report.add(Problem(source.name, row["_where"], field.name,
                                        _("%(what)s %(code)s 不存在", what=TABLE_LABELS.get(table, table), code=value),
+                                       _("代码 %(old)s 已改为 %(new)s（gridmap codes list）：请改用新代码",
+                                         old=value, new=changed_to) if changed_to else
                                        _("请先导入它（或在同一批文件中提供），或检查代码是否抄错")))
                 elif field.ref.level and keys(table)[value] != field.ref.level:
                     report.add(Problem(source.name, row["_where"], field.name,
@@ -495,6 +562,8 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
                                        _("请填写对应级别的代码")))
             if spec.table == "visit":
                 _check_checklist(checklist(), county_code, source, row, report)
+            if spec.table == "region_code_change":
+                _check_code_change(connection, county_code, source, rows, row, report)
             if spec.table == "app_user" and row["login"] not in existing_keys(
                     connection, "app_user", county_code) and len(row.get("password") or "") < 8:
                 report.add(Problem(source.name, row["_where"], "password", _("新用户需要至少 8 位的密码"),

@@ -10,6 +10,12 @@ from __future__ import annotations
 import math
 
 LEVEL_BY_LENGTH = {6: "county", 9: "township", 12: "village"}
+# Common names of columns in region tables (NBS and county registers), read without a mapping.
+COMMON_COLUMNS = {
+    "全称": "full_name", "规范名称": "full_name", "标准名称": "full_name", "official_name": "full_name",
+    "fullname": "full_name", "城乡分类代码": "urban_rural_code", "城乡分类": "urban_rural_code",
+    "urban_rural_class": "urban_rural_code", "ur_code": "urban_rural_code",
+}
 DATAV = "Aliyun DataV"
 
 

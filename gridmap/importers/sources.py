@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gridmap.errors import _
-from gridmap.importers import fields
+from gridmap.importers import fields, layouts
 from gridmap.importers.report import ImportReport, Limits, Problem, Text
 
 BOM = b"\xef\xbb\xbf"
@@ -55,12 +55,14 @@ class Source:
         """The file name up to its first dot: the table it holds."""
         return self.name.split(".", 1)[0].lower()
 
-    def column(self, name: str) -> str:
-        """The field a column of the file is read as (`mapping` renames; others stay)."""
+    def column(self, name: str, columns=()) -> str:
+        """The field a column of the file is read as (`mapping` renames; a common name of one
+        of the table's `columns`, importers.layouts.COMMON_COLUMNS, is read as it; others stay)."""
         for target, column in self.mapping:
             if column == name:
                 return target
-        return name
+        common = layouts.COMMON_COLUMNS.get(name)
+        return common if common in columns and name not in columns else name
 
     @property
     def suffix(self) -> str:

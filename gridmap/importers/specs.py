@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gridmap import models
-from gridmap.errors import Message, _
+from gridmap import codes, models
+from gridmap.errors import BadInput, Message, _
 from gridmap.importers import fields as f
 from gridmap.importers.fields import Ref
 from gridmap.users import normalise_login
@@ -92,6 +92,8 @@ class TableSpec:
     # Other field sets the database holds unique, so they must not repeat within one file
     # (rows where they are all empty are not compared).
     unique: tuple[tuple[str, ...], ...] = ()
+    # The rows make grid codes (`code` in `village_code`): checked by the county's scheme (gridmap.codes).
+    grid_codes: bool = False
 
     def field(self, name: str) -> Field:
         """The field called `name`."""
@@ -118,6 +120,8 @@ def _check_region(row: dict, county: str) -> list:
     if not row["code"].startswith(county):
         problems.append(("code", _("代码 %(code)s 不属于本县 %(county)s", code=row["code"], county=county),
                          _("请只导入本县的区划")))
+    if row.get("urban_rural_code") and row["level"] != "village":
+        problems.append(("urban_rural_code", _("城乡分类代码只用于村（社区）"), _("乡镇和县的这一列留空")))
     parent = row.get("parent_code")
     if row["level"] != "county" and parent != row["code"][: length - 3]:
         problems.append(("parent_code", _("上级代码应为 %(code)s", code=row["code"][: length - 3]),
@@ -125,11 +129,23 @@ def _check_region(row: dict, county: str) -> list:
     return problems
 
 
+def parse_urban_rural(raw: str) -> str:
+    """An NBS 城乡分类代码 (111 … 220), text."""
+    value = raw.strip()
+    try:
+        codes.check_urban_rural(value)
+    except BadInput as refused:
+        raise f.CellProblem(refused.message, _("按国家统计局《统计用区划代码和城乡划分代码》填写 3 位代码")) from None
+    return value
+
+
 def _in_village(child: str, parent: str):
+    """The grid code in `child` is one of the village in `parent` (both schemes embed it)."""
     def check(row: dict, county: str) -> list:
-        if row.get(child) and row.get(parent) and not row[child].startswith(row[parent]):
+        if row.get(child) and row.get(parent) and codes.village_in_grid_code(row[child]) != row[parent]:
             return [(child, _("%(code)s 不在村 %(village)s 内", code=row[child], village=row[parent]),
-                     _("%(child)s 应以 %(parent)s 开头", child=child, parent=parent))]
+                     _("%(child)s 应含所在村代码 %(parent)s（村代码 + 序号，或 CJ/T 349 的第 7–18 位）",
+                       child=child, parent=parent))]
         return []
     return check
 
@@ -237,10 +253,17 @@ SATISFACTION = f.choice_parser(models.SATISFACTION, {"满意": "satisfied", "基
                                                      "不满意": "unsatisfied"})
 
 SPECS = (
+    # Recorded region code changes (撤乡设镇, mergers): before the regions, which they remap
+    # (gridmap.recode; checked against the database in core.check_references).
+    TableSpec("region_code_change", ("region_code_changes", "region_code_change"), (
+        code("old_code", REGION_CODE, required=True), code("new_code", REGION_CODE, required=True),
+        Field("changed_on", "date", True), Field("reason", bounded_text(500)),
+    ), key=("old_code",)),
     TableSpec("region", ("regions", "region"), (
         code("code", REGION_CODE, required=True), Field("name", bounded_text(100), True),
         Field("level", f.choice_parser(models.REGION_LEVELS, {"县": "county", "乡镇": "township", "村": "village"}), True),
         code("parent_code", REGION_CODE, ref=Ref("region", to_id=False)),
+        Field("full_name", bounded_text(200)), code("urban_rural_code", parse_urban_rural),
     ), key=("code",), geometry=("Polygon", "MultiPolygon"), check=_check_region),
     TableSpec("grid", ("grids", "grid"), (
         code("code", GRID_CODE, required=True),
@@ -249,8 +272,7 @@ SPECS = (
         Field("kind", f.choice_parser(models.GRID_KINDS, {"基础网格": "basic", "专属网格": "dedicated"}),
               default="basic"),
         Field("household_target", bounded_int(0)),
-    ), key=("code",), geometry=("Polygon", "MultiPolygon"), geometry_required=True,
-        check=_in_village("code", "village_code")),
+    ), key=("code",), geometry=("Polygon", "MultiPolygon"), geometry_required=True, grid_codes=True),
     TableSpec("unit", ("units", "unit"), (
         code("code", required=True), Field("name", bounded_text(100), True),
         Field("kind", f.choice_parser(("agency", "enterprise", "section", "township", "village"),

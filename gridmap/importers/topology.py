@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from gridmap import codes
+from gridmap import codes, generations
 from gridmap.errors import Message, _
 from gridmap.importers.report import ImportReport, Problem
 
@@ -106,12 +106,16 @@ class Finding:
         return _("补画网格，或调整相邻网格的边界覆盖这块空白")
 
 
-def findings(connection: Connection, county_code: str, villages: list[str], regions: list[str] = ()):
-    """Overlaps of grids, grids (and `regions`) outside their parent, and gaps, in these villages."""
+def findings(connection: Connection, county_code: str, villages: list[str], regions: list[str] = (),
+             grid_villages: list[str] | None = None):
+    """Overlaps of grids, grids (of `grid_villages`, by default the same villages) and
+    `regions` outside their parent, and gaps, in these villages."""
     params = {"c": county_code, "villages": list(villages) or [""]}
+    outside = {"c": county_code, "regions": list(regions) or [""],
+               "villages": list(villages if grid_villages is None else grid_villages) or [""]}
     for a, b, *rest in connection.execute(OVERLAPS, params):
         yield Finding("overlap", a, b, *rest)
-    for _kind, code, parent, *rest in connection.execute(OUTSIDE, {**params, "regions": list(regions) or [""]}):
+    for _kind, code, parent, *rest in connection.execute(OUTSIDE, outside):
         yield Finding("outside", code, parent, *rest)
     for village, *rest in connection.execute(GAPS, params):
         yield Finding("gap", village, None, *rest)
@@ -128,8 +132,11 @@ def check_shapes(connection: Connection, batch, county_code: str, report: Import
     if "grid" not in files and "region" not in files:
         return
     shapes_file = (files.get("grid") or files["region"])[0].name
+    # Grids are checked against their village here when they are in the file; the grids of a
+    # redrawn village are checked with its other children (check_children).
+    grid_villages = sorted({row["village_code"] for row in files.get("grid", (None, []))[1]})
     slivers = 0
-    for finding in findings(connection, county_code, sorted(villages), regions):
+    for finding in findings(connection, county_code, sorted(villages), regions, grid_villages):
         if finding.sliver:
             slivers += 1
         elif finding.kind == "gap":
@@ -151,6 +158,39 @@ def sliver(m2: float, perimeter_m: float) -> bool:
 
 def _at(lon: float, lat: float) -> str:
     return f"{lon:.5f}, {lat:.5f}"
+
+
+CHILD_LABELS = {"region": _("区划"), "grid": _("网格"), "household": _("住户")}
+
+
+def check_children(connection: Connection, batch, county_code: str, redrawn: list[str], report: ImportReport) -> None:
+    """The children of redrawn regions (regions under them not in this file, their grids, their
+    households) that the new shape leaves out: problems of the redrawn region's row."""
+    files = {spec.table: (source, rows) for spec, source, rows in batch}
+    source, rows = files.get("region", (None, []))
+    in_file = {row["code"] for row in rows}
+    where = {row["code"]: row["_where"] for row in rows}
+    slivers = 0
+    for child in generations.children_outside(connection, county_code, redrawn):
+        if child.kind == "region" and child.code in in_file:
+            continue  # checked against its parent with the file's rows (_outside)
+        if child.kind != "household" and sliver(child.m2, child.perimeter_m):
+            slivers += 1
+            continue
+        what = CHILD_LABELS[child.kind]
+        problem = _("%(what)s %(code)s 在上级 %(parent)s 的新边界之外（约在 %(at)s）", what=what, code=child.code,
+                    parent=child.parent_code, at=_at(*child.lonlat)) if child.kind == "household" else \
+            _("%(what)s %(code)s 有 %(m2)s m² 在上级 %(parent)s 的新边界之外（约在 %(at)s）", what=what,
+              code=child.code, m2=f"{child.m2:.0f}", parent=child.parent_code, at=_at(*child.lonlat))
+        report.add(Problem(source.name if source else "region", where.get(child.parent_code, ""), "geometry", problem,
+                           _("新边界应包含原有的下级：检查新边界是否画错，或先把这些%(what)s改划到其他上级再导入",
+                             what=what)))
+        if report.full:
+            return
+    if slivers:
+        report.note(source.name if source else "region",
+                    _("%(count)s 处细碎重叠/缝隙（小于 %(limit)s m² 或窄于 %(width)s m）已忽略，多为描图误差",
+                      count=slivers, limit=f"{SLIVER_M2:g}", width=f"{SLIVER_WIDTH_M:g}"))
 
 
 def households_outside_grids(connection, county_code, rows) -> list[str]:

@@ -24,7 +24,8 @@ from gridmap.users import hash_password
 
 CONFLICT = {"region": "(code) WHERE valid_to IS NULL", "grid": "(code) WHERE valid_to IS NULL",
             "area_grid": "(area_id, grid_code)", "app_user": "(login)", "visit": "(client_uuid)",
-            "issue_ownership": "(county_code, category_code, region_code)"}
+            "issue_ownership": "(county_code, category_code, region_code)",
+            "region_code_change": "(county_code, old_code)"}
 NEVER_UPDATED = {"client_uuid", "password_hash"}
 KEY_QUERIES = {
     "region": "SELECT code, level FROM region WHERE county_code = :c AND valid_to IS NULL",
@@ -406,6 +407,7 @@ WRITERS: dict[str, Write] = {
     "callback": write_callbacks,
     "issue_category": write_upsert, "issue_ownership": write_upsert,
     "target": write_targets, "meeting": write_upsert, "deed": write_deeds,
+    "region_code_change": write_upsert,
 }
 
 

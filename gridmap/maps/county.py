@@ -217,7 +217,7 @@ class MapParts:
 def popup_labels() -> dict[str, str]:
     """Every text map.js shows, translated: it builds popups from these and the GeoJSON."""
     return {
-        "code": _("编码"), "households": _("户数"), "grids": _("网格数"),
+        "code": _("编码"), "full_name": _("全称"), "households": _("户数"), "grids": _("网格数"),
         "household_target": _("目标户数"), "context": _("不在您的范围内，仅作位置参考"),
         "township": _("乡镇(街道)"), "village": _("村(社区)"), "grid": _("网格"),
         # Whole phrases with the number's place marked: static/map.js puts the number in.

@@ -96,7 +96,7 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
     key_length = {"county": 6, "township": 9, "village": 12}[level]
     households, grids = _households_by(key_length, scope), _grids_by(key_length, scope)
     rows = session.execute(
-        select(Region.code, Region.name, Region.parent_code,
+        select(Region.code, Region.name, Region.full_name, Region.parent_code,
                func.coalesce(grids.c.grids, 0), func.coalesce(households.c.households, 0),
                _geojson(Region, level), _label_point(Region.geom))
         .outerjoin(grids, grids.c.code == Region.code)
@@ -107,10 +107,10 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
         .limit(MAX_FEATURES + 1)
     ).all()
     features = []
-    for code, name, parent_code, grid_count, household_count, geojson, label_point in rows:
+    for code, name, full_name, parent_code, grid_count, household_count, geojson, label_point in rows:
         context = _is_context(scope, code)
         features.append(_feature(code, geojson, label_point, {
-            "name": name, "level": level, "parent_code": parent_code, "context": context,
+            "name": name, "full_name": full_name, "level": level, "parent_code": parent_code, "context": context,
             # Counts of a region only partly in scope would mislead: context shows none.
             "grids": None if context else grid_count,
             "households": None if context else household_count,

@@ -30,6 +30,7 @@ def test_defaults_hold_what_the_domain_notes_name():
     ("visit.checklist.leave", ["联系卡"], ["联系卡"]),
     ("calendar.holidays", ["2026-10-01", "2026-10-02"], ["2026-10-01", "2026-10-02"]),
     ("grid_code.scheme", "village_serial", "village_serial"),
+    ("grid_code.scheme", "cjt349", "cjt349"),
 ])
 def test_values_of_the_defaults_shape_are_accepted(key, value, stored):
     assert settings.validate(key, value) == stored
@@ -45,7 +46,7 @@ def test_values_of_the_defaults_shape_are_accepted(key, value, stored):
     ("visit.checklist.look", [""], "应是非空文本"),
     ("calendar.holidays", ["2026-13-01"], "不是 YYYY-MM-DD 格式的日期"),
     ("calendar.holidays", ["1 Oct"], "不是 YYYY-MM-DD 格式的日期"),
-    ("grid_code.scheme", "cj_t_349", "应是 village_serial 之一"),
+    ("grid_code.scheme", "cj_t_349", "应是 village_serial, cjt349 之一"),
 ])
 def test_values_of_another_shape_are_refused_with_what_is_expected(key, value, message):
     with pytest.raises(InvalidSetting, match=message):

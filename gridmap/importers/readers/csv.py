@@ -22,7 +22,7 @@ def csv_records(source: Source, stream: TextIO, columns: dict[str, bool], limits
 
 def _rows(source, reader, columns, limits, report) -> Iterator[Record]:
     try:
-        header = [source.column(h.strip()) for h in next(reader)]
+        header = [source.column(h.strip(), columns) for h in next(reader)]
     except (StopIteration, csv.Error):
         report.add(Problem(source.name, line_where(1), problem=_("没有表头"), hint=_("第一行应为列名")))
         return

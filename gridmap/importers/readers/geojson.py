@@ -111,7 +111,7 @@ def _feature_record(source, index, feature, columns, unknown, limits, report) ->
     datav = layouts.datav(properties)
     if datav is not None:
         properties = datav
-    properties = {source.column(name): value for name, value in properties.items()}
+    properties = {source.column(name, columns): value for name, value in properties.items()}
     code = properties.get("code") or properties.get("login")
     where = _("要素 #%(index)s (code=%(code)s)", index=index, code=fields.readable(code)) \
         if isinstance(code, str) else _("要素 #%(index)s", index=index)

@@ -87,7 +87,7 @@ def _records(source, frame, names, shapes, decode, columns, limits, report) -> I
                 layout_noted = True
         cells = {}
         for name, value in properties.items():
-            field = source.column(str(name))
+            field = source.column(str(name), columns)
             if field not in columns:
                 unknown.add(str(name))
                 continue

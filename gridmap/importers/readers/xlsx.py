@@ -90,7 +90,7 @@ def _header(source: Source, head, columns) -> tuple[int, list[str] | None]:
     """The row naming the most known columns (a merged title row above it is skipped)."""
     best, best_at, best_known = None, 0, -1
     for number, values in head:
-        names = [source.column(_cell(v).strip()) for v in values]
+        names = [source.column(_cell(v).strip(), columns) for v in values]
         if not any(names):
             continue
         known = sum(1 for n in names if n in columns)
