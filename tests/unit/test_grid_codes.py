@@ -55,3 +55,20 @@ def test_the_nbs_urban_rural_classes_are_accepted(code):
 def test_an_urban_rural_class_not_in_the_nbs_list_is_refused(code):
     with pytest.raises(BadInput, match="不在国家统计局的分类中"):
         codes.check_urban_rural(code)
+
+
+def test_village_serial_takes_the_next_serial_after_every_taken_code():
+    taken = [VILLAGE + "001", VILLAGE + "007", "532329104202009", "00000" + "0" + VILLAGE + "42"]
+    assert codes.next_grid_code(VILLAGE, taken) == VILLAGE + "008"
+
+
+def test_cjt349_codes_are_twenty_digits_with_the_village_inside():
+    taken = ["000000" + VILLAGE + "03", "000000" + VILLAGE + "11", VILLAGE + "099"]
+    code = codes.next_grid_code(VILLAGE, taken, "cjt349")
+    assert code == "000000" + VILLAGE + "12"
+    assert codes.village_in_grid_code(code) == VILLAGE
+
+
+def test_a_full_village_says_so():
+    with pytest.raises(BadInput):
+        codes.next_grid_code(VILLAGE, ["000000" + VILLAGE + "99"], "cjt349")
