@@ -15,6 +15,10 @@
 
   var map = L.map(mapEl, {maxZoom: 20, zoomSnap: 0.25});
   L.control.scale({imperial: false}).addTo(map);
+  map.attributionControl.setPrefix(false);
+  // The panel beside the map grows and shrinks (moves list, problems, the top bar wrapping):
+  // Leaflet must know the map's real size, or shapes are clipped at the old edge.
+  if (window.ResizeObserver) { new ResizeObserver(function () { map.invalidateSize(); }).observe(mapEl); }
   map.pm.setLang(document.documentElement.lang === "en" ? "en" : "zh");
   map.pm.setGlobalOptions({snappable: true, snapDistance: 12, allowSelfIntersection: false});
   var frame = L.geoJSON(null, {interactive: false, style: {color: "#1b1f24", weight: 3, dashArray: "6 6", fill: false}}).addTo(map);
