@@ -45,6 +45,10 @@ ACTIONS: dict[str, Message] = {
     "audit_prune": _("清理过期审计日志"),
     "category_set": _("修改事项类别"),
     "ownership_set": _("修改职责分工"),
+    "cadre_change": _("修改干部信息"),
+    "unit_change": _("修改单位信息"),
+    "assignment_change": _("调整包保任务"),
+    "setting_change": _("修改设置"),
 }
 SYSTEM = "system"
 PAGE_SIZE = 50

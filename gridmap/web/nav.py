@@ -29,8 +29,11 @@ NAV_LINKS = [
     ("ledgers.meetings", _l("台账"), "keep_ledgers"),
     ("register.households", _l("户籍台账"), "edit_households"),
     ("register.cadres", _l("交接"), "manage_people"),
+    ("people.cadres", _l("干部与单位"), "manage_people"),
     ("audit.log", _l("审计日志"), "read_audit"),
     ("categories.admin", _l("类别与职责"), "manage_categories"),
+    ("admin.users", _l("账号与角色"), "manage_users"),
+    ("admin.settings", _l("设置"), "manage_settings"),
 ]
 
 
