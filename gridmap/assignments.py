@@ -131,8 +131,7 @@ def assign(session, actor, data: dict) -> Assignment:
                       **{name: value for name, value in columns.items() if value is not None})
     session.add(duty)
     session.flush()
-    audit.record(session, actor, "assignment_change", f"assignment:{duty.id}",
-                 {"kind": kind, "before": None, "after": _shown(session, duty)})
+    _record(session, actor, duty, None)
     return duty
 
 
@@ -166,10 +165,17 @@ def end(session, actor, assignment_id, data: dict) -> Assignment:
     before = _shown(session, duty)
     duty.valid_to = at
     session.flush()
-    audit.record(session, actor, "assignment_change", f"assignment:{duty.id}",
-                 {"kind": duty.kind, "before": before, "after": _shown(session, duty),
-                  "note": inputs.text(data, "note", 200)})
+    _record(session, actor, duty, before, inputs.text(data, "note", 200))
     return duty
+
+
+def _record(session, actor, duty: Assignment, before: dict | None, note: str | None = None):
+    """The change in the audit log, under the holder (`cadre:C1`, `unit:U1`): their history."""
+    after = _shown(session, duty)
+    holder = "cadre" if duty.cadre_id else "unit"
+    audit.record(session, actor, "assignment_change", f"{holder}:{after['holder']}",
+                 {"assignment": duty.id, "kind": duty.kind, "before": before, "after": after,
+                  "note": note})
 
 
 def _shown(session, duty: Assignment) -> dict:

@@ -180,12 +180,12 @@ def test_ending_the_only_pairing_opens_a_gap_and_assigning_closes_it(db, county)
     assignments.assign(db, township, {"kind": "household", "cadre_code": "C2", "target": "H0",
                                       "started_on": "2026-11-20"})
     assert gaps(db, scope) == before
-    ended, started = audit_of(db, f"assignment:{duty.assignment_id}"), None
-    assert ended[0][1]["before"]["to"] is None and ended[0][1]["after"]["to"] == "2026-11-23"
-    started = db.execute(select(AuditEvent).where(AuditEvent.action == "assignment_change")
-                         .order_by(AuditEvent.id.desc())).scalars().first()
-    assert started.detail["after"] == {"holder": "C2", "target": "H0", "from": "2026-11-20",
-                                       "to": None}
+    [(_, ended)] = audit_of(db, "cadre:C1")  # each holder's history has their duties
+    assert ended["assignment"] == duty.assignment_id and ended["note"] == "调离"
+    assert ended["before"]["to"] is None and ended["after"]["to"] == "2026-11-23"
+    [(_, started)] = audit_of(db, "cadre:C2")
+    assert started["before"] is None and started["after"] == {
+        "holder": "C2", "target": "H0", "from": "2026-11-20", "to": None}
     with pytest.raises(NotFound):  # 狮山 cannot end 插甸's duties
         assignments.end(db, county["other_township"], duty.assignment_id, {})
 
