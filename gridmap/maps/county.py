@@ -251,7 +251,7 @@ def popup_labels() -> dict[str, str]:
         "search": _("找村、网格或事项编码"), "search_button": _("搜索"),
         "search_none": _("没有找到"), "search_failed": _("搜索没有成功，请稍后再试。"),
         "hit_kinds": {"region": _("区划"), "grid": _("网格"), "issue": _("事项"),
-                      "household": _("户"), "cadre": _("干部")},
+                      "household": _("住户"), "cadre": _("干部")},
         "trend": _("近 12 个月三率"), "print": _("打印"), "locate": _("我的位置"),
         "locate_failed": _("无法获取您的位置"),
         "percent_range": _("%(lower)s–%(upper)s%%"), "days_range": _("%(lower)s–%(upper)s 天"),
