@@ -47,6 +47,10 @@ ACTIONS: dict[str, Message] = {
     "category_set": _("修改事项类别"),
     "ownership_set": _("修改职责分工"),
     "code_change": _("记录区划代码变更"),
+    "cadre_change": _("修改干部信息"),
+    "unit_change": _("修改单位信息"),
+    "assignment_change": _("调整包保任务"),
+    "setting_change": _("修改设置"),
 }
 SYSTEM = "system"
 PAGE_SIZE = 50

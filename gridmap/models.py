@@ -279,6 +279,11 @@ class Household(Base):
         CheckConstraint(_in("status", HOUSEHOLD_STATUSES), name="status"),
         CheckConstraint("(status = 'active') = (left_on IS NULL)", name="left_on"),
         valid_geom(),
+        # search (gridmap.search) matches a part of a name or address: trigram indexes
+        Index("ix_household_head_name_trgm", "head_name", postgresql_using="gin",
+              postgresql_ops={"head_name": "gin_trgm_ops"}),
+        Index("ix_household_address_trgm", "address", postgresql_using="gin",
+              postgresql_ops={"address": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -518,6 +523,8 @@ class Issue(Base):
         CheckConstraint("merged_into IS NULL OR merged_into <> id", name="not_merged_into_self"),
         valid_geom(),
         Index("ix_issue_open", "county_code", "status", "grid_code"),
+        Index("ix_issue_title_trgm", "title", postgresql_using="gin",
+              postgresql_ops={"title": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

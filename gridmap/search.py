@@ -4,8 +4,9 @@
 
 Each kind registers a finder (`@searchable("grid", "view_map")`) that returns at most
 `limit` hits inside the caller's policy.Scope, with where the map should go (its extent in
-lon/lat). The map's search box asks /api/search; a new kind (households, people…) is one
-more finder here and nothing else. Core: no Flask.
+lon/lat). The map's search box asks /api/search; a new kind is one more finder here and
+nothing else. Text is matched as a substring (Chinese names have no word boundaries), with %
+and _ escaped; every finder has a LIMIT. Core: no Flask.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from gridmap import geo, lifecycle
+from gridmap import geo, lifecycle, people, privacy
 from gridmap.errors import BadInput, Message, _
-from gridmap.models import Grid, Issue, Region
+from gridmap.models import Cadre, Grid, Household, Issue, Region, Unit
 from gridmap.policy import Scope
 
 MAX_QUERY = 50
@@ -124,15 +125,71 @@ def find_grids(session: Session, scope: Scope, text: str, limit: int) -> list[Hi
 
 @searchable("issue", "view_issues")
 def find_issues(session: Session, scope: Scope, text: str, limit: int) -> list[Hit]:
-    """Issues in scope by code (the title is personal enough to stay out of search)."""
+    """Issues in scope by code, or by a part of their title (shown as the hit's name: whoever
+    may search issues reads their titles in the queue)."""
     rows = session.execute(
-        select(Issue.code, Issue.code, Issue.status, *_bbox(Issue.geom))
+        select(Issue.code, Issue.title, Issue.status, *_bbox(Issue.geom))
         .where(scope.issues(), Issue.county_code == scope.county_code,
-               Issue.merged_into.is_(None), Issue.code.startswith(text.upper(), autoescape=True))
+               Issue.merged_into.is_(None),
+               or_(Issue.code.startswith(text.upper(), autoescape=True),
+                   Issue.title.icontains(text, autoescape=True)))
         .order_by(Issue.code.desc()).limit(limit)).all()
     return [Hit(hit.kind, hit.code, hit.name,
                 lifecycle.STATUS_LABELS.get(hit.context),
                 hit.bbox) for hit in _hits("issue", rows)]
+
+
+def _households(session: Session, scope: Scope, condition, limit: int) -> list[Hit]:
+    """Households on the register in scope matching `condition`: the head's name masked (the
+    one who typed it knows it; whoever looks over their shoulder need not), the village as
+    context, the point (else the grid) as where to go."""
+    village = (select(Region.name).where(
+        Region.county_code == Household.county_code, Region.code == Household.village_code,
+        Region.current()).limit(1).scalar_subquery())
+    place = func.coalesce(Household.geom, Grid.geom)
+    rows = session.execute(
+        select(Household.code, Household.head_name, village, *_bbox(place))
+        .outerjoin(Grid, (Grid.county_code == Household.county_code)
+                   & (Grid.code == Household.grid_code) & Grid.current())
+        .where(scope.households(), condition)
+        .order_by(Household.code).limit(limit)).all()
+    return [Hit("household", code, privacy.mask_name(name), context,
+                None if west is None else (west, south, east, north))
+            for code, name, context, west, south, east, north in rows]
+
+
+@searchable("household", "view_households")
+def find_households(session: Session, scope: Scope, text: str, limit: int) -> list[Hit]:
+    """Households in scope by code, by a part of the head's name, or by the phone's last
+    four (or more) digits."""
+    tail = [Household.phone.endswith(text, autoescape=True)] if (
+        text.isdigit() and len(text) >= 4) else []
+    return _households(session, scope, or_(
+        Household.code.startswith(text, autoescape=True),
+        Household.head_name.contains(text, autoescape=True), *tail), limit)
+
+
+@searchable("address", "log_visit")
+def find_households_by_address(session: Session, scope: Scope, text: str,
+                               limit: int) -> list[Hit]:
+    """Households in scope by a part of their address: only for the roles that visit (an
+    address is shown to no one else, gridmap.privacy)."""
+    return _households(session, scope, Household.address.contains(text, autoescape=True), limit)
+
+
+@searchable("cadre", "view_coverage")
+def find_cadres(session: Session, scope: Scope, text: str, limit: int) -> list[Hit]:
+    """Cadres in post the scope manages (gridmap.people) by name, code or unit name; the
+    unit as context."""
+    rows = session.execute(
+        select(Cadre.code, Cadre.name, Unit.name)
+        .outerjoin(Unit, Unit.id == Cadre.unit_id)
+        .where(people.cadre_scope(scope), Cadre.active,
+               or_(Cadre.code.startswith(text, autoescape=True),
+                   Cadre.name.contains(text, autoescape=True),
+                   Unit.name.contains(text, autoescape=True)))
+        .order_by(Cadre.code).limit(limit)).all()
+    return [Hit("cadre", code, name, unit, None) for code, name, unit in rows]
 
 
 def search(session: Session, scope: Scope, text: str, may: Callable[[str], bool],
@@ -152,4 +209,7 @@ def search(session: Session, scope: Scope, text: str, may: Callable[[str], bool]
         kind = SEARCHABLE[key]
         if may(kind.action):
             hits += kind.find(session, scope, text, limit)
-    return hits
+    unique: dict[tuple[str, str], Hit] = {}  # a household found by name and by address: once
+    for hit in hits:
+        unique.setdefault((hit.kind, hit.code), hit)
+    return list(unique.values())

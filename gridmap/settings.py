@@ -18,7 +18,7 @@ from importlib import resources
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
-from gridmap import clock
+from gridmap import audit, clock
 from gridmap.codes import COUNTY_CODE, GRID_SCHEMES
 from gridmap.errors import BadInput, NotFound, _
 from gridmap.models import Setting
@@ -187,3 +187,52 @@ def reset(session, county_code: str, key: str) -> None:
     if key not in default_values():
         raise UnknownSetting(_unknown(key), field="key")
     session.execute(delete(Setting).where(Setting.county_code == county_code, Setting.key == key))
+
+
+# --- the administration page's groups -----------------------------------------------------------
+
+# Groups an administrator edits on /admin/settings, in this order (every leaf of each).
+EDITABLE_GROUPS = ("visit.interval_days", "metrics.weights", "visit.checklist", "calendar")
+WEIGHTS = "metrics.weights"
+
+
+def from_text(key: str, raw: str):
+    """A value typed in a form for `key`: a number, or a list one item a line (blank lines
+    dropped). Refusals name the key."""
+    known = default_values()
+    if key not in known:
+        raise UnknownSetting(_unknown(key), field=key)
+    default, raw = known[key], (raw or "").strip()
+    try:
+        if isinstance(default, list):
+            return validate(key, [line.strip() for line in raw.splitlines() if line.strip()])
+        if isinstance(default, bool) or not isinstance(default, int | float):
+            return validate(key, raw)
+        try:
+            number = int(raw) if isinstance(default, int) else float(raw)
+        except ValueError:
+            raise InvalidSetting(_("%(key)s 应是%(kind)s，而不是 %(value)r", key=key, value=raw,
+                                   kind=_("整数") if isinstance(default, int) else _("数字")),
+                                 field=key) from None
+        return validate(key, number)
+    except SettingsError as refused:
+        raise type(refused)(refused.message, field=key) from None
+
+
+def change(session, county_code: str, typed: dict, actor) -> dict:
+    """Set the keys of `typed` (key → text from a form) together: all are checked before any is
+    written, and the 三率 weights must not all be 0. Unchanged keys are left alone. Each key
+    changed is one `setting_change` audit event with its value before and after. Returns
+    key → [before, after]."""
+    current = all(session, county_code)
+    wanted = {key: from_text(key, raw) for key, raw in typed.items()}
+    merged = {**current, **wanted}
+    weights = [key for key in merged if key.startswith(WEIGHTS + ".")]
+    if weights and not sum(merged[key] for key in weights) > 0:
+        raise InvalidSetting(_("三率权重不能全为 0"), field=weights[0])
+    changed = {key: [current[key], value] for key, value in wanted.items() if current[key] != value}
+    for key, (before, after) in changed.items():
+        set(session, county_code, key, after, getattr(actor, "id", None))
+        audit.record(session, actor, "setting_change", f"setting:{key}",
+                     {"before": before, "after": after}, county_code=county_code)
+    return changed

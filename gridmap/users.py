@@ -36,6 +36,11 @@ SCOPE_LEVELS = {
 }
 
 
+ROLE_LABELS = {"grid_worker": _("网格员"), "cadre": _("包户干部"), "unit_handler": _("承办单位"),
+               "village_staff": _("村（社区）干部"), "township_staff": _("乡镇干部"),
+               "leader": _("县领导"), "inspector": _("督查室"), "admin": _("系统管理员")}
+
+
 class UserError(BadInput):
     """An account operation refused, with a message saying what to do."""
 

@@ -44,7 +44,8 @@ BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues"
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
               ("open311", "bp"), ("ledgers", "bp"), ("ledgers", "api_bp"), ("upkeep", "bp"), ("grid_edits", "bp"), ("grid_edits", "api_bp"),
               ("controls", "bp"), ("controls", "api_bp"), ("residents", "bp"), ("categories", "bp"),
-              ("search", "bp"), ("exports", "bp"), ("openapi", "bp"))
+              ("search", "bp"), ("people", "bp"), ("admin", "bp"), ("exports", "bp"),
+              ("openapi", "bp"))
 
 
 class RowId(IntegerConverter):

@@ -32,11 +32,14 @@ NAV_LINKS = [
     ("ledgers.meetings", _l("恳谈会与实事"), "keep_ledgers", "ledgers"),
     ("controls.ledger", _l("挂账台账"), "view_case_ledger", "ledgers"),
     ("register.households", _l("户籍台账"), "edit_households", "ledgers"),
+    ("people.cadres", _l("干部与单位"), "manage_people", "admin"),
     ("register.cadres", _l("交接"), "manage_people", "admin"),
     ("grid_edits.editor", _l("网格划分"), "edit_grids", "admin"),
     ("controls.codes", _l("反映二维码"), "print_public_codes", "admin"),
     ("categories.admin", _l("类别与职责"), "manage_categories", "admin"),
     ("audit.log", _l("审计日志"), "read_audit", "admin"),
+    ("admin.users", _l("账号与角色"), "manage_users", "admin"),
+    ("admin.settings", _l("设置"), "manage_settings", "admin"),
 ]
 
 

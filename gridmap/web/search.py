@@ -17,7 +17,7 @@ bp = answers_with(Blueprint("search_api", __name__), render_json)
 # OpenAPI 3.0 path items of this blueprint's routes; tests/web/test_openapi_paths.py.
 OPENAPI_PATHS = {
     "/api/search": {"get": {
-        "summary": "Find regions, grids and issues of the caller's scope by name or code",
+        "summary": "Find regions, grids, issues, households and cadres of the caller's scope by name, code, title, phone tail or address",
         "parameters": [
             {"name": "q", "in": "query",
              "schema": {"type": "string", "maxLength": search.MAX_QUERY}},

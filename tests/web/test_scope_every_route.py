@@ -64,15 +64,20 @@ def county(app, connection, monkeypatch):
                  " RETURNING id").scalar()
     run("INSERT INTO assignment (county_code, kind, cadre_id, region_code)"
         " VALUES ('532329', 'village', :c, :v)", c=holder, v=ISSUE_VILLAGE)
+    duty = run("SELECT id FROM assignment WHERE cadre_id = :c", c=holder).scalar()
+    account = run("SELECT id FROM app_user WHERE login = :login",
+                  login=f"village_staff-{ISSUE_VILLAGE}").scalar()
     return {"issue_id": issue_id, "household_id": household, "file_id": file_id, "cadre_b": cadre,
             "unit_elsewhere": units["A014"], "target_id": target, "meeting_id": meeting,
-            "campaign_id": campaign, "cadre_id": holder}
+            "campaign_id": campaign, "cadre_id": holder, "unit_id": units[ISSUE_TOWNSHIP + "S11"],
+            "assignment_id": duty, "user_id": account}
 
 
 # id parameter → the fixture key of an object in township A
 ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id", "file_id": "file_id",
               "target_id": "target_id", "meeting_id": "meeting_id", "campaign_id": "campaign_id",
-              "cadre_id": "cadre_id"}
+              "cadre_id": "cadre_id", "unit_id": "unit_id", "assignment_id": "assignment_id",
+              "user_id": "user_id"}
 # (role, scope_code, extra columns): every kind of scope, none of which includes township A's rows
 OUTSIDERS = [
     ("grid_worker", OTHER_GRID, {}),
@@ -86,7 +91,8 @@ OUTSIDERS = [
 ]
 # (role, scope) that do see township A: each id route answers one of them (the ids are real).
 # The village's staff too: the field pages are for those who visit, not for township offices.
-INSIDERS = [("township_staff", ISSUE_TOWNSHIP), ("village_staff", ISSUE_VILLAGE)]
+INSIDERS = [("township_staff", ISSUE_TOWNSHIP), ("village_staff", ISSUE_VILLAGE),
+            ("admin", "532329")]  # accounts are the county administrator's
 
 
 def id_routes(app) -> list:

@@ -2,14 +2,14 @@
 record of code changes (撤乡设镇, mergers) that imports apply
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-01 14:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,344 @@
+"""People and units pages (干部, 单位) and the 包保 duties of a cadre, a unit, a household, a
+grid or a village: add, edit, 停用, link an account, assign and end duties. Township staff and
+administrators, within their region.
+
+Thin views over gridmap.people and gridmap.assignments: one core call and a commit; a refusal
+renders the same page again (422) with the message beside the field it names.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from gridmap import assignments, audit, people, register
+from gridmap.errors import BadInput, GridmapError, NotFound
+from gridmap.errors import _ as message
+from gridmap.models import Cadre, Grid, Region, Unit
+from gridmap.web.errors import text_of
+from gridmap.web.guard import current_scope, requires
+from gridmap.web.session import db_session
+
+bp = Blueprint("people", __name__)
+CADRE_KINDS = tuple(k for k, who in assignments.HOLDER.items() if who == "cadre")
+UNIT_KINDS = tuple(k for k, who in assignments.HOLDER.items() if who == "unit")
+TARGET_KINDS = {"household": ("household",), "grid": ("group",),
+                "village": ("village", "first_secretary", "work_team")}
+
+
+def _private(body, status: int = 200):
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _render(template: str, error: GridmapError | None = None, status: int = 200, **context):
+    return _private(render_template(
+        template, error=error, error_text=text_of(error.message) if error else None,
+        form=request.form if error else {}, kind_labels=assignments.KIND_LABELS,
+        target_labels=assignments.TARGET_LABELS, audit_labels=audit.ACTIONS,
+        unit_kinds=people.UNIT_KINDS, **context), status)
+
+
+def _refused(error: GridmapError) -> None:
+    """A refusal the page shows beside a field; a refusal of the whole request propagates."""
+    db_session().rollback()
+    if error.status == 403 or (error.status == 404 and error.field in ("cadre", "unit",
+                                                                        "assignment")):
+        raise error
+
+
+def _units_choice(session) -> list:
+    return session.execute(select(Unit.code, Unit.name).where(
+        people.unit_scope(current_scope()), Unit.active).order_by(Unit.code).limit(1000)).all()
+
+
+def _holders(session) -> dict:
+    """Cadres and units in post of the county, for the holder pickers (one list, as handover)."""
+    county = current_user.county_code
+    return {"cadre_choices": session.execute(select(Cadre.code, Cadre.name).where(
+                Cadre.county_code == county, Cadre.active).order_by(Cadre.code).limit(2000)).all(),
+            "unit_choices": session.execute(select(Unit.code, Unit.name).where(
+                Unit.county_code == county, Unit.active).order_by(Unit.code).limit(1000)).all()}
+
+
+# --- cadres -----------------------------------------------------------------------------------
+
+def _cadres_page(error=None, status=200):
+    session = db_session()
+    q = (request.args.get("q") or "").strip()[:50]
+    inactive = request.args.get("inactive") == "1"
+    return _render("people/cadres.html", error, status, q=q, inactive=inactive,
+                   rows=people.cadres(session, current_user, q, inactive=inactive),
+                   units=_units_choice(session), county_wide=current_scope().county_wide)
+
+
+@bp.route("/people", endpoint="cadres")
+@requires("manage_people")
+def cadres_page():
+    """干部: the cadres of the user's region (by name, code or unit), and a form to add one."""
+    return _cadres_page()
+
+
+@bp.route("/people", methods=["POST"], endpoint="add_cadre")
+@requires("manage_people")
+def add_cadre_page():
+    """Add a cadre."""
+    try:
+        cadre = people.create_cadre(db_session(), current_user, request.form.to_dict())
+        db_session().commit()
+    except GridmapError as refused:
+        _refused(refused)
+        return _cadres_page(refused, 422)
+    flash(_("已新增干部 %(code)s", code=cadre.code), "info")
+    return redirect(url_for("people.cadre", cadre_id=cadre.id))
+
+
+def _cadre_page(cadre_id: int, error=None, status=200):
+    session = db_session()
+    cadre = people.get_cadre(session, current_user, cadre_id)
+    unit = session.get(Unit, cadre.unit_id) if cadre.unit_id else None
+    return _render("people/cadre.html", error, status, cadre=cadre, unit=unit,
+                   units=_units_choice(session), accounts=people.linked_accounts(session, cadre),
+                   duties=assignments.duties(session, current_user, cadre=cadre),
+                   kinds=CADRE_KINDS, back=f"cadre:{cadre.id}",
+                   history=people.history(session, cadre.county_code, f"cadre:{cadre.code}"),
+                   field_labels=people.CADRE_FIELDS)
+
+
+@bp.route("/people/<int:cadre_id>", endpoint="cadre")
+@requires("manage_people")
+def cadre_page(cadre_id: int):
+    """A cadre: facts, duties (end one, assign one), linked accounts, 历史记录."""
+    return _cadre_page(cadre_id)
+
+
+CADRE_ACTIONS = {
+    "edit": lambda s, cadre_id, form: people.edit_cadre(s, current_user, cadre_id, form),
+    "deactivate": lambda s, cadre_id, form: people.set_cadre_active(s, current_user, cadre_id, False),
+    "reactivate": lambda s, cadre_id, form: people.set_cadre_active(s, current_user, cadre_id, True),
+    "link": lambda s, cadre_id, form: people.link_account(s, current_user, cadre_id, form),
+}
+
+
+@bp.route("/people/<int:cadre_id>", methods=["POST"], endpoint="change_cadre")
+@requires("manage_people")
+def change_cadre_page(cadre_id: int):
+    """One of the cadre page's forms (`action`: edit, deactivate, reactivate, link)."""
+    session = db_session()
+    people.get_cadre(session, current_user, cadre_id)  # out of scope: not found, whatever asked
+    action = request.form.get("action")
+    try:
+        if action not in CADRE_ACTIONS:
+            raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(CADRE_ACTIONS)),
+                           field="action")
+        changed = CADRE_ACTIONS[action](session, cadre_id, request.form.to_dict())
+        session.commit()
+    except GridmapError as refused:
+        _refused(refused)
+        return _cadre_page(cadre_id, refused, 422)
+    flash(_("已保存") if changed else _("没有改动"), "info")
+    return redirect(url_for("people.cadre", cadre_id=cadre_id))
+
+
+# --- units ------------------------------------------------------------------------------------
+
+def _units_page(error=None, status=200):
+    session, scope = db_session(), current_scope()
+    q = (request.args.get("q") or "").strip()[:50]
+    inactive = request.args.get("inactive") == "1"
+    regions = session.execute(select(Region.code, Region.name).where(
+        Region.county_code == scope.county_code, Region.current(), Region.level != "county",
+        scope.in_region(Region.code)).order_by(Region.code).limit(1000)).all()
+    return _render("people/units.html", error, status, q=q, inactive=inactive,
+                   rows=people.units(session, current_user, q, inactive=inactive), regions=regions,
+                   county_wide=scope.county_wide)
+
+
+@bp.route("/units", endpoint="units")
+@requires("manage_people")
+def units_page():
+    """单位: the units placed in the user's region, and a form to add one."""
+    return _units_page()
+
+
+@bp.route("/units", methods=["POST"], endpoint="add_unit")
+@requires("manage_people")
+def add_unit_page():
+    """Add a unit."""
+    try:
+        unit = people.create_unit(db_session(), current_user, request.form.to_dict())
+        db_session().commit()
+    except GridmapError as refused:
+        _refused(refused)
+        return _units_page(refused, 422)
+    flash(_("已新增单位 %(code)s", code=unit.code), "info")
+    return redirect(url_for("people.unit", unit_id=unit.id))
+
+
+def _unit_page(unit_id: int, error=None, status=200):
+    session, scope = db_session(), current_scope()
+    unit = people.get_unit(session, current_user, unit_id)
+    regions = session.execute(select(Region.code, Region.name).where(
+        Region.county_code == scope.county_code, Region.current(), Region.level != "county",
+        scope.in_region(Region.code)).order_by(Region.code).limit(1000)).all()
+    staff = session.execute(select(Cadre).where(Cadre.unit_id == unit.id, Cadre.active)
+                            .order_by(Cadre.code).limit(500)).scalars().all()
+    return _render("people/unit.html", error, status, unit=unit, regions=regions, staff=staff,
+                   duties=assignments.duties(session, current_user, unit=unit), kinds=UNIT_KINDS,
+                   back=f"unit:{unit.id}", county_wide=scope.county_wide,
+                   history=people.history(session, unit.county_code, f"unit:{unit.code}"),
+                   field_labels=people.UNIT_FIELDS)
+
+
+@bp.route("/units/<int:unit_id>", endpoint="unit")
+@requires("manage_people")
+def unit_page(unit_id: int):
+    """A unit: facts, its cadres, its duties (end one, assign one), 历史记录."""
+    return _unit_page(unit_id)
+
+
+UNIT_ACTIONS = {
+    "edit": lambda s, unit_id, form: people.edit_unit(s, current_user, unit_id, form),
+    "deactivate": lambda s, unit_id, form: people.set_unit_active(s, current_user, unit_id, False),
+    "reactivate": lambda s, unit_id, form: people.set_unit_active(s, current_user, unit_id, True),
+}
+
+
+@bp.route("/units/<int:unit_id>", methods=["POST"], endpoint="change_unit")
+@requires("manage_people")
+def change_unit_page(unit_id: int):
+    """One of the unit page's forms (`action`: edit, deactivate, reactivate)."""
+    session = db_session()
+    people.get_unit(session, current_user, unit_id)
+    action = request.form.get("action")
+    try:
+        if action not in UNIT_ACTIONS:
+            raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(UNIT_ACTIONS)),
+                           field="action")
+        changed = UNIT_ACTIONS[action](session, unit_id, request.form.to_dict())
+        session.commit()
+    except GridmapError as refused:
+        _refused(refused)
+        return _unit_page(unit_id, refused, 422)
+    flash(_("已保存") if changed else _("没有改动"), "info")
+    return redirect(url_for("people.unit", unit_id=unit_id))
+
+
+# --- duties on a household, a grid, a village -------------------------------------------------
+
+def _target_of(place: str, code: str) -> tuple[dict, str]:
+    """The duties filter and the display name of a household, grid or village of the scope."""
+    session, scope = db_session(), current_scope()
+    if place == "household":
+        household = register.get(session, current_user, code if code.isdigit() else 0)
+        return {"household_id": household.id}, household.code
+    if place == "grid":
+        name = session.execute(select(Grid.name).where(
+            Grid.code == code, Grid.current(), scope.grids())).scalar()
+        found = {"grid_code": code}
+    else:
+        name = session.execute(select(Region.name).where(
+            Region.county_code == scope.county_code, Region.code == code, Region.current(),
+            Region.level == "village", scope.in_region(Region.code))).scalar()
+        found = {"region_code": code}
+    if name is None:
+        raise NotFound(message("%(code)s 不存在或不在您的范围内", code=code), field="place")
+    return found, f"{name} {code}"
+
+
+def _duties_page(place: str, code: str, error=None, status=200):
+    session, scope = db_session(), current_scope()
+    target, title = _target_of(place, code)
+    target_code = code
+    if place == "household":
+        target_code = title
+    villages = session.execute(select(Region.code, Region.name).where(
+        Region.county_code == scope.county_code, Region.level == "village", Region.current(),
+        scope.in_region(Region.code)).order_by(Region.code).limit(500)).all()
+    grids = session.execute(select(Grid.code, Grid.name).where(scope.grids(), Grid.current())
+                            .order_by(Grid.code).limit(1000)).all()
+    return _render("people/duties.html", error, status, place=place, code=code, title=title,
+                   duties=assignments.duties(session, current_user, **target),
+                   kinds=TARGET_KINDS[place], target_code=target_code, back=f"{place}:{code}",
+                   villages=villages, grids=grids, **_holders(session))
+
+
+@bp.route("/duties", endpoint="duties")
+@requires("manage_people")
+def duties_page():
+    """包保: who holds what on one household (`household`, its id), grid or village; without
+    one, the villages and grids to choose from."""
+    for place in TARGET_KINDS:
+        if request.args.get(place):
+            try:
+                return _duties_page(place, request.args[place][:32])
+            except NotFound as missing:
+                if missing.field == "household":
+                    raise
+                return _pick_page(missing)
+    return _pick_page()
+
+
+def _pick_page(error=None):
+    session, scope = db_session(), current_scope()
+    villages = session.execute(select(Region.code, Region.name).where(
+        Region.county_code == scope.county_code, Region.level == "village", Region.current(),
+        scope.in_region(Region.code)).order_by(Region.code).limit(500)).all()
+    grids = session.execute(select(Grid.code, Grid.name).where(scope.grids(), Grid.current())
+                            .order_by(Grid.code).limit(1000)).all()
+    return _render("people/duties.html", error, 404 if error else 200, place=None, villages=villages,
+                   grids=grids)
+
+
+def _back(back: str, error=None, status=200):
+    """The page a duty form came from (`back`: cadre:<id>, unit:<id>, household:<id>,
+    grid:<code>, village:<code>), again with the error, or a redirect to it."""
+    place, _sep, key = (back or "").partition(":")
+    if place == "cadre" and key.isdigit():
+        return (_cadre_page(int(key), error, status) if error else
+                redirect(url_for("people.cadre", cadre_id=int(key))))
+    if place == "unit" and key.isdigit():
+        return (_unit_page(int(key), error, status) if error else
+                redirect(url_for("people.unit", unit_id=int(key))))
+    if place in TARGET_KINDS and key:
+        return (_duties_page(place, key[:32], error, status) if error else
+                redirect(url_for("people.duties", **{place: key})))
+    if error:
+        raise error
+    return redirect(url_for("people.duties"))
+
+
+@bp.route("/duties", methods=["POST"], endpoint="assign")
+@requires("manage_people")
+def assign_page():
+    """Assign one duty (kind, holder, target, start date)."""
+    session = db_session()
+    form = request.form.to_dict()
+    try:
+        duty = assignments.assign(session, current_user, form)
+        session.commit()
+    except GridmapError as refused:
+        _refused(refused)
+        return _back(form.get("back", ""), refused, 422)
+    flash(_("已安排：%(kind)s", kind=text_of(assignments.KIND_LABELS[duty.kind])), "info")
+    return _back(form.get("back", ""))
+
+
+@bp.route("/duties/<int:assignment_id>/end", methods=["POST"], endpoint="end")
+@requires("manage_people")
+def end_page(assignment_id: int):
+    """End one duty on a date."""
+    session = db_session()
+    form = request.form.to_dict()
+    assignments.get(session, current_user, assignment_id)
+    try:
+        assignments.end(session, current_user, assignment_id, form)
+        session.commit()
+    except GridmapError as refused:
+        _refused(refused)
+        return _back(form.get("back", ""), refused, 422)
+    flash(_("已结束该包保任务"), "info")
+    return _back(form.get("back", ""))
