@@ -81,6 +81,11 @@ CARE_FLAGS = {
 }
 
 
+def needs_care():
+    """SQL: the household has a care flag (any of CARE_FLAGS): what care counts count."""
+    return or_(*(flag() for flag in CARE_FLAGS.values()))
+
+
 @dataclass(frozen=True)
 class VisitIntervals:
     """Days allowed between visits, per care flag (`visit.interval_days.*` in the settings).

@@ -57,7 +57,8 @@
         }
         if (choropleth && choropleth.measure && choropleth.values[p.level]) {
           var value = choropleth.values[p.level][p.code];
-          row(table, choropleth.measure.label, value === undefined
+          var hidden = choropleth.suppressed[p.level] && choropleth.suppressed[p.level][p.code];
+          row(table, choropleth.measure.label, hidden ? labels.suppressed : value === undefined
             ? (choropleth.measure.kind === "count" ? "0" : labels.no_value)
             : value.toLocaleString("zh-CN") + (choropleth.measure.kind === "rate" ? "%" : ""));
         }
@@ -284,6 +285,67 @@
       }
     });
     settle();
+    mountUnvisited(map, config, box);
+  }
+
+  /* ---- The grids longest unvisited: outlined on the map, ranked in the gaps' legend. A
+     name in the list moves the map to its grid and opens its popup. ---- */
+  function mountUnvisited(map, config, box) {
+    if (!config.unvisited_url || !box) return;
+    var panel = box.querySelector(".gm-unvisited");
+    if (!panel) return;
+    var labels = config.labels, list = panel.querySelector("ol"), container = map.getContainer();
+    var group = L.layerGroup().addTo(map);
+    container.setAttribute("data-unvisited", "loading");
+    fetchLayer(config.unvisited_url).then(function (collection) {
+      collection.features.forEach(function (feature) {
+        var p = feature.properties;
+        var days = labels.days_n.replace("%(n)s", p.days.toLocaleString("zh-CN"));
+        var shape = L.geoJSON(feature, {pane: "gm-gaps", style: function () { return config.unvisited_style; }});
+        shape.eachLayer(function (layer) {
+          layer.bindPopup(function () {
+            var out = popupBox(p.name, labels.unvisited + " · " + p.rank);
+            var table = document.createElement("table");
+            row(table, labels.code, p.code);
+            if (p.village) row(table, labels.village, p.village);
+            row(table, labels.unvisited_days, days);
+            out.appendChild(table);
+            return out;
+          }, {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
+          layer.on("add", function () {
+            var node = layer.getElement ? layer.getElement() : null;
+            if (!node) return;
+            node.setAttribute("data-unvisited", String(p.rank));
+            node.setAttribute("data-code", p.code);
+            node.setAttribute("aria-label", labels.unvisited + " " + p.rank + ": " + p.name + " " + days);
+          });
+        });
+        shape.addTo(group);
+        var lonlat = p.label_lonlat, badge = element("span", "gm-unvisited-badge");
+        badge.appendChild(element("b", null, String(p.rank)));
+        badge.appendChild(element("span", null, days));
+        L.marker([lonlat[1], lonlat[0]], {pane: "gm-gap-marks", interactive: false, keyboard: false,
+          icon: L.divIcon({html: badge, iconSize: null, className: "gm-unvisited-icon"})}).addTo(group);
+        var item = element("li"), go = element("button", "gm-unvisited-go");
+        go.type = "button";
+        go.setAttribute("data-code", p.code);
+        go.appendChild(element("span", "gm-unvisited-name", p.name));
+        go.appendChild(element("span", "gm-unvisited-days", days));
+        go.title = (p.village ? p.village + " · " : "") + p.name;
+        go.addEventListener("click", function () {
+          gridmap.fitScope(map, shape.getBounds());
+          shape.eachLayer(function (layer) { layer.openPopup(); });
+        });
+        item.appendChild(go);
+        list.appendChild(item);
+      });
+      panel.setAttribute("data-unvisited", String(collection.features.length));
+      container.setAttribute("data-unvisited", String(collection.features.length));
+    }).catch(function (error) {
+      container.setAttribute("data-unvisited", "failed");
+      showProblem(map, labels.load_failed);
+      if (window.console) console.error("gridmap: " + error.message);
+    });
   }
 
   /* ---- Appeals: unresolved issues, coloured by traffic light, marked by stage. ---- */
@@ -461,12 +523,14 @@
       .replace("%(upper)s", c.upper.toLocaleString("zh-CN")).replace("%%", "%");
   }
 
-  function measureLegend(box, labels, measure, classes, opacity) {
+  function measureLegend(box, labels, measure, classes, opacity, withheld) {
     var title = box.querySelector(".gm-legend-title"), list = box.querySelector("ul");
     title.textContent = measure.label;
     while (list.firstChild) list.removeChild(list.firstChild);
     var rows = classes.map(function (c) { return [rangeLabel(labels, measure.kind, c), c.color]; });
     if (measure.kind !== "count") rows.push([labels.no_value, NO_VALUE]);
+    // Care counts under 5 are withheld from this role: their regions have a class of their own.
+    if (withheld) rows.unshift([labels.suppressed_class, SUPPRESSED]);
     rows.forEach(function (r) {
       var item = element("li"), swatch = element("span", "gm-swatch gm-fill");
       swatch.style.background = r[1];
@@ -477,7 +541,7 @@
     });
   }
 
-  var NO_VALUE = "#f8f9fa";
+  var NO_VALUE = "#f8f9fa", SUPPRESSED = "#bdc1c6";
 
   function mountChoropleth(map, config, layers, state, legendBox) {
     if (!config.measures || !config.measures.length || !config.rollup_url) return;
@@ -513,6 +577,7 @@
     }
     function fill(level, code, context) {
       if (context) return null;
+      if (state.suppressed[level] && state.suppressed[level][code]) return SUPPRESSED;
       var value = state.values[level] ? state.values[level][code] : undefined;
       if (value === undefined) {
         if (state.measure.kind !== "count") return NO_VALUE;
@@ -544,7 +609,8 @@
         var color = active === "grid" ? fill("grid", feature.properties.code, false) : null;
         return extend(styles.grid, color ? {fillColor: color} : {fillOpacity: 0});
       });
-      measureLegend(legendBox, labels, state.measure, classes[active], styles.grid.fillOpacity);
+      var withheld = state.suppressed[active] && Object.keys(state.suppressed[active]).length > 0;
+      measureLegend(legendBox, labels, state.measure, classes[active], styles.grid.fillOpacity, withheld);
       hint.hidden = active === "grid";
       container.setAttribute("data-choropleth", state.measure.key + ":" + active);
     }
@@ -553,7 +619,7 @@
       var measure = null;
       config.measures.forEach(function (m) { if (m.key === key) measure = m; });
       if (!measure) {
-        state.measure = null; state.values = {};
+        state.measure = null; state.values = {}; state.suppressed = {};
         legendBox.querySelector(".gm-legend-title").textContent = originalTitle;
         legendBox.replaceChild(originalRows.cloneNode(true), legendBox.querySelector("ul"));
         hint.hidden = true;
@@ -570,8 +636,14 @@
           });
       })).then(function (bodies) {
         if (mine !== latest) return;
-        state.measure = measure; state.values = {};
-        bodies.forEach(function (body) { state.values[body.level] = body.values; classes[body.level] = body.classes; });
+        state.measure = measure; state.values = {}; state.suppressed = {};
+        bodies.forEach(function (body) {
+          state.values[body.level] = body.values;
+          classes[body.level] = body.classes;
+          var withheld = {};
+          (body.suppressed || []).forEach(function (code) { withheld[code] = true; });
+          state.suppressed[body.level] = withheld;
+        });
         restyle();
       }).catch(function (error) {
         container.setAttribute("data-choropleth", "failed");
@@ -760,7 +832,7 @@
      Folium made the map and its empty groups (see gridmap.maps.county). */
   gridmap.mountCountyMap = function (map, groups) {
     var config = JSON.parse(document.getElementById("gm-map-config").textContent);
-    var choropleth = {measure: null, values: {}};
+    var choropleth = {measure: null, values: {}, suppressed: {}};
     var popup = gridmap.popup(config.labels, choropleth, config.trend_url), styles = config.styles;
     var container = map.getContainer();
     // The layer switch folds into its button on phones, in portrait (the legends need the
@@ -780,8 +852,9 @@
       "(max-width: 600px), (orientation: portrait)").matches);
     mountTools(map, config.labels);
     addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
-    // Landscape: under the gaps' legend (the right-hand column is full with the others).
-    addLegend(map, "gm-targets-legend", portrait(map) ? "bottomright" : "bottomleft");
+    // Under the appeals' legend (the left-hand column holds the gaps and the grids longest
+    // unvisited); on short screens its rows go two by two.
+    addLegend(map, "gm-targets-legend", portrait(map) ? "bottomright" : "topright");
     mountGaps(map, config);
     if (config.bounds) gridmap.fitScope(map, config.bounds);
     // An opened popup pans clear of the control columns (popups sit under the controls).
