@@ -16,8 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, literal, null, select
 from sqlalchemy.orm import Session
 
-from gridmap import lifecycle, metrics
-from gridmap import privacy
+from gridmap import lifecycle, metrics, privacy
 from gridmap.coverage import RULES, VisitIntervals, gap_query, last_visited_at, needs_care
 from gridmap.geo import DISPLAY_TOLERANCE
 from gridmap.issue_queries import stage_due_sql
