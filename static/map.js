@@ -171,12 +171,38 @@
     return box;
   }
 
+  /* On phones and in portrait a legend folds to a button naming it (the county keeps the
+     screen); the button unfolds it, by tap or keyboard, and says which it is (aria-expanded). */
+  var FOLD_LEGENDS = "(max-width: 600px), (orientation: portrait)";
+
+  function foldable(box, templateId) {
+    var title = box.querySelector(".gm-legend-title");
+    if (!title) return;
+    var toggle = element("button", "gm-legend-toggle");
+    toggle.type = "button";
+    toggle.appendChild(element("span", "gm-legend-toggle-name", title.textContent));
+    var body = templateId + "-body";
+    box.id = body;
+    toggle.setAttribute("aria-controls", body);
+    function fold(folded) {
+      box.classList.toggle("gm-legend-folded", folded);
+      toggle.setAttribute("aria-expanded", folded ? "false" : "true");
+    }
+    toggle.addEventListener("click", function () {
+      fold(!box.classList.contains("gm-legend-folded"));
+    });
+    box.classList.add("gm-legend-foldable");
+    box.insertBefore(toggle, box.firstChild);
+    fold(true);
+  }
+
   /* A legend kept in a <template> by the page, as a Leaflet control. */
   function addLegend(map, templateId, position) {
     var template = document.getElementById(templateId);
     if (!template || !template.content.firstElementChild) return null;
     var control = L.control({position: position});
     var box = template.content.firstElementChild.cloneNode(true);
+    if (window.matchMedia && window.matchMedia(FOLD_LEGENDS).matches) foldable(box, templateId);
     control.onAdd = function () {
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
@@ -526,6 +552,8 @@
   function measureLegend(box, labels, measure, classes, opacity, withheld) {
     var title = box.querySelector(".gm-legend-title"), list = box.querySelector("ul");
     title.textContent = measure.label;
+    var toggleName = box.querySelector(".gm-legend-toggle-name");
+    if (toggleName) toggleName.textContent = measure.label;
     while (list.firstChild) list.removeChild(list.firstChild);
     var rows = classes.map(function (c) { return [rangeLabel(labels, measure.kind, c), c.color]; });
     if (measure.kind !== "count") rows.push([labels.no_value, NO_VALUE]);
@@ -563,7 +591,8 @@
       select.appendChild(option);
     });
     label.appendChild(select);
-    legendBox.insertBefore(label, legendBox.firstChild);
+    var toggle = legendBox.querySelector(".gm-legend-toggle");
+    legendBox.insertBefore(label, toggle ? toggle.nextSibling : legendBox.firstChild);
     var hint = element("div", "gm-legend-note gm-measure-hint", labels.zoom_in);
     hint.hidden = true;
     legendBox.appendChild(hint);
@@ -621,6 +650,8 @@
       if (!measure) {
         state.measure = null; state.values = {}; state.suppressed = {};
         legendBox.querySelector(".gm-legend-title").textContent = originalTitle;
+        var toggleName = legendBox.querySelector(".gm-legend-toggle-name");
+        if (toggleName) toggleName.textContent = originalTitle;
         legendBox.replaceChild(originalRows.cloneNode(true), legendBox.querySelector("ul"));
         hint.hidden = true;
         restyle();
