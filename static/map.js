@@ -885,7 +885,14 @@
     addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
     // Under the appeals' legend (the left-hand column holds the gaps and the grids longest
     // unvisited); on short screens its rows go two by two.
-    addLegend(map, "gm-targets-legend", portrait(map) ? "bottomright" : "topright");
+    var targetsLegend = addLegend(map, "gm-targets-legend", portrait(map) ? "bottomright" : "topright");
+    // Where the right-hand column is taller than the map (a short screen under a two-row top
+    // bar), the 挂牌 legend folds to its button rather than cover the one below it.
+    function foldCrowded() {
+      if (!targetsLegend || targetsLegend.classList.contains("gm-legend-foldable")) return;
+      var right = cornerSize(container, "top right").y + cornerSize(container, "bottom right").y;
+      if (right + 20 > map.getSize().y) foldable(targetsLegend, "gm-targets-legend");
+    }
     mountGaps(map, config);
     if (config.bounds) gridmap.fitScope(map, config.bounds);
     // An opened popup pans clear of the control columns (popups sit under the controls).
@@ -929,6 +936,7 @@
                                       fillColor: classColor(config.classes, feature.properties.households)});
         }}).addTo(groups.grid);
         mountChoropleth(map, config, layers, choropleth, legendBox);
+        foldCrowded();
         Object.keys(labelGroups).forEach(function (level) { addLabels(labelGroups[level], collections[level]); });
         relabel();
         map.on("zoomend overlayadd overlayremove", relabel);
