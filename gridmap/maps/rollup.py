@@ -160,17 +160,16 @@ def suppressed(figures: dict[str, int]) -> tuple[dict[str, int], list[str]]:
 
 
 def county_classes(session: Session, scope: Scope, level: str, key: str, now: datetime,
-                   intervals: VisitIntervals = VisitIntervals(), suppress: bool = False
-                   ) -> list[CountClass]:
+                   intervals: VisitIntervals = VisitIntervals()) -> list[CountClass]:
     """The measure's classes over the whole county at `level`: the same for every role.
-    With `suppress` (a care measure for an aggregate reader), made without the withheld
-    small counts, so no class boundary gives one back."""
+    A care measure's are made without its small counts, so no class boundary gives a
+    withheld one back to a role that sees them as "<5"."""
     measure = MEASURES[key]
     if measure.kind == "rate":
         return rate_classes()
     county = Scope(scope.county_code, region_code=scope.county_code)
     figures = values(session, county, level, key, now, intervals)
-    if suppress and measure.care:
+    if measure.care:
         figures = suppressed(figures)[0]
     ramp = None if key == "households" else WORSE
     # 0 always has its class: a region with none of what is counted is not "no data".

@@ -302,7 +302,7 @@ def rollup_json(level: str):
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
     # Care counts reach a role without row-level access only as privacy allows (under 5 withheld).
     suppress = measure.care and not can("export_detail")
-    classes = rollup.county_classes(session, scope, level, key, now, intervals, suppress)
+    classes = rollup.county_classes(session, scope, level, key, now, intervals)
     figures, withheld = rollup.values(session, scope, level, key, now, intervals), []
     if suppress:
         figures, withheld = rollup.suppressed(figures)

@@ -120,6 +120,7 @@ def test_small_care_counts_are_withheld_from_leaders(client, county, auth):
     auth.as_role("township_staff", TOWNSHIP)
     staff = rollup(client, "village", "care")
     assert staff["values"] == {VILLAGE: 1} and staff["suppressed"] == []
+    assert staff["classes"] == fewer["classes"]  # one colour scale for every role
 
 
 def test_rates_have_fixed_classes_lowest_darkest(client, county, auth):
