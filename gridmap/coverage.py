@@ -133,6 +133,15 @@ def last_visited_at(county_code: str):
             .scalar_subquery())
 
 
+def last_visits(county_code: str):
+    """SQL (a subquery): each visited household's last visit (`household_id`, `last`), in one
+    pass over the county's visits. For figures over many households at once (a roll-up), where
+    `last_visited_at` would look each one up in turn."""
+    return (select(Visit.household_id, func.max(Visit.visited_at).label("last"))
+            .where(Visit.county_code == county_code)
+            .group_by(Visit.household_id).subquery())
+
+
 def due_at(county_code: str, intervals: VisitIntervals):
     """SQL: when the household's next visit is due; NULL when never visited (due at once).
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, literal, null, select
 from sqlalchemy.orm import Session
 
 from gridmap import lifecycle, metrics, privacy
-from gridmap.coverage import RULES, VisitIntervals, gap_query, last_visited_at, needs_care
+from gridmap.coverage import RULES, VisitIntervals, gap_query, last_visits, needs_care
 from gridmap.geo import DISPLAY_TOLERANCE
 from gridmap.issue_queries import stage_due_sql
 from gridmap.maps.layers import DECIMALS
@@ -103,8 +103,10 @@ def _places(key: str, scope: Scope, now: datetime, intervals: VisitIntervals):
         return select(Household.village_code, Household.grid_code).where(
             scope.households(), needs_care())
     if key == "days_since_visit":
-        days = func.extract("epoch", literal(now) - last_visited_at(scope.county_code)) / 86400
+        last = last_visits(scope.county_code)
+        days = func.extract("epoch", literal(now) - last.c.last) / 86400
         return (select(Household.village_code, Household.grid_code, days.label("value"))
+                .outerjoin(last, last.c.household_id == Household.id)
                 .where(scope.households()))
     open_issues = select(Issue.village_code, Issue.grid_code).where(
         scope.issues(), Issue.county_code == scope.county_code,
