@@ -40,10 +40,13 @@ NOT_BUILT = [
     ("issue transitions, 20 concurrent clients", "—", "0 lost or doubled events", "#10"),
 ]
 NOTES = [
-    "A page is its HTML plus the layers map.js fetches for first paint (county, townships, "
-    "villages, grids, open issues, the gap layers switched on at first and the gap counts), "
-    "fetched one "
-    "after another by one signed-in leader; Folium baselines are timed inside their own "
+    "A page is its HTML, the scripts and styles it links, and the layers map.js fetches for "
+    "a leader's first paint (county, townships, villages, grids, open issues, the grids "
+    "longest unvisited, 挂牌 targets, the gap layers switched on at first and the gap counts), "
+    "fetched one after another by one signed-in leader asking for gzip as browsers do; "
+    "'bytes sent' is what came over the wire, 'bytes decoded' the same responses unpacked "
+    "(the Folium pages are weighed uncompressed, without their CDN assets). "
+    "Folium baselines are timed inside their own "
     "process (query + build + render), the simplification of the simplified baseline untimed "
     "(a display copy would be made once).",
     "Between repeats one grid is renamed and every HTTP answer and peer export must show the "

@@ -3,6 +3,7 @@ clients for it. Only loopback: every URL here is built from LOOPBACK and a free 
 
 from __future__ import annotations
 
+import gzip
 import http.cookiejar
 import os
 import re
@@ -19,10 +20,13 @@ from bench.timing import vm_hwm
 from gridmap.maps.styles import GAP_DEFAULT_ON
 
 LOOPBACK = "127.0.0.1"
-# What map.js fetches for first paint: the county outline, regions and grids, the open
-# issues and the coverage-gap layers switched on when the page opens.
-PAGE_LAYERS = ("county", "townships", "villages", "grids", "issues",
+# What map.js fetches for a leader's first paint: the county outline, regions and grids, the
+# open issues, the grids longest unvisited, the 挂牌 targets and the coverage-gap layers
+# switched on when the page opens.
+PAGE_LAYERS = ("county", "townships", "villages", "grids", "issues", "unvisited", "targets",
                *(f"gaps/{kind}" for kind in sorted(GAP_DEFAULT_ON)))
+# The page's own scripts, styles and icon (what a first visit loads besides the layers).
+ASSET = re.compile(r'<(?:script|link)[^>]+(?:src|href)="(/static/[^"]+)"')
 
 
 def _free_port() -> int:
@@ -115,6 +119,7 @@ class Client:
 
     def __init__(self, base: str, login: str):
         self.base = base
+        self.wire = self.decoded = 0
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         form = self.get("/sign-in").decode()
@@ -128,19 +133,43 @@ class Client:
                 raise RuntimeError(f"could not sign in as {login}")
 
     def get(self, path: str) -> bytes:
-        with self.opener.open(self.base + path, timeout=300) as response:
+        """The body of GET `path`, asked for as a browser does (gzip accepted); the bytes that
+        came over the wire are added to `wire`, the decoded ones to `decoded`."""
+        request = urllib.request.Request(self.base + path, headers={"Accept-Encoding": "gzip"})
+        with self.opener.open(request, timeout=300) as response:
             if response.status != 200:
                 raise RuntimeError(f"GET {path}: {response.status}")
-            return response.read()
+            body = response.read()
+            encoded = response.headers.get("Content-Encoding") == "gzip"
+        self.wire += len(body)
+        body = gzip.decompress(body) if encoded else body
+        self.decoded += len(body)
+        return body
+
+    def _counted(self, fetch) -> dict[str, bytes]:
+        self.wire = self.decoded = 0
+        return fetch()
 
     def page(self) -> dict[str, bytes]:
-        """The map page as first paint needs it: the HTML, then each layer map.js fetches."""
-        responses = {"/": self.get("/")}
-        for layer in PAGE_LAYERS:
-            responses[layer] = self.get(f"/map/{layer}.geojson")
-        responses["gap counts"] = self.get("/map/gaps.json")  # the legend's numbers
-        return responses
+        """The map page as a first visit paints it: the HTML, its scripts and styles, then each
+        layer map.js fetches. Bytes: `wire` (as sent) and `decoded` after the call."""
+        def fetch():
+            responses = {"/": self.get("/")}
+            for asset in ASSET.findall(responses["/"].decode()):
+                responses[asset] = self.get(asset)
+            for layer in PAGE_LAYERS:
+                responses[layer] = self.get(f"/map/{layer}.geojson")
+            responses["gap counts"] = self.get("/map/gaps.json")  # the legend's numbers
+            return responses
+        return self._counted(fetch)
 
     def appeals_page(self) -> dict[str, bytes]:
-        """The map page as an appeals map: its HTML and the open issues' layer."""
-        return {"/": self.get("/"), "issues": self.get("/map/issues.geojson")}
+        """The map page as an appeals map: its HTML, its scripts and styles, the open issues'
+        layer."""
+        def fetch():
+            responses = {"/": self.get("/")}
+            for asset in ASSET.findall(responses["/"].decode()):
+                responses[asset] = self.get(asset)
+            responses["issues"] = self.get("/map/issues.geojson")
+            return responses
+        return self._counted(fetch)

@@ -25,7 +25,6 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
-    or_,
     select,
 )
 
@@ -75,7 +74,7 @@ def _rule_condition(rule: str):
     if rule == "paired":
         return _paired()
     if rule == "care":
-        return or_(*(flag() for flag in coverage.CARE_FLAGS.values()))
+        return coverage.needs_care()
     return literal(True)
 
 

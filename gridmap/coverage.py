@@ -81,6 +81,11 @@ CARE_FLAGS = {
 }
 
 
+def needs_care():
+    """SQL: the household has a care flag (any of CARE_FLAGS): what care counts count."""
+    return or_(*(flag() for flag in CARE_FLAGS.values()))
+
+
 @dataclass(frozen=True)
 class VisitIntervals:
     """Days allowed between visits, per care flag (`visit.interval_days.*` in the settings).
@@ -126,6 +131,15 @@ def last_visited_at(county_code: str):
     return (select(func.max(Visit.visited_at))
             .where(Visit.county_code == county_code, Visit.household_id == Household.id)
             .scalar_subquery())
+
+
+def last_visits(county_code: str):
+    """SQL (a subquery): each visited household's last visit (`household_id`, `last`), in one
+    pass over the county's visits. For figures over many households at once (a roll-up), where
+    `last_visited_at` would look each one up in turn."""
+    return (select(Visit.household_id, func.max(Visit.visited_at).label("last"))
+            .where(Visit.county_code == county_code)
+            .group_by(Visit.household_id).subquery())
 
 
 def due_at(county_code: str, intervals: VisitIntervals):

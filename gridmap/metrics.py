@@ -45,7 +45,7 @@ from gridmap.errors import BadInput, _
 from gridmap.models import Callback, Issue, IssueEvent, Region, Unit
 from gridmap.policy import Scope
 
-GROUPINGS = ("county", "township", "village", "unit", "month")
+GROUPINGS = ("county", "township", "village", "unit", "month", "week")
 STAGES = ("reported", "triaged", "in_progress", "handled", "feedback")
 OPEN_FOR_OVERDUE = ("reported", "triaged", "in_progress", "handled")
 COUNTS = ("reported", "triaged_on_time", "due_to_close", "closed", "closed_on_time", "handled",
@@ -118,6 +118,9 @@ def _key(scope: Scope, by: str):
         return Issue.village_code
     if by == "month":  # the China month the issue was reported in, 'YYYY-MM' (trend charts)
         return func.to_char(func.timezone("Asia/Shanghai", Issue.reported_at), "YYYY-MM")
+    if by == "week":  # the Monday of the China week it was reported in, 'YYYY-MM-DD'
+        return func.to_char(func.date_trunc("week", func.timezone("Asia/Shanghai", Issue.reported_at)),
+                            "YYYY-MM-DD")
     return Unit.code
 
 
@@ -184,7 +187,8 @@ def _count(condition):
 
 def compute(session, scope: Scope, by: str = "county", period: Period | None = None,
             limit: int = 1000) -> list[Row]:
-    """The figures per group of `by` (county, township, village, unit), largest groups first."""
+    """The figures per group of `by` (county, township, village, unit; month or week of
+    report), largest groups first."""
     if by not in GROUPINGS:
         raise BadInput(_("by 应是 %(choices)s 之一", choices=", ".join(GROUPINGS)), field="by")
     period, now = period or Period(), clock.now()
@@ -276,7 +280,7 @@ def _stage_hours(session, scope: Scope, by: str, period: Period, now: datetime):
 def _names(session, scope: Scope, by: str, keys: list) -> dict:
     """What people call each group: the region's or unit's name."""
     keys = [k for k in keys if k is not None]
-    if not keys or by == "month":
+    if not keys or by in ("month", "week"):
         return {}
     if by == "unit":
         query = select(Unit.code, Unit.name).where(Unit.county_code == scope.county_code,

@@ -59,7 +59,8 @@
         }
         if (choropleth && choropleth.measure && choropleth.values[p.level]) {
           var value = choropleth.values[p.level][p.code];
-          row(table, choropleth.measure.label, value === undefined
+          var hidden = choropleth.suppressed[p.level] && choropleth.suppressed[p.level][p.code];
+          row(table, choropleth.measure.label, hidden ? labels.suppressed : value === undefined
             ? (choropleth.measure.kind === "count" ? "0" : labels.no_value)
             : value.toLocaleString("zh-CN") + (choropleth.measure.kind === "rate" ? "%" : ""));
         }
@@ -172,12 +173,38 @@
     return box;
   }
 
+  /* On phones and in portrait a legend folds to a button naming it (the county keeps the
+     screen); the button unfolds it, by tap or keyboard, and says which it is (aria-expanded). */
+  var FOLD_LEGENDS = "(max-width: 600px), (orientation: portrait)";
+
+  function foldable(box, templateId) {
+    var title = box.querySelector(".gm-legend-title");
+    if (!title) return;
+    var toggle = element("button", "gm-legend-toggle");
+    toggle.type = "button";
+    toggle.appendChild(element("span", "gm-legend-toggle-name", title.textContent));
+    var body = templateId + "-body";
+    box.id = body;
+    toggle.setAttribute("aria-controls", body);
+    function fold(folded) {
+      box.classList.toggle("gm-legend-folded", folded);
+      toggle.setAttribute("aria-expanded", folded ? "false" : "true");
+    }
+    toggle.addEventListener("click", function () {
+      fold(!box.classList.contains("gm-legend-folded"));
+    });
+    box.classList.add("gm-legend-foldable");
+    box.insertBefore(toggle, box.firstChild);
+    fold(true);
+  }
+
   /* A legend kept in a <template> by the page, as a Leaflet control. */
   function addLegend(map, templateId, position) {
     var template = document.getElementById(templateId);
     if (!template || !template.content.firstElementChild) return null;
     var control = L.control({position: position});
     var box = template.content.firstElementChild.cloneNode(true);
+    if (window.matchMedia && window.matchMedia(FOLD_LEGENDS).matches) foldable(box, templateId);
     control.onAdd = function () {
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
@@ -286,6 +313,67 @@
       }
     });
     settle();
+    mountUnvisited(map, config, box);
+  }
+
+  /* ---- The grids longest unvisited: outlined on the map, ranked in the gaps' legend. A
+     name in the list moves the map to its grid and opens its popup. ---- */
+  function mountUnvisited(map, config, box) {
+    if (!config.unvisited_url || !box) return;
+    var panel = box.querySelector(".gm-unvisited");
+    if (!panel) return;
+    var labels = config.labels, list = panel.querySelector("ol"), container = map.getContainer();
+    var group = L.layerGroup().addTo(map);
+    container.setAttribute("data-unvisited", "loading");
+    fetchLayer(config.unvisited_url).then(function (collection) {
+      collection.features.forEach(function (feature) {
+        var p = feature.properties;
+        var days = labels.days_n.replace("%(n)s", p.days.toLocaleString("zh-CN"));
+        var shape = L.geoJSON(feature, {pane: "gm-gaps", style: function () { return config.unvisited_style; }});
+        shape.eachLayer(function (layer) {
+          layer.bindPopup(function () {
+            var out = popupBox(p.name, labels.unvisited + " · " + p.rank);
+            var table = document.createElement("table");
+            row(table, labels.code, p.code);
+            if (p.village) row(table, labels.village, p.village);
+            row(table, labels.unvisited_days, days);
+            out.appendChild(table);
+            return out;
+          }, {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
+          layer.on("add", function () {
+            var node = layer.getElement ? layer.getElement() : null;
+            if (!node) return;
+            node.setAttribute("data-unvisited", String(p.rank));
+            node.setAttribute("data-code", p.code);
+            node.setAttribute("aria-label", labels.unvisited + " " + p.rank + ": " + p.name + " " + days);
+          });
+        });
+        shape.addTo(group);
+        var lonlat = p.label_lonlat, badge = element("span", "gm-unvisited-badge");
+        badge.appendChild(element("b", null, String(p.rank)));
+        badge.appendChild(element("span", null, days));
+        L.marker([lonlat[1], lonlat[0]], {pane: "gm-gap-marks", interactive: false, keyboard: false,
+          icon: L.divIcon({html: badge, iconSize: null, className: "gm-unvisited-icon"})}).addTo(group);
+        var item = element("li"), go = element("button", "gm-unvisited-go");
+        go.type = "button";
+        go.setAttribute("data-code", p.code);
+        go.appendChild(element("span", "gm-unvisited-name", p.name));
+        go.appendChild(element("span", "gm-unvisited-days", days));
+        go.title = (p.village ? p.village + " · " : "") + p.name;
+        go.addEventListener("click", function () {
+          gridmap.fitScope(map, shape.getBounds());
+          shape.eachLayer(function (layer) { layer.openPopup(); });
+        });
+        item.appendChild(go);
+        list.appendChild(item);
+      });
+      panel.setAttribute("data-unvisited", String(collection.features.length));
+      container.setAttribute("data-unvisited", String(collection.features.length));
+    }).catch(function (error) {
+      container.setAttribute("data-unvisited", "failed");
+      showProblem(map, labels.load_failed);
+      if (window.console) console.error("gridmap: " + error.message);
+    });
   }
 
   /* ---- Appeals: unresolved issues, coloured by traffic light, marked by stage. ---- */
@@ -463,12 +551,16 @@
       .replace("%(upper)s", c.upper.toLocaleString("zh-CN")).replace("%%", "%");
   }
 
-  function measureLegend(box, labels, measure, classes, opacity) {
+  function measureLegend(box, labels, measure, classes, opacity, withheld) {
     var title = box.querySelector(".gm-legend-title"), list = box.querySelector("ul");
     title.textContent = measure.label;
+    var toggleName = box.querySelector(".gm-legend-toggle-name");
+    if (toggleName) toggleName.textContent = measure.label;
     while (list.firstChild) list.removeChild(list.firstChild);
     var rows = classes.map(function (c) { return [rangeLabel(labels, measure.kind, c), c.color]; });
     if (measure.kind !== "count") rows.push([labels.no_value, NO_VALUE]);
+    // Care counts under 5 are withheld from this role: their regions have a class of their own.
+    if (withheld) rows.unshift([labels.suppressed_class, SUPPRESSED]);
     rows.forEach(function (r) {
       var item = element("li"), swatch = element("span", "gm-swatch gm-fill");
       swatch.style.background = r[1];
@@ -479,7 +571,7 @@
     });
   }
 
-  var NO_VALUE = "#f8f9fa";
+  var NO_VALUE = "#f8f9fa", SUPPRESSED = "#bdc1c6";
 
   function mountChoropleth(map, config, layers, state, legendBox) {
     if (!config.measures || !config.measures.length || !config.rollup_url) return;
@@ -501,7 +593,8 @@
       select.appendChild(option);
     });
     label.appendChild(select);
-    legendBox.insertBefore(label, legendBox.firstChild);
+    var toggle = legendBox.querySelector(".gm-legend-toggle");
+    legendBox.insertBefore(label, toggle ? toggle.nextSibling : legendBox.firstChild);
     var hint = element("div", "gm-legend-note gm-measure-hint", labels.zoom_in);
     hint.hidden = true;
     legendBox.appendChild(hint);
@@ -515,6 +608,7 @@
     }
     function fill(level, code, context) {
       if (context) return null;
+      if (state.suppressed[level] && state.suppressed[level][code]) return SUPPRESSED;
       var value = state.values[level] ? state.values[level][code] : undefined;
       if (value === undefined) {
         if (state.measure.kind !== "count") return NO_VALUE;
@@ -546,7 +640,8 @@
         var color = active === "grid" ? fill("grid", feature.properties.code, false) : null;
         return extend(styles.grid, color ? {fillColor: color} : {fillOpacity: 0});
       });
-      measureLegend(legendBox, labels, state.measure, classes[active], styles.grid.fillOpacity);
+      var withheld = state.suppressed[active] && Object.keys(state.suppressed[active]).length > 0;
+      measureLegend(legendBox, labels, state.measure, classes[active], styles.grid.fillOpacity, withheld);
       hint.hidden = active === "grid";
       container.setAttribute("data-choropleth", state.measure.key + ":" + active);
     }
@@ -555,8 +650,10 @@
       var measure = null;
       config.measures.forEach(function (m) { if (m.key === key) measure = m; });
       if (!measure) {
-        state.measure = null; state.values = {};
+        state.measure = null; state.values = {}; state.suppressed = {};
         legendBox.querySelector(".gm-legend-title").textContent = originalTitle;
+        var toggleName = legendBox.querySelector(".gm-legend-toggle-name");
+        if (toggleName) toggleName.textContent = originalTitle;
         legendBox.replaceChild(originalRows.cloneNode(true), legendBox.querySelector("ul"));
         hint.hidden = true;
         restyle();
@@ -572,8 +669,14 @@
           });
       })).then(function (bodies) {
         if (mine !== latest) return;
-        state.measure = measure; state.values = {};
-        bodies.forEach(function (body) { state.values[body.level] = body.values; classes[body.level] = body.classes; });
+        state.measure = measure; state.values = {}; state.suppressed = {};
+        bodies.forEach(function (body) {
+          state.values[body.level] = body.values;
+          classes[body.level] = body.classes;
+          var withheld = {};
+          (body.suppressed || []).forEach(function (code) { withheld[code] = true; });
+          state.suppressed[body.level] = withheld;
+        });
         restyle();
       }).catch(function (error) {
         container.setAttribute("data-choropleth", "failed");
@@ -762,7 +865,7 @@
      Folium made the map and its empty groups (see gridmap.maps.county). */
   gridmap.mountCountyMap = function (map, groups) {
     var config = JSON.parse(document.getElementById("gm-map-config").textContent);
-    var choropleth = {measure: null, values: {}};
+    var choropleth = {measure: null, values: {}, suppressed: {}};
     var popup = gridmap.popup(config.labels, choropleth, config.trend_url), styles = config.styles;
     var container = map.getContainer();
     // The layer switch folds into its button on phones, in portrait (the legends need the
@@ -782,8 +885,16 @@
       "(max-width: 600px), (orientation: portrait)").matches);
     mountTools(map, config.labels);
     addLegend(map, "gm-appeals-legend", portrait(map) ? "bottomright" : "topright");
-    // Landscape: under the gaps' legend (the right-hand column is full with the others).
-    addLegend(map, "gm-targets-legend", portrait(map) ? "bottomright" : "bottomleft");
+    // Under the appeals' legend (the left-hand column holds the gaps and the grids longest
+    // unvisited); on short screens its rows go two by two.
+    var targetsLegend = addLegend(map, "gm-targets-legend", portrait(map) ? "bottomright" : "topright");
+    // Where the right-hand column is taller than the map (a short screen under a two-row top
+    // bar), the 挂牌 legend folds to its button rather than cover the one below it.
+    function foldCrowded() {
+      if (!targetsLegend || targetsLegend.classList.contains("gm-legend-foldable")) return;
+      var right = cornerSize(container, "top right").y + cornerSize(container, "bottom right").y;
+      if (right + 20 > map.getSize().y) foldable(targetsLegend, "gm-targets-legend");
+    }
     mountGaps(map, config);
     if (config.bounds) gridmap.fitScope(map, config.bounds);
     // An opened popup pans clear of the control columns (popups sit under the controls).
@@ -827,6 +938,7 @@
                                       fillColor: classColor(config.classes, feature.properties.households)});
         }}).addTo(groups.grid);
         mountChoropleth(map, config, layers, choropleth, legendBox);
+        foldCrowded();
         Object.keys(labelGroups).forEach(function (level) { addLabels(labelGroups[level], collections[level]); });
         relabel();
         map.on("zoomend overlayadd overlayremove", relabel);

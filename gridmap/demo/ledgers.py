@@ -67,8 +67,9 @@ REGION_PLANS = ("建立矛盾纠纷排查台账，每周研判，包村领导牵
 
 
 def _days(offset: str) -> int:
-    """Whole days back of a `-P12DT3H` offset (12)."""
-    return int(offset.removeprefix("-P").split("D")[0] or 0)
+    """Whole days back of a `-P12DT3H` offset (12; 0 for one under a day, `-PT13H44M`)."""
+    back = offset.removeprefix("-P")
+    return int(back.split("D")[0]) if "D" in back else 0
 
 
 def build(county, rnd: random.Random) -> None:

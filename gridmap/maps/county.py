@@ -43,6 +43,7 @@ from gridmap.maps.styles import (
     TARGET_COLORS,
     TARGET_STYLES,
     TOWNSHIP_LINE,
+    UNVISITED_STYLE,
     VILLAGE_LINE,
     CountClass,
     LegendRow,
@@ -180,7 +181,9 @@ class MapConfig:
     label_zooms: dict[str, float] = field(default_factory=lambda: dict(LABEL_ZOOMS))
     gaps: list[dict] | None = None
     gap_counts_url: str | None = None
+    unvisited_url: str | None = None  # the grids longest unvisited, ranked (a leader's list)
     gap_styles: dict[str, dict] = field(default_factory=dict)
+    unvisited_style: dict = field(default_factory=dict)
     appeals_url: str | None = None
     issue_url: str | None = None
     issue_api_url: str | None = None
@@ -238,6 +241,9 @@ def popup_labels() -> dict[str, str]:
         "area_households_n": _("其中 %(n)s 户不在任何网格内"),
         "uncovered_area": _("未划入网格的区域"),
         "gap": _("空白点"), "branch": _("支部"),
+        # TRANSLATORS: days a grid's households have waited for a visit (median), on its badge.
+        "days_n": _("%(n)s 天"), "unvisited": _("最久未走访的网格"),
+        "unvisited_days": _("距上次走访天数(中位数)"),
         "stages": {status: lifecycle.STATUS_LABELS[status].translate(_) for status in lifecycle.OPEN},
         # One character on each appeal's marker: its stage.
         "stage_marks": {"reported": _("报"), "triaged": _("派"), "in_progress": _("办"),
@@ -251,11 +257,13 @@ def popup_labels() -> dict[str, str]:
         "search": _("找村、网格或事项编码"), "search_button": _("搜索"),
         "search_none": _("没有找到"), "search_failed": _("搜索没有成功，请稍后再试。"),
         "hit_kinds": {"region": _("区划"), "grid": _("网格"), "issue": _("事项"),
-                      "household": _("住户"), "cadre": _("干部")},
-        "trend": _("近 12 个月三率"), "print": _("打印"), "locate": _("我的位置"),
+                      "household": _("住户"), "address": _("住址"), "cadre": _("干部")},
+        "trend": _("近 12 周三率"), "print": _("打印"), "locate": _("我的位置"),
         "locate_failed": _("无法获取您的位置"),
         "percent_range": _("%(lower)s–%(upper)s%%"), "days_range": _("%(lower)s–%(upper)s 天"),
         "count_range": _("%(lower)s–%(upper)s"), "zero": _("0(无)"),
+        # A care count of 1–4 withheld from aggregate readers (privacy.suppress_small).
+        "suppressed": _("<5"), "suppressed_class": _("1–4(不公开)"),
     }
 
 
@@ -285,11 +293,19 @@ def gap_legend(gaps: list[dict]) -> Markup:
             f'<span class="gm-gap-label">{escape(gap["label"])}</span></label>'
             f'<a class="gm-gap-count" data-gap-count="{kind}" href="{escape(gap["list_url"])}"'
             f' title="{to_list}">…</a></li>')
+    # The grids longest unvisited, ranked: map.js fills the list from /map/unvisited.geojson.
+    unvisited = Markup(
+        '<div class="gm-unvisited" data-unvisited="loading" title="{note}">'
+        '<div class="gm-unvisited-title"><span class="gm-swatch gm-unvisited-swatch"></span>'
+        '{title}</div><ol class="gm-unvisited-list"></ol>'
+        '<div class="gm-legend-note">{note}</div></div>'
+    ).format(title=_("最久未走访的网格"), note=_("按户距上次走访天数的中位数；点名称定位"))
     return Markup(
         '<div class="gm-legend gm-gap-legend" role="region" aria-label="{title}">'
         '<div class="gm-legend-title">{title}</div><ul>{items}</ul>'
-        '<div class="gm-legend-note">{note}</div></div>'
-    ).format(title=_("空白点"), note=_("点数字看清单"), items=Markup("".join(items)))
+        '<div class="gm-legend-note">{note}</div>{unvisited}</div>'
+    ).format(title=_("空白点"), note=_("点数字看清单"), items=Markup("".join(items)),
+             unvisited=unvisited)
 
 
 def _options(choices) -> Markup:
@@ -344,7 +360,8 @@ def map_config(layer_urls: dict[str, str], classes: list[CountClass],
                bounds: Bounds | None, *, gaps: list[dict] | None = None,
                appeals_url: str | None = None, issue_url: str | None = None,
                issue_api_url: str | None = None,
-               gap_counts_url: str | None = None, measures: list[dict] | None = None,
+               gap_counts_url: str | None = None, unvisited_url: str | None = None,
+               measures: list[dict] | None = None,
                heats: list[dict] | None = None, rollup_url: str | None = None,
                search_url: str | None = None, trend_url: str | None = None,
                targets_url: str | None = None, target_url: str | None = None) -> MapConfig:
@@ -353,6 +370,7 @@ def map_config(layer_urls: dict[str, str], classes: list[CountClass],
         targets_url=targets_url, target_url=target_url,
         target_styles=TARGET_STYLES if targets_url else {},
         gaps=gaps, gap_counts_url=gap_counts_url, gap_styles=GAP_STYLES,
+        unvisited_url=unvisited_url, unvisited_style=UNVISITED_STYLE if unvisited_url else {},
         measures=measures or [], heats=heats or [], rollup_url=rollup_url,
         search_url=search_url, trend_url=trend_url,
         appeals_url=appeals_url, issue_url=issue_url,
@@ -428,4 +446,4 @@ def targets_legend() -> Markup:
     rows = [LegendRow(targets.STATUS_LABELS[status].translate(_), "gm-fill", color, 0.6)
             for status, color in TARGET_COLORS.items()]
     rows.append(LegendRow(_("超期（虚线，标“超期”）"), "gm-target-overdue-swatch"))
-    return legend_html(_("挂牌整改对象"), "", rows)  # the badges say the rest
+    return legend_html(_("挂牌整改对象"), "", rows, css_class="gm-targets-legend")  # the badges say the rest

@@ -12,17 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Numeric, cast, func, or_, select
+from sqlalchemy import Numeric, cast, func, select
 from sqlalchemy.orm import Session
 
-from gridmap.coverage import CARE_FLAGS, VisitIntervals, gap_query
+from gridmap import privacy
+from gridmap.coverage import VisitIntervals, gap_query, needs_care
 from gridmap.maps.appeals import open_issues
 from gridmap.maps.layers import MAX_FEATURES
 from gridmap.models import Household, Issue
 from gridmap.policy import Scope
 
 CELL_DEGREES = 0.02  # ≈ 2 km north–south at 25°N: a hamlet or two, never a house
-MIN_COUNT = 5  # cells with fewer are suppressed
+MIN_COUNT = privacy.SMALL_COUNT  # cells with fewer are suppressed
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,8 @@ def _points(kind: str, scope: Scope, now: datetime, intervals: VisitIntervals):
     if kind == "appeals":
         return select(Issue.geom.label("geom")).where(open_issues(scope), Issue.geom.is_not(None))
     if kind == "care":
-        flagged = or_(*(flag() for flag in CARE_FLAGS.values()))
         return select(Household.geom.label("geom")).where(
-            scope.households(), Household.geom.is_not(None), flagged)
+            scope.households(), Household.geom.is_not(None), needs_care())
     due = gap_query("visit", scope, now, intervals).subquery()
     return (select(Household.geom.label("geom")).select_from(due)
             .join(Household, Household.id == due.c.id)

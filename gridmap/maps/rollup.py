@@ -9,17 +9,20 @@ colour for every role that sees it; rates have fixed classes. Core: no Flask.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, literal, null, select
 from sqlalchemy.orm import Session
 
-from gridmap import lifecycle, metrics
-from gridmap.coverage import RULES, VisitIntervals, gap_query, last_visited_at
+from gridmap import lifecycle, metrics, privacy
+from gridmap.coverage import RULES, VisitIntervals, gap_query, last_visits, needs_care
+from gridmap.geo import DISPLAY_TOLERANCE
 from gridmap.issue_queries import stage_due_sql
+from gridmap.maps.layers import DECIMALS
 from gridmap.maps.styles import WORSE, CountClass, count_classes
-from gridmap.models import Grid, Household, Issue, PartyBranch
+from gridmap.models import Grid, Household, Issue, PartyBranch, Region
 from gridmap.policy import Scope
 
 LEVELS = ("township", "village", "grid")
@@ -38,6 +41,7 @@ class Measure:
     kind: str  # count | rate | days
     action: str  # the policy action a role needs to see it
     levels: tuple[str, ...] = LEVELS
+    care: bool = False  # counts households by care flag: small counts withheld (privacy)
 
 
 def _gap_measures() -> list[Measure]:
@@ -52,6 +56,7 @@ def _gap_measures() -> list[Measure]:
 
 MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("households", "户数", "households", "count", "view_map"),
+    Measure("care", "需关爱户", "households needing care", "count", "view_coverage", care=True),
     *_gap_measures(),
     Measure("days_since_visit", "距上次走访天数(中位数)", "days since last visit (median)",
             "days", "view_coverage"),
@@ -94,9 +99,14 @@ def _places(key: str, scope: Scope, now: datetime, intervals: VisitIntervals):
         return _gap_places(key[4:], scope, now, intervals)
     if key == "households":
         return select(Household.village_code, Household.grid_code).where(scope.households())
+    if key == "care":
+        return select(Household.village_code, Household.grid_code).where(
+            scope.households(), needs_care())
     if key == "days_since_visit":
-        days = func.extract("epoch", literal(now) - last_visited_at(scope.county_code)) / 86400
+        last = last_visits(scope.county_code)
+        days = func.extract("epoch", literal(now) - last.c.last) / 86400
         return (select(Household.village_code, Household.grid_code, days.label("value"))
+                .outerjoin(last, last.c.household_id == Household.id)
                 .where(scope.households()))
     open_issues = select(Issue.village_code, Issue.grid_code).where(
         scope.issues(), Issue.county_code == scope.county_code,
@@ -138,14 +148,76 @@ def rate_classes() -> list[CountClass]:
     return [CountClass(lower, upper, shades[i]) for i, (lower, upper) in enumerate(RATE_LIMITS)]
 
 
+def suppressed(figures: dict[str, int]) -> tuple[dict[str, int], list[str]]:
+    """A care measure's figures as an aggregate reader may see them: counts of 1 to
+    privacy.SMALL_COUNT - 1 withheld (privacy.suppress_small, as the heatmaps drop small
+    cells). Returns the figures shown and the codes withheld (shown as "<5")."""
+    shown, withheld = {}, []
+    for code, count in figures.items():
+        if privacy.suppress_small(count) is None:
+            withheld.append(code)
+        else:
+            shown[code] = count
+    return shown, sorted(withheld)
+
+
 def county_classes(session: Session, scope: Scope, level: str, key: str, now: datetime,
                    intervals: VisitIntervals = VisitIntervals()) -> list[CountClass]:
-    """The measure's classes over the whole county at `level`: the same for every role."""
+    """The measure's classes over the whole county at `level`: the same for every role.
+    A care measure's are made without its small counts, so no class boundary gives a
+    withheld one back to a role that sees them as "<5"."""
     measure = MEASURES[key]
     if measure.kind == "rate":
         return rate_classes()
     county = Scope(scope.county_code, region_code=scope.county_code)
     figures = values(session, county, level, key, now, intervals)
+    if measure.care:
+        figures = suppressed(figures)[0]
     ramp = None if key == "households" else WORSE
     # 0 always has its class: a region with none of what is counted is not "no data".
     return count_classes([0, *figures.values()], ramp=ramp)
+
+
+LONGEST_UNVISITED = 5  # grids named on the leader's map and in its list
+
+
+def ranked(session: Session, scope: Scope, level: str, key: str, now: datetime,
+           intervals: VisitIntervals = VisitIntervals(), limit: int = LONGEST_UNVISITED
+           ) -> list[tuple[str, float | int]]:
+    """The `limit` regions (or grids) of `level` with the highest figure `key`, highest first
+    (ties by code): e.g. the grids whose households have waited longest for a visit."""
+    figures = values(session, scope, level, key, now, intervals)
+    return sorted(figures.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+def longest_unvisited(session: Session, scope: Scope, now: datetime,
+                      intervals: VisitIntervals = VisitIntervals(),
+                      limit: int = LONGEST_UNVISITED) -> dict:
+    """The grids of `scope` longest unvisited (the highest median days since their households'
+    last visit, the `days_since_visit` roll-up) as GeoJSON: shape, name, village, days, rank."""
+    top = ranked(session, scope, "grid", "days_since_visit", now, intervals, limit)
+    if not top:
+        return {"type": "FeatureCollection", "features": []}
+    village = (select(Region.code, Region.name)
+               .where(Region.county_code == scope.county_code, Region.level == "village",
+                      Region.current()).subquery())
+    shape = func.coalesce(Grid.geom_display, func.ST_Multi(
+        func.ST_SimplifyPreserveTopology(Grid.geom, DISPLAY_TOLERANCE["grid"])))
+    rows = {code: (name, village_name, geometry, label) for code, name, village_name, geometry, label
+            in session.execute(
+                select(Grid.code, Grid.name, village.c.name,
+                       func.ST_AsGeoJSON(shape, DECIMALS),
+                       func.ST_AsGeoJSON(func.ST_PointOnSurface(Grid.geom), DECIMALS))
+                .outerjoin(village, village.c.code == Grid.village_code)
+                .where(Grid.county_code == scope.county_code, Grid.current(),
+                       Grid.code.in_([code for code, _days in top]), Grid.geom.is_not(None)))}
+    features = []
+    for rank, (code, days) in enumerate(top, start=1):
+        if code not in rows:
+            continue
+        name, village_name, geometry, label = rows[code]
+        features.append({"type": "Feature", "id": code, "geometry": json.loads(geometry),
+                         "properties": {"code": code, "name": name, "village": village_name,
+                                        "days": days, "rank": rank,
+                                        "label_lonlat": json.loads(label)["coordinates"]}})
+    return {"type": "FeatureCollection", "features": features}

@@ -94,7 +94,7 @@ class LegendRow:
     opacity: float | None = None  # the fill's opacity, so the swatch looks as the fill does
 
 
-def legend_html(title: str, note: str, rows: list[LegendRow]) -> Markup:
+def legend_html(title: str, note: str, rows: list[LegendRow], css_class: str = "") -> Markup:
     """The legend's markup; every text is escaped (names may come from imported files)."""
     items = []
     for row in rows:
@@ -106,10 +106,11 @@ def legend_html(title: str, note: str, rows: list[LegendRow]) -> Markup:
             f'<li><span class="gm-swatch {escape(row.swatch)}"{style}></span>'
             f"<span>{escape(row.label)}</span></li>")
     return Markup(
-        '<div class="gm-legend" role="region" aria-label="{title}">'
+        '<div class="gm-legend{extra}" role="region" aria-label="{title}">'
         '<div class="gm-legend-title">{title}</div><ul>{items}</ul>'
         '<div class="gm-legend-note">{note}</div></div>'
-    ).format(title=title, note=note, items=Markup("".join(items)))
+    ).format(title=title, note=note, items=Markup("".join(items)),
+             extra=" " + css_class if css_class else "")
 
 
 # Coverage gaps (gridmap.coverage rules) as map.js draws them. Red is for places no one
@@ -152,3 +153,9 @@ TARGET_STYLES = {
     "overdue": {"color": GAP_COLOR, "weight": 5, "dashArray": "10 6", "opacity": 1,
                 "fillColor": GAP_COLOR, "fillOpacity": 0.16, "interactive": False},
 }
+# The grids longest unvisited (maps.rollup.longest_unvisited): a thick solid brown outline
+# (the hue of the `visit` gap's badges; solid, so it is not the dotted `group` gap) and a
+# badge with the rank and the days.
+UNVISITED_COLOR = "#7a3e00"
+UNVISITED_STYLE = {"color": UNVISITED_COLOR, "weight": 5, "opacity": 1, "fill": False,
+                   "className": "gm-unvisited-shape"}

@@ -65,7 +65,7 @@ def register(app: Flask) -> None:
     """Wire the database, i18n, errors, sign-in, navigation and every blueprint into `app`."""
     from importlib import import_module
 
-    from gridmap.web import auth, errors, i18n, nav, security, session
+    from gridmap.web import auth, compress, errors, i18n, nav, security, session
 
     app.url_map.converters["int"] = RowId
     engine = make_engine(app.config["DATABASE_URL"], pool_size=5, max_overflow=10)
@@ -80,6 +80,7 @@ def register(app: Flask) -> None:
         return send_from_directory(static_root, filename, max_age=3600)
 
     security.init_app(app)  # headers, HTTPS and proxy settings
+    compress.init_app(app)  # gzip for the static assets
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)  # Flask-Login, CSRF on every POST, the auth blueprint

@@ -85,6 +85,9 @@ OPENAPI_PATHS = {
                                            "type": "integer"}}}}),
                                    "304": {"description": "the client's copy is current"}}}},
     "/map/issues.geojson": _layer_get("Unresolved issues of the user's scope, with stage and light"),
+    "/map/unvisited.geojson": _layer_get(
+        "The grids of the user's scope longest unvisited (median days since their households'"
+        " last visit), ranked, with days and rank"),
     "/map/rollup/{level}.json": {"get": {
         "summary": "One figure per township, village or grid of the scope, with the county's colour"
                    " classes for it (the choropleth's data)",
@@ -94,7 +97,10 @@ OPENAPI_PATHS = {
             {"name": "measure", "in": "query", "schema": {"type": "string",
                                                           "enum": list(rollup.MEASURES)}}],
         "responses": {"200": json_response("the figures and classes", {
-            "type": "object", "required": ["level", "measure", "classes", "values"]}),
+            "type": "object", "required": ["level", "measure", "classes", "values", "suppressed"],
+            "properties": {"suppressed": {
+                "type": "array", "items": {"type": "string"},
+                "description": "codes whose care count (1–4) is withheld from this role"}}}),
             "304": {"description": "the client's copy is current"},
             "422": error_response("an unknown measure")}}},
     "/map/heat/{kind}.json": {"get": {
@@ -106,7 +112,7 @@ OPENAPI_PATHS = {
                 "cells": {"type": "array", "items": {"type": "array"}}}}),
             "304": {"description": "the client's copy is current"}}}},
     "/map/trend.svg": {"get": {
-        "summary": "The 三率 of the last 12 months, by month, of the scope or a region in it",
+        "summary": "The 三率 of the last 12 weeks, by week of report, of the scope or a region in it",
         "parameters": [{"name": "region", "in": "query", "schema": {"type": "string"}}],
         "responses": {"200": {"description": "an SVG chart",
                               "content": {"image/svg+xml": {"schema": {"type": "string"}}}},
@@ -189,6 +195,7 @@ def county_map():
                                   center_latlon=center)
     config = map_config(layer_urls, classes, bounds, gaps=gaps, appeals_url=appeals_url,
                         gap_counts_url=url_for("layers.gap_counts") if gaps else None,
+                        unvisited_url=url_for("layers.unvisited") if gaps else None,
                         issue_url=url_for("issues.detail", issue_id=0),
                         issue_api_url=url_for("issues_api.issue", issue_id=0),
                         measures=measures, heats=heats,
@@ -269,6 +276,16 @@ def appeals_geojson():
     return _geojson_response(_for_display(appeals_layer_json(db_session(), current_scope(), only)))
 
 
+@layers_bp.route("/map/unvisited.geojson", endpoint="unvisited")
+@requires("view_coverage")
+def unvisited_geojson():
+    """The grids of the user's scope whose households have waited longest for a visit."""
+    session, scope = db_session(), current_scope()
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    collection = rollup.longest_unvisited(session, scope, clock.now(), intervals)
+    return _geojson_response(_for_display(json.dumps(collection, separators=(",", ":"))))
+
+
 @layers_bp.route("/map/rollup/<any(township, village, grid):level>.json", endpoint="rollup")
 @requires("view_map")
 def rollup_json(level: str):
@@ -283,10 +300,15 @@ def rollup_json(level: str):
         raise Forbidden(_("您的角色无权查看“%(measure)s”。", measure=rule_label(measure)))
     session, scope, now = db_session(), current_scope(), clock.now()
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    # Care counts reach a role without row-level access only as privacy allows (under 5 withheld).
+    suppress = measure.care and not can("export_detail")
     classes = rollup.county_classes(session, scope, level, key, now, intervals)
+    figures, withheld = rollup.values(session, scope, level, key, now, intervals), []
+    if suppress:
+        figures, withheld = rollup.suppressed(figures)
     body = {"level": level, "measure": key, "label": rule_label(measure), "kind": measure.kind,
             "classes": [{"lower": c.lower, "upper": c.upper, "color": c.color} for c in classes],
-            "values": rollup.values(session, scope, level, key, now, intervals)}
+            "values": figures, "suppressed": withheld}
     return _geojson_response(json.dumps(body, separators=(",", ":")), "application/json")
 
 
@@ -310,7 +332,7 @@ def heat_json(kind: str):
 @layers_bp.route("/map/trend.svg", endpoint="trend")
 @requires("view_metrics")
 def trend_chart():
-    """The 三率 of the last 12 months, by month, of the user's scope or of `region` in it,
+    """The 三率 of the last 12 weeks, by week of report, of the user's scope or of `region` in it,
     as an SVG drawn here (no chart library in the page)."""
     session, scope = db_session(), current_scope()
     code = request.args.get("region") or None
@@ -323,9 +345,9 @@ def trend_chart():
     name = region_name(session, scope.county_code, code or scope.region_code or scope.county_code)
     if name is None:
         raise NotFound(_("没有区划 %(code)s。", code=code), field="region")
-    months = trend.last_months(clock.now().astimezone(CHINA_TIME).date())
-    series = trend.monthly_rates(session, scope, months)
-    svg = trend.trend_svg(_("%(name)s 近 12 个月三率", name=name), months, series,
+    weeks = trend.last_weeks(clock.now().astimezone(CHINA_TIME).date())
+    series = trend.weekly_rates(session, scope, weeks)
+    svg = trend.trend_svg(_("%(name)s 近 %(n)s 周三率", name=name, n=len(weeks)), weeks, series,
                           {"response_rate": _("响应率"), "resolution_rate": _("解决率"),
                            "satisfaction_rate": _("满意率")}, _("没有有效回访"))
     return _geojson_response(svg, "image/svg+xml")

@@ -21,11 +21,26 @@ from gridmap import clock
 from gridmap.coverage import gap_counts
 from gridmap.db import make_engine
 from gridmap.maps.appeals import appeals_layer_json
+from gridmap.maps.rollup import LONGEST_UNVISITED as LONGEST
 from gridmap.policy import Scope
 
 LEADER = Scope("532329", region_code="532329")
 SIZES = {"1024x768": (1024, 768), "800x1280": (800, 1280), "1920x1080": (1920, 1080)}
 GAP_RED = "rgb(179, 38, 30)"
+# The grids longest unvisited, by hand: per grid, the median of its households' days since
+# their last visit (never-visited households have no such day), highest first.
+LONGEST_UNVISITED = """
+WITH last AS (
+    SELECT h.grid_code, extract(epoch FROM CAST(:now AS timestamptz) - max(v.visited_at)) / 86400 AS days
+    FROM household h LEFT JOIN visit v ON v.county_code = h.county_code AND v.household_id = h.id
+    WHERE h.county_code = :c AND h.status = 'active' AND h.grid_code IS NOT NULL
+    GROUP BY h.id, h.grid_code
+)
+SELECT l.grid_code, g.name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l.days)) AS days
+FROM last l JOIN grid g ON g.county_code = :c AND g.code = l.grid_code AND g.valid_to IS NULL
+GROUP BY l.grid_code, g.name HAVING count(l.days) > 0
+ORDER BY days DESC, l.grid_code LIMIT :n
+"""
 
 
 def deliberate(kind: str) -> list[str]:
@@ -44,13 +59,15 @@ def sql(base_url, committed_db_url):
         name = session.execute(text(
             "SELECT name FROM region WHERE county_code = :c AND code = :v AND valid_to IS NULL"),
             {"c": LEADER.county_code, "v": area}).scalar_one()
+        unvisited = session.execute(text(LONGEST_UNVISITED), {
+            "c": LEADER.county_code, "now": clock.now(), "n": LONGEST}).all()
         households = session.execute(text(
             "SELECT count(*) FROM household h WHERE h.county_code = :c AND h.village_code = :v"
             " AND NOT EXISTS (SELECT 1 FROM grid g WHERE g.county_code = :c"
             " AND g.valid_to IS NULL AND g.village_code = :v AND ST_Covers(g.geom, h.geom))"),
             {"c": LEADER.county_code, "v": area}).scalar_one()
     engine.dispose()
-    return {"counts": counts, "appeals": len(appeals), "area_name": name,
+    return {"counts": counts, "appeals": len(appeals), "area_name": name, "unvisited": unvisited,
             "area_households": households,
             "overdue": sum(1 for f in appeals if f["properties"]["overdue"])}
 
@@ -62,6 +79,7 @@ def open_map(open_page, base_url, size):
     page.wait_for_selector(".folium-map[data-layers=loaded][data-gaps=loaded]"
                            "[data-gap-counts=loaded]")
     page.wait_for_selector(".folium-map[data-appeals]:not([data-appeals=loading])")
+    page.wait_for_selector(".folium-map[data-unvisited]:not([data-unvisited=loading])")
     page.wait_for_load_state("networkidle")
     return watch
 
@@ -109,6 +127,21 @@ def test_the_leader_sees_the_gaps_and_overdue_appeals_at_first_glance(open_page,
     in_clusters = sum(int(text.lstrip("!"))
                       for text in page.locator(".gm-cluster-overdue-count").all_inner_texts())
     assert singles.count() + in_clusters == sql["overdue"]
+    # The grids longest unvisited: outlined on screen and ranked in the legend, as the SQL says.
+    assert len(sql["unvisited"]) == LONGEST
+    listed = page.locator(".gm-unvisited-go")
+    expect(listed).to_have_count(LONGEST)
+    for rank, (code, name, days) in enumerate(sql["unvisited"], start=1):
+        shape = page.locator(f'path[data-unvisited="{rank}"][data-code="{code}"]')
+        expect(shape).to_have_count(1)
+        assert on_screen(page, shape)
+        expect(shape).to_have_attribute("stroke", re.compile("#7a3e00", re.I))
+        item = listed.nth(rank - 1)
+        assert item.get_attribute("data-code") == code
+        assert on_screen(page, item)
+        assert name in item.inner_text()
+        shown_days = int(item.locator(".gm-unvisited-days").inner_text().split()[0].replace(",", ""))
+        assert abs(shown_days - int(days)) <= 1  # the page and this query ran seconds apart
     # The legend's counts are the SQL's.
     shown = {}
     for link in page.locator(".gm-gap-count").all():

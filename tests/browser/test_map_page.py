@@ -79,3 +79,50 @@ def test_grid_worker_taps_their_grid_and_sees_its_households(open_page, base_url
     watch.screenshot(f"grid_worker-{size}-popup")
     assert watch.errors == []
     assert watch.outside_requests() == []
+
+
+@pytest.mark.parametrize("size", [(800, 1280), (375, 667)])
+def test_legends_fold_on_phones_and_unfold_by_keyboard(open_page, base_url, size):
+    watch = open_page(*size, has_touch=True)
+    watch.sign_in(base_url, "leader")
+    page = watch.page
+    page.wait_for_selector(".folium-map[data-layers=loaded][data-gap-counts=loaded]")
+    legends = page.locator(".gm-legend")
+    toggles = page.locator(".gm-legend-toggle")
+    # Every legend (gaps, appeals, 挂牌, households) is a button naming it, folded.
+    assert toggles.count() == legends.count() >= 4
+    for i in range(toggles.count()):
+        expect(toggles.nth(i)).to_have_attribute("aria-expanded", "false")
+        expect(toggles.nth(i)).to_be_visible()
+    expect(page.locator(".gm-legend li:visible")).to_have_count(0)
+    gaps = page.locator(".gm-gap-legend")
+    toggle = gaps.locator(".gm-legend-toggle")
+    assert toggle.inner_text().strip().startswith("空白点")
+    assert toggle.get_attribute("aria-controls") == gaps.get_attribute("id")
+    # Reached by Tab like any button, opened and closed by Enter and Space.
+    page.locator(".leaflet-control-zoom-in").focus()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('gm-legend-toggle')"):
+            break
+    focused = page.evaluate("document.activeElement.getAttribute('aria-controls')")
+    assert focused is not None
+    opened = page.locator(f"#{focused}")
+    page.keyboard.press("Enter")
+    expect(opened.locator(".gm-legend-toggle")).to_have_attribute("aria-expanded", "true")
+    expect(opened.locator("li").first).to_be_visible()
+    watch.screenshot(f"legend-unfolded-{size[0]}x{size[1]}")
+    page.keyboard.press(" ")
+    expect(opened.locator(".gm-legend-toggle")).to_have_attribute("aria-expanded", "false")
+    expect(opened.locator("li").first).to_be_hidden()
+    toggle.click()
+    expect(gaps.locator(".gm-gap-count").first).to_be_visible()
+    watch.screenshot(f"legend-gaps-{size[0]}x{size[1]}")
+    assert watch.errors == [] and watch.outside_requests() == []
+
+
+def test_legends_stay_open_on_a_landscape_tablet(open_page, base_url):
+    watch = open_map(open_page, base_url, "leader", "1024x768")
+    page = watch.page
+    expect(page.locator(".gm-legend-toggle")).to_have_count(0)
+    expect(page.locator(".gm-gap-legend .gm-gap-count").first).to_be_visible()

@@ -61,7 +61,8 @@ def test_the_leader_drills_from_townships_to_villages(open_page, base_url, figur
     page = watch.page
     colour_by(page, "overdue", "township")
     # The township with the most overdue issues has the darkest class, as the legend says.
-    swatches = page.locator(".gm-legend:not(.gm-gap-legend):not(.gm-appeals-legend) .gm-swatch")
+    swatches = page.locator(".gm-legend:not(.gm-gap-legend):not(.gm-appeals-legend)"
+                             ":not(.gm-targets-legend) .gm-swatch")
     darkest = swatches.last.evaluate("node => node.style.background")
     top = page.locator(f'path.gm-hit-township[data-code="{figures["top"]}"]')
     assert page.evaluate("([a, b]) => { const s = document.createElement('span');"

@@ -56,3 +56,49 @@ def test_the_demo_county_figures_agree_with_hand_written_sql(client, demo):
     townships = client.get("/api/metrics?by=township").get_json()["rows"]
     assert sum(t["valid_callbacks"] for t in townships) == row["valid_callbacks"]
     assert {t["name"] for t in townships} >= {"狮山镇", "插甸镇"}
+
+
+BY_WEEK = """
+WITH counted AS (
+    SELECT id, to_char(date_trunc('week', reported_at AT TIME ZONE 'Asia/Shanghai'),
+                       'YYYY-MM-DD') AS week
+    FROM issue
+    WHERE county_code = '532329' AND status <> 'voided' AND merged_into IS NULL
+      AND (reported_at AT TIME ZONE 'Asia/Shanghai')::date >= CAST(:first AS date)
+), last_callback AS (
+    SELECT DISTINCT ON (c.issue_id) counted.week, c.contacted_in_time, c.solved, c.satisfaction
+    FROM callback c JOIN counted ON counted.id = c.issue_id
+    WHERE c.reached
+    ORDER BY c.issue_id, c.at DESC, c.id DESC
+)
+SELECT week, round(100 * avg(contacted_in_time::int), 1) AS response_rate,
+       round(100 * avg(solved::int), 1) AS resolution_rate,
+       round(100 * avg(CASE satisfaction WHEN 'satisfied' THEN 1
+                       WHEN 'basically_satisfied' THEN 0.9 ELSE 0 END), 1) AS satisfaction_rate
+FROM last_callback GROUP BY week
+"""
+
+
+def test_the_weekly_trend_is_the_hand_written_sql_by_week(client, demo):
+    import re
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from gridmap.maps import trend
+    from gridmap.policy import Scope
+
+    weeks = trend.last_weeks(date(2026, 11, 23))
+    expected = {row["week"]: row for row in demo.execute(
+        text(BY_WEEK), {"first": weeks[0]}).mappings()}
+    assert len(expected) >= 6  # the demo's callbacks fall in most of the last 12 weeks
+    series = trend.weekly_rates(Session(bind=demo), Scope("532329", region_code="532329"), weeks)
+    for rate, line in series.items():
+        assert line == [None if week not in expected else float(expected[week][rate])
+                        for week in weeks], rate
+    # What the chart draws is the same: one point per week and rate that has a value.
+    svg = client.get("/map/trend.svg").get_data(as_text=True)
+    drawn = {(week, rate): float(value) for week, rate, value in re.findall(
+        r'data-week="([\d-]+)" data-rate="(\w+)" data-value="([\d.]+)"', svg)}
+    assert drawn == {(week, rate): float(row[rate]) for week, row in expected.items()
+                     for rate in trend.RATES}

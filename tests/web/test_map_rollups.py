@@ -83,6 +83,46 @@ def test_a_region_has_one_colour_for_every_role(client, county, auth):
     assert all(code.startswith(TOWNSHIP) for code in rollup(client, "grid", "households")["values"])
 
 
+CARE_BY_VILLAGE = """
+SELECT village_code, count(*) FROM household
+WHERE county_code = :c AND status = 'active' AND (minimum_living OR extreme_poverty
+      OR relapse_monitoring OR elderly_alone OR left_behind_children OR left_behind_women
+      OR left_behind_elderly OR disability_grade <= 2)
+GROUP BY village_code
+"""
+
+
+def test_small_care_counts_are_withheld_from_leaders(client, county, auth):
+    """Care counts of 1–4 reach a leader as withheld ("<5"), as privacy.suppress_small and the
+    heatmaps do; a role with row-level access (township staff) sees them."""
+    county.execute(text("UPDATE household SET minimum_living = true WHERE village_code = :v"
+                        " AND code LIKE :g"), {"v": VILLAGE, "g": VILLAGE + "001%"})
+    other = OTHER_TOWNSHIP + "002"
+    county.execute(text(
+        "INSERT INTO household (county_code, code, grid_code, village_code, head_name,"
+        " elderly_alone, geom) SELECT :c, :g || 'E' || i, :g, :v, '户主', true,"
+        " ST_PointOnSurface(g.geom) FROM grid g, generate_series(1, 5) i WHERE g.code = :g"),
+        {"c": COUNTY, "g": other + "002", "v": other})
+    by_sql = dict(county.execute(text(CARE_BY_VILLAGE), {"c": COUNTY}).all())
+    assert by_sql == {VILLAGE: 3, other: 5}
+    auth.as_role("leader", COUNTY)
+    body = rollup(client, "village", "care")
+    assert body["values"] == {code: n for code, n in by_sql.items() if n >= 5}
+    assert body["suppressed"] == sorted(code for code, n in by_sql.items() if 0 < n < 5)
+    township = rollup(client, "township", "care")
+    assert township["values"] == {OTHER_TOWNSHIP: 5} and township["suppressed"] == [TOWNSHIP]
+    # No class boundary gives a withheld count back: the classes are made without them.
+    county.execute(text("UPDATE household SET minimum_living = false WHERE code IN"
+                        " (:a, :b)"), {"a": VILLAGE + "001001", "b": VILLAGE + "001002"})
+    fewer = rollup(client, "village", "care")
+    assert fewer["classes"] == body["classes"] and fewer["suppressed"] == [VILLAGE]
+    auth.sign_out()
+    auth.as_role("township_staff", TOWNSHIP)
+    staff = rollup(client, "village", "care")
+    assert staff["values"] == {VILLAGE: 1} and staff["suppressed"] == []
+    assert staff["classes"] == fewer["classes"]  # one colour scale for every role
+
+
 def test_rates_have_fixed_classes_lowest_darkest(client, county, auth):
     auth.as_role("leader", COUNTY)
     body = rollup(client, "township", "satisfaction_rate")
@@ -183,10 +223,10 @@ def test_search_is_a_registry_other_kinds_join(client, county, auth, monkeypatch
     assert found == [TOWNSHIP]
 
 
-def test_the_trend_chart_is_an_svg_of_the_months_rates(client, county, auth, monkeypatch):
+def test_the_trend_chart_is_an_svg_of_the_weeks_rates(client, county, auth, monkeypatch):
     from gridmap.maps import trend
 
-    monkeypatch.setenv("GRIDMAP_NOW", "2026-11-23T09:00:00+08:00")
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-11-23T09:00:00+08:00")  # a Monday
     issue = county.execute(text("SELECT id FROM issue WHERE code = 'I4'")).scalar()
     county.execute(text(
         "INSERT INTO callback (county_code, issue_id, channel, at, reached, contacted_in_time,"
@@ -197,14 +237,17 @@ def test_the_trend_chart_is_an_svg_of_the_months_rates(client, county, auth, mon
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     svg = response.get_data(as_text=True)
     assert svg.startswith("<svg") and "狮山镇" in svg and "<script" not in svg
-    months = trend.last_months(date(2026, 11, 23))
-    assert months[0] == "2025-12" and months[-1] == "2026-11" and len(months) == 12
-    series = trend.monthly_rates(Session(bind=county), Scope(COUNTY, region_code=OTHER_TOWNSHIP),
-                                 months)
-    assert series["response_rate"][-1] == 100.0 and series["resolution_rate"][-1] == 0.0
-    assert series["satisfaction_rate"][:-1] == [None] * 11
-    # Three lines, told apart by dash and marker as well as colour.
+    weeks = trend.last_weeks(date(2026, 11, 23))
+    assert weeks[0] == "2026-09-07" and weeks[-1] == "2026-11-23" and len(weeks) == 12
+    series = trend.weekly_rates(Session(bind=county), Scope(COUNTY, region_code=OTHER_TOWNSHIP),
+                                weeks)
+    # I4 was reported on Friday 2026-11-20: the week of Monday the 16th.
+    assert series["response_rate"][-2] == 100.0 and series["resolution_rate"][-2] == 0.0
+    assert series["satisfaction_rate"][-1] is None and series["satisfaction_rate"][:-2] == [None] * 10
+    # Each point says its week, rate and value; three lines told apart by dash and marker.
+    assert 'data-week="2026-11-16" data-rate="resolution_rate" data-value="0.0"' in svg
     assert svg.count("<polyline") == 0 and svg.count("stroke-dasharray") >= 2
+    assert ">11-23<" in svg and ">11-09<" in svg  # every other week labelled, ending today's
     auth.sign_out()
     auth.as_role("township_staff", TOWNSHIP)
     assert client.get(f"/map/trend.svg?region={OTHER_TOWNSHIP}").status_code == 403
@@ -214,7 +257,7 @@ def test_the_trend_chart_is_an_svg_of_the_months_rates(client, county, auth, mon
 def test_hostile_names_stay_text_in_the_trend_chart():
     from gridmap.maps.trend import trend_svg
 
-    svg = trend_svg('<script>alert(1)</script>&"', ["2026-10", "2026-11"],
+    svg = trend_svg('<script>alert(1)</script>&"', ["2026-11-16", "2026-11-23"],
                     {"response_rate": [50.0, 75.0]}, {"response_rate": "<b>"}, "none")
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "<b>" not in svg
     assert svg.count("<polyline") == 1
