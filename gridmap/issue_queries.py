@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 
-from gridmap import clock, lifecycle, privacy, settings
+from gridmap import clock, files, lifecycle, privacy, settings
 from gridmap.models import (
     AppUser,
     Cadre,
@@ -185,24 +185,35 @@ class Step:
     due_at: datetime | None
     note: str | None
     issue_code: str | None = None  # whose event: the issue's own, or a duplicate merged into it
+    event_id: int | None = None
+    photos: tuple = ()  # the stored photos that came with this event (gridmap.files)
 
 
 def timeline(session, issue: Issue) -> list[Step]:
-    """Every event of the issue and of the duplicates merged into it (合并), oldest first."""
+    """Every event of the issue and of the duplicates merged into it (合并), oldest first,
+    each with the photos that came with it (photos older than that link: with the report)."""
     mine = select(Issue.id).where(Issue.county_code == issue.county_code,
                                   (Issue.id == issue.id) | (Issue.merged_into == issue.id))
     owner = Issue.__table__.alias("owner")
     rows = session.execute(
         select(IssueEvent.at, IssueEvent.action, IssueEvent.from_status, IssueEvent.to_status,
                IssueEvent.level, func.coalesce(AppUser.display_name, AppUser.login),
-               Cadre.name, Unit.name, IssueEvent.due_at, IssueEvent.note, owner.c.code)
+               Cadre.name, Unit.name, IssueEvent.due_at, IssueEvent.note, owner.c.code,
+               IssueEvent.id)
         .join(owner, owner.c.id == IssueEvent.issue_id)
         .outerjoin(AppUser, AppUser.id == IssueEvent.actor_id)
         .outerjoin(Cadre, Cadre.id == IssueEvent.actor_cadre_id)
         .outerjoin(Unit, Unit.id == IssueEvent.unit_id)
         .where(IssueEvent.county_code == issue.county_code, IssueEvent.issue_id.in_(mine))
-        .order_by(IssueEvent.at, IssueEvent.id).limit(1000))
-    return [Step(*row) for row in rows]
+        .order_by(IssueEvent.at, IssueEvent.id).limit(1000)).all()
+    photos = files.event_photos(session, issue.county_code, session.scalars(mine))
+    steps = []
+    for row in rows:
+        came_with = photos.get(row[-1], [])
+        if not steps:
+            came_with = photos.get(None, []) + came_with
+        steps.append(Step(*row, photos=tuple(came_with)))
+    return steps
 
 
 @dataclass(frozen=True)
