@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from gridmap import coverage, lifecycle, privacy
+from gridmap import coverage, files, lifecycle, privacy
 from gridmap.errors import Message, NotFound, _
 from gridmap.models import Household, Issue, IssueCategory, Visit
 from gridmap.policy import Scope
@@ -125,6 +125,7 @@ class VisitRow:
     accuracy_m: float | None
     issue_id: int | None
     client_uuid: object  # uuid.UUID: how the tablet names the visit
+    photos: tuple = ()  # its stored photos (gridmap.files), shown as thumbnails
 
 
 @dataclass(frozen=True)
@@ -147,11 +148,13 @@ def household(session, scope: Scope, role: str, household_id: int, now: datetime
     if row is None:
         raise NotFound(_("没有编号为 %(id)s 的户，或不在您的范围内", id=household_id),
                        field="household_id")
-    visits = [VisitRow(*r) for r in session.execute(
+    rows = session.execute(
         select(Visit.id, Visit.kind, Visit.visited_at, Visit.checklist, Visit.notes,
                Visit.accuracy_m, Visit.issue_id, Visit.client_uuid)
         .where(Visit.county_code == scope.county_code, Visit.household_id == household_id)
-        .order_by(Visit.visited_at.desc()).limit(VISIT_LIMIT))]
+        .order_by(Visit.visited_at.desc()).limit(VISIT_LIMIT)).all()
+    photos = files.visit_photos(session, scope.county_code, [r.id for r in rows])
+    visits = [VisitRow(*r, photos=tuple(photos.get(r.id, ()))) for r in rows]
     linked = select(Visit.issue_id).where(Visit.county_code == scope.county_code,
                                          Visit.household_id == household_id,
                                          Visit.issue_id.is_not(None))
