@@ -172,6 +172,35 @@ def supervise(session, issue_id, actor, data: dict) -> Issue:
     return issues.record_control(session, issue, "supervise", actor, note=instruction, due_at=due)
 
 
+@dataclass(frozen=True)
+class OverdueSupervision:
+    """A 督办 not answered by its limit: the issue, the instruction, who must answer, since when."""
+
+    issue_id: int
+    code: str
+    title: str
+    instruction: str
+    at: datetime
+    answer_due: datetime
+    unit: str | None
+
+
+def overdue_supervisions(session, scope: Scope, now: datetime,
+                         limit: int = LEDGER_LIMIT) -> list[OverdueSupervision]:
+    """Unanswered 督办 past their limit in scope, the longest overdue first (for the ledger;
+    the queue flags the same with issue_queries.supervision_overdue)."""
+    rows = session.execute(
+        select(Issue.id, Issue.code, Issue.title, IssueSupervision.instruction,
+               IssueSupervision.at, IssueSupervision.answer_due, Unit.name)
+        .join(IssueSupervision, (IssueSupervision.county_code == Issue.county_code)
+              & (IssueSupervision.issue_id == Issue.id))
+        .outerjoin(Unit, Unit.id == Issue.responsible_unit_id)
+        .where(scope.issues(), IssueSupervision.answered_at.is_(None),
+               IssueSupervision.answer_due < now)
+        .order_by(IssueSupervision.answer_due, IssueSupervision.id).limit(limit))
+    return [OverdueSupervision(*row) for row in rows]
+
+
 def remind(session, issue_id, actor, data: dict) -> Issue:
     """催办: a reminder to the handler (an event; counted per issue and unit)."""
     _may(actor, "supervise_issue")
@@ -350,6 +379,7 @@ class Panel:
     reporters: list
     merged_into: str | None
     allowed: tuple
+    overdue: frozenset = frozenset()  # ids of 督办 unanswered past their limit (red)
 
 
 def panel(session, issue: Issue, actor) -> Panel:
@@ -380,9 +410,11 @@ def panel(session, issue: Issue, actor) -> Panel:
         may.append("merge")
     into = session.scalar(select(Issue.code).where(Issue.id == issue.merged_into)) \
         if issue.merged_into else None
+    now = clock.now()
+    overdue = frozenset(s.id for s in supervisions if s.answered_at is None and s.answer_due < now)
     return Panel(extension, supervisions, reminders,
                  duplicates(session, actor, issue) if "merge" in may else [],
-                 reporters(session, issue), into, tuple(may))
+                 reporters(session, issue), into, tuple(may), overdue)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class QueueRow:
     unit: str | None
     due: datetime | None
     light: str
+    supervision_overdue: bool = False  # a 督办 unanswered past its limit: flagged red
 
 
 def stage_due_sql():
@@ -77,7 +78,7 @@ def queue(session, scope: Scope, limit: int = QUEUE_LIMIT, only=None) -> list[Qu
     rows = session.execute(
         select(Issue.id, Issue.code, Issue.title, Issue.status, Issue.level, Issue.urgency,
                Issue.real_name, func.coalesce(IssueCategory.name, Issue.category), Unit.name,
-               due, light)
+               due, light, supervision_overdue(clock.now()))
         .outerjoin(IssueCategory, (IssueCategory.county_code == Issue.county_code)
                    & (IssueCategory.code == Issue.category))
         .outerjoin(Unit, Unit.id == Issue.responsible_unit_id)
@@ -86,6 +87,14 @@ def queue(session, scope: Scope, limit: int = QUEUE_LIMIT, only=None) -> list[Qu
         .order_by(rank, Issue.real_name.desc(), due.asc().nulls_last(), Issue.id)
         .limit(limit))
     return [QueueRow(*row) for row in rows]
+
+
+def supervision_overdue(now: datetime):
+    """SQL: a 督办 of the issue waits for its written answer past its limit (flagged red)."""
+    return exists().where(IssueSupervision.county_code == Issue.county_code,
+                          IssueSupervision.issue_id == Issue.id,
+                          IssueSupervision.answered_at.is_(None),
+                          IssueSupervision.answer_due < now)
 
 
 def tasks_of(user):
