@@ -21,6 +21,7 @@ from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
 from gridmap.models import (
     HANDLING_LEVELS,
     AppUser,
+    Callback,
     Issue,
     IssueCategory,
     IssueEvent,
@@ -338,16 +339,22 @@ class Reporter:
     name: str | None
     phone: str | None
     real_name: bool
+    called_back: bool = False  # a 回访 reached this reporter
 
 
 def reporters(session, issue: Issue) -> list[Reporter]:
-    """The reporters of the issue and of every issue merged into it: the 回访 reaches them all."""
+    """The reporters of the issue and of every issue merged into it: the 回访 reaches them all
+    (issues.record_callback with `reporter`), each marked once one reached them."""
+    reporter = func.coalesce(Callback.reporter_issue_id, Callback.issue_id)
+    reached = select(Callback.id).where(
+        Callback.county_code == issue.county_code, Callback.issue_id == issue.id,
+        Callback.reached, reporter == Issue.id).exists()
     rows = session.execute(select(Issue.code, Issue.reporter_name, Issue.reporter_phone,
-                                  Issue.real_name).where(
+                                  Issue.real_name, reached).where(
         Issue.county_code == issue.county_code,
         (Issue.id == issue.id) | (Issue.merged_into == issue.id)).order_by(Issue.id).limit(101))
-    return [Reporter(code, privacy.mask_name(name), privacy.mask_phone(phone), real)
-            for code, name, phone, real in rows]
+    return [Reporter(code, privacy.mask_name(name), privacy.mask_phone(phone), real, called)
+            for code, name, phone, real, called in rows]
 
 
 # --- one entry, the panel of the detail page, the ledger -------------------------------------

@@ -239,6 +239,7 @@ class CallbackRow:
     note: str | None
     by: str | None
     cadre: str | None
+    reporter: str | None = None  # whose 回访: the code of the issue the reporter reported
 
     def as_json(self) -> dict:
         """The row for JSON (times as ISO 8601)."""
@@ -246,12 +247,15 @@ class CallbackRow:
 
 
 def callbacks(session, issue: Issue) -> list[CallbackRow]:
-    """Every 回访 of the issue, oldest first (bounded: a handful per issue)."""
+    """Every 回访 of the issue, oldest first, each naming whose (bounded: a handful per issue)."""
+    reporter = Issue.__table__.alias("reporter")
     rows = session.execute(
         select(Callback.at, Callback.channel, Callback.reached, Callback.contacted_in_time,
                Callback.solved, Callback.satisfaction, Callback.unreached_reason, Callback.note,
-               func.coalesce(AppUser.display_name, AppUser.login), Cadre.name)
+               func.coalesce(AppUser.display_name, AppUser.login), Cadre.name,
+               func.coalesce(reporter.c.code, issue.code))
         .outerjoin(AppUser, AppUser.id == Callback.by_user_id)
+        .outerjoin(reporter, reporter.c.id == Callback.reporter_issue_id)
         .outerjoin(Cadre, Cadre.id == Callback.by_cadre_id)
         .where(Callback.county_code == issue.county_code, Callback.issue_id == issue.id)
         .order_by(Callback.at, Callback.id).limit(100))

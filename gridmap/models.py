@@ -73,7 +73,7 @@ EVENT_ACTIONS = (
     "merge",
     # controls that leave the state as it is (gridmap.lifecycle.CONTROL_EVENTS)
     "ask_extension", "grant_extension", "deny_extension", "supervise", "remind", "answer",
-    "review",
+    "review", "merged_callback",
 )
 EXTENSION_DECISIONS = ("granted", "denied")  # 延期: 批准 / 不批准
 PUBLIC_FORMS = ("report", "lookup")  # residents' public pages, throttled per address (throttle)

@@ -101,7 +101,10 @@ OPENAPI_PATHS = {
                          "version": {"type": "integer"}, "channel": {"type": "string"},
                          "reached": {"type": "boolean"}, "contacted_in_time": {"type": "boolean"},
                          "solved": {"type": "boolean"}, "satisfaction": {"type": "string"},
-                         "unreached_reason": {"type": "string"}, "note": {"type": "string"}}}}}},
+                         "unreached_reason": {"type": "string"}, "note": {"type": "string"},
+                         "reporter": {"type": "string", "description":
+                                      "the code of a duplicate merged into this issue: a 回访 "
+                                      "of its reporter (default: this issue's own)"}}}}}},
                  "responses": {"201": _issue_reply("the issue after the 回访"), "404": _ERROR,
                                "409": _ERROR, "422": _ERROR}}},
 }
@@ -247,13 +250,15 @@ def detail_page(issue_id: int):
     issue_queries.mark_read(session, current_user, issue)
     reporter = _reporter(session, issue)
     session.commit()
+    owed = issues.owed_callbacks(session, issue) \
+        if issue.status in issues.MERGED_CALLBACK_STATES and can("callback_issue") else []
     return _private(render_template(
-        "issues/detail.html", issue=issue, reporter=reporter, steps=issue_queries.timeline(session, issue),
+        "issues/detail.html", owed_callbacks=owed, issue=issue, reporter=reporter, steps=issue_queries.timeline(session, issue),
         callbacks=issue_queries.callbacks(session, issue),
         actions=[a for a in issues.actions_for(issue, current_user.role)
                  if a not in ("feed_back", "merge")],  # merge: in the controls (_controls.html)
         controls=controls.panel(session, issue, current_user),
-        may_call_back=issue.status == "handled" and can("callback_issue"),
+        may_call_back=(issue.status == "handled" or bool(owed)) and can("callback_issue"),
         needs_note={n for n, a in lifecycle.ACTIONS.items() if a.needs_note} | {"close", "handle"},
         photo_actions=PHOTO_ACTIONS,
         units=issue_queries.unit_choices(session, issue),

@@ -7,7 +7,8 @@ turned on before anyone visits joins the first), so the due list says "新增关
 
 `callback.reporter_issue_id` is the issue whose reporter a 回访 reached: the survivor of a
 合并 owes the feedback to the reporters of the duplicates merged into it too; NULL is the
-issue's own reporter. The metrics count one valid callback per reporter.
+issue's own reporter. The metrics count one valid callback per reporter; such a 回访 is the
+event `merged_callback` on the survivor's timeline.
 
 `issue_photo.event_id` is the event a photo came with (the report, the 办结, the 结案): the
 timeline shows it there. Photos stored before this migration have none (shown with the report).
@@ -30,7 +31,20 @@ FLAGS = ("minimum_living", "extreme_poverty", "relapse_monitoring", "left_behind
 TURNED_ON = [(flag, f"NEW.{flag} AND NOT OLD.{flag}") for flag in FLAGS] + [
     ("disability", "NEW.disability_grade <= 2 AND (OLD.disability_grade IS NULL"
                    " OR OLD.disability_grade > 2)")]
+OLD_ACTIONS = (
+    "report", "triage", "acknowledge", "handle", "feed_back", "close", "reopen", "return",
+    "reject", "void", "defer", "resume", "escalate", "dispatch", "rework", "resolve_on_spot",
+    "merge", "ask_extension", "grant_extension", "deny_extension", "supervise", "remind",
+    "answer", "review",
+)
+NEW_ACTIONS = OLD_ACTIONS + ("merged_callback",)
 OLD_CONDITION = " OR ".join(f"({condition})" for _flag, condition in TURNED_ON)
+
+
+def _actions(values) -> None:
+    op.drop_constraint(op.f("ck_issue_event_action"), "issue_event", type_="check")
+    op.create_check_constraint(op.f("ck_issue_event_action"), "issue_event",
+                               "action IS NULL OR action IN (" + ", ".join(repr(v) for v in values) + ")")
 
 
 def _function(body: str) -> None:
@@ -63,6 +77,7 @@ def upgrade() -> None:
           END IF;
           RETURN NEW;
         END""")
+    _actions(NEW_ACTIONS)
     op.add_column("callback", sa.Column("reporter_issue_id", sa.Integer(), nullable=True))
     op.create_foreign_key(op.f("fk_callback_reporter_issue_id_issue"), "callback", "issue",
                           ["reporter_issue_id"], ["id"])
@@ -77,6 +92,7 @@ def downgrade() -> None:
     op.drop_column("issue_photo", "event_id")
     op.drop_constraint(op.f("fk_callback_reporter_issue_id_issue"), "callback", type_="foreignkey")
     op.drop_column("callback", "reporter_issue_id")
+    _actions(OLD_ACTIONS)  # fails while merged_callback events exist, as it should
     _function(f"""
         BEGIN
           IF {OLD_CONDITION} THEN
