@@ -22,6 +22,7 @@ from gridmap.errors import BadInput, NotFound
 from gridmap.models import Region
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import current_scope, requires
+from gridmap.web.issues import back_to
 from gridmap.web.openapi import ROW_ID, declare
 from gridmap.web.session import db_session
 
@@ -102,7 +103,7 @@ def take_page(issue_id: int):
     label = lifecycle.ACTION_LABELS.get(control)
     flash(_("已%(action)s：%(code)s", action=text_of(label) if label else control,
             code=issue.code), "info")
-    return redirect(url_for("issues.detail", issue_id=issue_id))
+    return redirect(back_to(issue_id))
 
 
 @bp.route("/issues/ledger", endpoint="ledger")

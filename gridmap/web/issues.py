@@ -276,7 +276,15 @@ def act_page(issue_id: int):
     issue = _act(issue_id, request.form, _photo())
     flash(_("已%(action)s：%(code)s", action=label(request.form.get("action"), "action"),
             code=issue.code), "info")
-    return redirect(url_for("issues.detail", issue_id=issue.id))
+    return redirect(back_to(issue.id))
+
+
+def back_to(issue_id: int) -> str:
+    """Where a button's form returns: the tablet's issue page when it says `back=field`
+    (a fixed choice, never a URL taken from the request), else the office page."""
+    if request.form.get("back") == "field":
+        return url_for("field.issue", issue_id=issue_id)
+    return url_for("issues.detail", issue_id=issue_id)
 
 
 @bp.route("/issues/<int:issue_id>/callbacks", methods=["POST"], endpoint="callback")
@@ -285,7 +293,7 @@ def callback_page(issue_id: int):
     """The 回访 form of the detail page: reached with answers, or why not; back to the issue."""
     issue = _callback(issue_id, request.form)
     flash(_("已记录回访：%(code)s", code=issue.code), "info")
-    return redirect(url_for("issues.detail", issue_id=issue.id))
+    return redirect(back_to(issue.id))
 
 
 def _villages(session) -> list[tuple[str, str]]:
