@@ -8,7 +8,7 @@
 | `branch`          | a Party branch with no current 包支部 cadre                      |
 | `weak_branch`     | a weak (软弱涣散) Party branch with no current 包支部 cadre        |
 | `household`       | a household with no current 包户 cadre                           |
-| `visit`           | a household never visited, not within its interval, with a care flag added since, or in a running campaign (`due_at`) |
+| `visit`           | never visited, or past its due time (`due_at`: care, campaigns) |
 | `uncovered`       | a household in no grid, or whose point lies outside its own grid |
 | `uncovered_area`  | a village part that none of its current grids covers (an area)  |
 | `grid_worker`     | a current grid with no active grid worker account scoped to it  |
