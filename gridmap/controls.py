@@ -21,6 +21,7 @@ from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
 from gridmap.models import (
     HANDLING_LEVELS,
     AppUser,
+    Callback,
     Issue,
     IssueCategory,
     IssueEvent,
@@ -172,6 +173,35 @@ def supervise(session, issue_id, actor, data: dict) -> Issue:
     return issues.record_control(session, issue, "supervise", actor, note=instruction, due_at=due)
 
 
+@dataclass(frozen=True)
+class OverdueSupervision:
+    """A 督办 not answered by its limit: the issue, the instruction, who must answer, since when."""
+
+    issue_id: int
+    code: str
+    title: str
+    instruction: str
+    at: datetime
+    answer_due: datetime
+    unit: str | None
+
+
+def overdue_supervisions(session, scope: Scope, now: datetime,
+                         limit: int = LEDGER_LIMIT) -> list[OverdueSupervision]:
+    """Unanswered 督办 past their limit in scope, the longest overdue first (for the ledger;
+    the queue flags the same with issue_queries.supervision_overdue)."""
+    rows = session.execute(
+        select(Issue.id, Issue.code, Issue.title, IssueSupervision.instruction,
+               IssueSupervision.at, IssueSupervision.answer_due, Unit.name)
+        .join(IssueSupervision, (IssueSupervision.county_code == Issue.county_code)
+              & (IssueSupervision.issue_id == Issue.id))
+        .outerjoin(Unit, Unit.id == Issue.responsible_unit_id)
+        .where(scope.issues(), IssueSupervision.answered_at.is_(None),
+               IssueSupervision.answer_due < now)
+        .order_by(IssueSupervision.answer_due, IssueSupervision.id).limit(limit))
+    return [OverdueSupervision(*row) for row in rows]
+
+
 def remind(session, issue_id, actor, data: dict) -> Issue:
     """催办: a reminder to the handler (an event; counted per issue and unit)."""
     _may(actor, "supervise_issue")
@@ -309,16 +339,22 @@ class Reporter:
     name: str | None
     phone: str | None
     real_name: bool
+    called_back: bool = False  # a 回访 reached this reporter
 
 
 def reporters(session, issue: Issue) -> list[Reporter]:
-    """The reporters of the issue and of every issue merged into it: the 回访 reaches them all."""
+    """The reporters of the issue and of every issue merged into it: the 回访 reaches them all
+    (issues.record_callback with `reporter`), each marked once one reached them."""
+    reporter = func.coalesce(Callback.reporter_issue_id, Callback.issue_id)
+    reached = select(Callback.id).where(
+        Callback.county_code == issue.county_code, Callback.issue_id == issue.id,
+        Callback.reached, reporter == Issue.id).exists()
     rows = session.execute(select(Issue.code, Issue.reporter_name, Issue.reporter_phone,
-                                  Issue.real_name).where(
+                                  Issue.real_name, reached).where(
         Issue.county_code == issue.county_code,
         (Issue.id == issue.id) | (Issue.merged_into == issue.id)).order_by(Issue.id).limit(101))
-    return [Reporter(code, privacy.mask_name(name), privacy.mask_phone(phone), real)
-            for code, name, phone, real in rows]
+    return [Reporter(code, privacy.mask_name(name), privacy.mask_phone(phone), real, called)
+            for code, name, phone, real, called in rows]
 
 
 # --- one entry, the panel of the detail page, the ledger -------------------------------------
@@ -350,6 +386,7 @@ class Panel:
     reporters: list
     merged_into: str | None
     allowed: tuple
+    overdue: frozenset = frozenset()  # ids of 督办 unanswered past their limit (red)
 
 
 def panel(session, issue: Issue, actor) -> Panel:
@@ -380,9 +417,11 @@ def panel(session, issue: Issue, actor) -> Panel:
         may.append("merge")
     into = session.scalar(select(Issue.code).where(Issue.id == issue.merged_into)) \
         if issue.merged_into else None
+    now = clock.now()
+    overdue = frozenset(s.id for s in supervisions if s.answered_at is None and s.answer_due < now)
     return Panel(extension, supervisions, reminders,
                  duplicates(session, actor, issue) if "merge" in may else [],
-                 reporters(session, issue), into, tuple(may))
+                 reporters(session, issue), into, tuple(may), overdue)
 
 
 @dataclass(frozen=True)

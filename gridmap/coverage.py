@@ -8,7 +8,7 @@
 | `branch`          | a Party branch with no current 包支部 cadre                      |
 | `weak_branch`     | a weak (软弱涣散) Party branch with no current 包支部 cadre        |
 | `household`       | a household with no current 包户 cadre                           |
-| `visit`           | a household never visited, or not within its interval (`due_at`) |
+| `visit`           | never visited, or past its due time (`due_at`: care, campaigns) |
 | `uncovered`       | a household in no grid, or whose point lies outside its own grid |
 | `uncovered_area`  | a village part that none of its current grids covers (an area)  |
 | `grid_worker`     | a current grid with no active grid worker account scoped to it  |
@@ -23,15 +23,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, exists, false, func, literal, literal_column, or_, select, true
+from sqlalchemy import (
+    DateTime,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from gridmap import settings
+from gridmap.calendar import CHINA_TIME
 from gridmap.models import (
     AppUser,
     AreaGrid,
     Assignment,
+    Campaign,
+    CampaignHousehold,
     Grid,
     Household,
     PartyBranch,
@@ -142,18 +158,61 @@ def last_visits(county_code: str):
             .group_by(Visit.household_id).subquery())
 
 
-def due_at(county_code: str, intervals: VisitIntervals):
+def _pending_campaign(county_code: str, now: datetime, column):
+    """SQL: `column` of the household's running campaign (started, not past its date) that
+    has no 走访 of it since the campaign began, the one due soonest; NULL when none."""
+    today = now.astimezone(CHINA_TIME).date()
+    started = func.timezone("Asia/Shanghai", cast(Campaign.starts_on, DateTime()))
+    visited = exists().where(Visit.county_code == county_code, Visit.kind == "visit",
+                             Visit.household_id == Household.id, Visit.visited_at >= started)
+    return (select(column).join(CampaignHousehold, CampaignHousehold.campaign_id == Campaign.id)
+            .where(Campaign.county_code == county_code,
+                   CampaignHousehold.household_id == Household.id,
+                   Campaign.starts_on <= today, Campaign.due_on >= today, ~visited)
+            .order_by(Campaign.due_on, Campaign.id).limit(1).scalar_subquery())
+
+
+def _due_branches(county_code: str, intervals: VisitIntervals, now: datetime):
+    """The visit rule as (reason, condition, due at) branches, first match wins: due_at and
+    due_reason both read them, so a reason is always the rule's own."""
+    last = last_visited_at(county_code)
+    changed = Household.care_flags_changed_at
+    campaign_start = _pending_campaign(county_code, now, func.timezone(
+        "Asia/Shanghai", cast(Campaign.starts_on, DateTime())))
+    return [
+        ("new", last.is_(None), null()),
+        ("care", changed > last, changed),
+        ("campaign", campaign_start.is_not(None), campaign_start),
+        ("interval", true(), last + intervals.days() * literal_column("interval '1 day'")),
+    ]
+
+
+def due_at(county_code: str, intervals: VisitIntervals, now: datetime):
     """SQL: when the household's next visit is due; NULL when never visited (due at once).
 
     A care flag turned on since the last visit (`household.care_flags_changed_at`, set by a
     trigger whoever writes the row) makes it due from that moment: a household newly 低保 or
-    newly living alone is visited now, not at the end of its old interval.
-    The due list and the `visit` gap rule both read this, so their counts agree.
+    newly living alone is visited now, not at the end of its old interval. A running visit
+    campaign (gridmap.campaigns) with no 走访 of the household since it began makes it due
+    from the campaign's first day. The due list and the `visit` gap rule both read this, so
+    their counts agree.
     """
-    last = last_visited_at(county_code)
-    changed = Household.care_flags_changed_at
-    return case((changed > last, changed),
-                else_=last + intervals.days() * literal_column("interval '1 day'"))
+    branches = _due_branches(county_code, intervals, now)
+    return case(*((condition, due) for _reason, condition, due in branches[:-1]),
+                else_=branches[-1][2])
+
+
+def due_reason(county_code: str, intervals: VisitIntervals, now: datetime):
+    """SQL: which branch of the rule `due_at` took: new, care, campaign or interval."""
+    branches = _due_branches(county_code, intervals, now)
+    return case(*((condition, literal(reason)) for reason, condition, _due in branches[:-1]),
+                else_=literal(branches[-1][0]))
+
+
+def pending_campaign(county_code: str, now: datetime):
+    """SQL: (name, due_on) of the campaign that makes the household due (see due_at)."""
+    return (_pending_campaign(county_code, now, Campaign.name),
+            _pending_campaign(county_code, now, Campaign.due_on))
 
 
 def is_due(due, now: datetime):
@@ -267,7 +326,7 @@ def gap_query(kind: str, scope: Scope, now: datetime,
     if kind == "uncovered":
         return _outside_own_grid(household, scope)
     # visit: never visited, or the household's interval has passed since its last visit
-    return household.where(is_due(due_at(scope.county_code, intervals), now))
+    return household.where(is_due(due_at(scope.county_code, intervals, now), now))
 
 
 def gap_counts(connection: Connection, scope: Scope, now: datetime,

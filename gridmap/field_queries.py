@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from gridmap import coverage, lifecycle, privacy
-from gridmap.errors import NotFound, _
+from gridmap import coverage, files, lifecycle, privacy
+from gridmap.errors import Message, NotFound, _
 from gridmap.models import Household, Issue, IssueCategory, Visit
 from gridmap.policy import Scope
 
@@ -50,26 +50,45 @@ class HouseholdRow:
     due_at: datetime | None
     due: bool
     lonlat: tuple[float, float] | None
+    reason: Message | None = None  # why a visit is due (the branch of coverage.due_at taken)
 
 
 def _columns(county_code: str, intervals: coverage.VisitIntervals, now: datetime):
-    due_at = coverage.due_at(county_code, intervals)
+    due_at = coverage.due_at(county_code, intervals, now)
+    campaign, campaign_due = coverage.pending_campaign(county_code, now)
     return (Household.id, Household.code, Household.head_name, Household.address,
             *(getattr(Household, flag) for flag in _FLAG_COLUMNS),
             Household.disability_category, coverage.last_visited_at(county_code).label("last"),
             due_at.label("due_at"), coverage.is_due(due_at, now).label("due"),
-            func.ST_X(Household.geom), func.ST_Y(Household.geom))
+            func.ST_X(Household.geom), func.ST_Y(Household.geom),
+            coverage.due_reason(county_code, intervals, now), intervals.days(),
+            Household.care_flags_added, campaign, campaign_due)
+
+
+def due_reason(reason: str, days: int, added, campaign: str | None, campaign_due,
+               care: tuple[str, ...]) -> Message:
+    """Why a household is due, in words, from the branch of the visit rule it took."""
+    if reason == "new":
+        return _("新户")
+    if reason == "care":
+        named = tuple(flag for flag in CARE_LABELS if flag in care and flag in (added or care))
+        return _("新增关怀标记：%(flags)s", flags=tuple(CARE_LABELS[f][0] for f in named))
+    if reason == "campaign":
+        return _("走访活动：%(name)s，截止 %(date)s", name=campaign, date=campaign_due.isoformat())
+    return _("超过 %(days)s 天未走访", days=days)
 
 
 def _row(row, role: str) -> HouseholdRow:
     values = list(row)
     hid, code, head, address = values[:4]
     flags = values[4:4 + len(_FLAG_COLUMNS)]
-    disability, last, due_at, due, lon, lat = values[4 + len(_FLAG_COLUMNS):]
+    (disability, last, due_at, due, lon, lat, reason, days, added, campaign,
+     campaign_due) = values[4 + len(_FLAG_COLUMNS):]
     care = tuple(flag for flag, on in zip(_FLAG_COLUMNS, flags, strict=True) if on)
     care += ("disability",) if disability else ()
+    why = due_reason(reason, days, added, campaign, campaign_due, care) if due else None
     return HouseholdRow(hid, code, privacy.reveal("name", head, role), address, care, last,
-                        due_at, bool(due), None if lon is None else (lon, lat))
+                        due_at, bool(due), None if lon is None else (lon, lat), why)
 
 
 def households(session, scope: Scope, role: str, now: datetime,
@@ -78,7 +97,7 @@ def households(session, scope: Scope, role: str, now: datetime,
     """The scope's households, the most overdue first (never visited before all), bounded."""
     intervals = intervals or coverage.VisitIntervals.of_county(session, scope.county_code)
     columns = _columns(scope.county_code, intervals, now)
-    due_at = columns[-4]
+    due_at = columns[len(_FLAG_COLUMNS) + 6]
     rows = session.execute(select(*columns).where(scope.households())
                            .order_by(due_at.asc().nulls_first(), Household.code).limit(limit))
     return [_row(row, role) for row in rows]
@@ -88,7 +107,7 @@ def counts(session, scope: Scope, now: datetime,
            intervals: coverage.VisitIntervals | None = None) -> tuple[int, int]:
     """(households in scope, of which due a visit now): the second is the `visit` gap count."""
     intervals = intervals or coverage.VisitIntervals.of_county(session, scope.county_code)
-    due = coverage.is_due(coverage.due_at(scope.county_code, intervals), now)
+    due = coverage.is_due(coverage.due_at(scope.county_code, intervals, now), now)
     total, due_count = session.execute(select(
         func.count(), func.count().filter(due)).where(scope.households())).one()
     return total, due_count
@@ -106,6 +125,7 @@ class VisitRow:
     accuracy_m: float | None
     issue_id: int | None
     client_uuid: object  # uuid.UUID: how the tablet names the visit
+    photos: tuple = ()  # its stored photos (gridmap.files), shown as thumbnails
 
 
 @dataclass(frozen=True)
@@ -128,11 +148,13 @@ def household(session, scope: Scope, role: str, household_id: int, now: datetime
     if row is None:
         raise NotFound(_("没有编号为 %(id)s 的户，或不在您的范围内", id=household_id),
                        field="household_id")
-    visits = [VisitRow(*r) for r in session.execute(
+    rows = session.execute(
         select(Visit.id, Visit.kind, Visit.visited_at, Visit.checklist, Visit.notes,
                Visit.accuracy_m, Visit.issue_id, Visit.client_uuid)
         .where(Visit.county_code == scope.county_code, Visit.household_id == household_id)
-        .order_by(Visit.visited_at.desc()).limit(VISIT_LIMIT))]
+        .order_by(Visit.visited_at.desc()).limit(VISIT_LIMIT)).all()
+    photos = files.visit_photos(session, scope.county_code, [r.id for r in rows])
+    visits = [VisitRow(*r, photos=tuple(photos.get(r.id, ()))) for r in rows]
     linked = select(Visit.issue_id).where(Visit.county_code == scope.county_code,
                                          Visit.household_id == household_id,
                                          Visit.issue_id.is_not(None))

@@ -33,7 +33,15 @@ from sqlalchemy.dialects.postgresql import insert
 
 from gridmap import settings
 from gridmap.errors import BadInput, Conflict, NotFound, TooLarge, _
-from gridmap.models import Household, Issue, IssuePhoto, StoredFile, Visit, VisitPhoto
+from gridmap.models import (
+    Household,
+    Issue,
+    IssueEvent,
+    IssuePhoto,
+    StoredFile,
+    Visit,
+    VisitPhoto,
+)
 from gridmap.policy import Scope
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
@@ -246,9 +254,12 @@ def attach(session, root: Path, actor, owner: str, ref, data: bytes) -> StoredFi
         column == row.id, link.file_id == stored.id))).scalar()
     if not already and count >= PHOTOS_PER_ROW:
         raise Conflict(_("每条记录至多 %(n)s 张照片", n=PHOTOS_PER_ROW), field="photo")
-    session.execute(insert(link).values(
-        {column.key: row.id, "file_id": stored.id, "county_code": row.county_code,
-         "added_by": actor.id}).on_conflict_do_nothing())
+    values = {column.key: row.id, "file_id": stored.id, "county_code": row.county_code,
+              "added_by": actor.id}
+    if owner == "issue":  # it came with the issue's newest event: the report, 办结, 结案 …
+        values["event_id"] = session.scalar(select(func.max(IssueEvent.id)).where(
+            IssueEvent.county_code == row.county_code, IssueEvent.issue_id == row.id))
+    session.execute(insert(link).values(values).on_conflict_do_nothing())
     return stored
 
 
@@ -271,6 +282,37 @@ def readable(session, actor, file_id) -> StoredFile:
     if stored is None:
         raise NotFound(_("没有编号为 %(id)s 的照片，或不在您的范围内", id=file_id), field="file")
     return stored
+
+
+def visit_photos(session, county_code: str, visit_ids) -> dict[int, list[StoredFile]]:
+    """The photos of each of `visit_ids` (visits the caller has already found in scope)."""
+    ids, found = list(visit_ids), {}
+    if not ids:
+        return found
+    rows = session.execute(select(VisitPhoto.visit_id, StoredFile)
+                           .join(StoredFile, StoredFile.id == VisitPhoto.file_id)
+                           .where(VisitPhoto.county_code == county_code,
+                                  VisitPhoto.visit_id.in_(ids))
+                           .order_by(VisitPhoto.added_at, StoredFile.id))
+    for visit_id, stored in rows:
+        found.setdefault(visit_id, []).append(stored)
+    return found
+
+
+def event_photos(session, county_code: str, issue_ids) -> dict[int | None, list[StoredFile]]:
+    """The photos of the issues `issue_ids` (found in scope) by the event they came with
+    (None: stored before photos named their event; the timeline shows them with the report)."""
+    ids, found = list(issue_ids), {}
+    if not ids:
+        return found
+    rows = session.execute(select(IssuePhoto.event_id, StoredFile)
+                           .join(StoredFile, StoredFile.id == IssuePhoto.file_id)
+                           .where(IssuePhoto.county_code == county_code,
+                                  IssuePhoto.issue_id.in_(ids))
+                           .order_by(IssuePhoto.added_at, StoredFile.id).limit(600))
+    for event_id, stored in rows:
+        found.setdefault(event_id, []).append(stored)
+    return found
 
 
 def photos_of(session, owner: str, row_id: int) -> list[StoredFile]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 
-from gridmap import clock, lifecycle, privacy, settings
+from gridmap import clock, files, lifecycle, privacy, settings
 from gridmap.models import (
     AppUser,
     Cadre,
@@ -48,6 +48,7 @@ class QueueRow:
     unit: str | None
     due: datetime | None
     light: str
+    supervision_overdue: bool = False  # a 督办 unanswered past its limit: flagged red
 
 
 def stage_due_sql():
@@ -77,7 +78,7 @@ def queue(session, scope: Scope, limit: int = QUEUE_LIMIT, only=None) -> list[Qu
     rows = session.execute(
         select(Issue.id, Issue.code, Issue.title, Issue.status, Issue.level, Issue.urgency,
                Issue.real_name, func.coalesce(IssueCategory.name, Issue.category), Unit.name,
-               due, light)
+               due, light, supervision_overdue(clock.now()))
         .outerjoin(IssueCategory, (IssueCategory.county_code == Issue.county_code)
                    & (IssueCategory.code == Issue.category))
         .outerjoin(Unit, Unit.id == Issue.responsible_unit_id)
@@ -86,6 +87,14 @@ def queue(session, scope: Scope, limit: int = QUEUE_LIMIT, only=None) -> list[Qu
         .order_by(rank, Issue.real_name.desc(), due.asc().nulls_last(), Issue.id)
         .limit(limit))
     return [QueueRow(*row) for row in rows]
+
+
+def supervision_overdue(now: datetime):
+    """SQL: a 督办 of the issue waits for its written answer past its limit (flagged red)."""
+    return exists().where(IssueSupervision.county_code == Issue.county_code,
+                          IssueSupervision.issue_id == Issue.id,
+                          IssueSupervision.answered_at.is_(None),
+                          IssueSupervision.answer_due < now)
 
 
 def tasks_of(user):
@@ -185,24 +194,35 @@ class Step:
     due_at: datetime | None
     note: str | None
     issue_code: str | None = None  # whose event: the issue's own, or a duplicate merged into it
+    event_id: int | None = None
+    photos: tuple = ()  # the stored photos that came with this event (gridmap.files)
 
 
 def timeline(session, issue: Issue) -> list[Step]:
-    """Every event of the issue and of the duplicates merged into it (合并), oldest first."""
+    """Every event of the issue and of the duplicates merged into it (合并), oldest first,
+    each with the photos that came with it (photos older than that link: with the report)."""
     mine = select(Issue.id).where(Issue.county_code == issue.county_code,
                                   (Issue.id == issue.id) | (Issue.merged_into == issue.id))
     owner = Issue.__table__.alias("owner")
     rows = session.execute(
         select(IssueEvent.at, IssueEvent.action, IssueEvent.from_status, IssueEvent.to_status,
                IssueEvent.level, func.coalesce(AppUser.display_name, AppUser.login),
-               Cadre.name, Unit.name, IssueEvent.due_at, IssueEvent.note, owner.c.code)
+               Cadre.name, Unit.name, IssueEvent.due_at, IssueEvent.note, owner.c.code,
+               IssueEvent.id)
         .join(owner, owner.c.id == IssueEvent.issue_id)
         .outerjoin(AppUser, AppUser.id == IssueEvent.actor_id)
         .outerjoin(Cadre, Cadre.id == IssueEvent.actor_cadre_id)
         .outerjoin(Unit, Unit.id == IssueEvent.unit_id)
         .where(IssueEvent.county_code == issue.county_code, IssueEvent.issue_id.in_(mine))
-        .order_by(IssueEvent.at, IssueEvent.id).limit(1000))
-    return [Step(*row) for row in rows]
+        .order_by(IssueEvent.at, IssueEvent.id).limit(1000)).all()
+    photos = files.event_photos(session, issue.county_code, session.scalars(mine))
+    steps = []
+    for row in rows:
+        came_with = photos.get(row[-1], [])
+        if not steps:
+            came_with = photos.get(None, []) + came_with
+        steps.append(Step(*row, photos=tuple(came_with)))
+    return steps
 
 
 @dataclass(frozen=True)
@@ -219,6 +239,7 @@ class CallbackRow:
     note: str | None
     by: str | None
     cadre: str | None
+    reporter: str | None = None  # whose 回访: the code of the issue the reporter reported
 
     def as_json(self) -> dict:
         """The row for JSON (times as ISO 8601)."""
@@ -226,12 +247,15 @@ class CallbackRow:
 
 
 def callbacks(session, issue: Issue) -> list[CallbackRow]:
-    """Every 回访 of the issue, oldest first (bounded: a handful per issue)."""
+    """Every 回访 of the issue, oldest first, each naming whose (bounded: a handful per issue)."""
+    reporter = Issue.__table__.alias("reporter")
     rows = session.execute(
         select(Callback.at, Callback.channel, Callback.reached, Callback.contacted_in_time,
                Callback.solved, Callback.satisfaction, Callback.unreached_reason, Callback.note,
-               func.coalesce(AppUser.display_name, AppUser.login), Cadre.name)
+               func.coalesce(AppUser.display_name, AppUser.login), Cadre.name,
+               func.coalesce(reporter.c.code, issue.code))
         .outerjoin(AppUser, AppUser.id == Callback.by_user_id)
+        .outerjoin(reporter, reporter.c.id == Callback.reporter_issue_id)
         .outerjoin(Cadre, Cadre.id == Callback.by_cadre_id)
         .where(Callback.county_code == issue.county_code, Callback.issue_id == issue.id)
         .order_by(Callback.at, Callback.id).limit(100))

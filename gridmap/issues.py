@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, text, update
+from sqlalchemy import case, select, text, true, update
 
 from gridmap import audit, categories, clock, inputs, lifecycle, settings
 from gridmap.calendar import CHINA_TIME, WorkCalendar
@@ -45,13 +45,14 @@ SATISFACTION_LABELS = {"satisfied": _("满意"), "basically_satisfied": _("基�
 CHANNEL_LABELS = {"phone": _("电话"), "visit": _("上门"), "sms": _("短信"), "in_person": _("当面"),
                   "online": _("网上")}
 CALLBACK_FIELDS = ("channel", "reached", "contacted_in_time", "solved", "satisfaction",
-                   "unreached_reason", "note")
+                   "unreached_reason", "note", "reporter")
 UNSATISFIED_NOTE = "回访不满意，重新处置"
 CLOSE_REFUSALS = {
     "real_name_needs_feedback": _("实名反映的事项必须先回访反馈才能结案"),
     "needs_callback_or_reason": _("结案需要回访结果；无法回访（匿名或联系不上）时请在说明中写明原因"),
     "unsatisfied_reopens": _("回访不满意：请重新处置，不能结案"),
 }
+MERGED_CALLBACK_STATES = ("handled", "feedback", "closed")  # a merged reporter's 回访 is owed
 TEXT_LIMITS = {"title": 200, "description": 2000, "reporter_name": 50, "reporter_phone": 32,
                "note": 2000, "unreached_reason": 500}
 
@@ -317,10 +318,15 @@ def record_callback(session, issue_id, actor, *, expected_version, data: dict) -
     Reached: the `feed_back` transition with its Callback row (one event); 不满意 then reopens
     the issue (`reopen`, a second event). Not reached: the Callback row alone (the issue stays
     handled; 结案 then needs a 无法回访 reason, and never for a real-name report).
+    `data["reporter"]` naming a duplicate merged into the issue (its code): that reporter's
+    回访 (merged_callback).
     """
     _may(actor, "callback_issue")
-    get(session, actor, issue_id)  # outside the actor's scope: not found, before any answer is read
+    survivor = get(session, actor, issue_id)  # outside the scope: not found, before any answer
+    reporter = _merged_reporter(session, survivor, data.get("reporter"))
     answers = callback_answers(data)
+    if reporter is not None:
+        return merged_callback(session, survivor, reporter, actor, expected_version, answers)
     if answers["reached"]:
         issue = apply(session, issue_id, "feed_back", actor, expected_version=expected_version,
                       note=answers["note"], callback=answers)
@@ -339,11 +345,64 @@ def record_callback(session, issue_id, actor, *, expected_version, data: dict) -
     return issue
 
 
-def _add_callback(session, issue: Issue, actor, now: datetime, answers: dict) -> None:
-    """The Callback row; for a registered household's report also its `visit` (kind callback)."""
+def _merged_reporter(session, survivor: Issue, ref) -> Issue | None:
+    """The duplicate merged into `survivor` that `ref` (its code) names; None for the
+    survivor's own reporter (no `ref`, or the survivor's own code)."""
+    code = str(ref or "").strip()
+    if not code or code == survivor.code:
+        return None
+    merged = session.scalar(select(Issue).where(
+        Issue.county_code == survivor.county_code, Issue.merged_into == survivor.id,
+        Issue.code == code[:40]))
+    if merged is None:
+        raise BadInput(_("反映人应是本事项或并入本事项的事项（%(code)s 不是）", code=code[:40]),
+                       field="reporter")
+    return merged
+
+
+def merged_callback(session, survivor: Issue, reporter: Issue, actor, expected_version,
+                    answers: dict) -> Issue:
+    """The 回访 owed to the reporter of a duplicate merged into `survivor`: a Callback row
+    naming that reporter and a `merged_callback` event on the survivor's timeline, the state
+    as it is; 不满意 after the survivor's own 回访 reopens it, as its own reporter's would."""
+    expected = inputs.ident(expected_version, "version")
+    if survivor.version != expected:
+        raise _stale(survivor, actor, "merged_callback")
+    if survivor.status not in MERGED_CALLBACK_STATES:
+        raise Conflict(_("此事项现在是「%(status)s」，办结后才能回访反映人",
+                         status=lifecycle.STATUS_LABELS[survivor.status]), field="action")
+    _add_callback(session, survivor, actor, clock.now(), answers, reporter)
+    if answers["reached"]:
+        said = SATISFACTION_LABELS[answers["satisfaction"]].msgid
+    else:
+        said = "未联系上：" + answers["unreached_reason"]
+    note = f"反映人（{reporter.code}）{said}" + (f"；{answers['note']}" if answers["note"] else "")
+    issue = record_control(session, survivor, "merged_callback", actor, note=note)
+    if answers["reached"] and answers["satisfaction"] == "unsatisfied" \
+            and issue.status in lifecycle.ACTIONS["reopen"].sources:
+        issue = apply(session, issue.id, "reopen", actor, expected_version=issue.version,
+                      note=UNSATISFIED_NOTE)
+    return issue
+
+
+def owed_callbacks(session, issue: Issue, *, real_name_only: bool = False) -> list[str]:
+    """Codes of the duplicates merged into `issue` whose reporter has no reached 回访 yet."""
+    reached = select(Callback.id).where(
+        Callback.county_code == issue.county_code, Callback.issue_id == issue.id,
+        Callback.reporter_issue_id == Issue.id, Callback.reached).exists()
+    return list(session.scalars(select(Issue.code).where(
+        Issue.county_code == issue.county_code, Issue.merged_into == issue.id, ~reached,
+        Issue.real_name if real_name_only else true()).order_by(Issue.id).limit(100)))
+
+
+def _add_callback(session, issue: Issue, actor, now: datetime, answers: dict,
+                  reporter: Issue | None = None) -> None:
+    """The Callback row (naming `reporter`, a merged duplicate, when it is that one's
+    reporter's); for a registered household's report also its `visit` (kind callback)."""
     visit_id, cadre_id = None, getattr(actor, "cadre_id", None) if actor else None
-    if issue.household_id is not None:
-        visit = Visit(county_code=issue.county_code, household_id=issue.household_id,
+    household_id = (reporter or issue).household_id
+    if household_id is not None:
+        visit = Visit(county_code=issue.county_code, household_id=household_id,
                       cadre_id=cadre_id, user_id=actor.id if actor else None, kind="callback", visited_at=now, issue_id=issue.id,
                       satisfaction=answers["satisfaction"],
                       notes=answers["note"] or answers["unreached_reason"])
@@ -352,7 +411,8 @@ def _add_callback(session, issue: Issue, actor, now: datetime, answers: dict) ->
         visit_id = visit.id
     session.add(Callback(county_code=issue.county_code, issue_id=issue.id, at=now,
                          by_user_id=actor.id if actor else None, by_cadre_id=cadre_id,
-                         visit_id=visit_id, **answers))
+                         visit_id=visit_id, reporter_issue_id=reporter.id if reporter else None,
+                         **answers))
 
 
 def _refused(issue: Issue, actor, action: str) -> Conflict:
@@ -422,6 +482,10 @@ def _effects(session, issue: Issue, action: str, status: str, level: str, now: d
             raise BadInput(_("未联系上的回访不改变事项状态"), field="reached")
         return Change({"satisfaction": answers["satisfaction"]}, callback=answers)
     if action == "close":
+        owed = owed_callbacks(session, issue, real_name_only=True)
+        if owed:
+            raise Conflict(_("并入本事项的实名反映（%(codes)s）尚未回访，不能结案",
+                             codes="、".join(owed)), field="action")
         return _close(issue, now, given.get("note"))
     if action in ("reopen", "rework", "resume"):
         due = handling()

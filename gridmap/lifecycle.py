@@ -33,10 +33,11 @@ ACTION_LABELS = {
     # controls that leave the state as it is (CONTROL_EVENTS; gridmap.controls writes them)
     "ask_extension": _("申请延期"), "grant_extension": _("批准延期"), "deny_extension": _("不批准延期"),
     "supervise": _("督办"), "remind": _("催办"), "answer": _("督办回复"), "review": _("挂账复核"),
+    "merged_callback": _("回访合并事项的反映人"),
 }
 # Events that record a control without moving the state (to_status = from_status).
 CONTROL_EVENTS = ("ask_extension", "grant_extension", "deny_extension", "supervise", "remind",
-                  "answer", "review")
+                  "answer", "review", "merged_callback")
 MERGE_NOTE = "合并"  # the reason a merged duplicate is voided with (作废原因)
 LEVEL_LABELS = {"village": _("村级"), "township": _("乡镇级"), "county": _("县级")}
 

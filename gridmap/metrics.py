@@ -7,8 +7,9 @@ period (China dates, both ends included) inside the reader's scope (gridmap.poli
 never voided (作废 is out of all metrics) and never merged into another.
 
 * 有效回访 (valid callback): the issue's latest 回访 that reached the reporter (every reached
-  callback has all three answers, a CHECK says so). Unreached attempts and issues closed with
-  a 无法回访 reason are not callbacks at all.
+  callback has all three answers, a CHECK says so); an issue that duplicates merged into
+  (合并) owes one to each of their reporters too, so it counts one per reporter reached.
+  Unreached attempts and issues closed with a 无法回访 reason are not callbacks at all.
 * 响应率 = valid callbacks confirming the handler contacted the reporter in time / valid;
   解决率 = valid answered "solved" / valid; 满意率 = (满意 + factor × 基本满意) / valid, the
   factor `metrics.basically_satisfied_factor` (0.9); the composite weighs the three with
@@ -42,7 +43,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from gridmap import clock, settings
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, _
-from gridmap.models import Callback, Issue, IssueEvent, Region, Unit
+from gridmap.models import SATISFACTION, Callback, Issue, IssueEvent, Region, Unit
 from gridmap.policy import Scope
 
 GROUPINGS = ("county", "township", "village", "unit", "month", "week")
@@ -52,6 +53,7 @@ COUNTS = ("reported", "triaged_on_time", "due_to_close", "closed", "closed_on_ti
           "reworked", "overdue", "closed_in_village", "valid_callbacks", "responded", "solved",
           "satisfied", "basically_satisfied", "unsatisfied", "extended", "supervisions",
           "supervised", "reminders")
+CALLBACK_COUNTS = ("valid_callbacks", "responded", "solved", *SATISFACTION)  # per reporter
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "composite",
          "on_time_triage_rate", "closing_rate", "on_time_closing_rate", "rework_rate",
          "village_share", "extension_rate")
@@ -137,12 +139,21 @@ def _facts(scope: Scope, by: str, period: Period, now: datetime):
     reworked = exists().where(mine, event.from_status.in_(("handled", "feedback", "closed")),
                               event.to_status == "in_progress")
     ever_handled = exists().where(mine, event.to_status == "handled")
+    # the latest reached 回访 of each reporter the issue owes one (its own, and each merged
+    # duplicate's): one valid callback per reporter
+    reporter = func.coalesce(Callback.reporter_issue_id, Callback.issue_id)
     last = (select(Callback.issue_id, Callback.contacted_in_time, Callback.solved,
                    Callback.satisfaction)
             .where(Callback.county_code == scope.county_code, Callback.reached)
-            .ext(distinct_on(Callback.issue_id))
-            .order_by(Callback.issue_id, Callback.at.desc(), Callback.id.desc())
+            .ext(distinct_on(Callback.issue_id, reporter))
+            .order_by(Callback.issue_id, reporter, Callback.at.desc(), Callback.id.desc())
             .subquery("last_callback"))
+    answers = (select(last.c.issue_id, func.count().label("valid_callbacks"),
+                      _count(last.c.contacted_in_time.is_(True)).label("responded"),
+                      _count(last.c.solved.is_(True)).label("solved"),
+                      *(_count(last.c.satisfaction == answer).label(answer)
+                        for answer in SATISFACTION))
+               .group_by(last.c.issue_id).subquery("callback_answers"))
     stage_due = case((Issue.status == "reported", Issue.triage_due),
                      (Issue.status.in_(("triaged", "in_progress")), Issue.handling_due),
                      (Issue.status == "handled", Issue.feedback_due))
@@ -161,13 +172,12 @@ def _facts(scope: Scope, by: str, period: Period, now: datetime):
                ever_handled.label("handled"), reworked.label("reworked"),
                and_(Issue.status.in_(OPEN_FOR_OVERDUE), stage_due < now).label("overdue"),
                and_(Issue.status == "closed", Issue.level == "village").label("closed_in_village"),
-               last.c.issue_id.is_not(None).label("valid_callback"),
-               last.c.contacted_in_time, last.c.solved, last.c.satisfaction,
+               *(func.coalesce(answers.c[name], 0).label(name) for name in CALLBACK_COUNTS),
                exists().where(mine, event.action == "grant_extension").label("extended"),
                _events(mine, "supervise").label("supervisions"),
                _events(mine, "remind").label("reminders"))
         .select_from(Issue)
-        .outerjoin(last, last.c.issue_id == Issue.id)
+        .outerjoin(answers, answers.c.issue_id == Issue.id)
         .where(scope.issues(), Issue.county_code == scope.county_code,
                Issue.status != "voided", Issue.merged_into.is_(None), period.condition()))
     if by == "unit":
@@ -201,12 +211,8 @@ def compute(session, scope: Scope, by: str = "county", period: Period | None = N
                _count(c.closed_on_time).label("closed_on_time"), _count(c.handled).label("handled"),
                _count(c.reworked).label("reworked"), _count(c.overdue.is_(True)).label("overdue"),
                _count(c.closed_in_village).label("closed_in_village"),
-               _count(c.valid_callback).label("valid_callbacks"),
-               _count(c.contacted_in_time.is_(True)).label("responded"),
-               _count(c.solved.is_(True)).label("solved"),
-               _count(c.satisfaction == "satisfied").label("satisfied"),
-               _count(c.satisfaction == "basically_satisfied").label("basically_satisfied"),
-               _count(c.satisfaction == "unsatisfied").label("unsatisfied"),
+               *(func.coalesce(func.sum(c[name]), 0).cast(Integer).label(name)
+                 for name in CALLBACK_COUNTS),
                _count(c.extended).label("extended"),
                func.coalesce(func.sum(c.supervisions), 0).cast(Integer).label("supervisions"),
                _count(c.supervisions > 0).label("supervised"),

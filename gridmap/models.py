@@ -30,7 +30,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gridmap.codes import GRID_CODE, REGION_CODE, REGION_LEVELS, URBAN_RURAL_CLASSES, VILLAGE_CODE
@@ -73,7 +73,7 @@ EVENT_ACTIONS = (
     "merge",
     # controls that leave the state as it is (gridmap.lifecycle.CONTROL_EVENTS)
     "ask_extension", "grant_extension", "deny_extension", "supervise", "remind", "answer",
-    "review",
+    "review", "merged_callback",
 )
 EXTENSION_DECISIONS = ("granted", "denied")  # 延期: 批准 / 不批准
 PUBLIC_FORMS = ("report", "lookup")  # residents' public pages, throttled per address (throttle)
@@ -314,6 +314,8 @@ class Household(Base):
     left_on: Mapped[date | None] = mapped_column(Date)
     # when a care flag was last turned on (a trigger sets it): a visit is due at once after it
     care_flags_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # which flags were turned on since the last visit (the same trigger): why a visit is due
+    care_flags_added: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
 
 
 class Unit(Base):
@@ -508,6 +510,8 @@ class IssuePhoto(Base):
     added_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                                server_default=func.now())
+    # the event it came with (report, 办结, 结案): where the timeline shows it
+    event_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("issue_event.id"))
 
 
 class Issue(Base):
@@ -638,6 +642,8 @@ class Callback(Base):
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     by_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    # whose 回访: a duplicate merged into the issue names its reporter (NULL: the issue's own)
+    reporter_issue_id: Mapped[int | None] = mapped_column(ForeignKey("issue.id"))
 
 
 class IssueExtension(Base):

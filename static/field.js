@@ -466,7 +466,32 @@
   showOutbox().then(function () { if (navigator.onLine) { sync(); } });
   forgetOtherUsersPages().then(offlineReady);
 
+  /* --- the tablet's issue page: a photo of the work, sent now or queued without network -- */
+  function issuePhotoForm() {
+    var form = document.getElementById("issue-photo-form");
+    if (!form) { return; }
+    var input = document.getElementById("issue-photo"), error = document.getElementById("issue-photo-error");
+    var queuedNote = document.getElementById("issue-photo-queued");
+    showPhotoName(input);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var photo = chosenPhoto(input), url = form.getAttribute("data-photo-api");
+      error.hidden = true;
+      if (!photo) { error.textContent = say("no-photo"); error.hidden = false; return; }
+      postPhoto(url, photo).then(function () { window.location.reload(); }, function (failure) {
+        if (failure.status && failure.status !== 503) {
+          error.textContent = failure.message; error.hidden = false;
+          return null;
+        }
+        return queuePhoto(url, photo, form.getAttribute("data-label")).then(function () {
+          queuedNote.hidden = false;
+        });
+      });
+    });
+  }
+
   homeMap();
   visitForm();
   reportForm();
+  issuePhotoForm();
 }());

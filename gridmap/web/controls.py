@@ -22,6 +22,7 @@ from gridmap.errors import BadInput, NotFound
 from gridmap.models import Region
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import current_scope, requires
+from gridmap.web.issues import back_to
 from gridmap.web.openapi import ROW_ID, declare
 from gridmap.web.session import db_session
 
@@ -70,7 +71,8 @@ OPENAPI_PATHS = {
         "get": {"summary": "The 挂账 (long-term) and 作废 (voided) ledger of the user's scope",
                 "responses": {"200": _json("long-term items, then voided ones", {
                     "type": "object", "properties": {"ledger": {"type": "array", "items": {
-                        "type": "object"}}}})}}},
+                        "type": "object"}}, "overdue_supervisions": {"type": "array", "items": {
+                            "type": "object"}}}})}}},
 }
 declare(api_bp, OPENAPI_PATHS)
 
@@ -101,17 +103,19 @@ def take_page(issue_id: int):
     label = lifecycle.ACTION_LABELS.get(control)
     flash(_("已%(action)s：%(code)s", action=text_of(label) if label else control,
             code=issue.code), "info")
-    return redirect(url_for("issues.detail", issue_id=issue_id))
+    return redirect(back_to(issue_id))
 
 
 @bp.route("/issues/ledger", endpoint="ledger")
 @requires("view_case_ledger")
 def ledger_page():
-    """挂账 and 作废: long-term items with their review dates and reviews, voided ones."""
-    rows = controls.ledger(db_session(), current_scope())
-    today = clock.now().astimezone(CHINA_TIME).date()
-    return _private(Response(render_template("controls/ledger.html", rows=rows, today=today,
-                                             limit=controls.LEDGER_LIMIT)))
+    """挂账 and 作废: long-term items with their review dates and reviews, voided ones; 督办
+    unanswered past their limit, in red."""
+    session, scope, now = db_session(), current_scope(), clock.now()
+    rows = controls.ledger(session, scope)
+    return _private(Response(render_template(
+        "controls/ledger.html", rows=rows, today=now.astimezone(CHINA_TIME).date(),
+        overdue=controls.overdue_supervisions(session, scope, now), limit=controls.LEDGER_LIMIT)))
 
 
 @bp.route("/issues/report-codes", endpoint="codes")
@@ -172,8 +176,12 @@ def duplicates_json(issue_id: int):
 @api_bp.route("/api/issues/ledger", endpoint="ledger")
 @requires("view_case_ledger")
 def ledger_json():
-    """The 挂账/作废 ledger as JSON."""
-    rows = controls.ledger(db_session(), current_scope())
+    """The 挂账/作废 ledger as JSON, with the 督办 unanswered past their limit."""
+    session, scope = db_session(), current_scope()
+    rows = controls.ledger(session, scope)
+    overdue = controls.overdue_supervisions(session, scope, clock.now())
     return _private(jsonify(ledger=[
         {**row.__dict__, "review_on": _iso(row.review_on), "since": _iso(row.since),
-         "last_review": _iso(row.last_review)} for row in rows]))
+         "last_review": _iso(row.last_review)} for row in rows],
+        overdue_supervisions=[{**row.__dict__, "at": _iso(row.at),
+                               "answer_due": _iso(row.answer_due)} for row in overdue]))

@@ -22,7 +22,16 @@ from flask import (
 )
 from flask_login import current_user
 
-from gridmap import categories, clock, field_queries, issue_queries, lifecycle, visits
+from gridmap import (
+    categories,
+    clock,
+    controls,
+    field_queries,
+    issue_queries,
+    issues,
+    lifecycle,
+    visits,
+)
 from gridmap.field_queries import CARE_LABELS
 from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.guard import can, current_scope, requires
@@ -156,9 +165,31 @@ def report_form():
 @bp.route("/field/issues", endpoint="issues")
 @requires("report_issue")
 def my_issues():
-    """The issues I reported and the stage each is at."""
-    return _private(render_template("field/issues.html",
-                                    issues=field_queries.my_issues(db_session(), current_user)))
+    """The issues waiting for me (my tasks, a 督办 past its limit in red) and those I reported."""
+    session = db_session()
+    only = issue_queries.tasks_of(current_user)
+    tasks = [] if only is None else issue_queries.queue(session, current_scope(), limit=50, only=only)
+    return _private(render_template("field/issues.html", tasks=tasks,
+                                    issues=field_queries.my_issues(session, current_user)))
+
+
+# The lifecycle steps a handler takes on the tablet (the rest stay on the office page).
+TABLET_ACTIONS = ("acknowledge", "handle", "close")
+
+
+@bp.route("/field/issues/<int:issue_id>", endpoint="issue")
+@requires("log_visit")
+def issue_page(issue_id: int):
+    """One issue on the tablet: its stage, its timeline with photos, and the buttons the
+    policy allows here: 签收/办结/结案 (with a photo), 申请延期, 督办回复, 回访, a photo."""
+    session = db_session()
+    issue = issues.get(session, current_user, issue_id)
+    actions = [a for a in issues.actions_for(issue, current_user.role) if a in TABLET_ACTIONS]
+    return _private(render_template(
+        "field/issue.html", issue=issue, actions=actions, steps=issue_queries.timeline(session, issue),
+        controls=controls.panel(session, issue, current_user),
+        may_add_photo=can("report_issue") and issue.status not in ("voided", "rejected"),
+        category=categories.find(session, issue.county_code, issue.category)))
 
 
 @bp.route("/field-sw.js", endpoint="service_worker")

@@ -22,11 +22,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from gridmap import categories, controls, issue_queries, issues, lifecycle, privacy
+from gridmap import categories, controls, files, issue_queries, issues, lifecycle, privacy
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput
 from gridmap.models import HANDLING_LEVELS, Region
-from gridmap.web.errors import answers_with, render_json, text_of
+from gridmap.web import files as web_files
+from gridmap.web.errors import accepts_files, answers_with, render_json, text_of
 from gridmap.web.forms import attempt, refusal
 from gridmap.web.forms import status as form_status
 from gridmap.web.guard import can, current_scope, requires
@@ -36,6 +37,7 @@ from gridmap.web.session import db_session
 bp = Blueprint("issues", __name__)
 api_bp = answers_with(Blueprint("issues_api", __name__), render_json)
 ACTION_FIELDS = ("note", "unit", "to_level", "satisfaction", "category", "urgency")
+PHOTO_ACTIONS = ("handle", "close")  # a photo of the work done comes with these
 # OpenAPI 3.0 path items of the JSON routes (`issues_api`), for the document the Exports work
 # serves; tests/web/test_openapi_paths.py checks they match the routes.
 _ERROR = error_response()
@@ -45,6 +47,10 @@ _ISSUE = {"type": "object", "required": ["id", "code", "version", "status", "lev
     "category": {"type": "string"}, "urgency": {"type": "string"}, "real_name": {"type": "boolean"},
     "satisfaction": {"type": "string", "nullable": True}}}
 _ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": ROW_ID}
+_ACTION_BODY = {"type": "object", "required": ["action", "version"], "properties": {
+    "action": {"type": "string"}, "version": {"type": "integer"},
+    **{name: {"type": "string"} for name in (
+        "note", "unit", "to_level", "satisfaction", "category", "urgency")}}}
 
 
 _json = json_response
@@ -83,11 +89,11 @@ OPENAPI_PATHS = {
     "/api/issues/{issue_id}/actions": {
         "post": {"summary": "Take an action of the state machine (optimistic lock on version)",
                  "parameters": [_ISSUE_ID],
-                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                     "type": "object", "required": ["action", "version"], "properties": {
-                         "action": {"type": "string"}, "version": {"type": "integer"},
-                         **{name: {"type": "string"} for name in (
-                             "note", "unit", "to_level", "satisfaction", "category", "urgency")}}}}}},
+                 "requestBody": {"required": True, "content": {
+                     "application/json": {"schema": _ACTION_BODY},
+                     "multipart/form-data": {"schema": {**_ACTION_BODY, "properties": {
+                         **_ACTION_BODY["properties"],
+                         "photo": {"type": "string", "format": "binary"}}}}}},
                  "responses": {"200": _issue_reply("the issue after the action"), "404": _ERROR,
                                "409": _ERROR, "422": _ERROR}}},
     "/api/issues/{issue_id}/callbacks": {
@@ -97,7 +103,10 @@ OPENAPI_PATHS = {
                          "version": {"type": "integer"}, "channel": {"type": "string"},
                          "reached": {"type": "boolean"}, "contacted_in_time": {"type": "boolean"},
                          "solved": {"type": "boolean"}, "satisfaction": {"type": "string"},
-                         "unreached_reason": {"type": "string"}, "note": {"type": "string"}}}}}},
+                         "unreached_reason": {"type": "string"}, "note": {"type": "string"},
+                         "reporter": {"type": "string", "description":
+                                      "the code of a duplicate merged into this issue: a 回访 "
+                                      "of its reporter (default: this issue's own)"}}}}}},
                  "responses": {"201": _issue_reply("the issue after the 回访"), "404": _ERROR,
                                "409": _ERROR, "422": _ERROR}}},
 }
@@ -113,16 +122,38 @@ def _private(response):
     return response
 
 
-def _act(issue_id: int, data) -> object:
-    """Apply the posted action; commit; the issue after it. `feed_back` is a reached 回访."""
+def _photo() -> bytes | None:
+    """The posted `photo` part's bytes; None when the form's file field was left empty."""
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return None
+    return upload.read() or None
+
+
+def _act(issue_id: int, data, photo: bytes | None = None) -> object:
+    """Apply the posted action (with a photo of the work for 办结/结案) in one transaction;
+    commit; the issue after it. `feed_back` is a reached 回访."""
     session = db_session()
-    if data.get("action") == "feed_back":
+    action = data.get("action")
+    if photo is not None and action not in PHOTO_ACTIONS:
+        raise BadInput(_("照片只能随%(actions)s一起上传", actions="、".join(
+            label(a, "action") for a in PHOTO_ACTIONS)), field="photo")
+    if action == "feed_back":
         return _callback(issue_id, {"reached": True, **data})
-    issue = issues.apply(session, issue_id, data.get("action"), current_user,
+    issue = issues.apply(session, issue_id, action, current_user,
                          expected_version=data.get("version"),
                          **{name: data.get(name) or None for name in ACTION_FIELDS})
+    if photo is not None:  # linked to the event just written: the timeline shows it there
+        files.attach(session, web_files.files_root(), current_user, "issue", issue.id, photo)
     session.commit()
     return issue
+
+
+def _action_body() -> tuple[dict, bytes | None]:
+    """The JSON action's fields: a JSON object, or the same fields as multipart with `photo`."""
+    if request.mimetype == "multipart/form-data":
+        return request.form.to_dict(), _photo()
+    return _body("/api/issues/{issue_id}/actions"), None
 
 
 def _callback(issue_id: int, data) -> object:
@@ -221,14 +252,17 @@ def detail_page(issue_id: int):
     issue_queries.mark_read(session, current_user, issue)
     reporter = _reporter(session, issue)
     session.commit()
+    owed = issues.owed_callbacks(session, issue) \
+        if issue.status in issues.MERGED_CALLBACK_STATES and can("callback_issue") else []
     return _private(render_template(
-        "issues/detail.html", issue=issue, reporter=reporter, steps=issue_queries.timeline(session, issue),
+        "issues/detail.html", owed_callbacks=owed, issue=issue, reporter=reporter, steps=issue_queries.timeline(session, issue),
         callbacks=issue_queries.callbacks(session, issue),
         actions=[a for a in issues.actions_for(issue, current_user.role)
                  if a not in ("feed_back", "merge")],  # merge: in the controls (_controls.html)
         controls=controls.panel(session, issue, current_user),
-        may_call_back=issue.status == "handled" and can("callback_issue"),
+        may_call_back=(issue.status == "handled" or bool(owed)) and can("callback_issue"),
         needs_note={n for n, a in lifecycle.ACTIONS.items() if a.needs_note} | {"close", "handle"},
+        photo_actions=PHOTO_ACTIONS,
         units=issue_queries.unit_choices(session, issue),
         place=issue_queries.place_name(session, issue),
         lower_levels=HANDLING_LEVELS[:HANDLING_LEVELS.index(issue.level)],
@@ -237,13 +271,22 @@ def detail_page(issue_id: int):
 
 
 @bp.route("/issues/<int:issue_id>/actions", methods=["POST"], endpoint="act")
+@accepts_files
 @requires("view_issues")
 def act_page(issue_id: int):
-    """A button of the detail page: the action, then back to the issue."""
-    issue = _act(issue_id, request.form)
+    """A button of the detail page: the action (办结/结案 with a photo), then back to the issue."""
+    issue = _act(issue_id, request.form, _photo())
     flash(_("已%(action)s：%(code)s", action=label(request.form.get("action"), "action"),
             code=issue.code), "info")
-    return redirect(url_for("issues.detail", issue_id=issue.id))
+    return redirect(back_to(issue.id))
+
+
+def back_to(issue_id: int) -> str:
+    """Where a button's form returns: the tablet's issue page when it says `back=field`
+    (a fixed choice, never a URL taken from the request), else the office page."""
+    if request.form.get("back") == "field":
+        return url_for("field.issue", issue_id=issue_id)
+    return url_for("issues.detail", issue_id=issue_id)
 
 
 @bp.route("/issues/<int:issue_id>/callbacks", methods=["POST"], endpoint="callback")
@@ -252,7 +295,7 @@ def callback_page(issue_id: int):
     """The 回访 form of the detail page: reached with answers, or why not; back to the issue."""
     issue = _callback(issue_id, request.form)
     flash(_("已记录回访：%(code)s", code=issue.code), "info")
-    return redirect(url_for("issues.detail", issue_id=issue.id))
+    return redirect(back_to(issue.id))
 
 
 def _villages(session) -> list[tuple[str, str]]:
@@ -317,7 +360,8 @@ def issue_json(issue_id: int):
     return _private(jsonify(
         issue=_issue_json(issue), actions=issues.actions_for(issue, current_user.role),
         timeline=[{**step.__dict__, "at": step.at.isoformat(),
-                   "due_at": step.due_at.isoformat() if step.due_at else None}
+                   "due_at": step.due_at.isoformat() if step.due_at else None,
+                   "photos": [web_files.as_dict(p) for p in step.photos]}
                   for step in issue_queries.timeline(session, issue)],
         callbacks=[row.as_json() for row in issue_queries.callbacks(session, issue)]))
 
@@ -333,8 +377,11 @@ def callback_json(issue_id: int):
 
 
 @api_bp.route("/api/issues/<int:issue_id>/actions", methods=["POST"], endpoint="act")
+@accepts_files
 @requires("view_issues")
 def act_json(issue_id: int):
-    """`{"action": "triage", "version": 1, …}` → the issue after it; 409 when it moved on."""
-    issue = _act(issue_id, _body("/api/issues/{issue_id}/actions"))
+    """`{"action": "triage", "version": 1, …}` → the issue after it; 409 when it moved on.
+    As multipart the same fields plus `photo` (办结/结案 only), stored with the event."""
+    data, photo = _action_body()
+    issue = _act(issue_id, data, photo)
     return jsonify(issue=_issue_json(issue))

@@ -22,11 +22,13 @@ def field_urls(base_url, committed_db_url) -> dict[str, str]:
         household = connection.execute(text(
             "SELECT id FROM household WHERE county_code = '532329' AND grid_code = :g"
             " ORDER BY code LIMIT 1"), {"g": GRID}).scalar()
+        issue = connection.execute(text(  # open, in the grid, with its timeline
+            "SELECT id FROM issue WHERE county_code = '532329' AND code = 'MQ000194'")).scalar()
     engine.dispose()
     return {"home": "/field", "household": f"/field/households/{household}",
             "visit": f"/field/households/{household}/visit",
             "report": "/field/report?visit=00000000-0000-4000-8000-000000000000",
-            "issues": "/field/issues"}
+            "issues": "/field/issues", "issue": f"/field/issues/{issue}"}
 
 
 def contrast_violations(page, base_url) -> list[str]:

@@ -45,6 +45,7 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "open311.request": {"service_request_id": "MQ000002"},
     # a household of the demo grid worker's grid
     "field.household": {"household_id": "3622"}, "field.visit": {"household_id": "3622"},
+    "field.issue": {"issue_id": "194"},
     # the residents' page of 插甸村 and its QR code; an issue's duplicate suggestions
     "residents.report": {"village_code": "532329104201"},
     "controls.qr": {"village_code": "532329104201"},

@@ -260,3 +260,58 @@ def test_merge_refusals(db, people):
     merged = control(db, duplicate, "merge", people["staff"], into=survivor.code)
     with pytest.raises(Conflict):  # into an issue that was itself merged away
         control(db, new_issue(db, people["worker"]), "merge", people["staff"], into=merged.code)
+
+
+def callback(db, issue, actor, **answers):
+    return issues.record_callback(db, issue.id, actor, expected_version=issue.version, data={
+        "channel": "phone", "reached": True, "contacted_in_time": True, "solved": True,
+        "satisfaction": "satisfied", **answers})
+
+
+def test_after_a_merge_both_reporters_get_the_callback_and_both_count(db, people):
+    survivor = new_issue(db, people["worker"], real_name=True, reporter_name="张三",
+                         reporter_phone="13800001111", **HERE)
+    duplicate = new_issue(db, people["village"], title="水是黄的", real_name=True,
+                          reporter_name="李四", reporter_phone="13900002222", **FIFTY_METRES_EAST)
+    other = new_issue(db, people["worker"], title="别的事", **FIVE_KM_EAST)
+    merged = control(db, duplicate, "merge", people["staff"], into=survivor.code)
+    with pytest.raises(Conflict):  # nothing to call back about before it is handled
+        callback(db, survivor, people["worker"], reporter=merged.code)
+    survivor = act(db, in_progress_of(db, survivor, people), "handle", people["village"], note="已修")
+    with pytest.raises(BadInput) as wrong:
+        callback(db, survivor, people["worker"], reporter=other.code)
+    assert wrong.value.field == "reporter"
+    survivor = callback(db, survivor, people["worker"])  # its own reporter: 满意
+    assert survivor.status == "feedback"
+    with pytest.raises(Conflict) as owed:
+        act(db, survivor, "close", people["village"])
+    assert merged.code in str(owed.value.message)
+    survivor = callback(db, survivor, people["worker"], reporter=merged.code,
+                        contacted_in_time=False, satisfaction="basically_satisfied")
+    assert survivor.status == "feedback"  # the state as it was
+    steps = issue_queries.timeline(db, survivor)
+    assert [s.action for s in steps][-2:] == ["feed_back", "merged_callback"]
+    assert merged.code in steps[-1].note and "基本满意" in steps[-1].note
+    assert [(r.code, r.called_back) for r in controls.reporters(db, survivor)] == [
+        (survivor.code, True), (merged.code, True)]
+    assert [c.reporter for c in issue_queries.callbacks(db, survivor)] == [survivor.code, merged.code]
+    [counted] = metrics.compute(db, Scope.of_user(people["leader"]))
+    assert {k: counted.counts[k] for k in ("reported", "valid_callbacks", "responded", "solved",
+                                           "satisfied", "basically_satisfied")} == {
+        "reported": 2, "valid_callbacks": 2, "responded": 1, "solved": 2, "satisfied": 1,
+        "basically_satisfied": 1}
+    assert counted.rates["satisfaction_rate"] == pytest.approx((1 + 0.9) / 2)
+    survivor = act(db, survivor, "close", people["village"])
+    assert survivor.status == "closed"
+    # the merged reporter calls again, unsatisfied: reopened, and their latest answer counts
+    survivor = callback(db, survivor, people["worker"], reporter=merged.code, solved=False,
+                        satisfaction="unsatisfied")
+    assert survivor.status == "in_progress"
+    [counted] = metrics.compute(db, Scope.of_user(people["leader"]))
+    assert (counted.counts["valid_callbacks"], counted.counts["satisfied"],
+            counted.counts["basically_satisfied"], counted.counts["unsatisfied"]) == (2, 1, 0, 1)
+    assert counted.rates["satisfaction_rate"] == pytest.approx(1 / 2)
+
+
+def in_progress_of(db, issue, people) -> Issue:
+    return act(db, act(db, issue, "triage", people["village"]), "acknowledge", people["village"])

@@ -257,3 +257,91 @@ def test_an_issue_fixed_on_the_spot_goes_straight_to_handled_once(db, village):
     with pytest.raises(BadInput, match="怎样解决"):
         visits.report_issue(db, people["worker"], visit.id, {**data, "client_uuid": str(uuid.uuid4()),
                                                              "resolution": " "})
+
+
+def due_reasons(db, scope=None):
+    scope = scope or Scope("532329", region_code=ISSUE_GRID)
+    return {row.code: str(row.reason) for row in
+            field_queries.households(db, scope, "grid_worker", NOW) if row.due}
+
+
+def added_since(db, household_id, days_ago):
+    """Set the moment of the care change on the test's clock (the trigger uses the server's)."""
+    db.execute(text("UPDATE household SET care_flags_changed_at = :at WHERE id = :h"),
+               {"h": household_id, "at": NOW - timedelta(days=days_ago)})
+
+
+def test_the_due_list_says_why_each_household_is_due(db, village):
+    ids, _people = village
+    db.execute(text("UPDATE household SET elderly_alone = true WHERE id = :h"), {"h": ids["H_PLAIN_OK"]})
+    added_since(db, ids["H_PLAIN_OK"], 1)
+    assert due_reasons(db) == {
+        "H_NEW": "新户",
+        "H_PLAIN_OK": "新增关怀标记：空巢/独居",
+        "H_PLAIN_LATE": "超过 90 天未走访",
+        "H_POOR_LATE": "超过 30 天未走访",
+        "H_ALONE_POOR": "超过 30 天未走访",
+        "H_DISABLED_1": "超过 60 天未走访",
+        "H_MONITORED": "超过 30 天未走访",
+    }
+    scope = Scope("532329", region_code=ISSUE_GRID)
+    assert set(due_reasons(db)) == gap_codes(db, scope)
+
+
+def test_care_flags_added_before_the_next_visit_are_all_named_and_a_visit_clears_them(db, village):
+    ids, people = village
+    household = ids["H_PLAIN_OK"]
+    added = lambda: db.execute(text(  # noqa: E731
+        "SELECT care_flags_added FROM household WHERE id = :h"), {"h": household}).scalar()
+    db.execute(text("UPDATE household SET minimum_living = true WHERE id = :h"), {"h": household})
+    assert added() == ["minimum_living"]
+    db.execute(text("UPDATE household SET elderly_alone = true WHERE id = :h"), {"h": household})
+    assert added() == ["elderly_alone", "minimum_living"]
+    added_since(db, household, 1)
+    assert due_reasons(db)["H_PLAIN_OK"] == "新增关怀标记：低保 / 空巢/独居"
+    db.execute(text("INSERT INTO visit (county_code, household_id, visited_at)"
+                    " VALUES ('532329', :h, now())"), {"h": household})
+    db.execute(text("UPDATE household SET disability_grade = 1, disability_category = '肢体'"
+                    " WHERE id = :h"), {"h": household})
+    assert added() == ["disability"]  # the visit saw the first two
+
+
+def campaign(db, name, starts_days_ago, due_in_days, *households):
+    campaign_id = db.execute(text(
+        "INSERT INTO campaign (county_code, name, region_code, rule, starts_on, due_on)"
+        " VALUES ('532329', :name, :region, 'paired', :starts, :due) RETURNING id"),
+        {"name": name, "region": ISSUE_VILLAGE, "starts": (NOW - timedelta(days=starts_days_ago)).date(),
+         "due": (NOW + timedelta(days=due_in_days)).date()}).scalar()
+    for household in households:
+        db.execute(text("INSERT INTO campaign_household (campaign_id, household_id, county_code)"
+                        " VALUES (:c, :h, '532329')"), {"c": campaign_id, "h": household})
+    return campaign_id
+
+
+def test_a_running_campaign_makes_its_unvisited_households_due_with_its_name(db, village):
+    ids, people = village
+    scope = Scope("532329", region_code=ISSUE_GRID)
+    before = due_codes(db, scope)
+    assert {"H_PLAIN_OK", "H_ALONE_OK"}.isdisjoint(before)
+    campaign(db, "春节前走访结对户", 5, 10, ids["H_PLAIN_OK"], ids["H_ALONE_OK"], ids["H_NEW"])
+    campaign(db, "已结束的活动", 40, -1, ids["H_DISABLED_3"])  # past its date: nothing due
+    campaign(db, "还没开始的活动", -2, 20, ids["H_DISABLED_3"])  # not begun: nothing due
+    reasons = due_reasons(db)
+    assert reasons["H_PLAIN_OK"] == reasons["H_ALONE_OK"] == "走访活动：春节前走访结对户，截止 2026-12-03"
+    assert reasons["H_NEW"] == "新户"  # never visited says so first
+    assert "H_DISABLED_3" not in reasons
+    total, due = field_queries.counts(db, scope, NOW)
+    assert due == len(before) + 2 == coverage.gap_counts(db.connection(), scope, NOW)["visit"]
+    assert due_codes(db, scope) == gap_codes(db, scope) == before | {"H_PLAIN_OK", "H_ALONE_OK"}
+    # the same count in hand-written SQL: the rule's households plus the campaign's unvisited
+    by_hand = db.execute(text("""
+        SELECT count(*) FROM household h WHERE h.grid_code = :grid AND (h.code = ANY(:before)
+          OR EXISTS (SELECT 1 FROM campaign c JOIN campaign_household m ON m.campaign_id = c.id
+                     WHERE m.household_id = h.id AND c.starts_on <= :today AND c.due_on >= :today
+                       AND NOT EXISTS (SELECT 1 FROM visit v WHERE v.household_id = h.id
+                           AND v.kind = 'visit'
+                           AND v.visited_at >= c.starts_on::timestamp AT TIME ZONE 'Asia/Shanghai')))"""),
+        {"grid": ISSUE_GRID, "before": sorted(before), "today": NOW.date()}).scalar()
+    assert by_hand == due
+    visits.record(db, people["worker"], {"household_id": ids["H_ALONE_OK"]})
+    assert "H_ALONE_OK" not in due_codes(db, scope) and "H_ALONE_OK" not in gap_codes(db, scope)

@@ -177,3 +177,36 @@ def test_qr_codes_of_the_report_pages_are_made_here_for_ones_own_villages(client
     auth.sign_out()
     auth.as_role("village_staff", "532329101201")
     assert client.get(f"/issues/report-codes/{ISSUE_VILLAGE}.svg").status_code == 404
+
+
+def test_an_unanswered_supervision_past_its_limit_is_red_on_the_page_tasks_and_ledger(
+        client, auth, county, monkeypatch):
+    auth.as_role("township_staff", ISSUE_TOWNSHIP)
+    late = act(client, report(client, title="路灯不亮"), "triage")
+    answered = act(client, report(client, title="垃圾未清运"), "triage")
+    auth.sign_out()
+    auth.as_role("inspector", ISSUE_COUNTY)
+    for issue in (late, answered):
+        control(client, issue, "supervise", note="请三日内书面答复")  # limit: 3 days (settings)
+    auth.sign_out()
+    auth.as_role("village_staff", ISSUE_VILLAGE)
+    control(client, answered, "answer", note="已清运")
+    assert "gm-supervision-overdue" not in client.get("/issues/mine").get_data(as_text=True)
+    assert "超期未回复" not in client.get(f"/issues/{late['id']}").get_data(as_text=True)
+
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-11-26T09:00:01+08:00")  # 3 days and a second on
+    auth.sign_in("village_staff-" + ISSUE_VILLAGE)  # a new sign-in: the old session timed out
+    tasks = client.get("/issues/mine").get_data(as_text=True)
+    assert tasks.count("gm-supervision-overdue") == 1
+    flagged = tasks[:tasks.index("gm-supervision-overdue")]
+    assert "路灯不亮" in flagged[flagged.rindex("<li"):] and "督办超期未回复" in tasks
+    page = client.get(f"/issues/{late['id']}").get_data(as_text=True)
+    assert "1 条超期未回复" in page and 'class="gm-row-bad"' in page
+    assert "gm-supervision-overdue" not in client.get(f"/issues/{answered['id']}").get_data(as_text=True)
+    auth.sign_out()
+    auth.sign_in("inspector-" + ISSUE_COUNTY)
+    overdue = client.get("/api/issues/ledger").get_json()["overdue_supervisions"]
+    assert [(row["code"], row["instruction"]) for row in overdue] == [(late["code"], "请三日内书面答复")]
+    ledger = client.get("/issues/ledger").get_data(as_text=True)
+    assert "超期未回复的督办（1 条）" in ledger and late["code"] in ledger
+    assert answered["code"] not in ledger

@@ -1,5 +1,6 @@
 """The tablet's field pages and their JSON: my households, a household, log a visit, report."""
 
+import re
 import uuid
 
 import pytest
@@ -98,3 +99,23 @@ def test_hostile_notes_are_shown_as_text(client, auth, grid):
     client.post("/api/visits", json={"household_id": grid["H1"], "notes": "<script>alert(1)</script>{{ 7*191 }}"})
     page = client.get(f"/field/households/{grid['H1']}").get_data(as_text=True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page and "1337" not in page
+
+
+def test_the_due_list_says_why_each_household_is_due(client, auth, grid, connection):
+    connection.execute(text(
+        "INSERT INTO campaign (county_code, name, region_code, rule, starts_on, due_on)"
+        " VALUES ('532329', '春节前走访', :v, 'all', '2026-11-20', '2026-12-31') RETURNING id"),
+        {"v": ISSUE_VILLAGE})
+    connection.execute(text(
+        "INSERT INTO campaign_household (campaign_id, household_id, county_code)"
+        " SELECT id, :h, '532329' FROM campaign"), {"h": grid["H2"]})
+    connection.execute(text("UPDATE visit SET visited_at = '2026-11-01T10:00+08' WHERE household_id = :h"),
+                       {"h": grid["H2"]})
+    auth.as_role("grid_worker", ISSUE_GRID)
+    page = client.get("/field").get_data(as_text=True)
+    reasons = re.findall(r'<span class="household-code">(H\d)</span>.*?class="due-reason">([^<]*)<',
+                         page, re.S)
+    # H2 was visited 22 days ago (its interval is 90), but before the campaign's first day
+    assert sorted(reasons) == [("H1", "新户"), ("H2", "走访活动：春节前走访，截止 2026-12-31"),
+                               ("H3", "新户")]
+    assert "应走访 3 户" in page

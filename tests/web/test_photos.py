@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 
 import pytest
@@ -74,3 +75,71 @@ def test_a_photo_of_another_grid_is_not_found(client, auth, visit):
     auth.as_role("grid_worker", ISSUE_VILLAGE + "002")
     assert client.get(photo["url"]).status_code == 404
     assert upload(client, f"/api/visits/{visit}/photos", photo_bytes()).status_code == 404
+
+
+def test_the_household_page_shows_its_visits_photos_and_another_grid_gets_404(client, auth, visit):
+    photo = upload(client, f"/api/visits/{visit}/photos", photo_bytes()).json["file"]
+    household = client.get("/field").get_data(as_text=True)
+    page_url = re.search(r'href="(/field/households/\d+)"', household).group(1)
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'src="{photo["thumb_url"]}"' in page and f'href="{photo["url"]}"' in page
+    assert client.get(photo["thumb_url"]).status_code == 200
+    client.post("/sign-out")
+    auth.as_role("grid_worker", ISSUE_VILLAGE + "002")
+    assert client.get(photo["thumb_url"]).status_code == 404
+    assert client.get(page_url).status_code == 404
+
+
+def act(client, issue, action, photo=None, **fields):
+    data = {"action": action, "version": str(issue["version"]), **fields}
+    if photo is None:
+        response = client.post(f"/api/issues/{issue['id']}/actions", json={**data, "version": issue["version"]})
+    else:
+        response = client.post(f"/api/issues/{issue['id']}/actions",
+                               data={**data, "photo": (io.BytesIO(photo), "work.jpg")},
+                               content_type="multipart/form-data")
+    assert response.status_code == 200, response.json
+    return response.json["issue"]
+
+
+def timeline_photos(client, issue):
+    steps = client.get(f"/api/issues/{issue['id']}").json["timeline"]
+    return [(step["action"], len(step["photos"])) for step in steps], steps
+
+
+def test_photos_at_report_handling_and_close_show_at_their_events_within_scope(client, auth, visit):
+    issue_ref = str(uuid.uuid4())
+    issue = client.post(f"/api/visits/{visit}/issues", json={
+        "title": "水管破裂", "category": "drinking_water", "client_uuid": issue_ref}).json["issue"]
+    upload(client, f"/api/issues/{issue_ref}/photos", photo_bytes(size=(60, 40)))
+    client.post("/sign-out")
+    auth.as_role("township_staff", ISSUE_VILLAGE[:9])
+    issue = act(client, client.get(f"/api/issues/{issue['id']}").json["issue"], "triage")
+    client.post("/sign-out")
+    auth.as_role("village_staff", ISSUE_VILLAGE)
+    issue = act(client, issue, "acknowledge")
+    refused = client.post(f"/api/issues/{issue['id']}/actions", data={
+        "action": "escalate", "version": str(issue["version"]), "note": "x",
+        "photo": (io.BytesIO(photo_bytes()), "p.jpg")}, content_type="multipart/form-data")
+    assert refused.status_code == 422 and refused.json["field"] == "photo"  # nothing written
+    issue = act(client, issue, "handle", photo=photo_bytes(size=(50, 40)), note="已换管")
+    page = client.get(f"/issues/{issue['id']}").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and 'name="photo"' in page
+    form = client.post(f"/issues/{issue['id']}/actions", data={
+        "action": "close", "version": str(issue["version"]), "note": "反映人不愿回访",
+        "photo": (io.BytesIO(photo_bytes(size=(40, 40))), "done.jpg")},
+        content_type="multipart/form-data")
+    assert form.status_code == 302
+    counts, steps = timeline_photos(client, issue)
+    assert counts == [("report", 1), ("triage", 0), ("acknowledge", 0), ("handle", 1), ("close", 1)]
+    page = client.get(f"/issues/{issue['id']}").get_data(as_text=True)
+    for step in steps:
+        for photo in step["photos"]:
+            assert f'src="{photo["thumb_url"]}"' in page
+            assert client.get(photo["url"]).status_code == 200
+    handled = steps[3]["photos"][0]
+    client.post("/sign-out")
+    auth.as_role("grid_worker", ISSUE_VILLAGE + "002")  # another grid: neither issue nor photo
+    assert client.get(handled["url"]).status_code == 404
+    assert client.get(handled["thumb_url"]).status_code == 404
+    assert client.get(f"/api/issues/{issue['id']}").status_code == 404
