@@ -25,6 +25,7 @@ from gridmap import audit, clock, geo, lifecycle
 from gridmap.errors import GridmapError, _
 from gridmap.importers import fields as f
 from gridmap.importers import readers, topology
+from gridmap.importers.within import check as check_within
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, read_content
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, SPEC_BY_TABLE, TableSpec
@@ -39,7 +40,7 @@ TABLE_LABELS = {"region": _("区划"), "grid": _("网格"), "unit": _("单位"),
 def import_files(connection: Connection, sources: Iterable[Source | Path | str], county_code: str,
                  *, commit: bool = False, limits: Limits = Limits(),
                  now: datetime | None = None, actor=None, repair: bool = False,
-                 progress: Progress | None = None) -> ImportReport:
+                 progress: Progress | None = None, within: str | None = None) -> ImportReport:
     """Validate and upsert `sources` (files named after their table, or `Source.table`) for one county.
 
     `repair`: invalid polygons are mended with make_valid and each repair is noted (without
@@ -66,7 +67,7 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
                                hint=_("每张表只导入一个文件")))
         else:
             opened[spec.table] = (source, spec)
-    step = _Step(connection, county_code, now, limits, report, repair, progress or _quiet)
+    step = _Step(connection, county_code, now, limits, report, repair, progress or _quiet, within)
     # Small tables are read whole first (issue histories are checked across files); the big
     # ones (STREAMED) are read, checked and written a batch at a time, so memory stays bounded.
     whole = {table: step.parse(*opened[table]) for table in ORDER if table in opened and table not in STREAMED}
@@ -120,8 +121,8 @@ class _Step:
     only when asked and nothing is wrong). Once a problem is found nothing more is written,
     but files are still read so that every problem is reported."""
 
-    def __init__(self, connection, county_code, now, limits, report, repair, progress):
-        self.connection, self.county_code, self.now = connection, county_code, now
+    def __init__(self, connection, county_code, now, limits, report, repair, progress, within=None):
+        self.connection, self.county_code, self.now, self.within = connection, county_code, now, within
         self.limits, self.report, self.repair, self.progress = limits, report, repair, progress
 
     def parse(self, source: Source, spec: TableSpec) -> list[dict]:
@@ -153,6 +154,8 @@ class _Step:
                         continue
                     check_references(connection, batch if spec.table in whole else [*batch, (spec, source, rows)],
                                      self.county_code, report, only=spec.table, known=known)
+                    if self.within:
+                        check_within(connection, spec, source, rows, self.county_code, self.within, report, known)
                     if not report.ok:
                         continue
                     self.progress("write", source.name, counts.rows)
@@ -161,7 +164,7 @@ class _Step:
                     counts.updated += done.updated
                     counts.unchanged += done.unchanged
                     if spec.table == "household":
-                        outside += topology.households_outside_grids(connection, self.county_code, rows)
+                        outside += topology.households_outside_grids(connection, self.county_code, rows, report)
             if report.ok:
                 self._notes(tables, writer, outside, batch)
             if report.ok and any(spec.table in ("region", "grid") for spec, _ in tables):

@@ -25,7 +25,8 @@ SLIVER_WIDTH_M = 1.0  # so are long strips narrower than this along a shared edg
 LISTED = 20  # households outside every grid named in the report (the rest counted)
 
 OVERLAPS = text("""
-    SELECT a.code, b.code, ST_Area(x::geography) AS m2, ST_Perimeter(x::geography), ST_X(ST_PointOnSurface(x)), ST_Y(ST_PointOnSurface(x))
+    SELECT a.code, b.code, ST_Area(x::geography) AS m2, ST_Perimeter(x::geography), ST_X(ST_PointOnSurface(x)), ST_Y(ST_PointOnSurface(x)),
+           ST_AsGeoJSON(x, 6)
     FROM grid a JOIN grid b ON a.village_code = b.village_code AND a.code < b.code
          AND b.county_code = a.county_code AND b.valid_to IS NULL AND ST_Intersects(a.geom, b.geom)
     CROSS JOIN LATERAL ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 3) AS x
@@ -33,7 +34,7 @@ OVERLAPS = text("""
     ORDER BY a.code, b.code""").bindparams(bindparam("villages", expanding=True))
 GAPS = text("""
     SELECT v.code, ST_Area(piece.geom::geography), ST_Perimeter(piece.geom::geography), ST_X(ST_PointOnSurface(piece.geom)),
-           ST_Y(ST_PointOnSurface(piece.geom))
+           ST_Y(ST_PointOnSurface(piece.geom)), ST_AsGeoJSON(piece.geom, 6)
     FROM region v
     CROSS JOIN LATERAL (SELECT ST_Union(g.geom) AS geom FROM grid g
                         WHERE g.county_code = v.county_code AND g.village_code = v.code
@@ -50,14 +51,14 @@ OUTSIDE = text("""
         SELECT 'region', r.code, r.parent_code, r.geom FROM region r
         WHERE r.county_code = :c AND r.valid_to IS NULL AND r.parent_code IS NOT NULL AND r.code IN :regions)
     SELECT child.kind, child.code, child.parent_code, ST_Area(x::geography), ST_Perimeter(x::geography),
-           ST_X(ST_PointOnSurface(x)), ST_Y(ST_PointOnSurface(x))
+           ST_X(ST_PointOnSurface(x)), ST_Y(ST_PointOnSurface(x)), ST_AsGeoJSON(x, 6)
     FROM child JOIN region p ON p.code = child.parent_code AND p.county_code = :c AND p.valid_to IS NULL
     CROSS JOIN LATERAL ST_CollectionExtract(ST_Difference(child.geom, p.geom), 3) AS x
     WHERE child.geom IS NOT NULL AND p.geom IS NOT NULL AND NOT ST_IsEmpty(x)
     ORDER BY child.kind, child.code""").bindparams(
     bindparam("villages", expanding=True), bindparam("regions", expanding=True))
 OUTSIDE_GRIDS = text("""
-    SELECT code FROM household
+    SELECT code, ST_AsGeoJSON(geom, 6) FROM household
     WHERE county_code = :c AND grid_code IS NULL AND geom IS NOT NULL AND code IN :codes
     ORDER BY code""").bindparams(bindparam("codes", expanding=True))
 
@@ -93,50 +94,61 @@ def _at(lon: float, lat: float) -> str:
 
 def _overlaps(connection, county_code, villages, where, report) -> int:
     slivers = 0
-    for a, b, m2, perimeter, lon, lat in connection.execute(OVERLAPS, {"c": county_code, "villages": villages}):
+    for a, b, m2, perimeter, lon, lat, shape in connection.execute(
+            OVERLAPS, {"c": county_code, "villages": villages}):
         if sliver(m2, perimeter):
             slivers += 1
             continue
         source, place = where.get(("grid", a)) or where.get(("grid", b)) or ("grid", "")
-        report.add(Problem(source, place, "geometry",
-                           _("网格 %(a)s 与 %(b)s 重叠 %(m2)s m²（约在 %(at)s）", a=a, b=b, m2=f"{m2:.0f}",
-                             at=_at(lon, lat)),
+        problem = _("网格 %(a)s 与 %(b)s 重叠 %(m2)s m²（约在 %(at)s）", a=a, b=b, m2=f"{m2:.0f}",
+                    at=_at(lon, lat))
+        report.add(Problem(source, place, "geometry", problem,
                            _("同一村的网格不能重叠：在 GIS 软件中沿公共边重新描画（如 QGIS「拓扑检查」）")))
+        report.mark("overlap", shape, problem)
     return slivers
 
 
 def _outside(connection, county_code, villages, regions, where, report) -> int:
     slivers = 0
-    for kind, code, parent, m2, perimeter, lon, lat in connection.execute(
+    for kind, code, parent, m2, perimeter, lon, lat, shape in connection.execute(
             OUTSIDE, {"c": county_code, "villages": villages, "regions": regions}):
         if sliver(m2, perimeter):
             slivers += 1
             continue
         source, place = where.get((kind, code)) or (kind, "")
-        report.add(Problem(source, place, "geometry",
-                           _("%(code)s 有 %(m2)s m² 在上级 %(parent)s 的边界之外（约在 %(at)s）",
-                             code=code, m2=f"{m2:.0f}", parent=parent, at=_at(lon, lat)),
+        problem = _("%(code)s 有 %(m2)s m² 在上级 %(parent)s 的边界之外（约在 %(at)s）",
+                    code=code, m2=f"{m2:.0f}", parent=parent, at=_at(lon, lat))
+        report.add(Problem(source, place, "geometry", problem,
                            _("检查代码是否填错了上级，或沿上级边界裁剪图形")))
+        report.mark("outside", shape, problem)
     return slivers
 
 
 def _gaps(connection, county_code, villages, name, report) -> int:
     slivers = 0
-    for village, m2, perimeter, lon, lat in connection.execute(GAPS, {"c": county_code, "villages": villages}):
+    for village, m2, perimeter, lon, lat, shape in connection.execute(
+            GAPS, {"c": county_code, "villages": villages}):
         if sliver(m2, perimeter):
             slivers += 1
             continue
-        report.note(name, _("村 %(village)s 有 %(m2)s m² 不在任何网格内（约在 %(at)s）：网格空白",
-                      village=village, m2=f"{m2:.0f}", at=_at(lon, lat)))
+        gap = _("村 %(village)s 有 %(m2)s m² 不在任何网格内（约在 %(at)s）：网格空白",
+                village=village, m2=f"{m2:.0f}", at=_at(lon, lat))
+        report.note(name, gap)
+        report.mark("gap", shape, gap)
     return slivers
 
 
-def households_outside_grids(connection, county_code, rows) -> list[str]:
-    """Codes of these (just written) households whose point lies in no grid."""
+def households_outside_grids(connection, county_code, rows, report: ImportReport) -> list[str]:
+    """Codes of these (just written) households whose point lies in no grid (each marked
+    on the report's map)."""
     codes = [row["code"] for row in rows if row.get("_geom") is not None]
     if not codes:
         return []
-    return list(connection.execute(OUTSIDE_GRIDS, {"c": county_code, "codes": codes}).scalars())
+    outside = []
+    for code, point in connection.execute(OUTSIDE_GRIDS, {"c": county_code, "codes": codes}):
+        outside.append(code)
+        report.mark("household_outside", point, _("住户 %(code)s 不在任何网格内", code=code))
+    return outside
 
 
 def note_households_outside(report: ImportReport, name: str, outside: list[str]) -> None:

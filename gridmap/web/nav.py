@@ -29,6 +29,7 @@ NAV_LINKS = [
     ("ledgers.meetings", _l("台账"), "keep_ledgers"),
     ("register.households", _l("户籍台账"), "edit_households"),
     ("register.cadres", _l("交接"), "manage_people"),
+    ("imports.upload", _l("导入"), "import_data"),
     ("audit.log", _l("审计日志"), "read_audit"),
     ("categories.admin", _l("类别与职责"), "manage_categories"),
 ]
