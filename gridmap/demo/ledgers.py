@@ -67,8 +67,9 @@ REGION_PLANS = ("建立矛盾纠纷排查台账，每周研判，包村领导牵
 
 
 def _days(offset: str) -> int:
-    """Whole days back of a `-P12DT3H` offset (12)."""
-    return int(offset.removeprefix("-P").split("D")[0] or 0)
+    """Whole days back of a `-P12DT3H` offset (12; `-PT13H44M`, under a day: 0)."""
+    days = offset.removeprefix("-P").split("T")[0]
+    return int(days.removesuffix("D") or 0)
 
 
 def build(county, rnd: random.Random) -> None:
