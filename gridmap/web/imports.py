@@ -130,8 +130,13 @@ def _report_page(upload: uploads.Upload | None, report: dict, status: int = 200)
 def report_page(upload_id: str):
     """The dry run's report of an upload, with the button to commit it when nothing is wrong."""
     upload = _load(upload_id)
-    return _report_page(upload, upload.report() or {"problems": [], "tables": [], "notes": [], "ok": False,
-                                                    "shapes": {"type": "FeatureCollection", "features": []}})
+    report = upload.report()
+    if report is None:  # stored but never checked (or its report lost): check it now
+        session, checked = _run(upload, commit=False)
+        session.rollback()
+        report = checked.as_dict(gettext)
+        upload.save_report(report)
+    return _report_page(upload, report)
 
 
 @bp.route("/imports/<upload_id>/commit", methods=["POST"], endpoint="commit")

@@ -57,6 +57,8 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "ledgers.campaign": {"campaign_id": "1"},
     # the register: the household above, and the demo cadre's handover page
     "register.household": {"household_id": "3622"}, "register.handover": {"cadre_id": "421"},
+    # an import upload is its uploader's alone, kept a day: one never stored answers 404
+    "imports.report": {"upload_id": "0" * 32},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}

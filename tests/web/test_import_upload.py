@@ -108,6 +108,15 @@ def test_a_bad_file_names_the_row_and_field_and_writes_nothing(client, auth, cou
     assert wrong.status_code == 422 and "不是可导入的格式" in wrong.get_data(as_text=True)
 
 
+def test_hostile_names_in_a_file_are_shown_as_text(client, auth, county):
+    auth.as_role("township_staff", OPEN_TOWNSHIP)
+    hostile = f"code,village_code,head_name,phone\n{{{{7*191}}}},{VILLAGE},<script>x</script>,1\n".encode()
+    refused = _post(client, [("<b>{{7*191}}.csv", hostile)]).get_data(as_text=True)
+    assert "&lt;b&gt;{{7*191}}.csv" in refused and "<b>{{" not in refused and "1337" not in refused
+    page = client.get(_post(client, [("households.csv", hostile)]).headers["Location"]).get_data(as_text=True)
+    assert "{{7*191}}" in page and "1337" not in page and "<script>x" not in page
+
+
 def test_an_oversized_upload_is_refused_with_the_limit_named(client, auth, county, app):
     auth.as_role("township_staff", OPEN_TOWNSHIP)
     app.config["MAX_CONTENT_LENGTH"] = 4096
