@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from gridmap import audit
 from gridmap.errors import BadInput, GridmapError
-from gridmap.errors import _ as message
+from gridmap.errors import _
 from gridmap.importers import uploads
 from gridmap.importers.core import TABLE_LABELS, import_files
 from gridmap.importers.report import Limits
@@ -32,8 +32,8 @@ bp = Blueprint("imports", __name__)
 SCOPED_TABLES = ("region", "grid", "household", "party_branch")
 # Accounts come in through `gridmap users` and the admin pages, never a file in a browser.
 COUNTY_TABLES = tuple(t for t in ORDER if t != "app_user")
-CRS_CHOICES = (("auto", message("自动（文件自带，否则经纬度）")), ("gcj02", message("高德/腾讯 GCJ-02")),
-               ("bd09", message("百度 BD-09")), ("EPSG:4490", message("CGCS2000 经纬度 EPSG:4490")))
+CRS_CHOICES = (("auto", _("自动（文件自带，否则经纬度）")), ("gcj02", _("高德/腾讯 GCJ-02")),
+               ("bd09", _("百度 BD-09")), ("EPSG:4490", _("CGCS2000 经纬度 EPSG:4490")))
 
 
 def _private(body, status: int = 200):
@@ -88,10 +88,10 @@ def upload_page():
     layer = (request.form.get("layer") or "").strip()[:100]
     try:
         if table and table not in _tables():
-            raise BadInput(message("不能导入表 %(table)s；可导入：%(tables)s", table=table[:40],
+            raise BadInput(_("不能导入表 %(table)s；可导入：%(tables)s", table=table[:40],
                                    tables=", ".join(_tables())), field="table")
         if not table and _within() is not None:
-            raise BadInput(message("请选择要导入的表"), field="table")
+            raise BadInput(_("请选择要导入的表"), field="table")
         files = [(f.filename or "", f.stream) for f in request.files.getlist("files") if f.filename]
         upload = uploads.store(_root(), files, county_code=current_user.county_code, user_id=current_user.id,
                                max_bytes=current_app.config["MAX_CONTENT_LENGTH"], table=table,
