@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg2
-from shapely.geometry import Point
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -253,7 +252,7 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
     if spec.point_columns and reader.lonlat_columns:
         columns |= {"lon": False, "lat": False}
     records = reader.read(source, content, columns, limits, report)
-    parsers = {"time": f.time_parser(now), "date": f.date_parser(now)}
+    plan = _plan(spec, {"time": f.time_parser(now), "date": f.date_parser(now)})
     rows: list[dict] = []
     total = 0
     seen: dict[tuple[str, ...], dict] = {fields: {} for fields in (spec.key, *spec.unique)}
@@ -263,7 +262,7 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
         if report.full:
             report.problems_left_off += 1
             continue
-        row = _parse_record(source, spec, record, county_code, parsers, report, repair)
+        row = _parse_record(source, spec, record, county_code, plan, report, repair)
         if row is not None and not _repeated(source, record, row, seen, report):
             rows.append(row)
             if size is not None and len(rows) >= size:
@@ -294,29 +293,36 @@ def _repeated(source: Source, record: Record, row: dict, seen: dict, report: Imp
     return False
 
 
-def _parse_record(source, spec, record: Record, county_code, parsers, report, repair=False) -> dict | None:
+def _plan(spec: TableSpec, parsers: dict) -> tuple:
+    """(name, parse, required, code, default) of each field, parsers resolved: worked out
+    once a file, not once a row."""
+    return tuple((field.name, parsers[field.parse] if isinstance(field.parse, str) else field.parse,
+                  field.required, field.code, field.default) for field in spec.fields)
+
+
+def _parse_record(source, spec, record: Record, county_code, plan, report, repair=False) -> dict | None:
     row: dict = {"_where": record.where}
     problems: list[Problem] = []
+    cells, native = record.cells, record.native
 
     def problem(field, what, hint):
         problems.append(Problem(source.name, record.where, field, what, hint))
 
-    for field in spec.fields:
-        raw = record.cells.get(field.name, "")
-        if field.code and field.name in record.native:
-            problem(field.name, _("代码 %(code)s 是数字，不是文本", code=raw),
+    for name, parse, required, code, default in plan:
+        raw = cells.get(name, "")
+        if native and code and name in native:
+            problem(name, _("代码 %(code)s 是数字，不是文本", code=raw),
                     _("GeoJSON 里代码要加引号：\"%(code)s\"；否则前导 0 会丢失", code=raw))
             continue
-        if not raw.strip():
-            if field.required:
-                problem(field.name, _("必填项为空"), _("请填写"))
-            row[field.name] = field.default
+        if not raw or raw.isspace():
+            if required:
+                problem(name, _("必填项为空"), _("请填写"))
+            row[name] = default
             continue
-        parse = parsers[field.parse] if isinstance(field.parse, str) else field.parse
         try:
-            row[field.name] = parse(raw)
+            row[name] = parse(raw)
         except f.CellProblem as exc:
-            problem(field.name, exc.problem, exc.hint)
+            problem(name, exc.problem, exc.hint)
     _parse_geometry(spec, record, row, problem, _repairer(source, record, report) if repair else None)
     if not problems and spec.check is not None:
         for field, what, hint in spec.check(row, county_code):
@@ -341,11 +347,20 @@ def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem, repaire
         if bool(lon) != bool(lat):
             problem("lon" if not lon else "lat", _("经度和纬度要么都填，要么都空"), _("位置未知时两列都留空"))
             return
+        if not lon:
+            row["_geom"] = None
+            return
         try:
-            geometry = Point(f.parse_float(lon), f.parse_float(lat)) if lon else None
+            position = geo.LonLat(f.parse_float(lon), f.parse_float(lat))
+            geo.check_lonlat(*position)  # all a point's check_geometry asks, without a shapely Point
         except f.CellProblem as exc:
             problem("lon/lat", exc.problem, exc.hint)
             return
+        except geo.GeometryProblem as exc:
+            problem("lon/lat", exc.problem, exc.hint)
+            return
+        row["_geom"] = position
+        return
     if isinstance(geometry, geo.GeometryProblem):
         problem("geometry", geometry.problem, geometry.hint)
         return

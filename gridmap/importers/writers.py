@@ -426,6 +426,8 @@ def _copy_cell(value) -> str:
         return value.isoformat()
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, geo.LonLat):
+        value = value.ewkt()
     elif hasattr(value, "geom_type"):
         value = geo.ewkt(value)
     else:
