@@ -80,8 +80,9 @@ class Dataset:
         return BENCH_VAR / self.key
 
     def households_csv(self) -> Path:
-        """households.csv (lon/lat columns) written once from households.geojson."""
-        out = self.derived / "csv" / "households.csv"
+        """households.csv (lon/lat columns, no grid_code: the import places each household in
+        its grid, as the baseline's join does) written once from households.geojson."""
+        out = self.derived / "csv-unplaced" / "households.csv"
         if out.exists():
             return out
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -89,14 +90,15 @@ class Dataset:
         with (self.directory / "households.geojson").open(encoding="utf-8") as src, \
                 tmp.open("w", encoding="utf-8", newline="") as dst:
             writer = csv.writer(dst, lineterminator="\n")
-            writer.writerow((*HOUSEHOLD_COLUMNS, "lon", "lat"))
+            columns = [c for c in HOUSEHOLD_COLUMNS if c != "grid_code"]
+            writer.writerow((*columns, "lon", "lat"))
             for line in src:
                 line = line.rstrip(",\n")
                 if not line.startswith('{"type":"Feature"'):
                     continue
                 feature = json.loads(line)
                 lonlat = (feature["geometry"] or {}).get("coordinates") or ("", "")
-                writer.writerow([feature["properties"].get(c, "") for c in HOUSEHOLD_COLUMNS]
+                writer.writerow([feature["properties"].get(c, "") for c in columns]
                                 + list(lonlat))
         tmp.replace(out)
         return out

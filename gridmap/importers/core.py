@@ -24,10 +24,10 @@ from gridmap import audit, clock, geo, lifecycle
 from gridmap.errors import GridmapError, _
 from gridmap.importers import fields as f
 from gridmap.importers import readers, topology
-from gridmap.importers.within import check as check_within
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, read_content
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, SPEC_BY_TABLE, TableSpec
+from gridmap.importers.within import check as check_within
 from gridmap.importers.writers import Writer, existing_keys
 
 __all__ = ["import_files", "import_directory", "Source", "Limits", "ImportReport", "Problem"]

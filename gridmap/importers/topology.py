@@ -59,8 +59,8 @@ OUTSIDE = text("""
     bindparam("villages", expanding=True), bindparam("regions", expanding=True))
 OUTSIDE_GRIDS = text("""
     SELECT code, ST_AsGeoJSON(geom, 6) FROM household
-    WHERE county_code = :c AND grid_code IS NULL AND geom IS NOT NULL AND code IN :codes
-    ORDER BY code""").bindparams(bindparam("codes", expanding=True))
+    WHERE county_code = :c AND grid_code IS NULL AND geom IS NOT NULL AND code = ANY(:codes)
+    ORDER BY code""")
 
 
 def check_shapes(connection: Connection, batch, county_code: str, report: ImportReport) -> None:

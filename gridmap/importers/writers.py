@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from gridmap import generations, geo
-from gridmap.datakey import encrypt_id_number
+from gridmap.datakey import id_number_encrypter
 from gridmap.importers.specs import SPEC_BY_TABLE, TableSpec
 from gridmap.users import hash_password
 
@@ -334,8 +334,9 @@ HOUSEHOLD_GRID = {
 
 def write_households(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
     """ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged."""
+    encrypt = id_number_encrypter()
     for db in db_rows:
-        db["id_number"] = encrypt_id_number(db.get("id_number"))
+        db["id_number"] = encrypt(db.get("id_number"))
     return writer.noted(table, upsert(writer.connection, table, db_rows, select=HOUSEHOLD_GRID))
 
 

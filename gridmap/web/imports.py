@@ -17,8 +17,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from gridmap import audit
-from gridmap.errors import BadInput, GridmapError
-from gridmap.errors import _
+from gridmap.errors import BadInput, GridmapError, _
 from gridmap.importers import uploads
 from gridmap.importers.core import TABLE_LABELS, import_files
 from gridmap.importers.report import Limits

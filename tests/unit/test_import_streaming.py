@@ -13,7 +13,7 @@ import pyogrio
 import pytest
 
 from gridmap.importers.core import parse_batches
-from gridmap.importers.readers import geojson, ogr
+from gridmap.importers.readers import ogr
 from gridmap.importers.report import ImportReport, Limits
 from gridmap.importers.sources import Source
 from gridmap.importers.specs import SPEC_BY_TABLE

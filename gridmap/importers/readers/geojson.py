@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import ijson
-
 import shapely
 from shapely.geometry.base import BaseGeometry
 
