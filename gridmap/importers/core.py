@@ -111,7 +111,9 @@ def _suffixes() -> str:
     return " / ".join(f".{reader.suffixes[0]}" for reader in readers.readers())
 
 
-STREAMED = frozenset({"household", "visit"})
+# Tables checked row by row against the database and this import (no cross-row history), so
+# read a batch at a time: a county has hundreds of thousands of each.
+STREAMED = frozenset({"household", "visit", "assignment"})
 BATCH_ROWS = 20_000
 
 

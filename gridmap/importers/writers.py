@@ -360,9 +360,14 @@ def write_assignments(writer: Writer, table: str, rows: list[dict], db_rows: lis
     """No natural key in the table: a current row with the same kind, who and target is this one."""
     columns = ("kind", "cadre_id", "unit_id", "region_code", "area_id", "grid_code",
                "party_branch_id", "household_id")
+    # Every row has one assignee (specs._check_assignment): the current rows of this batch's
+    # assignees are all it can match, however many the county holds (rows come in batches).
     current = {tuple(r[1:]): r[0] for r in writer.connection.exec_driver_sql(
         f"SELECT id, {', '.join(columns)} FROM assignment"
-        f" WHERE county_code = %(c)s AND valid_to IS NULL", {"c": writer.county_code})}
+        f" WHERE county_code = %(c)s AND valid_to IS NULL"
+        f" AND (cadre_id = ANY(%(cadres)s) OR unit_id = ANY(%(units)s))",
+        {"c": writer.county_code, "cadres": sorted({db["cadre_id"] for db in db_rows if db["cadre_id"]}),
+         "units": sorted({db["unit_id"] for db in db_rows if db["unit_id"]})})}
     fresh, ended = [], []
     for db in db_rows:
         existing = current.get(tuple(db[c] for c in columns))
