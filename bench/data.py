@@ -172,12 +172,27 @@ class Databases:
         conn.close()
         return self.url(name)
 
+    def env(self, name: str) -> dict[str, str]:
+        """The environment of a `gridmap` command on database `name`."""
+        return {**os.environ, "DATABASE_URL": self.url(name),
+                "GRIDMAP_OWNER_DATABASE_URL": _with_db(devdb.owner_url() or devdb.app_url(),
+                                                       self.dbname(name))}
+
     def _gridmap(self, name: str, *args: str) -> None:
-        env = {**os.environ, "DATABASE_URL": self.url(name),
-               "GRIDMAP_OWNER_DATABASE_URL": _with_db(devdb.owner_url() or devdb.app_url(),
-                                                      self.dbname(name))}
-        subprocess.run([GRIDMAP, *args], env=env, check=True,
+        subprocess.run([GRIDMAP, *args], env=self.env(name), check=True,
                        stdout=subprocess.DEVNULL)
+
+    def empty(self, name: str) -> str:
+        """A new, empty, migrated database (made anew each time: a row loads into it)."""
+        dbname, role = self.dbname(name), urlsplit(devdb.owner_url() or devdb.app_url()).username
+        conn = admin()
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            cur.execute(f'CREATE DATABASE "{dbname}" OWNER {role} TEMPLATE template0')
+        conn.close()
+        devdb.ensure_postgis(self.admin_url(name))
+        self._gridmap(name, "db", "upgrade")
+        return self.url(name)
 
     def _load(self, directory: Path) -> Callable[[str], None]:
         def build(name: str) -> None:

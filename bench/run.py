@@ -31,6 +31,7 @@ ROWS = {
     "coverage": rows_db.coverage_rows,
     "concurrency": rows_web.concurrency_rows,
     "import": rows_db.import_rows,
+    "load": rows_db.load_rows,
     "ogc": rows_ogc.ogc_rows,
     "tablets": rows_tablet.tablet_rows,
     "export": rows_ogc.export_rows,
