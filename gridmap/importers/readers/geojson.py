@@ -45,7 +45,11 @@ def geojson_records(source: Source, _content, columns: dict[str, bool], limits: 
     encoding = sniff_encoding(source, report)
     if encoding is None:
         return
-    head = _head(source, encoding, report)
+    head = _head(source, encoding, report, FAST)
+    if head == INTEGER_OVERFLOW:
+        # yajl's C backend cannot hand Python an integer of more digits than Python reads
+        # (it crashes): such rare files are read by ijson's pure-Python backend instead.
+        head = _head(source, encoding, report, SAFE)
     if head is None:
         return
     try:
@@ -57,7 +61,7 @@ def geojson_records(source: Source, _content, columns: dict[str, bool], limits: 
         report.note(source.name, note)
     unknown: set[str] = set()
     flattened = 0
-    features = _features(source, encoding)
+    features = _features(source, encoding, head["backend"])
     probe = []
     for index, feature in enumerate(features, 1):
         if index > limits.max_rows:
@@ -134,18 +138,25 @@ def _open(source: Source, encoding: str):
     return io.TextIOWrapper(source.open(), encoding=encoding, newline="")
 
 
-def _head(source: Source, encoding: str, report: ImportReport) -> dict | None:
+FAST = ijson  # yajl2_c when installed
+SAFE = ijson.get_backend("python")
+INTEGER_OVERFLOW = "integer overflow"
+
+
+def _head(source: Source, encoding: str, report: ImportReport, backend) -> dict | str | None:
     """The document's members other than its features ({"type", "crs"}), checked in one
     streaming pass (valid JSON, not nested too deep, a FeatureCollection with a features
     array); None after filing why not."""
-    head: dict = {}
+    head: dict = {"backend": backend}
     builder = None
     depth = 0
     features_seen = 0
     expect_features = False
     try:
         with _open(source, encoding) as text:
-            for number, (prefix, event, value) in enumerate(ijson.parse(_Utf8(text)), 1):
+            # use_float in C: an integer past 64 bits is an error here, never a crash later
+            events = backend.parse(_Utf8(text), use_float=backend is FAST)
+            for number, (prefix, event, value) in enumerate(events, 1):
                 if number == 1 and event != "start_map":
                     break
                 if event in ("start_map", "start_array"):
@@ -171,6 +182,8 @@ def _head(source: Source, encoding: str, report: ImportReport) -> dict | None:
                     if depth == 1:
                         head["crs"], builder = builder.value, None
     except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
+        if backend is FAST and INTEGER_OVERFLOW in str(exc):
+            return INTEGER_OVERFLOW
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:100]
         report.add(Problem(source.name, problem=_("不是有效的 JSON（%(reason)s）", reason=reason), hint=RE_EXPORT))
         return None
@@ -181,11 +194,11 @@ def _head(source: Source, encoding: str, report: ImportReport) -> dict | None:
     return head
 
 
-def _features(source: Source, encoding: str) -> Iterator[object]:
+def _features(source: Source, encoding: str, backend) -> Iterator[object]:
     """Each member of the features array, built one at a time (the document was checked)."""
     with _open(source, encoding) as text:
-        # Not use_float: an integer too long for C is still a cell the field's parser names.
-        for feature in ijson.items(_Utf8(text), "features.item"):
+        # Not use_float: a long integer is still a cell the field's parser names.
+        for feature in backend.items(_Utf8(text), "features.item"):
             yield _floats(feature)
 
 
