@@ -257,7 +257,7 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
     plan = _plan(spec, {"time": f.time_parser(now), "date": f.date_parser(now)})
     rows: list[dict] = []
     total = 0
-    seen: dict[tuple[str, ...], dict] = {fields: {} for fields in (spec.key, *spec.unique)}
+    seen = _Seen(spec, compact=size is not None)
     for number, record in enumerate(records, 1):
         if number % PROGRESS_EVERY == 0:
             progress("read", source.name, number)
@@ -265,34 +265,90 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
             report.problems_left_off += 1
             continue
         row = _parse_record(source, spec, record, county_code, plan, report, repair)
-        if row is not None and not _repeated(source, record, row, seen, report):
+        if row is not None and not seen.repeated(source, record, row, report):
             rows.append(row)
             if size is not None and len(rows) >= size:
                 total += len(rows)
                 yield rows
                 rows = []
     total += len(rows)
+    if seen.later:
+        _name_first(source, spec, reader, limits, county_code, plan, seen.later, report)
     if not total and not any(p.source == source.name for p in report.problems):
         report.add(Problem(source.name, problem=_("文件没有数据行"), hint=_("表头下面至少要有一行")))
     if rows or size is None:
         yield rows
 
 
-def _repeated(source: Source, record: Record, row: dict, seen: dict, report: ImportReport) -> bool:
-    """Whether `row` repeats an earlier row's key (or another unique field set); says so if it does."""
-    for fields, where_by_key in seen.items():
-        key = tuple(row[k] for k in fields)
-        if all(v is None for v in key):
+REPEATED_HINT = _("同一对象只能出现一次：删除或合并重复行")
+
+
+def _repeated_problem(source: Source, where, fields, first, key) -> Problem:
+    return Problem(source.name, where, ",".join(fields),
+                   _("与%(where)s重复（%(key)s）", where=first, key="/".join(str(v or "") for v in key)),
+                   REPEATED_HINT)
+
+
+class _Seen:
+    """The keys (and other unique field sets) met so far in one file. A file read whole keeps
+    each key's place; a streamed one keeps only each key's hash (a county's 545k visits' keys
+    and places were hundreds of MiB), and a repeated key's first place is found by reading the
+    file again, only when a key repeats."""
+
+    def __init__(self, spec: TableSpec, compact: bool):
+        self.compact = compact
+        self.known: dict[tuple[str, ...], dict | set] = {
+            fields: set() if compact else {} for fields in (spec.key, *spec.unique)}
+        self.later: list[tuple[tuple[str, ...], tuple, object]] = []  # (fields, key, where) to name
+
+    def repeated(self, source: Source, record: Record, row: dict, report: ImportReport) -> bool:
+        """Whether `row` repeats an earlier row's key; says so (now, or once the file is read)."""
+        tokens = []
+        for fields, known in self.known.items():
+            key = tuple(row[k] for k in fields)
+            if all(v is None for v in key):
+                tokens.append(None)
+                continue
+            token = hash(key) if self.compact else key
+            if token in known:
+                if self.compact:
+                    self.later.append((fields, key, record.where))
+                else:
+                    report.add(_repeated_problem(source, record.where, fields, known[key], key))
+                return True
+            tokens.append(token)
+        for (fields, known), token in zip(self.known.items(), tokens, strict=True):
+            if token is None:
+                continue
+            if self.compact:
+                known.add(token)
+            else:
+                known.setdefault(token, record.where)
+        return False
+
+
+def _name_first(source, spec, reader, limits, county_code, plan, later, report) -> None:
+    """File the repeats of a streamed file, each naming where its key first appeared (the file
+    read again, its rows parsed as before; nothing else is reported twice)."""
+    wanted = {(fields, key) for fields, key, _where in later}
+    first: dict = {}
+    quiet = ImportReport(report.county_code, commit=False, max_errors=limits.max_errors)
+    content = read_content(source, reader, limits, quiet)
+    columns = {field.name: field.required for field in spec.fields}
+    if spec.point_columns and reader.lonlat_columns:
+        columns |= {"lon": False, "lat": False}
+    for record in reader.read(source, content, columns, limits, quiet) if content is not None else ():
+        row = _parse_record(source, spec, record, county_code, plan, quiet)
+        if row is None:
             continue
-        if key in where_by_key:
-            report.add(Problem(source.name, record.where, ",".join(fields),
-                               _("与%(where)s重复（%(key)s）", where=where_by_key[key],
-                                 key="/".join(str(v or "") for v in key)),
-                               _("同一对象只能出现一次：删除或合并重复行")))
-            return True
-    for fields, where_by_key in seen.items():
-        where_by_key.setdefault(tuple(row[k] for k in fields), record.where)
-    return False
+        for fields in {fields for fields, _key in wanted}:
+            key = tuple(row[k] for k in fields)
+            if (fields, key) in wanted and (fields, key) not in first:
+                first[(fields, key)] = record.where
+        if len(first) == len(wanted):
+            break
+    for fields, key, where in later:
+        report.add(_repeated_problem(source, where, fields, first.get((fields, key), "?"), key))
 
 
 def _plan(spec: TableSpec, parsers: dict) -> tuple:
