@@ -317,7 +317,7 @@ class _Seen:
                     report.add(_repeated_problem(source, record.where, fields, known[key], key))
                 return True
             tokens.append(token)
-        for (fields, known), token in zip(self.known.items(), tokens, strict=True):
+        for (_fields, known), token in zip(self.known.items(), tokens, strict=True):
             if token is None:
                 continue
             if self.compact:
