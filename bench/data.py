@@ -80,8 +80,9 @@ class Dataset:
         return BENCH_VAR / self.key
 
     def households_csv(self) -> Path:
-        """households.csv (lon/lat columns) written once from households.geojson."""
-        out = self.derived / "csv" / "households.csv"
+        """households.csv (lon/lat columns, no grid_code: the import places each household in
+        its grid, as the baseline's join does) written once from households.geojson."""
+        out = self.derived / "csv-unplaced" / "households.csv"
         if out.exists():
             return out
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -89,14 +90,15 @@ class Dataset:
         with (self.directory / "households.geojson").open(encoding="utf-8") as src, \
                 tmp.open("w", encoding="utf-8", newline="") as dst:
             writer = csv.writer(dst, lineterminator="\n")
-            writer.writerow((*HOUSEHOLD_COLUMNS, "lon", "lat"))
+            columns = [c for c in HOUSEHOLD_COLUMNS if c != "grid_code"]
+            writer.writerow((*columns, "lon", "lat"))
             for line in src:
                 line = line.rstrip(",\n")
                 if not line.startswith('{"type":"Feature"'):
                     continue
                 feature = json.loads(line)
                 lonlat = (feature["geometry"] or {}).get("coordinates") or ("", "")
-                writer.writerow([feature["properties"].get(c, "") for c in HOUSEHOLD_COLUMNS]
+                writer.writerow([feature["properties"].get(c, "") for c in columns]
                                 + list(lonlat))
         tmp.replace(out)
         return out
@@ -170,12 +172,27 @@ class Databases:
         conn.close()
         return self.url(name)
 
+    def env(self, name: str) -> dict[str, str]:
+        """The environment of a `gridmap` command on database `name`."""
+        return {**os.environ, "DATABASE_URL": self.url(name),
+                "GRIDMAP_OWNER_DATABASE_URL": _with_db(devdb.owner_url() or devdb.app_url(),
+                                                       self.dbname(name))}
+
     def _gridmap(self, name: str, *args: str) -> None:
-        env = {**os.environ, "DATABASE_URL": self.url(name),
-               "GRIDMAP_OWNER_DATABASE_URL": _with_db(devdb.owner_url() or devdb.app_url(),
-                                                      self.dbname(name))}
-        subprocess.run([GRIDMAP, *args], env=env, check=True,
+        subprocess.run([GRIDMAP, *args], env=self.env(name), check=True,
                        stdout=subprocess.DEVNULL)
+
+    def empty(self, name: str) -> str:
+        """A new, empty, migrated database (made anew each time: a row loads into it)."""
+        dbname, role = self.dbname(name), urlsplit(devdb.owner_url() or devdb.app_url()).username
+        conn = admin()
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            cur.execute(f'CREATE DATABASE "{dbname}" OWNER {role} TEMPLATE template0')
+        conn.close()
+        devdb.ensure_postgis(self.admin_url(name))
+        self._gridmap(name, "db", "upgrade")
+        return self.url(name)
 
     def _load(self, directory: Path) -> Callable[[str], None]:
         def build(name: str) -> None:

@@ -31,12 +31,12 @@ class Measured:
     output: dict
 
 
-def run_measured(args: list[str], timeout: float = 1800) -> Measured:
-    """Run `args`, polling its VmHWM until it exits (the peak is monotonic, so the last
+def run_measured(args: list[str], timeout: float = 1800, env: dict | None = None) -> Measured:
+    """Run `args` (in `env`), polling its VmHWM until it exits (the peak is monotonic, so the last
     reading is the peak up to the last poll); fail loudly on a non-zero exit."""
     started = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+                            cwd=ROOT, env=env)
     peak = 0
     status = Path(f"/proc/{proc.pid}/status")
     while proc.poll() is None:

@@ -8,9 +8,10 @@ import psycopg2
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql.psycopg2 import dialect as psycopg2_dialect
 
+from bench.data import GRIDMAP
 from bench.peers import peer, run_measured
 from bench.plans import explain
-from bench.results import MIB, Line, mib, ratio_line
+from bench.results import MIB, Line, duration, mib, ratio_line
 from bench.sql import COVERAGE, copy_and_locate
 from bench.timing import Sample, alternate, progress
 from gridmap.coverage import RULES, gap_query
@@ -109,6 +110,23 @@ def import_rows(bench) -> list[Line]:
                   mib(peaks["psql"]), "—", "≤ 500 MiB", peaks["gridmap"] <= 500 * MIB,
                   IMPORT_ISSUE)
     return [time_line, memory]
+
+
+def load_rows(bench) -> list[Line]:
+    """`gridmap demo load` of the whole county (every file, households and visits included)
+    into an empty database: its process's peak memory (VmHWM) and time, once."""
+    progress.start_row("whole county load")
+    bench.dbs.empty("load")
+    try:
+        result = run_measured([GRIDMAP, "demo", "load", "--dir", str(bench.dataset.directory),
+                               "--commit"], timeout=3600, env=bench.dbs.env("load"))
+    finally:
+        bench.dbs.drop("load")
+    return [Line("whole county load (`gridmap demo load`, every file): peak RSS", "—",
+                 mib(result.peak_rss), "—", "—", "≤ 500 MiB", result.peak_rss <= 500 * MIB,
+                 IMPORT_ISSUE),
+            Line("whole county load (`gridmap demo load`, every file): time", "—",
+                 duration(result.seconds), "—", "—", "reported", None)]
 
 
 def _execute(url: str, sql: str) -> None:

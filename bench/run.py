@@ -31,6 +31,7 @@ ROWS = {
     "coverage": rows_db.coverage_rows,
     "concurrency": rows_web.concurrency_rows,
     "import": rows_db.import_rows,
+    "load": rows_db.load_rows,
     "ogc": rows_ogc.ogc_rows,
     "tablets": rows_tablet.tablet_rows,
     "export": rows_ogc.export_rows,
@@ -57,8 +58,8 @@ NOTES = [
     "The tablets (issue 12) are threads, each a signed-in grid worker of its own grid, posting "
     "the JSON the field pages' queue posts; what gets no answer is sent again with the same "
     "client_uuid; they write into a scratch copy of the county, dropped after the row.",
-    "The import core does not yet place households in grids by location (the baseline does): "
-    "the import rows are met by the Importers issue (#14), which streams files.",
+    "The household CSV has no grid_code: the import core places each household in the grid its "
+    "point lies in (in SQL, in the INSERT … SELECT), as the baseline's ST_Intersects join does.",
 ]
 
 

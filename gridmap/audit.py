@@ -35,6 +35,7 @@ ACTIONS: dict[str, Message] = {
     "unmask": _("查看个人信息"),
     "export": _("导出"),
     "import": _("导入"),
+    "import_check": _("导入试运行"),
     "issue_transition": _("事项办理"),
     "token_issue": _("发放接口令牌"),
     "token_revoke": _("吊销接口令牌"),

@@ -98,6 +98,7 @@ class Config:
     def flask_settings(self) -> dict:
         """The Flask config keys these settings become."""
         from gridmap.backup import files_dir
+        from gridmap.importers.uploads import uploads_dir
 
         return {
             "SECRET_KEY": self.secret_key,
@@ -120,5 +121,6 @@ class Config:
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
             "GRIDMAP_FILES_DIR": str(files_dir()),  # stored photos (gridmap.files)
+            "GRIDMAP_UPLOADS_DIR": str(uploads_dir()),  # files kept for an import (importers.uploads)
             **self.extra,
         }

@@ -80,10 +80,20 @@ def cipher():
 
 def encrypt_id_number(number: str | None) -> str | None:
     """'532329199001011234' → 'v1:…' (the same number gives the same text under one key)."""
-    if number is None or number == "":
-        return None
-    sealed = cipher().encrypt(number.encode(), [ID_NUMBER_CONTEXT])
-    return ID_NUMBER_PREFIX + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+    return id_number_encrypter()(number)
+
+
+def id_number_encrypter():
+    """`encrypt_id_number` with the key in force now, found once: for many numbers at a time
+    (finding the key file costs far more than sealing a number)."""
+    sealer = cipher()
+
+    def encrypt(number: str | None) -> str | None:
+        if number is None or number == "":
+            return None
+        sealed = sealer.encrypt(number.encode(), [ID_NUMBER_CONTEXT])
+        return ID_NUMBER_PREFIX + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+    return encrypt
 
 
 def decrypt_id_number(stored: str | None) -> str | None:

@@ -8,6 +8,7 @@ from WGS84 by centimetres and is taken as it, with a note). GCJ-02 / BD-09 (Chin
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import shapely
@@ -112,6 +113,29 @@ def area_m2(geom: BaseGeometry) -> float:
 def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
     """Polygons are stored as MultiPolygons (one column type)."""
     return MultiPolygon([geom]) if isinstance(geom, Polygon) else geom
+
+
+class LonLat(NamedTuple):
+    """A point read from lon/lat cells and checked (`check_lonlat`): what a table row's
+    position is until it reaches the database (a shapely Point per row costs more than the
+    rest of the row)."""
+
+    lon: float
+    lat: float
+
+    @property
+    def x(self) -> float:
+        """The longitude, named as shapely names it."""
+        return self.lon
+
+    @property
+    def y(self) -> float:
+        """The latitude, named as shapely names it."""
+        return self.lat
+
+    def ewkt(self) -> str:
+        """EWKT in the one SRID; repr keeps every digit, as `ewkt` does."""
+        return f"SRID={SRID};POINT({self.lon!r} {self.lat!r})"
 
 
 def ewkt(geom: BaseGeometry) -> str:

@@ -86,6 +86,8 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
                    " staff in their township)", frozenset({"township_staff", "admin"})),
     "read_audit": ("read the audit log: sign-ins, unmasking, exports, imports, changes",
                    frozenset({"inspector", "admin"})),
+    "import_data": ("upload files for an import, read its dry run, commit it (a township's staff:"
+                    " rows of their township only)", frozenset({"township_staff", "admin"})),
     "manage_users": ("create and disable accounts", frozenset({"admin"})),
     "manage_settings": ("change the county's settings", frozenset({"admin"})),
     "manage_categories": ("edit issue categories, their stage limits and who owns them where",

@@ -51,7 +51,7 @@ http {{
         error_page 413 @too_large;
         location @too_large {{
             default_type "text/plain; charset=utf-8";
-            return 413 "提交的内容太大。请缩小文件或分批上传后重试。\n";
+            return 413 "提交的内容太大（上限 32 MB）。请缩小文件或分批上传后重试。\n";
         }}
         location / {{
             proxy_pass http://gridmap;

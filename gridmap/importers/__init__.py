@@ -11,4 +11,6 @@
 | fields     | cell parsers: each value or a `CellProblem` saying what to fix        |
 | writers    | the table → writer map and the one staging COPY-insert helper         |
 | report     | `ImportReport` and `Problem`: what a person reads back                |
+| within     | an import limited to one region (a township's staff: their township)  |
+| uploads    | files uploaded in a browser, kept per upload between dry run and commit |
 """

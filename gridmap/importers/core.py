@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg2
-from shapely.geometry import Point
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -28,6 +27,7 @@ from gridmap.importers import readers, topology
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, read_content
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, SPEC_BY_TABLE, TableSpec
+from gridmap.importers.within import check as check_within
 from gridmap.importers.writers import Writer, existing_keys
 
 __all__ = ["import_files", "import_directory", "Source", "Limits", "ImportReport", "Problem"]
@@ -40,7 +40,7 @@ DEFAULT_SCHEME = ("village_serial", 3)
 def import_files(connection: Connection, sources: Iterable[Source | Path | str], county_code: str,
                  *, commit: bool = False, limits: Limits = Limits(),
                  now: datetime | None = None, actor=None, repair: bool = False,
-                 progress: Progress | None = None) -> ImportReport:
+                 progress: Progress | None = None, within: str | None = None) -> ImportReport:
     """Validate and upsert `sources` (files named after their table, or `Source.table`) for one county.
 
     `repair`: invalid polygons are mended with make_valid and each repair is noted (without
@@ -68,7 +68,7 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
         else:
             opened[spec.table] = (source, spec)
     step = _Step(connection, county_code, now, limits, report, repair, progress or _quiet,
-                 grid_scheme(connection, county_code) if "grid" in opened else DEFAULT_SCHEME)
+                 grid_scheme(connection, county_code) if "grid" in opened else DEFAULT_SCHEME, within)
     # Small tables are read whole first (issue histories are checked across files); the big
     # ones (STREAMED) are read, checked and written a batch at a time, so memory stays bounded.
     whole = {table: step.parse(*opened[table]) for table in ORDER if table in opened and table not in STREAMED}
@@ -124,7 +124,9 @@ def _suffixes() -> str:
     return " / ".join(f".{reader.suffixes[0]}" for reader in readers.readers())
 
 
-STREAMED = frozenset({"household", "visit"})
+# Tables checked row by row against the database and this import (no cross-row history), so
+# read a batch at a time: a county has hundreds of thousands of each.
+STREAMED = frozenset({"household", "visit", "assignment"})
 BATCH_ROWS = 20_000
 
 
@@ -133,8 +135,9 @@ class _Step:
     only when asked and nothing is wrong). Once a problem is found nothing more is written,
     but files are still read so that every problem is reported."""
 
-    def __init__(self, connection, county_code, now, limits, report, repair, progress, scheme=DEFAULT_SCHEME):
-        self.connection, self.county_code, self.now = connection, county_code, now
+    def __init__(self, connection, county_code, now, limits, report, repair, progress, scheme=DEFAULT_SCHEME,
+                 within=None):
+        self.connection, self.county_code, self.now, self.within = connection, county_code, now, within
         self.limits, self.report, self.repair, self.progress = limits, report, repair, progress
         self.scheme = scheme
 
@@ -168,6 +171,8 @@ class _Step:
                         continue
                     check_references(connection, batch if spec.table in whole else [*batch, (spec, source, rows)],
                                      self.county_code, report, only=spec.table, known=known)
+                    if self.within:
+                        check_within(connection, spec, source, rows, self.county_code, self.within, report, known)
                     if not report.ok:
                         continue
                     self.progress("write", source.name, counts.rows)
@@ -176,7 +181,7 @@ class _Step:
                     counts.updated += done.updated
                     counts.unchanged += done.unchanged
                     if spec.table == "household":
-                        outside += topology.households_outside_grids(connection, self.county_code, rows)
+                        outside += topology.households_outside_grids(connection, self.county_code, rows, report)
             if report.ok:
                 _note_remap(report, tables, recode.apply_changes(connection, self.county_code))
                 self._notes(tables, writer, outside, batch)
@@ -294,71 +299,134 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
     if spec.point_columns and reader.lonlat_columns:
         columns |= {"lon": False, "lat": False}
     records = reader.read(source, content, columns, limits, report)
-    parsers = {"time": f.time_parser(now), "date": f.date_parser(now)}
+    plan = _plan(spec, {"time": f.time_parser(now), "date": f.date_parser(now)})
     rows: list[dict] = []
     total = 0
-    seen: dict[tuple[str, ...], dict] = {fields: {} for fields in (spec.key, *spec.unique)}
+    seen = _Seen(spec, compact=size is not None)
     for number, record in enumerate(records, 1):
         if number % PROGRESS_EVERY == 0:
             progress("read", source.name, number)
         if report.full:
             report.problems_left_off += 1
             continue
-        row = _parse_record(source, spec, record, county_code, parsers, report, repair, grid_scheme)
-        if row is not None and not _repeated(source, record, row, seen, report):
+        row = _parse_record(source, spec, record, county_code, plan, report, repair, grid_scheme)
+        if row is not None and not seen.repeated(source, record, row, report):
             rows.append(row)
             if size is not None and len(rows) >= size:
                 total += len(rows)
                 yield rows
                 rows = []
     total += len(rows)
+    if seen.later:
+        _name_first(source, spec, reader, limits, county_code, plan, seen.later, report)
     if not total and not any(p.source == source.name for p in report.problems):
         report.add(Problem(source.name, problem=_("文件没有数据行"), hint=_("表头下面至少要有一行")))
     if rows or size is None:
         yield rows
 
 
-def _repeated(source: Source, record: Record, row: dict, seen: dict, report: ImportReport) -> bool:
-    """Whether `row` repeats an earlier row's key (or another unique field set); says so if it does."""
-    for fields, where_by_key in seen.items():
-        key = tuple(row[k] for k in fields)
-        if all(v is None for v in key):
+REPEATED_HINT = _("同一对象只能出现一次：删除或合并重复行")
+
+
+def _repeated_problem(source: Source, where, fields, first, key) -> Problem:
+    return Problem(source.name, where, ",".join(fields),
+                   _("与%(where)s重复（%(key)s）", where=first, key="/".join(str(v or "") for v in key)),
+                   REPEATED_HINT)
+
+
+class _Seen:
+    """The keys (and other unique field sets) met so far in one file. A file read whole keeps
+    each key's place; a streamed one keeps only each key's hash (a county's 545k visits' keys
+    and places were hundreds of MiB), and a repeated key's first place is found by reading the
+    file again, only when a key repeats."""
+
+    def __init__(self, spec: TableSpec, compact: bool):
+        self.compact = compact
+        self.known: dict[tuple[str, ...], dict | set] = {
+            fields: set() if compact else {} for fields in (spec.key, *spec.unique)}
+        self.later: list[tuple[tuple[str, ...], tuple, object]] = []  # (fields, key, where) to name
+
+    def repeated(self, source: Source, record: Record, row: dict, report: ImportReport) -> bool:
+        """Whether `row` repeats an earlier row's key; says so (now, or once the file is read)."""
+        tokens = []
+        for fields, known in self.known.items():
+            key = tuple(row[k] for k in fields)
+            if all(v is None for v in key):
+                tokens.append(None)
+                continue
+            token = hash(key) if self.compact else key
+            if token in known:
+                if self.compact:
+                    self.later.append((fields, key, record.where))
+                else:
+                    report.add(_repeated_problem(source, record.where, fields, known[key], key))
+                return True
+            tokens.append(token)
+        for (_fields, known), token in zip(self.known.items(), tokens, strict=True):
+            if token is None:
+                continue
+            if self.compact:
+                known.add(token)
+            else:
+                known.setdefault(token, record.where)
+        return False
+
+
+def _name_first(source, spec, reader, limits, county_code, plan, later, report) -> None:
+    """File the repeats of a streamed file, each naming where its key first appeared (the file
+    read again, its rows parsed as before; nothing else is reported twice)."""
+    wanted = {(fields, key) for fields, key, _where in later}
+    first: dict = {}
+    quiet = ImportReport(report.county_code, commit=False, max_errors=limits.max_errors)
+    content = read_content(source, reader, limits, quiet)
+    columns = {field.name: field.required for field in spec.fields}
+    if spec.point_columns and reader.lonlat_columns:
+        columns |= {"lon": False, "lat": False}
+    for record in reader.read(source, content, columns, limits, quiet) if content is not None else ():
+        row = _parse_record(source, spec, record, county_code, plan, quiet)
+        if row is None:
             continue
-        if key in where_by_key:
-            report.add(Problem(source.name, record.where, ",".join(fields),
-                               _("与%(where)s重复（%(key)s）", where=where_by_key[key],
-                                 key="/".join(str(v or "") for v in key)),
-                               _("同一对象只能出现一次：删除或合并重复行")))
-            return True
-    for fields, where_by_key in seen.items():
-        where_by_key.setdefault(tuple(row[k] for k in fields), record.where)
-    return False
+        for fields in {fields for fields, _key in wanted}:
+            key = tuple(row[k] for k in fields)
+            if (fields, key) in wanted and (fields, key) not in first:
+                first[(fields, key)] = record.where
+        if len(first) == len(wanted):
+            break
+    for fields, key, where in later:
+        report.add(_repeated_problem(source, where, fields, first.get((fields, key), "?"), key))
 
 
-def _parse_record(source, spec, record: Record, county_code, parsers, report, repair=False,
+def _plan(spec: TableSpec, parsers: dict) -> tuple:
+    """(name, parse, required, code, default) of each field, parsers resolved: worked out
+    once a file, not once a row."""
+    return tuple((field.name, parsers[field.parse] if isinstance(field.parse, str) else field.parse,
+                  field.required, field.code, field.default) for field in spec.fields)
+
+
+def _parse_record(source, spec, record: Record, county_code, plan, report, repair=False,
                   grid_scheme=DEFAULT_SCHEME) -> dict | None:
     row: dict = {"_where": record.where}
     problems: list[Problem] = []
+    cells, native = record.cells, record.native
 
     def problem(field, what, hint):
         problems.append(Problem(source.name, record.where, field, what, hint))
 
-    for field in spec.fields:
-        raw = record.cells.get(field.name, "")
-        if field.code and field.name in record.native:
-            problem(field.name, _("代码 %(code)s 是数字，不是文本", code=raw),
+    for name, parse, required, code, default in plan:
+        raw = cells.get(name, "")
+        if native and code and name in native:
+            problem(name, _("代码 %(code)s 是数字，不是文本", code=raw),
                     _("GeoJSON 里代码要加引号：\"%(code)s\"；否则前导 0 会丢失", code=raw))
             continue
-        if not raw.strip():
-            if field.required:
-                problem(field.name, _("必填项为空"), _("请填写"))
-            row[field.name] = field.default
+        if not raw or raw.isspace():
+            if required:
+                problem(name, _("必填项为空"), _("请填写"))
+            row[name] = default
             continue
-        parse = parsers[field.parse] if isinstance(field.parse, str) else field.parse
         try:
-            row[field.name] = parse(raw)
+            row[name] = parse(raw)
         except f.CellProblem as exc:
-            problem(field.name, exc.problem, exc.hint)
+            problem(name, exc.problem, exc.hint)
     _parse_geometry(spec, record, row, problem, _repairer(source, record, report) if repair else None)
     if not problems and spec.check is not None:
         for field, what, hint in spec.check(row, county_code):
@@ -390,11 +458,20 @@ def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem, repaire
         if bool(lon) != bool(lat):
             problem("lon" if not lon else "lat", _("经度和纬度要么都填，要么都空"), _("位置未知时两列都留空"))
             return
+        if not lon:
+            row["_geom"] = None
+            return
         try:
-            geometry = Point(f.parse_float(lon), f.parse_float(lat)) if lon else None
+            position = geo.LonLat(f.parse_float(lon), f.parse_float(lat))
+            geo.check_lonlat(*position)  # all a point's check_geometry asks, without a shapely Point
         except f.CellProblem as exc:
             problem("lon/lat", exc.problem, exc.hint)
             return
+        except geo.GeometryProblem as exc:
+            problem("lon/lat", exc.problem, exc.hint)
+            return
+        row["_geom"] = position
+        return
     if isinstance(geometry, geo.GeometryProblem):
         problem("geometry", geometry.problem, geometry.hint)
         return

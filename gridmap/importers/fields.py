@@ -7,6 +7,7 @@ adds the file, row and field name.
 from __future__ import annotations
 
 import json
+import operator
 import re
 import uuid
 from collections.abc import Callable
@@ -44,7 +45,14 @@ class CellProblem(BadInput):
 
 def id_check_digit(first17: str) -> str:
     """The GB 11643 (ISO 7064 MOD 11-2) check character of an 18-digit ID number."""
-    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+    if len(first17) != len(ID_WEIGHTS):
+        raise ValueError("an ID number's check digit follows 17 digits")
+    return ID_CHECK[sum(map(operator.mul, map(int, first17), ID_WEIGHTS)) % 11]
+
+
+def storable(text: str) -> bool:
+    """Whether the database can store `text` (no NUL, no lone surrogate)."""
+    return _UNSTORABLE.search(text) is None
 
 
 def check_storable(text: str) -> None:

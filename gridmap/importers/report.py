@@ -6,12 +6,15 @@ language, e.g. a file name); `str()` gives Chinese, `translate=gettext` another 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from gridmap.errors import Message, _
 
 Text = Message | str
+SHAPE_KINDS = ("overlap", "gap", "outside", "household_outside")
+MAX_SHAPES = 2_000  # shapes a report's map draws; the rest are counted
 Translate = Callable[[str], str]
 
 
@@ -90,6 +93,9 @@ class ImportReport:
     notes: list[Text] = field(default_factory=list)
     seconds: float = 0.0
     max_errors: int = 100
+    # Where the problems are, for a map: (kind, GeoJSON geometry text, label); kinds in SHAPE_KINDS.
+    shapes: list[tuple[str, str, Text]] = field(default_factory=list)
+    shapes_left_off: int = 0
 
     @property
     def ok(self) -> bool:
@@ -113,6 +119,23 @@ class ImportReport:
         else:
             self.problems.append(problem)
 
+    def mark(self, kind: str, geojson: str, label: Text) -> None:
+        """Keep where a problem lies (`kind`: overlap, gap, outside, household_outside) for
+        the report's map, up to `MAX_SHAPES` (the rest counted)."""
+        if kind not in SHAPE_KINDS:
+            raise ValueError(f"unknown shape kind {kind!r}")
+        if len(self.shapes) >= MAX_SHAPES:
+            self.shapes_left_off += 1
+        else:
+            self.shapes.append((kind, geojson, label))
+
+    def features(self, translate: Translate | None = None) -> dict:
+        """The marked shapes as a GeoJSON FeatureCollection (labels in `translate`'s language)."""
+        return {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": json.loads(geometry),
+             "properties": {"kind": kind, "label": render(label, translate)}}
+            for kind, geometry, label in self.shapes]}
+
     def note(self, source: str, note: Text) -> None:
         """Something a person should know about `source` that is not a problem."""
         self.notes.append(Message("%(source)s: %(note)s", source=source, note=note))
@@ -128,7 +151,8 @@ class ImportReport:
                 "problems": [p.as_dict(translate) for p in self.problems],
                 "problems_left_off": self.problems_left_off,
                 "notes": [render(note, translate) for note in self.notes],
-                "seconds": round(self.seconds, 3)}
+                "seconds": round(self.seconds, 3), "shapes": self.features(translate),
+                "shapes_left_off": self.shapes_left_off}
 
     def to_text(self, translate: Translate | None = None) -> str:
         """The report as a person reads it on a terminal (Chinese unless `translate` is given)."""

@@ -254,6 +254,9 @@ def header_ok(source: Source, header: list[str], columns: dict[str, bool],
 def cells_fit(source: Source, where: Text, cells: dict[str, str], limits: Limits,
               report: ImportReport) -> bool:
     """Whether every cell is short enough and storable; says which are not."""
+    if not cells or (max(map(len, cells.values())) <= limits.max_cell_chars
+                     and fields.storable("".join(cells.values()))):
+        return True  # the common case, checked once for the whole row
     ok = True
     for name, value in cells.items():
         if len(value) > limits.max_cell_chars:

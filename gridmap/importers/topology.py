@@ -61,9 +61,9 @@ OUTSIDE = text("""
     ORDER BY child.kind, child.code""").bindparams(
     bindparam("villages", expanding=True), bindparam("regions", expanding=True))
 OUTSIDE_GRIDS = text("""
-    SELECT code FROM household
-    WHERE county_code = :c AND grid_code IS NULL AND geom IS NOT NULL AND code IN :codes
-    ORDER BY code""").bindparams(bindparam("codes", expanding=True))
+    SELECT code, ST_AsGeoJSON(geom, 6) FROM household
+    WHERE county_code = :c AND grid_code IS NULL AND geom IS NOT NULL AND code = ANY(:codes)
+    ORDER BY code""")
 
 
 @dataclass(frozen=True)
@@ -139,13 +139,15 @@ def check_shapes(connection: Connection, batch, county_code: str, report: Import
     for finding in findings(connection, county_code, sorted(villages), regions, grid_villages):
         if finding.sliver:
             slivers += 1
-        elif finding.kind == "gap":
+            continue
+        if finding.kind == "gap":
             report.note(shapes_file, finding.message)
         else:
             kind = "grid" if finding.kind == "overlap" or codes.is_grid_code(finding.a) else "region"
             source, place = (where.get((kind, finding.a)) or where.get((kind, finding.b))
                              or (kind, ""))
             report.add(Problem(source, place, "geometry", finding.message, finding.hint))
+        report.mark(finding.kind, finding.geojson, finding.message)  # the upload page's map
     if slivers:
         report.note(next(iter(files.values()))[0].name, _("%(count)s 处细碎重叠/缝隙（小于 %(limit)s m² 或窄于 %(width)s m）已忽略，多为描图误差",
                                    count=slivers, limit=f"{SLIVER_M2:g}", width=f"{SLIVER_WIDTH_M:g}"))
@@ -193,12 +195,17 @@ def check_children(connection: Connection, batch, county_code: str, redrawn: lis
                       count=slivers, limit=f"{SLIVER_M2:g}", width=f"{SLIVER_WIDTH_M:g}"))
 
 
-def households_outside_grids(connection, county_code, rows) -> list[str]:
-    """Codes of these (just written) households whose point lies in no grid."""
+def households_outside_grids(connection, county_code, rows, report: ImportReport) -> list[str]:
+    """Codes of these (just written) households whose point lies in no grid (each marked
+    on the report's map)."""
     codes = [row["code"] for row in rows if row.get("_geom") is not None]
     if not codes:
         return []
-    return list(connection.execute(OUTSIDE_GRIDS, {"c": county_code, "codes": codes}).scalars())
+    outside = []
+    for code, point in connection.execute(OUTSIDE_GRIDS, {"c": county_code, "codes": codes}):
+        outside.append(code)
+        report.mark("household_outside", point, _("住户 %(code)s 不在任何网格内", code=code))
+    return outside
 
 
 def note_households_outside(report: ImportReport, name: str, outside: list[str]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from gridmap import generations, geo
-from gridmap.datakey import encrypt_id_number
+from gridmap.datakey import id_number_encrypter
 from gridmap.importers.specs import SPEC_BY_TABLE, TableSpec
 from gridmap.users import hash_password
 
@@ -138,9 +138,11 @@ def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: s
 
 def upsert(connection: Connection, table: str, db_rows: list[dict], *,
            select: dict[str, str] | None = None, extra_set: str = "",
-           returning: str = "NULL", kept: frozenset[str] = frozenset()) -> Upserted:
+           returning: str = "NULL", kept: frozenset[str] = frozenset(),
+           prepare: Callable[[str], None] | None = None) -> Upserted:
     """Insert new rows, update changed ones (by the table's natural key), leave the rest
-    (`kept`: columns set on insert only, e.g. a state the app moves on from there)."""
+    (`kept`: columns set on insert only, e.g. a state the app moves on from there;
+    `prepare(staging table)`: complete the staged rows in SQL before they are compared)."""
     if not db_rows:
         return Upserted(Counts(), [])
     columns = list(db_rows[0])
@@ -156,9 +158,14 @@ def upsert(connection: Connection, table: str, db_rows: list[dict], *,
     changed: list = []
     diff = _differ(connection, table, columns, update, conflict, select, changed) \
         if "code" in keys and update else None
+    def before(stage: str) -> None:
+        if prepare is not None:
+            prepare(stage)
+        if diff is not None:
+            diff(stage)
     result = copy_insert(connection, table, db_rows,
                          f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0), {returning}",
-                         select=select, before=diff)
+                         select=select, before=before)
     fresh = [value for inserted, value in result if inserted]
     return Upserted(Counts(len(fresh), len(result) - len(fresh), len(db_rows) - len(result)), fresh, changed)
 
@@ -321,23 +328,33 @@ def write_deeds(writer: Writer, table: str, rows: list[dict], db_rows: list[dict
 
 
 # A household without a grid code is given the current grid its point lies in (within its
-# village when the file names one), in the same INSERT … SELECT: a re-import compares the
-# same values and stays unchanged. Households outside every grid keep no grid (a gap).
-_GRID_OF_POINT = ("(SELECT g.{column} FROM grid g WHERE g.county_code = _import_household.county_code"
-                  " AND g.valid_to IS NULL AND ST_Covers(g.geom, _import_household.geom)"
-                  " AND (_import_household.village_code IS NULL"
-                  " OR g.village_code = _import_household.village_code) ORDER BY g.code LIMIT 1)")
-HOUSEHOLD_GRID = {
-    "grid_code": f"COALESCE(grid_code, {_GRID_OF_POINT.format(column='code')})",
-    "village_code": f"COALESCE(village_code, {_GRID_OF_POINT.format(column='village_code')})",
-}
+# village when the file names one; the first by code on a shared edge), by one join over the
+# staged batch (set-based, as a GIS would: a subquery per row was 14x the baseline's join).
+# A re-import compares the same values and stays unchanged. Households outside every grid
+# keep no grid (a gap).
+LOCATE_HOUSEHOLDS = """
+    UPDATE {stage} AS s SET grid_code = m.code, village_code = COALESCE(s.village_code, m.village_code)
+    FROM (SELECT DISTINCT ON (h.ctid) h.ctid AS row, g.code, g.village_code
+          FROM {stage} AS h JOIN grid AS g ON g.county_code = h.county_code AND g.valid_to IS NULL
+           AND ST_Covers(g.geom, h.geom) AND (h.village_code IS NULL OR g.village_code = h.village_code)
+          WHERE h.grid_code IS NULL AND h.geom IS NOT NULL
+          ORDER BY h.ctid, g.code) AS m
+    WHERE s.ctid = m.row"""
+
+
+def locate_households(connection: Connection, stage: str) -> None:
+    """Place the staged households that name no grid in the grid their point lies in."""
+    connection.exec_driver_sql(f"ANALYZE {stage}")  # a temp table has no statistics otherwise
+    connection.exec_driver_sql(LOCATE_HOUSEHOLDS.format(stage=stage))
 
 
 def write_households(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
     """ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged."""
+    encrypt = id_number_encrypter()
     for db in db_rows:
-        db["id_number"] = encrypt_id_number(db.get("id_number"))
-    return writer.noted(table, upsert(writer.connection, table, db_rows, select=HOUSEHOLD_GRID))
+        db["id_number"] = encrypt(db.get("id_number"))
+    return writer.noted(table, upsert(writer.connection, table, db_rows,
+                                      prepare=lambda stage: locate_households(writer.connection, stage)))
 
 
 def write_users(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
@@ -360,9 +377,14 @@ def write_assignments(writer: Writer, table: str, rows: list[dict], db_rows: lis
     """No natural key in the table: a current row with the same kind, who and target is this one."""
     columns = ("kind", "cadre_id", "unit_id", "region_code", "area_id", "grid_code",
                "party_branch_id", "household_id")
+    # Every row has one assignee (specs._check_assignment): the current rows of this batch's
+    # assignees are all it can match, however many the county holds (rows come in batches).
     current = {tuple(r[1:]): r[0] for r in writer.connection.exec_driver_sql(
         f"SELECT id, {', '.join(columns)} FROM assignment"
-        f" WHERE county_code = %(c)s AND valid_to IS NULL", {"c": writer.county_code})}
+        f" WHERE county_code = %(c)s AND valid_to IS NULL"
+        f" AND (cadre_id = ANY(%(cadres)s) OR unit_id = ANY(%(units)s))",
+        {"c": writer.county_code, "cadres": sorted({db["cadre_id"] for db in db_rows if db["cadre_id"]}),
+         "units": sorted({db["unit_id"] for db in db_rows if db["unit_id"]})})}
     fresh, ended = [], []
     for db in db_rows:
         existing = current.get(tuple(db[c] for c in columns))
@@ -428,6 +450,8 @@ def _copy_cell(value) -> str:
         return value.isoformat()
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, geo.LonLat):
+        value = value.ewkt()
     elif hasattr(value, "geom_type"):
         value = geo.ewkt(value)
     else:

@@ -15,6 +15,7 @@
 | controls  | controls, controls_api | 延期, 督办, 催办, 复核, 合并; the 挂账/作废 ledger; QR codes |
 | residents | residents         | public: a resident reports, and looks up progress       |
 | exports   | exports           | the public collections as GeoJSON / GeoPackage downloads |
+| imports   | imports           | upload files → the import's dry run on a page → commit  |
 | openapi   | openapi           | /api/openapi.json, assembled from each JSON blueprint's paths |
 | guard     |                   | `requires(action)`, `current_scope()`, public endpoints |
 | errors    |                   | one handler per kind of error, in each blueprint's form |
@@ -44,7 +45,7 @@ BLUEPRINTS = (("health", "bp"), ("maps", "bp"), ("maps", "layers_bp"), ("issues"
               ("households", "api_bp"), ("metrics", "bp"), ("metrics", "api_bp"), ("ogc", "bp"),
               ("open311", "bp"), ("ledgers", "bp"), ("ledgers", "api_bp"), ("upkeep", "bp"), ("grid_edits", "bp"), ("grid_edits", "api_bp"),
               ("controls", "bp"), ("controls", "api_bp"), ("residents", "bp"), ("categories", "bp"),
-              ("search", "bp"), ("people", "bp"), ("admin", "bp"), ("exports", "bp"),
+              ("search", "bp"), ("people", "bp"), ("admin", "bp"), ("exports", "bp"), ("imports", "bp"),
               ("openapi", "bp"))
 
 

@@ -74,9 +74,18 @@ def _http_messages() -> dict[int, tuple[str, Message]]:
         400: ("bad_request", _("请求内容无法识别，请返回、刷新页面后重试。")),
         404: ("not_found", _("没有这个页面。请从首页重新进入。")),
         405: ("method_not_allowed", _("不能这样访问此地址。请从首页重新进入。")),
-        413: ("too_large", _("提交的内容太大。请缩小文件或分批上传后重试。")),
+        413: ("too_large", _("提交的内容太大（上限 %(limit)s）。请缩小文件或分批上传后重试。",
+                             limit=_limit())),
         500: ("server_error", _("系统出错了，已记录。请稍后重试；如一直出现，请联系本县管理员。")),
     }
+
+
+def _limit() -> str:
+    """The request size limit as people read it (`32 MB`)."""
+    from gridmap.importers.uploads import megabytes
+
+    limit = request.max_content_length if request else None
+    return megabytes(limit) if limit else "—"
 
 
 def _has_nul(values) -> str | None:

@@ -35,6 +35,7 @@ NAV_LINKS = [
     ("people.cadres", _l("干部与单位"), "manage_people", "admin"),
     ("register.cadres", _l("交接"), "manage_people", "admin"),
     ("grid_edits.editor", _l("网格划分"), "edit_grids", "admin"),
+    ("imports.upload", _l("导入"), "import_data", "admin"),
     ("controls.codes", _l("反映二维码"), "print_public_codes", "admin"),
     ("categories.admin", _l("类别与职责"), "manage_categories", "admin"),
     ("audit.log", _l("审计日志"), "read_audit", "admin"),

@@ -18,10 +18,10 @@ SHOTS = Path(os.environ.get("GRIDMAP_SHOTS", "/tmp/gridmap-shots"))
 # The committed demo county (data/demo), loaded the way `make run` loads it.
 @pytest.fixture(scope="session")
 def base_url(committed_db_url, tmp_path_factory):
-    """The app over the committed demo county (its photos in a directory of the session's)."""
+    """The app over the committed demo county (its photos and uploads in directories of the session's)."""
     load_demo_county(committed_db_url)
-    with served(committed_db_url,
-                GRIDMAP_FILES_DIR=str(tmp_path_factory.mktemp("files"))) as url:
+    with served(committed_db_url, GRIDMAP_FILES_DIR=str(tmp_path_factory.mktemp("files")),
+                GRIDMAP_UPLOADS_DIR=str(tmp_path_factory.mktemp("uploads"))) as url:
         yield url
 
 

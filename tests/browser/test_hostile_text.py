@@ -61,6 +61,8 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     # people: the demo cadre, the 站所 of 插甸镇 (unit_handler's unit); an account: grid_worker's
     "people.cadre": {"cadre_id": "421"}, "people.unit": {"unit_id": "96"},
     "admin.user": {"user_id": "1"},
+    # an import upload is its uploader's alone, kept a day: one never stored answers 404
+    "imports.report": {"upload_id": "0" * 32},
 }
 # Endpoints that are not pages or JSON of ours.
 NOT_PAGES = {"static"}

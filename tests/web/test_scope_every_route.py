@@ -5,6 +5,7 @@ sample is added to ID_SAMPLES."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from support import ISSUE_TOWNSHIP, ISSUE_VILLAGE, photo_bytes, seed_issue_county, seed_user
 
 from gridmap import files, issues
+from gridmap.importers import uploads
 from gridmap.policy import allowed
 from gridmap.web.guard import GUARD_ATTRIBUTE
 
@@ -67,7 +69,13 @@ def county(app, connection, monkeypatch):
     duty = run("SELECT id FROM assignment WHERE cadre_id = :c", c=holder).scalar()
     account = run("SELECT id FROM app_user WHERE login = :login",
                   login=f"village_staff-{ISSUE_VILLAGE}").scalar()
-    return {"issue_id": issue_id, "household_id": household, "file_id": file_id, "cadre_b": cadre,
+    # An import upload is its uploader's alone: township A's staff keep one.
+    township_staff = seed_user(connection, "township_staff", ISSUE_TOWNSHIP)
+    upload = uploads.store(Path(app.config["GRIDMAP_UPLOADS_DIR"]), [(
+        "households.csv", io.BytesIO(f"code,village_code,head_name\nHA2,{ISSUE_VILLAGE},李四\n".encode()))],
+        county_code="532329", user_id=township_staff.id, max_bytes=1 << 20, table="household")
+    return {"upload_id": upload.id, "seeded": {township_staff.login},
+            "issue_id": issue_id, "household_id": household, "file_id": file_id, "cadre_b": cadre,
             "unit_elsewhere": units["A014"], "target_id": target, "meeting_id": meeting,
             "campaign_id": campaign, "cadre_id": holder, "unit_id": units[ISSUE_TOWNSHIP + "S11"],
             "assignment_id": duty, "user_id": account}
@@ -77,7 +85,7 @@ def county(app, connection, monkeypatch):
 ID_SAMPLES = {"issue_id": "issue_id", "household_id": "household_id", "file_id": "file_id",
               "target_id": "target_id", "meeting_id": "meeting_id", "campaign_id": "campaign_id",
               "cadre_id": "cadre_id", "unit_id": "unit_id", "assignment_id": "assignment_id",
-              "user_id": "user_id"}
+              "user_id": "user_id", "upload_id": "upload_id"}
 # (role, scope_code, extra columns): every kind of scope, none of which includes township A's rows
 OUTSIDERS = [
     ("grid_worker", OTHER_GRID, {}),
@@ -134,7 +142,7 @@ def test_the_sample_ids_are_real_for_a_user_of_their_scope(app, client, auth, co
     for role, scope in INSIDERS:
         client.post("/sign-out")  # the next sign-in must not find someone signed in
         login = f"{role}-{scope}"
-        if role == "village_staff":  # the fixture's reporter already is this village's staff
+        if role == "village_staff" or login in county["seeded"]:  # made by the fixture already
             assert auth.sign_in(login).status_code == 302
         else:
             auth.as_role(role, scope)

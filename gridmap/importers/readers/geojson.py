@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 
+import ijson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -12,7 +15,7 @@ from gridmap import geo
 from gridmap.errors import _
 from gridmap.importers import coordinates, fields, layouts
 from gridmap.importers.report import ImportReport, Limits, Problem
-from gridmap.importers.sources import Reader, Record, Source, cells_fit, line_where
+from gridmap.importers.sources import Reader, Record, Source, cells_fit, sniff_encoding
 
 RE_EXPORT = _("请用 GIS 软件重新导出 GeoJSON")
 
@@ -20,55 +23,76 @@ GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polyg
                   "GeometryCollection")
 
 
-def geojson_records(source: Source, text: str, columns: dict[str, bool], limits: Limits,
+PROBE = 1_000  # features looked at together before the rest streams: crs, layout, lon/lat
+MAX_DEPTH = 64  # GeoJSON nests 6 deep (collection, features, feature, geometry, rings, positions)
+
+
+class _Utf8:
+    """A text stream read back as UTF-8 bytes: what ijson parses (the file may be GB18030)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def read(self, size: int = -1) -> bytes:
+        return self.text.read(size).encode("utf-8", "surrogatepass")
+
+
+def geojson_records(source: Source, _content, columns: dict[str, bool], limits: Limits,
                     report: ImportReport) -> Iterator[Record]:
-    """Features of a GeoJSON FeatureCollection (properties become cells)."""
-    document = _load_json(source, text, report)
-    if document is None:
+    """Features of a GeoJSON FeatureCollection (properties become cells), streamed: one pass
+    checks the document's shape and reads its `crs`, a second yields the features one by one
+    (ijson), so a large layer is never held in memory whole."""
+    encoding = sniff_encoding(source, report)
+    if encoding is None:
         return
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
-            or not isinstance(document.get("features"), list):
-        report.add(Problem(source.name, problem=_("不是 GeoJSON FeatureCollection"),
-                           hint=_("顶层应为 %(example)s", example='{"type": "FeatureCollection", "features": [...]}')))
+    head = _head(source, encoding, report, FAST)
+    if head == INTEGER_OVERFLOW:
+        # yajl's C backend cannot hand Python an integer of more digits than Python reads
+        # (it crashes): such rare files are read by ijson's pure-Python backend instead.
+        head = _head(source, encoding, report, SAFE)
+    if head is None:
         return
     try:
-        convert, note = coordinates.converter(source.crs, _crs_name(document.get("crs")))
+        convert, note = coordinates.converter(source.crs, _crs_name(head.get("crs")))
     except coordinates.CrsProblem as exc:
         report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
         return
     if note:
         report.note(source.name, note)
-    if len(document["features"]) > limits.max_rows:
-        report.add(Problem(source.name, problem=_("要素数 %(count)s 超过上限 %(limit)s",
-                                                  count=len(document["features"]), limit=limits.max_rows),
-                           hint=_("请拆分文件后分别导入")))
-        return
     unknown: set[str] = set()
-    records = [_feature_record(source, index, feature, columns, unknown, limits, report)
-               for index, feature in enumerate(document["features"], 1)]
-    records = [r for r in records if r is not None]
-    if any(r.layout for r in records):
-        report.note(source.name, _("按 %(layout)s 格式读取（adcode → code）", layout=layouts.DATAV))
-        if (source.crs or "auto") == "auto" and document.get("crs") is None:
-            # DataV's boundaries are Gaode's: GCJ-02, whatever the file does not say
-            convert, note = coordinates.converter("gcj02")
-            report.note(source.name, _("%(layout)s 的坐标是高德 GCJ-02，已转换为 WGS84；"
-                                       "若文件已是 WGS84，请加 --crs EPSG:4326", layout=layouts.DATAV))
     flattened = 0
-    for record in records:
-        if isinstance(record.geometry, BaseGeometry):
-            if shapely.has_z(record.geometry):
-                record.geometry, flattened = shapely.force_2d(record.geometry), flattened + 1
-            record.geometry = convert(record.geometry)
+    features = _features(source, encoding, head["backend"])
+    probe = []
+    for index, feature in enumerate(features, 1):
+        if index > limits.max_rows:
+            report.add(Problem(source.name, problem=_("要素数超过上限 %(limit)s", limit=limits.max_rows),
+                               hint=_("请拆分文件后分别导入")))
+            return
+        record = _feature_record(source, index, feature, columns, unknown, limits, report)
+        if record is None:
+            continue
+        if probe is not None:
+            probe.append(record)
+            if len(probe) < PROBE:
+                continue
+            convert = _probe(source, head, probe, convert, report)
+            if convert is None:
+                return
+            records, probe = probe, None
+        else:
+            records = [record]
+        for record in records:
+            flattened += _place(record, convert)
+            yield record
+    if probe:
+        convert = _probe(source, head, probe, convert, report)
+        if convert is None:
+            return
+        for record in probe:
+            flattened += _place(record, convert)
+            yield record
     if flattened:
         report.note(source.name, _("%(count)s 个要素带有高程 Z/测量值 M，已去掉，只保留平面坐标", count=flattened))
-    try:
-        coordinates.check_lonlat_file((r.geometry for r in records), coordinates.declared(
-            source.crs, _crs_name(document.get("crs"))))
-    except coordinates.CrsProblem as exc:
-        report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
-        return
-    yield from records
     if unknown:  # names as a person can read them: hostile ones escaped, many cut short
         names = sorted(fields.readable(n) for n in unknown)
         shown = ", ".join(names[:20])
@@ -76,20 +100,117 @@ def geojson_records(source: Source, text: str, columns: dict[str, bool], limits:
                     if len(names) > 20 else _("忽略了未知属性 %(names)s", names=shown))
 
 
-def _load_json(source: Source, text: str, report: ImportReport):
-    """The parsed document, or None after filing why not (hostile nesting and numbers included)."""
+def _probe(source, head, probe: list[Record], convert, report):
+    """The converter for the whole file, decided on its first features: a public layout
+    (DataV: GCJ-02) and whether the coordinates are lon/lat at all; None after filing why not."""
+    if any(r.layout for r in probe):
+        report.note(source.name, _("按 %(layout)s 格式读取（adcode → code）", layout=layouts.DATAV))
+        if (source.crs or "auto") == "auto" and head.get("crs") is None:
+            # DataV's boundaries are Gaode's: GCJ-02, whatever the file does not say
+            convert, _note = coordinates.converter("gcj02")
+            report.note(source.name, _("%(layout)s 的坐标是高德 GCJ-02，已转换为 WGS84；"
+                                       "若文件已是 WGS84，请加 --crs EPSG:4326", layout=layouts.DATAV))
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        report.add(Problem(source.name, line_where(exc.lineno),
-                           problem=_("不是有效的 JSON（%(reason)s）", reason=exc.msg), hint=RE_EXPORT))
-    except RecursionError:
-        report.add(Problem(source.name, problem=_("JSON 嵌套层数过深，无法读取"),
-                           hint=_("GeoJSON 的坐标最多嵌套 4 层：请用 GIS 软件重新导出")))
-    except ValueError as exc:  # e.g. an integer longer than Python reads (4300 digits)
-        report.add(Problem(source.name, problem=_("不是有效的 JSON（%(reason)s）", reason=str(exc)),
-                           hint=RE_EXPORT))
-    return None
+        coordinates.check_lonlat_file((_flat(r.geometry, convert) for r in probe), coordinates.declared(
+            source.crs, _crs_name(head.get("crs"))))
+    except coordinates.CrsProblem as exc:
+        report.add(Problem(source.name, "crs", problem=exc.problem, hint=exc.hint))
+        return None
+    return convert
+
+
+def _flat(geometry, convert):
+    if not isinstance(geometry, BaseGeometry):
+        return geometry
+    return convert(shapely.force_2d(geometry) if shapely.has_z(geometry) else geometry)
+
+
+def _place(record: Record, convert) -> int:
+    """Bring the record's shape to 2D lon/lat; 1 when a Z was dropped."""
+    if not isinstance(record.geometry, BaseGeometry):
+        return 0
+    flattened = shapely.has_z(record.geometry)
+    record.geometry = _flat(record.geometry, convert)
+    return int(flattened)
+
+
+def _open(source: Source, encoding: str):
+    return io.TextIOWrapper(source.open(), encoding=encoding, newline="")
+
+
+FAST = ijson  # yajl2_c when installed
+SAFE = ijson.get_backend("python")
+INTEGER_OVERFLOW = "integer overflow"
+
+
+def _head(source: Source, encoding: str, report: ImportReport, backend) -> dict | str | None:
+    """The document's members other than its features ({"type", "crs"}), checked in one
+    streaming pass (valid JSON, not nested too deep, a FeatureCollection with a features
+    array); None after filing why not."""
+    head: dict = {"backend": backend}
+    builder = None
+    depth = 0
+    features_seen = 0
+    expect_features = False
+    try:
+        with _open(source, encoding) as text:
+            # use_float in C: an integer past 64 bits is an error here, never a crash later
+            events = backend.parse(_Utf8(text), use_float=backend is FAST)
+            for number, (prefix, event, value) in enumerate(events, 1):
+                if number == 1 and event != "start_map":
+                    break
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        report.add(Problem(source.name, problem=_("JSON 嵌套层数过深，无法读取"),
+                                           hint=_("GeoJSON 的坐标最多嵌套 4 层：请用 GIS 软件重新导出")))
+                        return None
+                elif event in ("end_map", "end_array"):
+                    depth -= 1
+                if expect_features:
+                    head["features_not_array"] = head.get("features_not_array") or event != "start_array"
+                    expect_features = False
+                if prefix == "" and event == "map_key" and value == "features":
+                    features_seen += 1
+                    expect_features = True
+                elif prefix == "type" and depth == 1:
+                    head["type"] = value
+                elif prefix == "crs" or prefix.startswith("crs."):
+                    if builder is None:
+                        builder = ijson.ObjectBuilder()
+                    builder.event(event, value)
+                    if depth == 1:
+                        head["crs"], builder = builder.value, None
+    except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
+        if backend is FAST and INTEGER_OVERFLOW in str(exc):
+            return INTEGER_OVERFLOW
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:100]
+        report.add(Problem(source.name, problem=_("不是有效的 JSON（%(reason)s）", reason=reason), hint=RE_EXPORT))
+        return None
+    if head.get("type") != "FeatureCollection" or features_seen != 1 or head.get("features_not_array"):
+        report.add(Problem(source.name, problem=_("不是 GeoJSON FeatureCollection"),
+                           hint=_("顶层应为 %(example)s", example='{"type": "FeatureCollection", "features": [...]}')))
+        return None
+    return head
+
+
+def _features(source: Source, encoding: str, backend) -> Iterator[object]:
+    """Each member of the features array, built one at a time (the document was checked)."""
+    with _open(source, encoding) as text:
+        # Not use_float: a long integer is still a cell the field's parser names.
+        for feature in backend.items(_Utf8(text), "features.item"):
+            yield _floats(feature)
+
+
+def _floats(value):
+    """ijson's Decimals as floats, as json.loads gives them (the depth was checked first)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list):
+        return [_floats(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _floats(item) for key, item in value.items()}
+    return value
 
 
 def _crs_name(crs: object) -> object:
@@ -139,4 +260,4 @@ def _feature_record(source, index, feature, columns, unknown, limits, report) ->
     return Record(where, cells, native, geometry, layouts.DATAV if datav is not None else None)
 
 
-READER = Reader("GeoJSON", ("geojson", "json"), geojson_records, geometry=GEOMETRY_TYPES)
+READER = Reader("GeoJSON", ("geojson", "json"), geojson_records, geometry=GEOMETRY_TYPES, text="file")
