@@ -766,6 +766,11 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the token's current throttling window (gridmap.throttle.count_token_request)
+    window_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_requests: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
 class AuditEvent(Base):
     """Who did what, when: sign-ins and failures, unmasking, exports, imports, issue
     transitions, account changes. Append-only (a ledger): see gridmap.audit."""
