@@ -67,8 +67,9 @@ REGION_PLANS = ("建立矛盾纠纷排查台账，每周研判，包村领导牵
 
 
 def _days(offset: str) -> int:
-    """Whole days back of a `-P12DT3H` offset (12)."""
-    return int(offset.removeprefix("-P").split("D")[0] or 0)
+    """Whole days back of a `-P12DT3H` offset (12; 0 for `-PT13H44M`, under a day)."""
+    days, has_days, _time = offset.removeprefix("-P").partition("D")
+    return int(days or 0) if has_days else 0
 
 
 def build(county, rnd: random.Random) -> None:
