@@ -252,6 +252,11 @@ class Household(Base):
         CheckConstraint(_in("status", HOUSEHOLD_STATUSES), name="status"),
         CheckConstraint("(status = 'active') = (left_on IS NULL)", name="left_on"),
         valid_geom(),
+        # Scope.households(): the households still on the register of a county, or of a
+        # township or village by code prefix (pattern ops: LIKE 'prefix%' under any collation)
+        Index("ix_household_active_village", "county_code", "village_code",
+              postgresql_ops={"village_code": "varchar_pattern_ops"},
+              postgresql_where=text("status = 'active'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -19,8 +19,14 @@ def upgrade() -> None:
                                          nullable=True))
     op.add_column("api_token", sa.Column("window_requests", sa.Integer(), server_default="0",
                                          nullable=False))
+    # A village's or township's households (code prefix) were a sequential scan of every
+    # county's households: LIKE 'prefix%' uses a btree only with pattern ops (or the C collation).
+    op.create_index("ix_household_active_village", "household", ["county_code", "village_code"],
+                    postgresql_ops={"village_code": "varchar_pattern_ops"},
+                    postgresql_where=sa.text("status = 'active'"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_household_active_village", table_name="household")
     op.drop_column("api_token", "window_requests")
     op.drop_column("api_token", "window_started_at")
