@@ -34,7 +34,7 @@ fi
 # visit ~8 ms of Python in ~60-100 ms), so a worker needs more threads than cores or requests
 # queue inside it while the database has room (the 50-tablet bench row); the app sizes its
 # database pool to the same number (GRIDMAP_THREADS).
-export GRIDMAP_THREADS=${GRIDMAP_THREADS:-4}
+export GRIDMAP_THREADS=${GRIDMAP_THREADS:-8}
 args=(--bind "$bind" --workers "${GRIDMAP_WORKERS:-2}" --threads "$GRIDMAP_THREADS"
       --access-logfile - --graceful-timeout 5 --no-control-socket)
 
