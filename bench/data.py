@@ -153,6 +153,18 @@ class Databases:
         return _with_db(devdb.admin_url(), self.dbname(name))
 
     def _ensure(self, name: str, build: Callable[[str], None], template: str | None = None) -> str:
+        # Two runs at once (1x and BENCH_SCALE=10 both need the ten-county database): the
+        # second waits while the first builds, then finds it made.
+        lock = admin()
+        with lock.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(hashtext(%s))", (self.dbname(name),))
+        try:
+            return self._ensure_locked(name, build, template)
+        finally:
+            lock.close()  # ends the session, and its lock with it
+
+    def _ensure_locked(self, name: str, build: Callable[[str], None],
+                       template: str | None = None) -> str:
         dbname, key = self.dbname(name), f"{self.dataset.key}/load-v{LOAD_VERSION}"
         if _comment(dbname) == key:
             self._gridmap(name, "db", "upgrade")

@@ -24,11 +24,14 @@ import psycopg2
 
 from bench.results import Line
 from bench.server import Client, Server
-from bench.timing import Sample, progress
+from bench.timing import Sample, load_average, progress
 from gridmap.users import hash_password
 
 TABLETS = 50
 THINK_SECONDS = 2.0  # between two entries a grid worker walks, asks, ticks and types
+# What the serving side used in the first half of the tablets' run (gunicorn workers and
+# PostgreSQL, in cores) and the machine's load average then: the figures' context.
+USE = {"cores": 0.0, "load": 0.0}
 CATEGORY_SQL = "SELECT code FROM issue_category WHERE county_code = %s ORDER BY code LIMIT 1"
 
 
@@ -135,13 +138,16 @@ def _run(server_box: list, url: str, county: str, logins: list[str], seconds: fl
     conn.close()
     down, window = threading.Event(), {"from": float("inf"), "to": float("inf")}
     tablets = [Tablet(server_box[0].base, login, category) for login in logins]
-    until = time.monotonic() + seconds
+    started, cpu = time.monotonic(), server_box[0].cpu_seconds()
+    until = started + seconds
     in_restart = lambda: window["from"] - 2 <= time.monotonic() <= window["to"] + 5  # noqa: E731
     threads = [threading.Thread(target=t.work, args=(until, down, in_restart)) for t in tablets]
     for thread in threads:
         thread.start()
     if restart:
         time.sleep(seconds / 2)
+        USE["cores"] = (server_box[0].cpu_seconds() - cpu) / (time.monotonic() - started)
+        USE["load"] = load_average()
         window["from"] = time.monotonic()
         down.set()
         port = server_box[0].port
@@ -193,7 +199,8 @@ def tablet_rows(bench) -> list[Line]:
     ratio = fifty.p95() / one.p95()
     label = f"{len(logins)} tablets: sign in, open the grid, log visits and reports for {seconds:.0f} s (~{THINK_SECONDS:.0f} s between entries), server restarted once"
     return [
-        Line(label + " (request p95 outside the restart)", "one tablet alone",
+        Line(label + f" (request p95 outside the restart; server and PostgreSQL busy "
+             f"{USE['cores']:.2f} cores, machine load {USE['load']:.0f})", "one tablet alone",
              f"p95 {fifty.p95() * 1000:.0f} ms", f"p95 {one.p95() * 1000:.0f} ms", f"{ratio:.2f}x",
              "p95 ≤ 4x one tablet's", ratio <= 4),
         Line(label + ": acknowledged rows stored exactly once, server errors",

@@ -29,6 +29,7 @@ ROWS = {
     "geojson": rows_web.grid_geojson_rows,
     "page": rows_web.page_rows,  # and the appeals map, on the same server
     "coverage": rows_db.coverage_rows,
+    "households": rows_db.scope_rows,
     "concurrency": rows_web.concurrency_rows,
     "import": rows_db.import_rows,
     "load": rows_db.load_rows,

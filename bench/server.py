@@ -15,8 +15,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psycopg2
+
 from bench.data import BENCH_VAR, ROOT
-from bench.timing import vm_hwm
+from bench.timing import cpu_seconds, vm_hwm
+from gridmap import devdb
 from gridmap.maps.styles import GAP_DEFAULT_ON
 
 LOOPBACK = "127.0.0.1"
@@ -105,6 +108,21 @@ class Server:
             if int(fields[1]) == self.proc.pid:
                 pids.append(int(stat.parent.name))
         return pids
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by what serves a request: the gunicorn workers, the database's
+        backends and the cluster's reaped processes (the parallel query workers, which come
+        and go; any other session of the private cluster counts too, so run nothing beside)."""
+        workers = sum(cpu_seconds(pid) for pid in self.worker_pids())
+        conn = psycopg2.connect(self.database_url)
+        with conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()")
+            backends = [pid for (pid,) in cur.fetchall()]
+        conn.close()
+        postmaster = int((devdb.cluster_dir() / "postmaster.pid").read_text().split()[0])
+        return (workers + sum(cpu_seconds(pid) for pid in backends)
+                + cpu_seconds(postmaster, children=True))
 
     def peak_rss(self) -> int:
         """The largest VmHWM of a worker: the memory one request-serving process needed."""

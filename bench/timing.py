@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -52,6 +53,24 @@ def alternate(repeats: int, contenders: dict[str, Callable[[int], object]],
             samples[name].values.append(seconds)
             progress.tick()
     return samples
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """CPU time process `pid` has used (user + system), with its reaped children's when
+    `children`; 0 for a process that is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (other people's work shows here, ours too)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def vm_hwm(pid: int) -> int:

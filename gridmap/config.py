@@ -41,6 +41,14 @@ def _whole_number(name: str, raw: str | None) -> int:
     return int(raw)
 
 
+def _threads(raw: str | None) -> int:
+    if not (raw or "").strip():
+        return 8
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 64:
+        raise ConfigError(f"GRIDMAP_THREADS={raw!r}: give the request threads per worker (1-64)")
+    return int(raw)
+
+
 @dataclass
 class Config:
     """The settings the app runs with: database, secret key, county, basemap, locale."""
@@ -54,6 +62,7 @@ class Config:
     https: bool = False  # served over HTTPS (directly or behind a proxy): Secure cookies, HSTS
     proxy_hops: int = 0  # proxies in front whose X-Forwarded-* headers are trusted
     trusted_hosts: tuple[str, ...] = ()  # Host headers answered (empty: any)
+    threads: int = 8  # request threads per process (gunicorn --threads): the pool's size
     default_locale: str = "zh_CN"
     extra: dict = field(default_factory=dict)
 
@@ -82,6 +91,7 @@ class Config:
             proxy_hops=_whole_number("GRIDMAP_PROXY_HOPS", os.environ.get("GRIDMAP_PROXY_HOPS")),
             trusted_hosts=tuple(h.strip() for h in os.environ.get(
                 "GRIDMAP_TRUSTED_HOSTS", "").split(",") if h.strip()),
+            threads=_threads(os.environ.get("GRIDMAP_THREADS")),
         )
 
     @property
@@ -111,6 +121,7 @@ class Config:
             "GRIDMAP_HTTPS": self.https,
             "GRIDMAP_PROXY_HOPS": self.proxy_hops,
             "GRIDMAP_TRUSTED_HOSTS": self.trusted_hosts,
+            "GRIDMAP_THREADS": self.threads,
             "BABEL_DEFAULT_LOCALE": self.default_locale,
             # Tablets stay signed in for a month: no forced periodic log-ins (基层减负).
             "REMEMBER_COOKIE_DURATION": timedelta(days=30),

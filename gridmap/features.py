@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Date, DateTime, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Date, DateTime, Integer, Text, and_, case, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select
@@ -419,6 +419,13 @@ def property_names(target: Collection) -> list[str]:
     """The properties a feature of `target` carries, in order."""
     return [c.name for c in target.rows("000000").selected_columns
             if c.name not in ("fid", "geom", "bbox_geom", "time")]
+
+
+def integer_properties(target: Collection) -> list[str]:
+    """The properties of `target` that are whole numbers (integer fields in a GeoPackage)."""
+    return [c.name for c in target.rows("000000").selected_columns
+            if c.name not in ("fid", "geom", "bbox_geom", "time")
+            and isinstance(c.type, Integer)]
 
 
 def as_dict(page_: Page) -> list:

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, and_, func, literal, null, select, union_all
 
-from gridmap import coverage
-from gridmap.errors import _
+from gridmap import clock, coverage
+from gridmap.errors import BadInput, _
 from gridmap.features import Collection
 from gridmap.models import Grid, Household, PartyBranch, Region
 from gridmap.policy import Scope
@@ -21,6 +21,8 @@ COLLECTION_ID = "gaps"
 QUERYABLES = ("kind", "village_code", "code")
 _SHAPES = {"village": Region, "area": Grid, "group": Grid, "grid_worker": Grid}
 _HOUSEHOLD_KINDS = ("household", "visit", "uncovered")
+# Every `kind` a gap feature may have (the rules of coverage.RULES the map draws).
+KINDS = (*_SHAPES, "branch", "uncovered_area", *_HOUSEHOLD_KINDS)
 
 
 def _row(kind: str, code, geom, name, village_code, households=None):
@@ -81,3 +83,20 @@ def collection(scope: Scope, now: datetime,
         _("令牌账号范围内各类空白点：无人包的村、网格、支部和未划入网格的区域为其形状；"
           "无包户干部、逾期未走访、不在网格内的户按网格计数，不含任何一户的位置。"),
         rows, QUERYABLES, geometry_type="Unknown")
+
+
+def of_scope(session, scope: Scope) -> Collection:
+    """The gaps of `scope` now, with its county's visit intervals: what /ogc, /exports and
+    `gridmap export gaps` serve (one way to build it)."""
+    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
+    return collection(scope, clock.now(), intervals)
+
+
+def parse_kind(value: str | None) -> dict[str, str]:
+    """`rule`/`kind`: one of KINDS, as the property filter it becomes (empty: every kind)."""
+    if value is None or value == "":
+        return {}
+    if value not in KINDS:
+        raise BadInput(_("没有空白点类型 %(kind)s；可用：%(known)s", kind=value[:40],
+                         known=", ".join(KINDS)), field="kind")
+    return {"kind": value}

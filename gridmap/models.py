@@ -284,6 +284,11 @@ class Household(Base):
               postgresql_ops={"head_name": "gin_trgm_ops"}),
         Index("ix_household_address_trgm", "address", postgresql_using="gin",
               postgresql_ops={"address": "gin_trgm_ops"}),
+        # Scope.households(): the households still on the register of a county, or of a
+        # township or village by code prefix (pattern ops: LIKE 'prefix%' under any collation)
+        Index("ix_household_active_village", "county_code", "village_code",
+              postgresql_ops={"village_code": "varchar_pattern_ops"},
+              postgresql_where=text("status = 'active'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -806,6 +811,11 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the token's current throttling window (gridmap.throttle.count_token_request)
+    window_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_requests: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
 class AuditEvent(Base):
     """Who did what, when: sign-ins and failures, unmasking, exports, imports, issue
     transitions, account changes. Append-only (a ledger): see gridmap.audit."""

@@ -8,6 +8,11 @@ the workers. A successful sign-in clears the login's failures.
 The public forms (gridmap.residents) use the same rule on `public_attempt` rows, per form
 and key ("addr:<address>", "code:<issue code>"): every report counts, and every progress
 lookup that found nothing (a wrong code or a wrong phone tail alike).
+
+API tokens (gridmap.tokens) are counted per token in fixed windows kept on the token's row
+(`api.token_limit` in the county's settings): one UPDATE per request, the row lock making
+concurrent requests of one token count one after another. Over the limit a request is
+refused with 429 and how long until the window ends, in each API's own error form.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select, update
 
+from gridmap import settings
 from gridmap.errors import GridmapError, _
-from gridmap.models import PublicAttempt, SignInFailure
+from gridmap.models import ApiToken, PublicAttempt, SignInFailure
 
 WINDOW = timedelta(minutes=15)
 FREE_TRIES = {"login": 5, "address": 20}  # an office behind one address has many users
@@ -104,3 +110,35 @@ def record_public(session, county_code: str, form: str, keys: list[str], now: da
     session.execute(delete(PublicAttempt).where(PublicAttempt.at < now - PUBLIC_WINDOW))
     for key in keys:
         session.add(PublicAttempt(county_code=county_code, form=form, key=key[:64], at=now))
+
+
+class TooManyRequests(GridmapError):
+    """An API token used more often than its county allows: wait `retry_after` seconds."""
+
+    code = "too_many_requests"
+    status = 429
+
+    def __init__(self, retry_after: int, limit: int, seconds: int):
+        super().__init__(_("此令牌请求过于频繁（每 %(seconds)s 秒最多 %(limit)s 次），"
+                           "请 %(wait)s 秒后再试。", seconds=seconds, limit=limit,
+                           wait=retry_after))
+        self.retry_after = retry_after
+        self.account = None  # the token's account (set by gridmap.tokens.authenticate)
+
+
+def count_token_request(session, token: ApiToken, now: datetime) -> None:
+    """Count one request of `token` (and stamp its last use); TooManyRequests when it is over
+    its county's `api.token_limit`."""
+    limit = settings.get(session, token.county_code, "api.token_limit")
+    seconds = limit["seconds"] or 1
+    window = timedelta(seconds=seconds)
+    current = ApiToken.window_started_at > now - window
+    started, requests = session.execute(
+        update(ApiToken).where(ApiToken.id == token.id).values(
+            last_used_at=now,
+            window_started_at=case((current, ApiToken.window_started_at), else_=now),
+            window_requests=case((current, ApiToken.window_requests + 1), else_=1))
+        .returning(ApiToken.window_started_at, ApiToken.window_requests)).one()
+    if limit["requests"] and requests > limit["requests"]:
+        wait = max(1, math.ceil((started + window - now).total_seconds()))
+        raise TooManyRequests(wait, limit["requests"], seconds)

@@ -17,10 +17,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap import audit, clock
+from gridmap import audit, clock, throttle
 from gridmap.errors import BadInput, NotFound, _
 from gridmap.models import ApiToken, AppUser
 
@@ -72,7 +72,8 @@ def issue(session: Session, login: str, label: str, days: int | None = 365, *,
 
 
 def authenticate(session: Session, secret: str | None) -> AppUser | None:
-    """The account a presented secret acts as, or None (unknown, revoked, expired, ended)."""
+    """The account a presented secret acts as, or None (unknown, revoked, expired, ended).
+    Each use counts against the token's limit (gridmap.throttle.TooManyRequests past it)."""
     if not secret or not _SHAPE.fullmatch(secret):
         return None
     digest, now = _digest(secret), clock.now()
@@ -87,7 +88,11 @@ def authenticate(session: Session, secret: str | None) -> AppUser | None:
              and token.generation == user.session_generation)
     if not alive:
         return None
-    session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    try:
+        throttle.count_token_request(session, token, now)
+    except throttle.TooManyRequests as refused:
+        refused.account = user  # who it was, for the answer (a JSON API renders it as them)
+        raise
     return user
 
 

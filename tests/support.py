@@ -150,6 +150,16 @@ def seed_user(connection, role: str, scope_code: str | None, **columns):
     return Account.of(AppUser(id=user_id, active=True, locale=None, display_name=None, **values))
 
 
+def token_headers(connection, db, role: str, scope_code: str | None, login: str) -> dict:
+    """A user of `role` in `scope_code` and an API token of theirs, as request headers."""
+    from gridmap import tokens
+
+    seed_user(connection, role, scope_code, login=login)
+    issued = tokens.issue(db, login, "GIS")
+    db.commit()
+    return {"Authorization": f"Bearer {issued.secret}"}
+
+
 ONE_GRID = "532329104201001"
 
 

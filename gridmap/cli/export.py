@@ -1,7 +1,10 @@
-"""`gridmap export COLLECTION`: a public collection to GeoJSON, GeoPackage, CSV or XLSX.
+"""`gridmap export COLLECTION`: a public collection, or the coverage gaps, to GeoJSON,
+GeoPackage, CSV or XLSX.
 
 The same collections, filters and rows as the OGC API at /ogc (gridmap.features), streamed
 from PostGIS to the file, so a whole county is written without holding it in memory.
+`gaps` (gridmap.gap_features) is the county's, as a county-wide account sees it over /ogc
+and /exports with its token; `--rule` picks one rule of gridmap.coverage.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from gridmap import features
+from gridmap import features, gap_features
 from gridmap.cli.common import operator, transaction
 from gridmap.exports import geo, tabular
+from gridmap.policy import Scope
 
-FLAGS = {"bbox": "--bbox", "datetime": "--datetime", "limit": "--limit", "offset": "--offset", "region": "--region",
-         "f": "--format"}
+FLAGS = {"bbox": "--bbox", "datetime": "--datetime", "limit": "--limit", "offset": "--offset",
+         "region": "--region", "f": "--format", "kind": "--rule"}
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
 
 
@@ -34,29 +38,46 @@ def _where(target: features.Collection, pairs: tuple[str, ...]) -> dict[str, str
     return features.parse_properties(target, chosen)
 
 
+def _format_of(output: Path | None) -> str:
+    """The format an output file's suffix names (`gaps.xlsx` → xlsx); GeoJSON otherwise."""
+    suffix = output.suffix[1:].lower() if output is not None else ""
+    return suffix if suffix in FORMATS else "geojson"
+
+
 @click.command("export")
-@click.argument("collection", type=click.Choice(list(features.COLLECTIONS)))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="geojson",
-              show_default=True)
+@click.argument("collection", type=click.Choice([*features.COLLECTIONS,
+                                                gap_features.COLLECTION_ID]))
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="geojson, gpkg, csv or xlsx (default: from the -o file's suffix, else geojson)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="file to write (GeoJSON goes to standard output when omitted)")
 @click.option("--bbox", help="minlon,minlat,maxlon,maxlat (WGS84)")
 @click.option("--datetime", "when", help="an instant or start/end, '..' open (issues only)")
 @click.option("--where", multiple=True, help="NAME=VALUE on a queryable property; repeatable")
 @click.option("--region", help="a township, village or grid code: only rows inside it")
+@click.option("--rule", type=click.Choice(gap_features.KINDS),
+              help="gaps only: the gaps of this coverage rule")
 @click.option("--county", help="county code (default: the server's, GRIDMAP_COUNTY)")
 @with_appcontext
-def command(collection, fmt, output, bbox, when, where, region, county):
-    """Export a public collection of the county, with the same filters as /ogc."""
-    target = features.collection(collection)
+def command(collection, fmt, output, bbox, when, where, region, rule, county):
+    """Export a public collection of the county, or its coverage gaps, with the filters of /ogc."""
+    if fmt is None:
+        fmt = _format_of(output)
     if output is None and fmt != "geojson":
         raise click.UsageError(f"--format {fmt} needs -o FILE")
+    if rule and collection != gap_features.COLLECTION_ID:
+        raise click.UsageError("--rule is for `gridmap export gaps` only")
     county_code = county or current_app.config["GRIDMAP_COUNTY"]
     with transaction(FLAGS) as session:
+        if collection == gap_features.COLLECTION_ID:
+            target = gap_features.of_scope(session, Scope(county_code, region_code=county_code))
+        else:
+            target = features.collection(collection)
         start, end = features.parse_datetime(when)
+        properties = _where(target, where)
+        properties.update(gap_features.parse_kind(rule))
         query = features.Query(bbox=features.parse_bbox(bbox), start=start, end=end,
-                               properties=_where(target, where),
-                               region=features.parse_region(region))
+                               properties=properties, region=features.parse_region(region))
         connection = session.connection()
         if fmt == "geojson":
             texts = features.feature_texts(connection, target, county_code, query)
@@ -68,7 +89,8 @@ def command(collection, fmt, output, bbox, when, where, region, county):
         elif fmt == "gpkg":
             output.unlink(missing_ok=True)
             count = geo.write_gpkg(features.records(connection, target, county_code, query),
-                                   output, target.id, target.geometry_type)
+                                   output, target.id, target.geometry_type,
+                                   features.integer_properties(target))
         else:
             names = features.property_names(target)
             rows = [props for _wkb, props in

@@ -43,11 +43,15 @@ def write_geojson(feature_texts: Iterable[str], out: IO[str], name: str | None =
     return count
 
 
-def _field_array(values: list) -> np.ndarray:
-    """Whole numbers as integers when none is missing, everything else as text (NULL kept)."""
-    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return np.array(values, dtype=np.int64)
-    return np.array([_text(v) for v in values], dtype=object)
+def _field_array(values: list, integer: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """An integer column as int64 with its NULLs masked, everything else as text (NULL kept);
+    the type comes from the collection, never from one batch's values (a batch of NULLs
+    would make a later batch's numbers text)."""
+    if integer:
+        missing = np.array([v is None for v in values], dtype=bool)
+        numbers = np.array([0 if v is None else v for v in values], dtype=np.int64)
+        return numbers, missing
+    return np.array([_text(v) for v in values], dtype=object), None
 
 
 def _text(value) -> str | None:
@@ -59,17 +63,21 @@ def _text(value) -> str | None:
 
 
 def write_gpkg(records: Iterable[tuple[bytes, dict]], path: Path, layer: str,
-               geometry_type: str) -> int:
-    """Write (WKB, properties) records to a GeoPackage layer in batches; returns the count."""
+               geometry_type: str, integers: Iterable[str] = ()) -> int:
+    """Write (WKB, properties) records to a GeoPackage layer in batches; returns the count.
+    The properties named in `integers` are integer fields (NULL where missing), the rest text."""
     from pyogrio.raw import write
 
-    written, batch = 0, []
+    written, batch, integers = 0, [], frozenset(integers)
 
     def flush(append: bool) -> None:
         names = list(batch[0][1]) if batch else []
+        columns = [_field_array([props[n] for _, props in batch], n in integers) for n in names]
+        masks = [mask for _values, mask in columns]
         write(str(path), geometry=np.array([wkb for wkb, _ in batch], dtype=object),
-              field_data=[_field_array([props[n] for _, props in batch]) for n in names],
-              fields=names, layer=layer, driver="GPKG", geometry_type=geometry_type,
+              field_data=[values for values, _mask in columns], fields=names,
+              field_mask=masks if any(m is not None for m in masks) else None,
+              layer=layer, driver="GPKG", geometry_type=geometry_type,
               crs="EPSG:4326", append=append, encoding="UTF-8")
 
     for record in records:

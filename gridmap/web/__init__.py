@@ -69,7 +69,10 @@ def register(app: Flask) -> None:
     from gridmap.web import auth, compress, errors, i18n, nav, security, session
 
     app.url_map.converters["int"] = RowId
-    engine = make_engine(app.config["DATABASE_URL"], pool_size=5, max_overflow=10)
+    # One connection per request thread, and a few for a thread that needs a second one
+    # briefly (a streamed export ends its read before it writes the audit line).
+    threads = app.config.get("GRIDMAP_THREADS", 8)
+    engine = make_engine(app.config["DATABASE_URL"], pool_size=threads, max_overflow=4)
     app.extensions["gridmap.engine"] = engine
     app.extensions["gridmap.sessionmaker"] = make_sessionmaker(engine)
     app.teardown_appcontext(session.close_db_session)

@@ -173,11 +173,17 @@ def load_token_account(_request) -> Account | None:
     if secret is None or not renders_json():
         return None
     accounts = db_session()
-    row = tokens.authenticate(accounts, secret)
+    try:
+        row = tokens.authenticate(accounts, secret)
+    except throttle.TooManyRequests as refused:
+        # Refused in _csrf_unless_token, not here: a loader that raises would run again
+        # while the refusal is rendered (the renderers ask who the user is).
+        g.token_refused = refused
+        row = refused.account
     if row is None:
         accounts.rollback()
         return None
-    accounts.commit()  # its last_used_at, before the view's own work begins
+    accounts.commit()  # its last_used_at and request count, before the view's own work
     return replace(Account.of(row, remembered=False), by_token=True)
 
 
@@ -367,6 +373,9 @@ def _csrf_unless_token() -> None:
         return None
     if bearer_secret() is not None and renders_json():
         if current_user.is_authenticated and current_user.by_token:
+            refused = g.pop("token_refused", None)
+            if refused is not None:
+                raise refused  # over the token's limit (429, Retry-After)
             return None
         if not current_user.is_authenticated:
             from gridmap.web.guard import Unauthorized

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, SecurityError
 
@@ -157,7 +166,11 @@ def init_app(app: Flask) -> None:
                              request.path, error)
             code, message = _http_messages()[500]
             return answer(500, code, message)
-        return answer(error.status, error.code, error.message, error.field)
+        response = make_response(answer(error.status, error.code, error.message, error.field))
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:  # a throttle's refusal says when to come back (RFC 9110 §10.2.3)
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

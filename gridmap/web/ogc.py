@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask_babel import gettext
 from flask_login import current_user
 
-from gridmap import clock, coverage, features, gap_features
+from gridmap import features, gap_features
 from gridmap.errors import BadInput, _
 from gridmap.policy import Scope, allowed
 from gridmap.web.errors import answers_with, text_of
@@ -36,7 +36,7 @@ OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 COMMON_PARAMETERS = frozenset({"f"})
 ITEMS_PARAMETERS = frozenset({"f", "limit", "offset", "bbox", "datetime"})
 _OGC_CODES = {400: "InvalidParameterValue", 404: "NotFound", 405: "MethodNotAllowed",
-              413: "RequestTooLarge", 500: "ServerError"}
+              413: "RequestTooLarge", 429: "TooManyRequests", 500: "ServerError"}
 
 
 def render_ogc(status: int, code: str, message: str, field: str | None = None):
@@ -77,10 +77,7 @@ def _collections() -> list[features.Collection]:
     public = list(features.COLLECTIONS.values())
     if not _token_reader():
         return public
-    session = db_session()
-    scope = Scope.of_user(current_user)
-    intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
-    return public + [gap_features.collection(scope, clock.now(), intervals)]
+    return public + [gap_features.of_scope(db_session(), Scope.of_user(current_user))]
 
 
 def _collection(collection_id: str) -> features.Collection:

@@ -30,10 +30,11 @@ def test_bench_runs_end_to_end_on_the_demo_county(tmp_path):
                       "coverage `visit`", "8 clients", "import 5,200 households",
                       "whole county load",
                       "OGC API items, limit 100", "appeals map page",
-                      "tablets: sign in, open the grid",
-                      "county grids → GeoJSON export"):
+                      "tablets: sign in, open the grid", "cores, machine load",
+                      "county grids → GeoJSON export",
+                      "households of the largest township", "households of the largest village"):
         assert operation in table, operation
     assert all(row[0] in table for row in NOT_BUILT)
     plans = {p.name for p in (tmp_path / "plans").iterdir()}
-    assert {"layer-grids.txt", "coverage-household.txt"} <= plans
+    assert {"layer-grids.txt", "coverage-household.txt", "households-village.txt"} <= plans
     assert "Index" in (tmp_path / "plans" / "layer-grids.txt").read_text()

@@ -12,9 +12,12 @@ import pyogrio
 import pytest
 from geojson_check import check_rfc7946
 from openpyxl import load_workbook
+from sqlalchemy import text
 from support import OPEN_TOWNSHIP, seed_open_data_county
 
+from gridmap import clock, coverage
 from gridmap.cli.export import command
+from gridmap.policy import Scope
 
 
 @pytest.fixture
@@ -85,3 +88,45 @@ def test_ogr2ogr_reads_the_geojson_export_without_a_warning(runner, county, tmp_
                           text=True, timeout=60, check=False)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert "Feature Count: 4" in done.stdout
+
+
+def test_gaps_of_the_county_by_rule_in_every_format(runner, county, connection, tmp_path,
+                                                    monkeypatch):
+    monkeypatch.setenv("GRIDMAP_NOW", "2026-03-10T09:00:00+08:00")
+    target = tmp_path / "gaps.geojson"
+    result = export(runner, "gaps", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    collection = json.loads(target.read_text(encoding="utf-8"))
+    check_rfc7946(collection)
+    found: dict[str, int] = {}
+    for feature in collection["features"]:
+        kind = feature["properties"]["kind"]
+        found[kind] = found.get(kind, 0) + (feature["properties"]["households"] or 1)
+    expected = coverage.gap_counts(connection, Scope(county[:6], region_code=county[:6]),
+                                   clock.now())
+    assert found == {kind: n for kind, n in expected.items() if n}
+    assert "张三丰" not in target.read_text(encoding="utf-8")
+
+    groups = tmp_path / "groups.csv"  # the format from the file's suffix
+    assert export(runner, "gaps", "--rule", "group", "--region", OPEN_TOWNSHIP + "202",
+                  "-o", str(groups)).exit_code == 0
+    lines = groups.read_bytes().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith('"kind","code"') and len(lines) == 1 + 2
+    assert all(line.startswith('"group"') for line in lines[1:])
+    xlsx = tmp_path / "households.xlsx"
+    assert export(runner, "gaps", "--rule", "household", "-o", str(xlsx)).exit_code == 0
+    sheet = load_workbook(io.BytesIO(xlsx.read_bytes())).active
+    assert sum(row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)) == expected[
+        "household"]
+    gpkg = tmp_path / "gaps.gpkg"
+    assert export(runner, "gaps", "-o", str(gpkg)).exit_code == 0
+    assert pyogrio.read_info(gpkg)["features"] == len(collection["features"])
+
+    unknown = export(runner, "gaps", "--rule", "everything")
+    assert unknown.exit_code != 0 and "--rule" in unknown.output
+    assert export(runner, "grids", "--rule", "group").exit_code != 0
+    logged = connection.execute(text(
+        "SELECT target, detail FROM audit_event WHERE action = 'export' ORDER BY id")).all()
+    assert [target for target, _ in logged] == ["collection:gaps"] * 4
+    assert logged[1][1]["format"] == "csv" and logged[1][1]["filters"] == {
+        "region": OPEN_TOWNSHIP + "202", "properties": {"kind": "group"}}

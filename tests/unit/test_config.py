@@ -10,7 +10,8 @@ from gridmap.config import Config, ConfigError
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_HOME", str(tmp_path))
-    for name in ("DATABASE_URL", "GRIDMAP_SECRET_KEY", "GRIDMAP_BASEMAP", "GRIDMAP_COUNTY"):
+    for name in ("DATABASE_URL", "GRIDMAP_SECRET_KEY", "GRIDMAP_BASEMAP", "GRIDMAP_COUNTY",
+                 "GRIDMAP_THREADS"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -41,3 +42,17 @@ def test_tablets_stay_signed_in_for_a_month(checkout, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/x")
     settings = Config.from_env().flask_settings()
     assert settings["REMEMBER_COOKIE_DURATION"].days >= 30
+
+
+def test_the_database_pool_has_a_connection_for_every_request_thread(checkout, monkeypatch):
+    from gridmap import create_app
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/x")
+    monkeypatch.setenv("GRIDMAP_THREADS", "12")
+    config = Config.from_env()
+    assert config.threads == 12
+    app = create_app(config)
+    assert app.extensions["gridmap.engine"].pool.size() == 12
+    monkeypatch.setenv("GRIDMAP_THREADS", "many")
+    with pytest.raises(ConfigError, match="GRIDMAP_THREADS"):
+        Config.from_env()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from support import OPEN_TOWNSHIP, seed_open_data_county, seed_user
+from support import OPEN_TOWNSHIP, seed_open_data_county, token_headers
 
-from gridmap import clock, coverage, tokens
+from gridmap import clock, coverage
 from gridmap.policy import Scope
 
 VILLAGE_1, VILLAGE_2 = OPEN_TOWNSHIP + "201", OPEN_TOWNSHIP + "202"
@@ -17,13 +17,6 @@ VILLAGE_1, VILLAGE_2 = OPEN_TOWNSHIP + "201", OPEN_TOWNSHIP + "202"
 def county(connection, monkeypatch):
     monkeypatch.setenv("GRIDMAP_NOW", "2026-03-10T09:00:00+08:00")
     return seed_open_data_county(connection)
-
-
-def token_of(connection, db, role: str, scope_code: str, login: str) -> dict:
-    seed_user(connection, role, scope_code, login=login)
-    issued = tokens.issue(db, login, "GIS")
-    db.commit()
-    return {"Authorization": f"Bearer {issued.secret}"}
 
 
 def collection_ids(client, **headers) -> list[str]:
@@ -42,7 +35,7 @@ def test_the_public_never_sees_the_gaps(client, county):
 
 def test_a_token_reads_the_gaps_of_its_scope_as_coverage_counts_them(client, county,
                                                                     connection, db):
-    headers = token_of(connection, db, "township_staff", OPEN_TOWNSHIP, "township-gis")
+    headers = token_headers(connection, db, "township_staff", OPEN_TOWNSHIP, "township-gis")
     assert "gaps" in collection_ids(client, **headers)
     response = client.get("/ogc/collections/gaps/items?limit=1000", headers=headers)
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
@@ -68,11 +61,11 @@ def test_a_token_reads_the_gaps_of_its_scope_as_coverage_counts_them(client, cou
 
 def test_a_village_token_sees_its_village_only_and_a_grid_worker_none(client, county,
                                                                     connection, db):
-    village = token_of(connection, db, "village_staff", VILLAGE_1, "village-gis")
+    village = token_headers(connection, db, "village_staff", VILLAGE_1, "village-gis")
     page = client.get("/ogc/collections/gaps/items?limit=1000", headers=village).get_json()
     assert page["features"] and {f["properties"]["village_code"] for f in page["features"]} == {
         VILLAGE_1}
-    worker = token_of(connection, db, "grid_worker", VILLAGE_1 + "001", "worker-gis")
+    worker = token_headers(connection, db, "grid_worker", VILLAGE_1 + "001", "worker-gis")
     assert "gaps" not in collection_ids(client, **worker)
     assert client.get("/ogc/collections/gaps/items", headers=worker).status_code == 404
     connection.execute(text("UPDATE app_user SET active = false WHERE login = 'village-gis'"))

@@ -10,8 +10,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
-from support import OPEN_TOWNSHIP, AuthActions, seed_open_data_county, seed_user
+from support import ISSUE_COUNTY, OPEN_TOWNSHIP, AuthActions, seed_open_data_county, seed_user
 
+from gridmap import settings as county_settings
 from gridmap import tokens
 
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}  # per operation
@@ -54,6 +55,9 @@ def test_fuzzing_with_an_api_token_finds_no_server_error_and_no_schema_break(
         api_schema, connection, db):
     seed_user(connection, "township_staff", OPEN_TOWNSHIP, login="gis")
     issued = tokens.issue(db, "gis", "县自然资源局 GIS")
+    # the clock stands still here, so the token's window never ends: no limit for the fuzz
+    # (tests/web/test_token_throttle.py tests the limit)
+    county_settings.set(db, ISSUE_COUNTY, "api.token_limit.requests", 0)
     db.commit()
     assert fuzz(api_schema, {"Authorization": f"Bearer {issued.secret}"}) >= 10
 
