@@ -160,6 +160,31 @@ def _plain_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
     return members
 
 
+# Extensions the dump needs that the database's owner may create itself (trusted since
+# PostgreSQL 13); PostGIS is not one of them and is made with the database.
+TRUSTED_EXTENSIONS = ("pg_trgm",)
+
+
+def _create_trusted_extensions(owner_url: str, listing: str) -> None:
+    """CREATE EXTENSION for each trusted extension the dump's table of contents names (its
+    operator classes are used by indexes, e.g. search's trigram indexes)."""
+    from sqlalchemy import text
+
+    from gridmap.db import make_engine
+
+    needed = [name for name in TRUSTED_EXTENSIONS
+              if any(" EXTENSION " in line and line.split()[-1] == name for line in listing.splitlines())]
+    if not needed:
+        return
+    engine = make_engine(owner_url)
+    try:
+        with engine.begin() as connection:
+            for name in needed:
+                connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}"'))
+    finally:
+        engine.dispose()
+
+
 def restore_backup(backup: Path, owner_url: str, app_role: str | None,
                    stored_files: Path | None = None) -> dict:
     """Restore `backup` into the empty database at `owner_url` and the stored files; grant the
@@ -179,6 +204,7 @@ def restore_backup(backup: Path, owner_url: str, app_role: str | None,
     listing = _run([_tool("pg_restore"), "--list", str(backup / DUMP)], env).stdout
     wanted = "\n".join(line for line in listing.splitlines()
                         if " EXTENSION " not in line and " spatial_ref_sys " not in line)
+    _create_trusted_extensions(owner_url, listing)
     toc = backup / ".restore.list"
     toc.write_text(wanted + "\n")
     try:
