@@ -6,14 +6,20 @@ changes go through gridmap.issues. Core: no Flask.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, select, true
 from sqlalchemy.dialects.postgresql import insert
 
 from gridmap import clock, files, lifecycle, privacy, settings
+from gridmap.errors import BadInput, _
+from gridmap.metrics import Period
 from gridmap.models import (
+    APPEAL_TYPES,
+    HANDLING_LEVELS,
+    URGENCIES,
     AppUser,
     Cadre,
     Callback,
@@ -51,6 +57,76 @@ class QueueRow:
     supervision_overdue: bool = False  # a 督办 unanswered past its limit: flagged red
 
 
+CODE = re.compile(r"[0-9A-Za-z_-]{1,32}")
+# The query parameters an AppealFilter reads, as the map page sends them.
+PARAMETERS = ("stage", "category", "appeal_type", "urgency", "level", "unit", "from", "to",
+              "overdue")
+
+
+@dataclass(frozen=True)
+class AppealFilter:
+    """Which open issues the appeals layer and the issue queue show; every field None means
+    "all"."""
+
+    stage: str | None = None
+    category: str | None = None
+    appeal_type: str | None = None
+    urgency: str | None = None
+    level: str | None = None
+    unit: str | None = None  # the responsible unit's code
+    period: Period = Period()
+    overdue: bool = False
+
+    @classmethod
+    def parse(cls, args) -> AppealFilter:
+        """From query parameters; BadInput names the parameter that is wrong."""
+        def choice(name, allowed):
+            value = args.get(name) or None
+            if value is not None and value not in allowed:
+                raise BadInput(_("%(field)s 应是 %(choices)s 之一", field=name,
+                                 choices=", ".join(allowed)), field=name)
+            return value
+
+        def code(name):
+            value = args.get(name) or None
+            if value is not None and not CODE.fullmatch(value):
+                raise BadInput(_("%(field)s 应是字母、数字、- 或 _ 组成的编码", field=name),
+                               field=name)
+            return value
+
+        overdue = args.get("overdue") or ""
+        if overdue not in ("", "0", "1", "true", "false"):
+            raise BadInput(_("overdue 应是 1 或 0"), field="overdue")
+        return cls(stage=choice("stage", lifecycle.OPEN), category=code("category"),
+                   appeal_type=choice("appeal_type", APPEAL_TYPES),
+                   urgency=choice("urgency", URGENCIES), level=choice("level", HANDLING_LEVELS),
+                   unit=code("unit"), period=Period.parse(args.get("from"), args.get("to")),
+                   overdue=overdue in ("1", "true"))
+
+    def condition(self, scope: Scope, light):
+        """The SQL condition on `issue` (and its traffic light `light`)."""
+        parts = [self.period.condition()]
+        if self.stage:
+            parts.append(Issue.status == self.stage)
+        if self.category:
+            parts.append(Issue.category == self.category)
+        if self.appeal_type:
+            parts.append(Issue.category.in_(select(IssueCategory.code).where(
+                IssueCategory.county_code == scope.county_code,
+                IssueCategory.appeal_type == self.appeal_type)))
+        if self.urgency:
+            parts.append(Issue.urgency == self.urgency)
+        if self.level:
+            parts.append(Issue.level == self.level)
+        if self.unit:
+            parts.append(Issue.responsible_unit_id.in_(select(Unit.id).where(
+                Unit.county_code == scope.county_code, Unit.code == self.unit)))
+        if self.overdue:
+            parts.append(light == "red")
+        return and_(true(), *parts)
+
+
+
 def stage_due_sql():
     """The deadline of the stage an issue is in (SQL): triage, handling or feedback."""
     return case((Issue.status == "reported", Issue.triage_due),
@@ -69,10 +145,12 @@ def light_sql(session, county_code: str):
     return due, light
 
 
-def queue(session, scope: Scope, limit: int = QUEUE_LIMIT, only=None) -> list[QueueRow]:
+def queue(session, scope: Scope, limit: int = QUEUE_LIMIT, only=None,
+          where: AppealFilter = AppealFilter()) -> list[QueueRow]:
     """Open issues of the scope: red, yellow, green (traffic_light.* of the stage used), then
     real-name reports first (实名优先), then the nearest deadline. Bounded by `limit`.
-    `only` narrows it further (e.g. tasks_of, the user's own to-do)."""
+    `only` narrows it further (e.g. tasks_of, the user's own to-do); `where` is the filter the
+    queue page and the appeals map share."""
     due, light = light_sql(session, scope.county_code)
     rank = case(*((light == name, n) for name, n in LIGHT_RANK.items()))
     rows = session.execute(
@@ -83,10 +161,30 @@ def queue(session, scope: Scope, limit: int = QUEUE_LIMIT, only=None) -> list[Qu
                    & (IssueCategory.code == Issue.category))
         .outerjoin(Unit, Unit.id == Issue.responsible_unit_id)
         .where(scope.issues(), Issue.status.in_(lifecycle.OPEN), Issue.merged_into.is_(None),
-               *([only] if only is not None else []))
+               where.condition(scope, light), *([only] if only is not None else []))
         .order_by(rank, Issue.real_name.desc(), due.asc().nulls_last(), Issue.id)
         .limit(limit))
     return [QueueRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """How many open issues a (filtered) queue holds in all, and per traffic light."""
+
+    total: int
+    red: int
+    yellow: int
+
+
+def queue_counts(session, scope: Scope, where: AppealFilter = AppealFilter()) -> QueueCounts:
+    """The figures above the queue: every open issue the filter keeps, not only those shown."""
+    due, light = light_sql(session, scope.county_code)
+    total, red, yellow = session.execute(
+        select(func.count(), func.count().filter(light == "red"),
+               func.count().filter(light == "yellow"))
+        .where(scope.issues(), Issue.status.in_(lifecycle.OPEN), Issue.merged_into.is_(None),
+               where.condition(scope, light))).one()
+    return QueueCounts(total, red, yellow)
 
 
 def supervision_overdue(now: datetime):

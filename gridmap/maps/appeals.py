@@ -3,92 +3,23 @@
 Only what a marker needs (id, code, stage, light, category, urgency) is sent; a popup
 fetches the issue itself (/api/issues/<id>) when it opens. Built by PostGIS as one
 FeatureCollection, scoped like the issue queue (gridmap.issue_queries), narrowed by an
-`AppealFilter` (stage, category, appeal type, urgency, handling level, unit, report dates,
-overdue) that the map's filters send as query parameters.
+`AppealFilter` (gridmap.issue_queries: stage, category, appeal type, urgency, handling level,
+unit, report dates, overdue) that the map's filters send as query parameters, as the issue
+queue's filter form does.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from sqlalchemy import Text, and_, cast, func, select, true
+from sqlalchemy import Text, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from gridmap import lifecycle
-from gridmap.errors import BadInput, _
-from gridmap.issue_queries import light_sql
+from gridmap.issue_queries import AppealFilter, light_sql
 from gridmap.maps.layers import MAX_FEATURES, collection_json, geojson_of, json_object
-from gridmap.metrics import Period
-from gridmap.models import APPEAL_TYPES, HANDLING_LEVELS, URGENCIES, Issue, IssueCategory, Unit
+from gridmap.models import Issue, IssueCategory, Unit
 from gridmap.policy import Scope
 
-CODE = re.compile(r"[0-9A-Za-z_-]{1,32}")
-# The query parameters an AppealFilter reads, as the map page sends them.
-PARAMETERS = ("stage", "category", "appeal_type", "urgency", "level", "unit", "from", "to",
-              "overdue")
-
-
-@dataclass(frozen=True)
-class AppealFilter:
-    """Which open issues the appeals layer shows; every field None means "all"."""
-
-    stage: str | None = None
-    category: str | None = None
-    appeal_type: str | None = None
-    urgency: str | None = None
-    level: str | None = None
-    unit: str | None = None  # the responsible unit's code
-    period: Period = Period()
-    overdue: bool = False
-
-    @classmethod
-    def parse(cls, args) -> AppealFilter:
-        """From query parameters; BadInput names the parameter that is wrong."""
-        def choice(name, allowed):
-            value = args.get(name) or None
-            if value is not None and value not in allowed:
-                raise BadInput(_("%(field)s 应是 %(choices)s 之一", field=name,
-                                 choices=", ".join(allowed)), field=name)
-            return value
-
-        def code(name):
-            value = args.get(name) or None
-            if value is not None and not CODE.fullmatch(value):
-                raise BadInput(_("%(field)s 应是字母、数字、- 或 _ 组成的编码", field=name),
-                               field=name)
-            return value
-
-        overdue = args.get("overdue") or ""
-        if overdue not in ("", "0", "1", "true", "false"):
-            raise BadInput(_("overdue 应是 1 或 0"), field="overdue")
-        return cls(stage=choice("stage", lifecycle.OPEN), category=code("category"),
-                   appeal_type=choice("appeal_type", APPEAL_TYPES),
-                   urgency=choice("urgency", URGENCIES), level=choice("level", HANDLING_LEVELS),
-                   unit=code("unit"), period=Period.parse(args.get("from"), args.get("to")),
-                   overdue=overdue in ("1", "true"))
-
-    def condition(self, scope: Scope, light):
-        """The SQL condition on `issue` (and its traffic light `light`)."""
-        parts = [self.period.condition()]
-        if self.stage:
-            parts.append(Issue.status == self.stage)
-        if self.category:
-            parts.append(Issue.category == self.category)
-        if self.appeal_type:
-            parts.append(Issue.category.in_(select(IssueCategory.code).where(
-                IssueCategory.county_code == scope.county_code,
-                IssueCategory.appeal_type == self.appeal_type)))
-        if self.urgency:
-            parts.append(Issue.urgency == self.urgency)
-        if self.level:
-            parts.append(Issue.level == self.level)
-        if self.unit:
-            parts.append(Issue.responsible_unit_id.in_(select(Unit.id).where(
-                Unit.county_code == scope.county_code, Unit.code == self.unit)))
-        if self.overdue:
-            parts.append(light == "red")
-        return and_(true(), *parts)
+__all__ = ["AppealFilter", "appeals_layer_json", "filter_choices", "open_issues"]
 
 
 def open_issues(scope: Scope):

@@ -319,6 +319,24 @@ def _select(name: str, label: str, choices) -> Markup:
         label=label, name=name, all=_("全部"), options=_options(choices))
 
 
+def appeal_filter_fields(choices: dict | None = None) -> list[tuple[str, str, list]]:
+    """(parameter, label, [(value, name)]) of each choice an AppealFilter reads, in the order
+    the appeals map and the issue queue show them. `choices`: filter_choices' category and
+    unit lists."""
+    choices = choices or {}
+    return [
+        ("stage", _("阶段"),
+         [(status, lifecycle.STATUS_LABELS[status].translate(_)) for status in lifecycle.OPEN]),
+        ("category", _("类别"), list(choices.get("category", ()))),
+        ("appeal_type", _("诉求类型"),
+         [(key, label.translate(_)) for key, label in APPEAL_LABELS.items()]),
+        ("urgency", _("紧急程度"), [("urgent", _("紧急")), ("normal", _("一般"))]),
+        ("level", _("办理层级"),
+         [(key, label.translate(_)) for key, label in lifecycle.LEVEL_LABELS.items()]),
+        ("unit", _("承办单位"), list(choices.get("unit", ()))),
+    ]
+
+
 def appeals_legend(choices: dict | None = None) -> Markup:
     """The appeals legend: the marker colours by traffic light, the overdue mark, and the
     filters (stage, category, appeal type, urgency, handling level, unit, report dates) the
@@ -328,17 +346,8 @@ def appeals_legend(choices: dict | None = None) -> Markup:
         f'<li><span class="gm-appeal-swatch gm-appeal gm-appeal-{light}">'
         f'{"!" if light == "red" else ""}</span><span>{escape(label)}</span></li>'
         for light, label in rows)
-    choices = choices or {}
-    stages = [(status, lifecycle.STATUS_LABELS[status].translate(_)) for status in lifecycle.OPEN]
-    appeal_types = [(key, label.translate(_)) for key, label in APPEAL_LABELS.items()]
-    urgencies = [("urgent", _("紧急")), ("normal", _("一般"))]
-    levels = [(key, label.translate(_)) for key, label in lifecycle.LEVEL_LABELS.items()]
-    selects = [_select("stage", _("阶段"), stages),
-               _select("category", _("类别"), choices.get("category", ())),
-               _select("appeal_type", _("诉求类型"), appeal_types),
-               _select("urgency", _("紧急程度"), urgencies),
-               _select("level", _("办理层级"), levels),
-               _select("unit", _("承办单位"), choices.get("unit", ()))]
+    selects = [_select(name, label, options)
+               for name, label, options in appeal_filter_fields(choices)]
     filters = Markup(
         '<div class="gm-appeals-filters">'
         '<label><input type="checkbox" data-appeals-filter="overdue"> {overdue}</label>{stage}'

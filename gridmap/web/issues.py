@@ -22,9 +22,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from gridmap import categories, controls, files, issue_queries, issues, lifecycle, privacy
+from gridmap import categories, clock, controls, files, issue_queries, issues, lifecycle, privacy
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput
+from gridmap.maps.appeals import filter_choices
+from gridmap.maps.county import appeal_filter_fields
 from gridmap.models import HANDLING_LEVELS, Region
 from gridmap.web import files as web_files
 from gridmap.web.errors import accepts_files, answers_with, render_json, text_of
@@ -63,6 +65,11 @@ def _issue_reply(description: str) -> dict:
 OPENAPI_PATHS = {
     "/api/issues": {
         "get": {"summary": "The queue of open issues in the user's scope",
+                "parameters": [
+                    {"name": name, "in": "query", "schema": {"type": "string"},
+                     "description": "narrows the queue as the appeals map's filter of that "
+                                    "name does (dates as YYYY-MM-DD, overdue as 1 or 0)"}
+                    for name in issue_queries.PARAMETERS],
                 "responses": {"200": _json("open issues, most urgent first", {
                     "type": "object", "properties": {"issues": {"type": "array", "items": {
                         "type": "object", "properties": {"id": {"type": "integer"},
@@ -206,13 +213,41 @@ def china_time(moment) -> str:
 # --- pages ---------------------------------------------------------------------------------
 
 
+@bp.app_template_filter("due_phrase")
+def due_phrase(due) -> str:
+    """How far a stage's deadline is, in words, so the traffic light is not colour alone:
+    '已超期 3 天', '已超期 5 小时', '还剩 2 天', '还剩 4 小时'."""
+    if due is None:
+        return ""
+    seconds = (due - clock.now()).total_seconds()
+    hours = max(int(abs(seconds) // 3600), 1)
+    if seconds < 0:
+        if hours >= 24:
+            return _("已超期 %(n)s 天", n=hours // 24)
+        return _("已超期 %(n)s 小时", n=hours)
+    if hours >= 24:
+        return _("还剩 %(n)s 天", n=hours // 24)
+    return _("还剩 %(n)s 小时", n=hours)
+
+
 @bp.route("/issues", endpoint="queue")
 @requires("view_issues")
 def queue_page():
-    """The triage queue: open issues of the user's scope, most urgent first."""
-    rows = issue_queries.queue(db_session(), current_scope())
-    return _private(render_template("issues/queue.html", rows=rows,
-                                    limit=issue_queries.QUEUE_LIMIT))
+    """The triage queue: open issues of the user's scope, most urgent first, narrowed by the
+    same filters as the appeals map (AppealFilter); the figures count every issue kept."""
+    session, scope = db_session(), current_scope()
+    error = None
+    try:
+        where = issue_queries.AppealFilter.parse(request.args)
+    except BadInput as refused:
+        error, where = refused, issue_queries.AppealFilter()
+    rows = issue_queries.queue(session, scope, where=where)
+    fields = appeal_filter_fields(filter_choices(session, scope))
+    return _private((render_template(
+        "issues/queue.html", rows=rows, limit=issue_queries.QUEUE_LIMIT,
+        counts=issue_queries.queue_counts(session, scope, where), fields=fields,
+        chosen=request.args, filtered=where != issue_queries.AppealFilter(),
+        **refusal(error)), form_status(error)))
 
 
 @bp.route("/issues/mine", endpoint="mine")
@@ -223,7 +258,7 @@ def mine_page():
     rows = [] if only is None else issue_queries.queue(session, current_scope(), only=only)
     return _private(render_template(
         "issues/queue.html", rows=rows, mine=True, limit=issue_queries.QUEUE_LIMIT,
-        counts=issue_queries.task_counts(session, current_user),
+        tasks=issue_queries.task_counts(session, current_user),
         unread=issue_queries.unread_ids(session, current_user, (row.id for row in rows))))
 
 
@@ -334,8 +369,9 @@ def _body(path: str) -> dict:
 @api_bp.route("/api/issues", methods=["GET"], endpoint="list")
 @requires("view_issues")
 def list_json():
-    """The queue as JSON."""
-    rows = issue_queries.queue(db_session(), current_scope())
+    """The queue as JSON, narrowed by the same filters as the queue page (422 names a bad one)."""
+    rows = issue_queries.queue(db_session(), current_scope(),
+                               where=issue_queries.AppealFilter.parse(request.args))
     return _private(jsonify(issues=[
         {**row.__dict__, "due": row.due.isoformat() if row.due else None} for row in rows]))
 
