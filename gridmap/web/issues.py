@@ -74,7 +74,8 @@ OPENAPI_PATHS = {
                     "type": "object", "properties": {"issues": {"type": "array", "items": {
                         "type": "object", "properties": {"id": {"type": "integer"},
                                                          "code": {"type": "string"},
-                                                         "light": {"type": "string"}}}}}})}},
+                                                         "light": {"type": "string"}}}}}}),
+                              "422": error_response("a bad filter, named in `field`")}},
         "post": {"summary": "Report an issue",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
                      "type": "object", "required": ["title", "category"], "properties": {
