@@ -18,6 +18,7 @@ from gridmap import campaigns, clock, codes, coverage, metrics, targets
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, _
 from gridmap.inputs import day_start
+from gridmap.maps import rollup
 from gridmap.models import Assignment, Deed, Grid, Household, Meeting, Region, Visit
 from gridmap.policy import Scope
 
@@ -199,11 +200,12 @@ def ranking(session, scope: Scope, period: metrics.Period) -> list[dict]:
                for row in metrics.compute(session, scope, child, period)}
     now = clock.now()
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
-    connection = session.connection()
+    # one grouped query per gap rule (the roll-up map's own counts), not one per child
+    per_kind = {kind: rollup.values(session, scope, child, "gap_" + kind, now, intervals)
+                for kind in GAP_KINDS}
     ranked = []
     for code, name in children:
-        gaps = coverage.gap_counts(connection, Scope(scope.county_code, region_code=code), now,
-                                   intervals, kinds=GAP_KINDS)
+        gaps = {kind: per_kind[kind].get(code, 0) for kind in GAP_KINDS}
         late = overdue.get(code, 0)
         ranked.append({"code": code, "name": name, "overdue": late, "gaps": sum(gaps.values()),
                        **{f"gap_{kind}": count for kind, count in gaps.items()},

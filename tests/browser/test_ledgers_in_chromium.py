@@ -29,6 +29,11 @@ def test_the_leaders_bulletin_shows_the_figures_of_the_api(open_page, base_url, 
         expected = figure["value"] * (100 if figure["key"] in ("composite", "visits_confirmed") else 1)
         assert value == pytest.approx(expected, abs=0.6), figure["key"]
     assert api["figures"][0]["key"] == "households_visited" and api["figures"][0]["value"] > 0
+    # the figure it is compared with is shown, not only the difference (a first year's
+    # "▲ 5,195" alone reads as growth)
+    meetings = next(f for f in api["figures"] if f["key"] == "meetings")
+    change = watch.page.locator("[data-figure=meetings] .gm-figure-change").inner_text()
+    assert change.split()[:2] == ["上年同期", f"{meetings['previous']:,}"], change
     ranked = watch.page.locator("table.gm-table tbody tr")
     assert ranked.count() == len(api["ranking"]) == 11  # the demo's townships, worst first
     for link in watch.page.locator(".gm-figure-rows").all():
