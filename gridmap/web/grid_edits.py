@@ -14,8 +14,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from gridmap import codes, geo, grid_edits
-from gridmap.errors import NotFound
-from gridmap.errors import _ as message
+from gridmap.errors import N_, NotFound
 from gridmap.maps.county import Basemap
 from gridmap.models import Grid, Region
 from gridmap.web.errors import answers_with, render_json, text_of
@@ -120,7 +119,7 @@ def shapes_json():
         Region.county_code == scope.county_code, Region.code == village, Region.level == "village",
         Region.current(), scope.in_region(Region.code))).first()
     if row is None or row[1] is None:
-        raise NotFound(message("村（社区）%(code)s 不存在或不在您的范围内", code=village[:12]), field="village")
+        raise NotFound(N_("村（社区）%(code)s 不存在或不在您的范围内", code=village[:12]), field="village")
     features = [_feature(shapely.from_wkb(bytes(row[1])), crs, kind="village", code=village, name=row[0])]
     grids = session.execute(select(Grid.code, Grid.name, func.ST_AsBinary(Grid.geom)).where(
         scope.grids(), Grid.current(), Grid.village_code == village).order_by(Grid.code).limit(500)).all()

@@ -14,8 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from gridmap import assignments, audit, people, register
-from gridmap.errors import BadInput, GridmapError, NotFound
-from gridmap.errors import _ as message
+from gridmap.errors import N_, BadInput, GridmapError, NotFound
 from gridmap.models import Cadre, Grid, Region, Unit
 from gridmap.web.errors import text_of
 from gridmap.web.guard import current_scope, requires
@@ -132,7 +131,7 @@ def change_cadre_page(cadre_id: int):
     action = request.form.get("action")
     try:
         if action not in CADRE_ACTIONS:
-            raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(CADRE_ACTIONS)),
+            raise BadInput(N_("action 应是 %(choices)s 之一", choices=", ".join(CADRE_ACTIONS)),
                            field="action")
         changed = CADRE_ACTIONS[action](session, cadre_id, request.form.to_dict())
         session.commit()
@@ -216,7 +215,7 @@ def change_unit_page(unit_id: int):
     action = request.form.get("action")
     try:
         if action not in UNIT_ACTIONS:
-            raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(UNIT_ACTIONS)),
+            raise BadInput(N_("action 应是 %(choices)s 之一", choices=", ".join(UNIT_ACTIONS)),
                            field="action")
         changed = UNIT_ACTIONS[action](session, unit_id, request.form.to_dict())
         session.commit()
@@ -245,7 +244,7 @@ def _target_of(place: str, code: str) -> tuple[dict, str]:
             Region.level == "village", scope.in_region(Region.code))).scalar()
         found = {"region_code": code}
     if name is None:
-        raise NotFound(message("%(code)s 不存在或不在您的范围内", code=code), field="place")
+        raise NotFound(N_("%(code)s 不存在或不在您的范围内", code=code), field="place")
     return found, f"{name} {code}"
 
 

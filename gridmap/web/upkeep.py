@@ -17,8 +17,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from gridmap import handover, privacy, register
-from gridmap.errors import BadInput
-from gridmap.errors import _ as message
+from gridmap.errors import N_, BadInput
 from gridmap.models import Cadre, Grid, Household, Region, Unit
 from gridmap.web.forms import attempt, attempt_or_flash, refusal
 from gridmap.web.forms import status as form_status
@@ -121,7 +120,7 @@ def act_page(household_id: int):
 
     def change():
         if action not in ACTIONS:
-            raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(ACTIONS)),
+            raise BadInput(N_("action 应是 %(choices)s 之一", choices=", ".join(ACTIONS)),
                            field="action")
         return ACTIONS[action](session, current_user, household_id, _form())
 
