@@ -40,7 +40,13 @@ _OUTCOME = {"type": "object", "properties": {
     "moved": {"type": "array", "items": {"type": "object", "properties": {
         "table": {"type": "string"}, "code": {"type": "string"},
         "before": {"type": "string", "nullable": True},
-        "after": {"type": "string", "nullable": True}}}}}}
+        "after": {"type": "string", "nullable": True}}}},
+    "duties": {"type": "array", "description": "包组 duties of a grid merged away: inherited by "
+               "the surviving grid (after), or ended when it has its own (after null)",
+               "items": {"type": "object", "properties": {
+                   "unit": {"type": "string"}, "name": {"type": "string"},
+                   "before": {"type": "string"},
+                   "after": {"type": "string", "nullable": True}}}}}}
 OPENAPI_PATHS = {
     "/api/grid-edits/shapes": {"get": {
         "summary": "A village's outline and current grids, to draw on (edit_grids)",
@@ -145,6 +151,8 @@ def _outcome_json(outcome: grid_edits.Outcome, crs: str) -> dict:
             for problem in outcome.problems]},
         "moved": [{"table": m.table, "code": m.code, "before": m.before, "after": m.after}
                   for m in outcome.moved],
+        "duties": [{"unit": d.unit_code, "name": d.unit_name, "before": d.before, "after": d.after}
+                   for d in outcome.duties],
     }
 
 
