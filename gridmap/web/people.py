@@ -65,6 +65,24 @@ def _act_on_record(actions: dict, record_id: int, page, endpoint: str, id_name: 
     return redirect(url_for(endpoint, **{id_name: record_id}))
 
 
+def _add_record(create, page, added, endpoint: str, id_name: str):
+    """The add form of a list page: `create` (session, actor, form → the new record); done, say
+    `added(code)` and open its page; refused, the list again with the refusal."""
+    session = db_session()
+    record, refused = attempt(session, lambda: create(session, current_user, request.form.to_dict()),
+                              _whole_request)
+    if refused:
+        return page(refused)
+    flash(added(record.code), "info")
+    return redirect(url_for(endpoint, **{id_name: record.id}))
+
+
+def _filters() -> dict:
+    """A list page's search: `q` (part of a name or code) and `inactive` (those 停用 instead)."""
+    return {"q": (request.args.get("q") or "").strip()[:50],
+            "inactive": request.args.get("inactive") == "1"}
+
+
 def _units_choice(session) -> list:
     return session.execute(select(Unit.code, Unit.name).where(
         people.unit_scope(current_scope()), Unit.active).order_by(Unit.code).limit(1000)).all()
@@ -82,11 +100,9 @@ def _holders(session) -> dict:
 # --- cadres -----------------------------------------------------------------------------------
 
 def _cadres_page(error=None):
-    session = db_session()
-    q = (request.args.get("q") or "").strip()[:50]
-    inactive = request.args.get("inactive") == "1"
-    return _render("people/cadres.html", error, q=q, inactive=inactive,
-                   rows=people.cadres(session, current_user, q, inactive=inactive),
+    session, wanted = db_session(), _filters()
+    return _render("people/cadres.html", error, **wanted,
+                   rows=people.cadres(session, current_user, wanted["q"], inactive=wanted["inactive"]),
                    units=_units_choice(session), county_wide=current_scope().county_wide)
 
 
@@ -101,13 +117,8 @@ def cadres_page():
 @requires("manage_people")
 def add_cadre_page():
     """Add a cadre."""
-    session = db_session()
-    cadre, refused = attempt(session, lambda: people.create_cadre(
-        session, current_user, request.form.to_dict()), _whole_request)
-    if refused:
-        return _cadres_page(refused)
-    flash(_("已新增干部 %(code)s", code=cadre.code), "info")
-    return redirect(url_for("people.cadre", cadre_id=cadre.id))
+    return _add_record(people.create_cadre, _cadres_page,
+                       lambda code: _("已新增干部 %(code)s", code=code), "people.cadre", "cadre_id")
 
 
 def _cadre_page(cadre_id: int, error=None):
@@ -188,11 +199,9 @@ def _regions(session) -> list:
 
 
 def _units_page(error=None):
-    session = db_session()
-    q = (request.args.get("q") or "").strip()[:50]
-    inactive = request.args.get("inactive") == "1"
-    return _render("people/units.html", error, q=q, inactive=inactive,
-                   rows=people.units(session, current_user, q, inactive=inactive),
+    session, wanted = db_session(), _filters()
+    return _render("people/units.html", error, **wanted,
+                   rows=people.units(session, current_user, wanted["q"], inactive=wanted["inactive"]),
                    regions=_regions(session), county_wide=current_scope().county_wide)
 
 
@@ -207,13 +216,8 @@ def units_page():
 @requires("manage_people")
 def add_unit_page():
     """Add a unit."""
-    session = db_session()
-    unit, refused = attempt(session, lambda: people.create_unit(
-        session, current_user, request.form.to_dict()), _whole_request)
-    if refused:
-        return _units_page(refused)
-    flash(_("已新增单位 %(code)s", code=unit.code), "info")
-    return redirect(url_for("people.unit", unit_id=unit.id))
+    return _add_record(people.create_unit, _units_page,
+                       lambda code: _("已新增单位 %(code)s", code=code), "people.unit", "unit_id")
 
 
 def _unit_page(unit_id: int, error=None):
