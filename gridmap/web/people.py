@@ -186,7 +186,7 @@ def handover_page(cadre_id: int):
 @requires("manage_people")
 def old_cadres_page():
     """The former county-wide 干部与交接 list: now /people, scoped like every people page."""
-    return redirect(url_for("people.cadres", q=request.args.get("q") or None), 308)
+    return redirect(url_for("people.cadres", q=request.args.get("q") or None))
 
 
 # --- units ------------------------------------------------------------------------------------
