@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import false, func, literal, select, true
+from sqlalchemy import false, func, insert, literal, select, text, true, update
 
 from gridmap import audit, clock, handover, inputs
 from gridmap.calendar import CHINA_TIME
@@ -226,3 +226,64 @@ def duties(session, actor, *, cadre: Cadre | None = None, unit: Unit | None = No
     rows = session.execute(query.order_by(Assignment.kind, name).limit(1000)).all()
     return [Duty(row[0], row[1], row[2], row[3], row[4],
                  row[5].astimezone(CHINA_TIME).date()) for row in rows]
+
+
+# --- a grid merged away -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Followed:
+    """A 包组 duty on a grid merged away: inherited by the surviving grid (`after`, its code),
+    or ended because that grid already has a 包组 unit (`after` None)."""
+
+    unit_code: str
+    unit_name: str
+    before: str
+    after: str | None
+
+
+def follow_merged_grid(connection, actor, county_code: str, gone: str, keeper: str) -> list[Followed]:
+    """包组 duties on the grid `gone`, merged into `keeper`, end now. When `keeper` has no 包组
+    unit it inherits them (each starts again on it, as a township secretary expects: the unit
+    that looked after the land still does); when it has one they stay ended, listed for the
+    township to place the unit anew. Each change is an `assignment_change` audit event in the
+    unit's history. On a Connection: the grid editor's savepoint (a preview rolls it back)."""
+    duty = Assignment.__table__
+    now = clock.now()
+    current = duty.c.valid_to.is_(None)
+    keeper_held = connection.execute(select(duty.c.id).where(
+        duty.c.county_code == county_code, duty.c.kind == "group", duty.c.grid_code == keeper,
+        current).limit(1)).first() is not None
+    ended = connection.execute(
+        update(duty).where(duty.c.county_code == county_code, duty.c.kind == "group",
+                           duty.c.grid_code == gone, current)
+        # a duty started later today than the pinned clock still ends after it began
+        .values(valid_to=func.greatest(now, duty.c.valid_from + text("interval '1 second'")))
+        .returning(duty.c.id, duty.c.unit_id, duty.c.valid_from, duty.c.valid_to)).all()
+    followed = []
+    note = f"{gone} → {keeper}"
+    for assignment_id, unit_id, started, stopped in sorted(ended, key=lambda row: row[0]):
+        code, name = connection.execute(select(Unit.code, Unit.name).where(Unit.id == unit_id)).one()
+        _record_change(connection, actor, assignment_id, code, gone, started, None, stopped, note)
+        after = None
+        if not keeper_held:
+            new_id = connection.execute(insert(duty).values(
+                county_code=county_code, kind="group", unit_id=unit_id, grid_code=keeper,
+                valid_from=stopped).returning(duty.c.id)).scalar_one()
+            _record_change(connection, actor, new_id, code, keeper, stopped, None, None, note,
+                           started_here=True)
+            after = keeper
+        followed.append(Followed(code, name, gone, after))
+    return followed
+
+
+def _record_change(connection, actor, assignment_id: int, unit_code: str, grid_code: str,
+                   started, before_end, after_end, note: str, *, started_here: bool = False) -> None:
+    """A 包组 duty's change in the audit log, shaped as `_record` writes it (its history)."""
+    def day(moment):
+        return moment and moment.astimezone(CHINA_TIME).date().isoformat()
+
+    shown = {"holder": unit_code, "target": grid_code, "from": day(started)}
+    audit.record(connection, actor, "assignment_change", f"unit:{unit_code}", {
+        "assignment": assignment_id, "kind": "group",
+        "before": None if started_here else {**shown, "to": day(before_end)},
+        "after": {**shown, "to": day(after_end)}, "note": note}, county_code=actor.county_code)

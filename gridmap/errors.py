@@ -9,9 +9,9 @@ array); the command layer prints the message and maps `field` to its own flag. T
 never names a CLI flag or a URL. (As pygeoapi's errors carry their HTTP status.)
 
 Messages are `Message`s: a zh-CN msgid and its parameters, translated when shown (see
-gridmap/translations). Mark them with `_` from this module; pybabel extracts them like the
-pages' strings, so the English catalog stays complete. Only the standard library is used
-here: gridmap.devdb runs before any package is installed.
+gridmap/translations). Mark them with `_` from this module (`N_` where `_` is taken);
+pybabel extracts them like the pages' strings, so the English catalog stays complete. Only
+the standard library is used here: gridmap.devdb runs before any package is installed.
 """
 
 from __future__ import annotations
@@ -65,6 +65,12 @@ def _param(value, gettext: Callable[[str], str]):
 def _(msgid: str, **params) -> Message:
     """Mark a user-facing message of the core (pybabel extracts `_`); translated when shown."""
     return Message(msgid, **params)
+
+
+# The same mark under the name pybabel also extracts by default, for modules where `_` is
+# already Flask-Babel's gettext (the web layer): `from gridmap.errors import N_`. Any other
+# alias (`message`, `msg`) hides the string from pybabel, and the English catalog misses it.
+N_ = _
 
 
 class GridmapError(Exception):

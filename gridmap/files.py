@@ -284,35 +284,33 @@ def readable(session, actor, file_id) -> StoredFile:
     return stored
 
 
-def visit_photos(session, county_code: str, visit_ids) -> dict[int, list[StoredFile]]:
-    """The photos of each of `visit_ids` (visits the caller has already found in scope)."""
-    ids, found = list(visit_ids), {}
+def _photos_by(session, county_code: str, link, owner_column, key_column, ids,
+               limit: int | None = None) -> dict:
+    """Stored files linked through `link` to the rows `ids` (`owner_column`), grouped by
+    `key_column`, oldest first."""
+    ids, found = list(ids), {}
     if not ids:
         return found
-    rows = session.execute(select(VisitPhoto.visit_id, StoredFile)
-                           .join(StoredFile, StoredFile.id == VisitPhoto.file_id)
-                           .where(VisitPhoto.county_code == county_code,
-                                  VisitPhoto.visit_id.in_(ids))
-                           .order_by(VisitPhoto.added_at, StoredFile.id))
-    for visit_id, stored in rows:
-        found.setdefault(visit_id, []).append(stored)
+    rows = session.execute(select(key_column, StoredFile)
+                           .join(StoredFile, StoredFile.id == link.file_id)
+                           .where(link.county_code == county_code, owner_column.in_(ids))
+                           .order_by(link.added_at, StoredFile.id).limit(limit))
+    for key, stored in rows:
+        found.setdefault(key, []).append(stored)
     return found
+
+
+def visit_photos(session, county_code: str, visit_ids) -> dict[int, list[StoredFile]]:
+    """The photos of each of `visit_ids` (visits the caller has already found in scope)."""
+    return _photos_by(session, county_code, VisitPhoto, VisitPhoto.visit_id, VisitPhoto.visit_id,
+                      visit_ids)
 
 
 def event_photos(session, county_code: str, issue_ids) -> dict[int | None, list[StoredFile]]:
     """The photos of the issues `issue_ids` (found in scope) by the event they came with
     (None: stored before photos named their event; the timeline shows them with the report)."""
-    ids, found = list(issue_ids), {}
-    if not ids:
-        return found
-    rows = session.execute(select(IssuePhoto.event_id, StoredFile)
-                           .join(StoredFile, StoredFile.id == IssuePhoto.file_id)
-                           .where(IssuePhoto.county_code == county_code,
-                                  IssuePhoto.issue_id.in_(ids))
-                           .order_by(IssuePhoto.added_at, StoredFile.id).limit(600))
-    for event_id, stored in rows:
-        found.setdefault(event_id, []).append(stored)
-    return found
+    return _photos_by(session, county_code, IssuePhoto, IssuePhoto.issue_id, IssuePhoto.event_id,
+                      issue_ids, limit=600)
 
 
 def photos_of(session, owner: str, row_id: int) -> list[StoredFile]:

@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import bindparam, text
 
-from gridmap import audit, codes, generations, geo, settings
+from gridmap import assignments, audit, codes, generations, geo, settings
 from gridmap.errors import BadInput, Forbidden, Message, NotFound, _
 from gridmap.importers import topology
 from gridmap.policy import Scope, allowed
@@ -97,6 +97,7 @@ class Outcome:
     problems: list[Problem]
     moved: list[generations.Moved]
     saved: bool = False
+    duties: list[assignments.Followed] = field(default_factory=list)  # 包组 of a grid merged away
 
     @property
     def ok(self) -> bool:
@@ -123,13 +124,14 @@ def edit(session, actor, data: dict, *, crs: str = "wgs84", save: bool = False) 
         if save:  # one edit of a village at a time; drawn again on the shapes as they now are
             connection.execute(_LOCK_VILLAGE, {"c": scope.county_code, "v": proposal.village_code})
             proposal = _PROPOSE[operation](connection, scope, data, crs)
-        outcome = _apply(connection, scope.county_code, proposal)
+        outcome = _apply(connection, actor, proposal)
         if save and outcome.ok:
             geo.refresh_display_shapes(connection, scope.county_code)
             audit.record(session, actor, "grid_change", f"grid:{','.join(sorted(proposal.shapes))}", {
                 "operation": operation, "village": proposal.village_code,
                 "redrawn": sorted(proposal.shapes), "ended": list(proposal.end),
-                "moved": [[m.table, m.code, m.before, m.after] for m in outcome.moved]})
+                "moved": [[m.table, m.code, m.before, m.after] for m in outcome.moved],
+                "duties": [[d.unit_code, d.before, d.after] for d in outcome.duties]})
             savepoint.commit()
             outcome.saved = True
         else:
@@ -141,8 +143,9 @@ def edit(session, actor, data: dict, *, crs: str = "wgs84", save: bool = False) 
     return outcome
 
 
-def _apply(connection, county_code: str, proposal: Proposal) -> Outcome:
+def _apply(connection, actor, proposal: Proposal) -> Outcome:
     """Write the proposal through the generation service, then check it as an import is."""
+    county_code = actor.county_code
     before = _uncovered(connection, county_code, proposal.village_code)
     names = proposal.names
 
@@ -163,8 +166,12 @@ def _apply(connection, county_code: str, proposal: Proposal) -> Outcome:
             for (code,) in connection.execute(text(_FOLLOW_MERGED.format(table=table, only=only)), {
                     "c": county_code, "keeper": keeper, "gone": proposal.end[0]}):
                 moved.append(generations.Moved(table, code, proposal.end[0], keeper))
+        duties = assignments.follow_merged_grid(connection, actor, county_code, proposal.end[0], keeper)
+    else:
+        duties = []
     moved.sort(key=lambda m: (m.table, m.code))
-    return Outcome(proposal, _problems(connection, county_code, proposal, before), moved)
+    return Outcome(proposal, _problems(connection, county_code, proposal, before), moved,
+                   duties=duties)
 
 
 def _problems(connection, county_code: str, proposal: Proposal, before: BaseGeometry) -> list[Problem]:

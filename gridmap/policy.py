@@ -46,7 +46,9 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "view_issues": ("see issues of one's scope", ALL_ROLES - {"admin"}),
     "report_issue": ("report an issue", FIELD | OFFICE),
     "triage_issue": ("classify and dispatch an issue (小事不出村: village first)", OFFICE),
-    "handle_issue": ("work on and mark an issue handled", OFFICE | {"unit_handler"}),
+    # Grid workers report and never handle (at village level the 村委会's staff do), so 签收,
+    # 办结, 上交 and asking for 延期 are not theirs.
+    "handle_issue": ("work on and mark an issue handled; ask for 延期", OFFICE | {"unit_handler"}),
     "callback_issue": ("record a 回访 result, or reopen when the resident is unsatisfied",
                        FIELD | OFFICE),
     "supervise_issue": ("督办/催办 an issue", OVERSIGHT | {"township_staff"}),

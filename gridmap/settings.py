@@ -181,12 +181,18 @@ def set(session, county_code: str, key: str, value, user_id: int | None = None):
     return value
 
 
-def reset(session, county_code: str, key: str) -> None:
-    """Drop the county's override of `key`: the default applies again."""
+def reset(session, county_code: str, key: str, actor=None) -> None:
+    """Drop the county's override of `key`: the default applies again. With an `actor`, a
+    value that changes by it is a `setting_change` audit event, as in `apply`."""
     _check_county(county_code)
     if key not in default_values():
         raise UnknownSetting(_unknown(key), field="key")
+    before = get(session, county_code, key)
     session.execute(delete(Setting).where(Setting.county_code == county_code, Setting.key == key))
+    after = default_values()[key]
+    if actor is not None and before != after:
+        audit.record(session, actor, "setting_change", f"setting:{key}",
+                     {"before": before, "after": after}, county_code=county_code)
 
 
 # --- the administration page's groups -----------------------------------------------------------
@@ -220,12 +226,21 @@ def from_text(key: str, raw: str):
 
 
 def change(session, county_code: str, typed: dict, actor) -> dict:
-    """Set the keys of `typed` (key → text from a form) together: all are checked before any is
-    written, and the 三率 weights must not all be 0. Unchanged keys are left alone. Each key
-    changed is one `setting_change` audit event with its value before and after. Returns
+    """Set the keys of `typed` (key → text from a form) together (see `apply`). Returns
     key → [before, after]."""
+    return apply(session, county_code, {key: from_text(key, raw) for key, raw in typed.items()},
+                 actor)
+
+
+def apply(session, county_code: str, wanted: dict, actor) -> dict:
+    """Set the keys of `wanted` (key → value) together, by the web page or the command line:
+    all are checked before any is written, and the 三率 weights must not all be 0. Unchanged
+    keys are left alone. Each key changed is one `setting_change` audit event with its value
+    before and after (`actor`: an account, or the text naming a command's operator). Returns
+    key → [before, after]."""
+    _check_county(county_code)
+    wanted = {key: validate(key, value) for key, value in wanted.items()}
     current = all(session, county_code)
-    wanted = {key: from_text(key, raw) for key, raw in typed.items()}
     merged = {**current, **wanted}
     weights = [key for key in merged if key.startswith(WEIGHTS + ".")]
     if weights and not sum(merged[key] for key in weights) > 0:

@@ -139,15 +139,21 @@
     $("ge-moves-title").textContent = saved ? texts.moved : texts.moves;
     var rows = $("ge-moves-rows");
     rows.innerHTML = "";
-    if (!answer.moved.length) {
+    var duties = answer.duties || [];
+    if (!answer.moved.length && !duties.length) {
       var tr = rows.insertRow(), td = tr.insertCell();
       td.colSpan = 4; td.textContent = texts["no-moves"];
     }
-    answer.moved.forEach(function (m) {
+    function row(cells) {
       var tr = rows.insertRow();
-      [texts[m.table] || m.table, m.code, m.before || texts["no-grid"], m.after || texts["no-grid"]].forEach(function (text) {
-        tr.insertCell().textContent = text;
-      });
+      cells.forEach(function (text) { tr.insertCell().textContent = text; });
+    }
+    answer.moved.forEach(function (m) {
+      row([texts[m.table] || m.table, m.code, m.before || texts["no-grid"], m.after || texts["no-grid"]]);
+    });
+    // 包组 of a grid merged away: the surviving grid takes it over, or it ends (that grid has its own)
+    duties.forEach(function (d) {
+      row([texts.group, d.name + " " + d.unit, d.before, d.after || texts["duty-ended"]]);
     });
     $("ge-moves").hidden = false;
     $("ge-status").scrollIntoView({block: "start"});

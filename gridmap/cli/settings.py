@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from gridmap import settings
-from gridmap.cli.common import transaction
+from gridmap.cli.common import operator, transaction
 
 FLAGS = {"county": "COUNTY", "key": "KEY", "value": "VALUE"}
 
@@ -58,9 +58,11 @@ def get_command(county, key):
 @click.argument("value")
 @with_appcontext
 def set_command(county, key, value):
-    """Override KEY for COUNTY. VALUE is JSON (10, 0.75, ["a","b"]) or plain text."""
+    """Override KEY for COUNTY. VALUE is JSON (10, 0.75, ["a","b"]) or plain text. Checked and
+    audited as a change on the settings page is (`setting_change`, by cli:<user>)."""
     with transaction(FLAGS) as session:
-        stored = settings.set(session, county, key, _parse_value(value))
+        settings.apply(session, county, {key: _parse_value(value)}, operator())
+        stored = settings.get(session, county, key)
     _echo(key, stored)
 
 
@@ -69,7 +71,7 @@ def set_command(county, key, value):
 @click.argument("key")
 @with_appcontext
 def reset_command(county, key):
-    """Drop COUNTY's override of KEY (the default applies again)."""
+    """Drop COUNTY's override of KEY (the default applies again; audited as `set` is)."""
     with transaction(FLAGS) as session:
-        settings.reset(session, county, key)
+        settings.reset(session, county, key, operator())
     _echo(key, settings.default_values()[key])

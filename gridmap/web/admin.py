@@ -12,8 +12,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from gridmap import audit, people, settings, users
-from gridmap.errors import BadInput, GridmapError, NotFound
-from gridmap.errors import _ as message
+from gridmap.errors import N_, BadInput, GridmapError, NotFound
 from gridmap.models import ROLES, AppUser, AuditEvent, Cadre, Unit
 from gridmap.web.errors import text_of
 from gridmap.web.guard import requires
@@ -34,7 +33,7 @@ def _render(template: str, error: GridmapError | None = None, status: int = 200,
 def _in_county(user: AppUser) -> AppUser:
     """An account the service made or changed must stay in the administrator's county."""
     if user.county_code != current_user.county_code:
-        raise BadInput(message("%(code)s 不在本县；请填写本县的区划或网格代码", code=user.scope_code),
+        raise BadInput(N_("%(code)s 不在本县；请填写本县的区划或网格代码", code=user.scope_code),
                        field="region")
     return user
 
@@ -43,7 +42,7 @@ def _user(session, user_id: int) -> AppUser:
     user = session.execute(select(AppUser).where(
         AppUser.id == user_id, AppUser.county_code == current_user.county_code)).scalar()
     if user is None:
-        raise NotFound(message("没有编号为 %(id)s 的账号", id=user_id), field="user")
+        raise NotFound(N_("没有编号为 %(id)s 的账号", id=user_id), field="user")
     return user
 
 
@@ -112,7 +111,7 @@ def user_page(user_id: int):
 
 def _not_self(user: AppUser) -> None:
     if user.id == current_user.id:
-        raise BadInput(message("不能停用或更改自己的账号；请另一位管理员操作"), field="action")
+        raise BadInput(N_("不能停用或更改自己的账号；请另一位管理员操作"), field="action")
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["POST"], endpoint="change_user")
@@ -135,7 +134,7 @@ def change_user_page(user_id: int):
             users.reset_password(session, user.login, form.get("password") or "", by=current_user)
             user.must_change_password = form.get("must_change") == "1"
         else:
-            raise BadInput(message("action 应是 role, disable, enable, password 之一"),
+            raise BadInput(N_("action 应是 role, disable, enable, password 之一"),
                            field="action")
         session.commit()
     except GridmapError as refused:
@@ -177,7 +176,7 @@ def change_settings_page():
     group = form.get("group")
     try:
         if group not in settings.EDITABLE_GROUPS:
-            raise BadInput(message("group 应是 %(choices)s 之一",
+            raise BadInput(N_("group 应是 %(choices)s 之一",
                                    choices=", ".join(settings.EDITABLE_GROUPS)), field="group")
         keys = [key for key in settings.default_values() if key.startswith(group + ".")]
         changed = settings.change(session, current_user.county_code,

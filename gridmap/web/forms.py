@@ -10,12 +10,12 @@ is not the form's doing and goes to the blueprint's error handler either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from flask import flash
 
-from gridmap.errors import GridmapError
+from gridmap.errors import N_, BadInput, GridmapError
 from gridmap.web.errors import text_of
 
 T = TypeVar("T")
@@ -51,6 +51,14 @@ def attempt_or_flash(session, work: Callable[[], T],
         flash(text_of(refused.message), "error")
         return None, False
     return result, True
+
+
+def chosen(actions: Mapping[str, T], action: str | None) -> T:
+    """What a form's `action` field picks from `actions`; BadInput naming the choices else."""
+    if action not in actions:
+        raise BadInput(N_("action 应是 %(choices)s 之一", choices=", ".join(actions)),
+                       field="action")
+    return actions[action]
 
 
 def refusal(error: GridmapError | None) -> dict:

@@ -14,8 +14,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from gridmap import codes, geo, grid_edits
-from gridmap.errors import NotFound
-from gridmap.errors import _ as message
+from gridmap.errors import N_, NotFound
 from gridmap.maps.county import Basemap
 from gridmap.models import Grid, Region
 from gridmap.web.errors import answers_with, render_json, text_of
@@ -41,7 +40,13 @@ _OUTCOME = {"type": "object", "properties": {
     "moved": {"type": "array", "items": {"type": "object", "properties": {
         "table": {"type": "string"}, "code": {"type": "string"},
         "before": {"type": "string", "nullable": True},
-        "after": {"type": "string", "nullable": True}}}}}}
+        "after": {"type": "string", "nullable": True}}}},
+    "duties": {"type": "array", "description": "包组 duties of a grid merged away: inherited by "
+               "the surviving grid (after), or ended when it has its own (after null)",
+               "items": {"type": "object", "properties": {
+                   "unit": {"type": "string"}, "name": {"type": "string"},
+                   "before": {"type": "string"},
+                   "after": {"type": "string", "nullable": True}}}}}}
 OPENAPI_PATHS = {
     "/api/grid-edits/shapes": {"get": {
         "summary": "A village's outline and current grids, to draw on (edit_grids)",
@@ -120,7 +125,7 @@ def shapes_json():
         Region.county_code == scope.county_code, Region.code == village, Region.level == "village",
         Region.current(), scope.in_region(Region.code))).first()
     if row is None or row[1] is None:
-        raise NotFound(message("村（社区）%(code)s 不存在或不在您的范围内", code=village[:12]), field="village")
+        raise NotFound(N_("村（社区）%(code)s 不存在或不在您的范围内", code=village[:12]), field="village")
     features = [_feature(shapely.from_wkb(bytes(row[1])), crs, kind="village", code=village, name=row[0])]
     grids = session.execute(select(Grid.code, Grid.name, func.ST_AsBinary(Grid.geom)).where(
         scope.grids(), Grid.current(), Grid.village_code == village).order_by(Grid.code).limit(500)).all()
@@ -146,6 +151,8 @@ def _outcome_json(outcome: grid_edits.Outcome, crs: str) -> dict:
             for problem in outcome.problems]},
         "moved": [{"table": m.table, "code": m.code, "before": m.before, "after": m.after}
                   for m in outcome.moved],
+        "duties": [{"unit": d.unit_code, "name": d.unit_name, "before": d.before, "after": d.after}
+                   for d in outcome.duties],
     }
 
 

@@ -24,8 +24,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from gridmap import campaigns, categories, dashboard, ledgers, targets
-from gridmap.errors import BadInput, GridmapError
-from gridmap.errors import _ as message
+from gridmap.errors import N_, BadInput, GridmapError
 from gridmap.exports.tabular import Column
 from gridmap.models import Cadre, PartyBranch, Region, Unit
 from gridmap.web.downloads import download
@@ -218,7 +217,7 @@ def _target_action(target_id: int, data) -> object:
                                 holds=action == "review", note=data.get("note"),
                                 due_on=data.get("due_on"))
     else:
-        raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(TARGET_ACTIONS)),
+        raise BadInput(N_("action 应是 %(choices)s 之一", choices=", ".join(TARGET_ACTIONS)),
                        field="action")
     session.commit()
     return target

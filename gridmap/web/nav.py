@@ -33,7 +33,6 @@ NAV_LINKS = [
     ("controls.ledger", _l("挂账台账"), "view_case_ledger", "ledgers"),
     ("register.households", _l("户籍台账"), "edit_households", "ledgers"),
     ("people.cadres", _l("干部与单位"), "manage_people", "admin"),
-    ("register.cadres", _l("交接"), "manage_people", "admin"),
     ("grid_edits.editor", _l("网格划分"), "edit_grids", "admin"),
     ("imports.upload", _l("导入"), "import_data", "admin"),
     ("controls.codes", _l("反映二维码"), "print_public_codes", "admin"),

@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from gridmap import assignments, audit, people, register
-from gridmap.errors import BadInput, GridmapError, NotFound
-from gridmap.errors import _ as message
+from gridmap import assignments, audit, handover, people, register
+from gridmap.errors import N_, GridmapError, NotFound
 from gridmap.models import Cadre, Grid, Region, Unit
 from gridmap.web.errors import text_of
+from gridmap.web.forms import attempt, attempt_or_flash, chosen, refusal, status
 from gridmap.web.guard import current_scope, requires
 from gridmap.web.session import db_session
 
@@ -28,26 +28,59 @@ TARGET_KINDS = {"household": ("household",), "grid": ("group",),
                 "village": ("village", "first_secretary", "work_team")}
 
 
-def _private(body, status: int = 200):
-    response = make_response(body, status)
+def _private(body, code: int = 200):
+    response = make_response(body, code)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
-def _render(template: str, error: GridmapError | None = None, status: int = 200, **context):
+def _render(template: str, error: GridmapError | None = None, http_status: int | None = None,
+            **context):
+    """A page of this blueprint, with the form's refusal beside its field (422 unless
+    `http_status` says otherwise)."""
     return _private(render_template(
-        template, error=error, error_text=text_of(error.message) if error else None,
-        form=request.form if error else {}, kind_labels=assignments.KIND_LABELS,
-        target_labels=assignments.TARGET_LABELS, audit_labels=audit.ACTIONS,
-        unit_kinds=people.UNIT_KINDS, **context), status)
+        template, **refusal(error), form=request.form if error else {},
+        kind_labels=assignments.KIND_LABELS, target_labels=assignments.TARGET_LABELS,
+        audit_labels=audit.ACTIONS, unit_kinds=people.UNIT_KINDS, **context),
+        http_status or status(error))
 
 
-def _refused(error: GridmapError) -> None:
-    """A refusal the page shows beside a field; a refusal of the whole request propagates."""
-    db_session().rollback()
-    if error.status == 403 or (error.status == 404 and error.field in ("cadre", "unit",
-                                                                        "assignment")):
-        raise error
+def _whole_request(refused: GridmapError) -> bool:
+    """A refusal of the whole request (no right, or the record itself not found) goes to the
+    error handler; any other comes back on the page beside the field it names."""
+    return refused.status == 403 or (refused.status == 404 and refused.field in (
+        "cadre", "unit", "assignment"))
+
+
+def _act_on_record(actions: dict, record_id: int, page, endpoint: str, id_name: str):
+    """One form of a cadre's or a unit's page: `action` picks the core call of `actions`
+    (session, record id, form → what changed); done, say so and go back to the page; refused,
+    the page again with the refusal."""
+    session = db_session()
+    changed, refused = attempt(session, lambda: chosen(actions, request.form.get("action"))(
+        session, record_id, request.form.to_dict()), _whole_request)
+    if refused:
+        return page(record_id, refused)
+    flash(_("已保存") if changed else _("没有改动"), "info")
+    return redirect(url_for(endpoint, **{id_name: record_id}))
+
+
+def _add_record(create, page, added, endpoint: str, id_name: str):
+    """The add form of a list page: `create` (session, actor, form → the new record); done, say
+    `added(code)` and open its page; refused, the list again with the refusal."""
+    session = db_session()
+    record, refused = attempt(session, lambda: create(session, current_user, request.form.to_dict()),
+                              _whole_request)
+    if refused:
+        return page(refused)
+    flash(added(record.code), "info")
+    return redirect(url_for(endpoint, **{id_name: record.id}))
+
+
+def _filters() -> dict:
+    """A list page's search: `q` (part of a name or code) and `inactive` (those 停用 instead)."""
+    return {"q": (request.args.get("q") or "").strip()[:50],
+            "inactive": request.args.get("inactive") == "1"}
 
 
 def _units_choice(session) -> list:
@@ -66,12 +99,10 @@ def _holders(session) -> dict:
 
 # --- cadres -----------------------------------------------------------------------------------
 
-def _cadres_page(error=None, status=200):
-    session = db_session()
-    q = (request.args.get("q") or "").strip()[:50]
-    inactive = request.args.get("inactive") == "1"
-    return _render("people/cadres.html", error, status, q=q, inactive=inactive,
-                   rows=people.cadres(session, current_user, q, inactive=inactive),
+def _cadres_page(error=None):
+    session, wanted = db_session(), _filters()
+    return _render("people/cadres.html", error, **wanted,
+                   rows=people.cadres(session, current_user, wanted["q"], inactive=wanted["inactive"]),
                    units=_units_choice(session), county_wide=current_scope().county_wide)
 
 
@@ -86,21 +117,15 @@ def cadres_page():
 @requires("manage_people")
 def add_cadre_page():
     """Add a cadre."""
-    try:
-        cadre = people.create_cadre(db_session(), current_user, request.form.to_dict())
-        db_session().commit()
-    except GridmapError as refused:
-        _refused(refused)
-        return _cadres_page(refused, 422)
-    flash(_("已新增干部 %(code)s", code=cadre.code), "info")
-    return redirect(url_for("people.cadre", cadre_id=cadre.id))
+    return _add_record(people.create_cadre, _cadres_page,
+                       lambda code: _("已新增干部 %(code)s", code=code), "people.cadre", "cadre_id")
 
 
-def _cadre_page(cadre_id: int, error=None, status=200):
+def _cadre_page(cadre_id: int, error=None):
     session = db_session()
     cadre = people.get_cadre(session, current_user, cadre_id)
     unit = session.get(Unit, cadre.unit_id) if cadre.unit_id else None
-    return _render("people/cadre.html", error, status, cadre=cadre, unit=unit,
+    return _render("people/cadre.html", error, cadre=cadre, unit=unit,
                    units=_units_choice(session), accounts=people.linked_accounts(session, cadre),
                    duties=assignments.duties(session, current_user, cadre=cadre),
                    kinds=CADRE_KINDS, back=f"cadre:{cadre.id}",
@@ -111,7 +136,7 @@ def _cadre_page(cadre_id: int, error=None, status=200):
 @bp.route("/people/<int:cadre_id>", endpoint="cadre")
 @requires("manage_people")
 def cadre_page(cadre_id: int):
-    """A cadre: facts, duties (end one, assign one), linked accounts, 历史记录."""
+    """A cadre: facts, duties (end one, assign one, hand all over), linked accounts, 历史记录."""
     return _cadre_page(cadre_id)
 
 
@@ -127,34 +152,57 @@ CADRE_ACTIONS = {
 @requires("manage_people")
 def change_cadre_page(cadre_id: int):
     """One of the cadre page's forms (`action`: edit, deactivate, reactivate, link)."""
+    people.get_cadre(db_session(), current_user, cadre_id)  # out of scope: not found, whatever asked
+    return _act_on_record(CADRE_ACTIONS, cadre_id, _cadre_page, "people.cadre", "cadre_id")
+
+
+# the former address stays in service for bookmarks: the same view, the same scope
+@bp.route("/cadres/<int:cadre_id>/handover", methods=["GET", "POST"], endpoint="handover")
+@bp.route("/people/<int:cadre_id>/handover", methods=["GET", "POST"], endpoint="handover")
+@requires("manage_people")
+def handover_page(cadre_id: int):
+    """交接: everything the cadre holds in the user's region, and who takes each over."""
     session = db_session()
-    people.get_cadre(session, current_user, cadre_id)  # out of scope: not found, whatever asked
-    action = request.form.get("action")
-    try:
-        if action not in CADRE_ACTIONS:
-            raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(CADRE_ACTIONS)),
-                           field="action")
-        changed = CADRE_ACTIONS[action](session, cadre_id, request.form.to_dict())
-        session.commit()
-    except GridmapError as refused:
-        _refused(refused)
-        return _cadre_page(cadre_id, refused, 422)
-    flash(_("已保存") if changed else _("没有改动"), "info")
-    return redirect(url_for("people.cadre", cadre_id=cadre_id))
+    cadre = handover.cadre_of(session, current_user, cadre_id)
+    if request.method == "POST":
+        done, ok = attempt_or_flash(
+            session, lambda: handover.hand_over(session, current_user, cadre_id, request.form.to_dict()),
+            raises=lambda refused: False)  # every refusal is about the receivers chosen
+        if not ok:
+            return redirect(url_for("people.handover", cadre_id=cadre_id))
+        flash(_("已交接 %(n)s 项（接手人原已承担 %(k)s 项）", n=done["handed"],
+                k=done["already_held"]), "info")
+        return redirect(url_for("people.cadres", q=cadre.code, inactive="1" if done["deactivated"] else None))
+    receivers = session.execute(select(Cadre.code, Cadre.name, Cadre.title).where(
+        Cadre.county_code == cadre.county_code, Cadre.active, Cadre.id != cadre.id)
+        .order_by(Cadre.code).limit(2000)).all()
+    return _private(render_template(
+        "people/handover.html", cadre=cadre, held=handover.holdings(session, current_user, cadre),
+        issues=handover.open_issues(session, current_user, cadre), receivers=receivers,
+        kinds=handover.KIND_LABELS))
+
+
+@bp.route("/cadres", endpoint="old_cadres")
+@requires("manage_people")
+def old_cadres_page():
+    """The former county-wide 干部与交接 list: now /people, scoped like every people page."""
+    return redirect(url_for("people.cadres", q=request.args.get("q") or None))
 
 
 # --- units ------------------------------------------------------------------------------------
 
-def _units_page(error=None, status=200):
-    session, scope = db_session(), current_scope()
-    q = (request.args.get("q") or "").strip()[:50]
-    inactive = request.args.get("inactive") == "1"
-    regions = session.execute(select(Region.code, Region.name).where(
+def _regions(session) -> list:
+    scope = current_scope()
+    return session.execute(select(Region.code, Region.name).where(
         Region.county_code == scope.county_code, Region.current(), Region.level != "county",
         scope.in_region(Region.code)).order_by(Region.code).limit(1000)).all()
-    return _render("people/units.html", error, status, q=q, inactive=inactive,
-                   rows=people.units(session, current_user, q, inactive=inactive), regions=regions,
-                   county_wide=scope.county_wide)
+
+
+def _units_page(error=None):
+    session, wanted = db_session(), _filters()
+    return _render("people/units.html", error, **wanted,
+                   rows=people.units(session, current_user, wanted["q"], inactive=wanted["inactive"]),
+                   regions=_regions(session), county_wide=current_scope().county_wide)
 
 
 @bp.route("/units", endpoint="units")
@@ -168,27 +216,18 @@ def units_page():
 @requires("manage_people")
 def add_unit_page():
     """Add a unit."""
-    try:
-        unit = people.create_unit(db_session(), current_user, request.form.to_dict())
-        db_session().commit()
-    except GridmapError as refused:
-        _refused(refused)
-        return _units_page(refused, 422)
-    flash(_("已新增单位 %(code)s", code=unit.code), "info")
-    return redirect(url_for("people.unit", unit_id=unit.id))
+    return _add_record(people.create_unit, _units_page,
+                       lambda code: _("已新增单位 %(code)s", code=code), "people.unit", "unit_id")
 
 
-def _unit_page(unit_id: int, error=None, status=200):
-    session, scope = db_session(), current_scope()
+def _unit_page(unit_id: int, error=None):
+    session = db_session()
     unit = people.get_unit(session, current_user, unit_id)
-    regions = session.execute(select(Region.code, Region.name).where(
-        Region.county_code == scope.county_code, Region.current(), Region.level != "county",
-        scope.in_region(Region.code)).order_by(Region.code).limit(1000)).all()
     staff = session.execute(select(Cadre).where(Cadre.unit_id == unit.id, Cadre.active)
                             .order_by(Cadre.code).limit(500)).scalars().all()
-    return _render("people/unit.html", error, status, unit=unit, regions=regions, staff=staff,
+    return _render("people/unit.html", error, unit=unit, regions=_regions(session), staff=staff,
                    duties=assignments.duties(session, current_user, unit=unit), kinds=UNIT_KINDS,
-                   back=f"unit:{unit.id}", county_wide=scope.county_wide,
+                   back=f"unit:{unit.id}", county_wide=current_scope().county_wide,
                    history=people.history(session, unit.county_code, f"unit:{unit.code}"),
                    field_labels=people.UNIT_FIELDS)
 
@@ -211,20 +250,8 @@ UNIT_ACTIONS = {
 @requires("manage_people")
 def change_unit_page(unit_id: int):
     """One of the unit page's forms (`action`: edit, deactivate, reactivate)."""
-    session = db_session()
-    people.get_unit(session, current_user, unit_id)
-    action = request.form.get("action")
-    try:
-        if action not in UNIT_ACTIONS:
-            raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(UNIT_ACTIONS)),
-                           field="action")
-        changed = UNIT_ACTIONS[action](session, unit_id, request.form.to_dict())
-        session.commit()
-    except GridmapError as refused:
-        _refused(refused)
-        return _unit_page(unit_id, refused, 422)
-    flash(_("已保存") if changed else _("没有改动"), "info")
-    return redirect(url_for("people.unit", unit_id=unit_id))
+    people.get_unit(db_session(), current_user, unit_id)
+    return _act_on_record(UNIT_ACTIONS, unit_id, _unit_page, "people.unit", "unit_id")
 
 
 # --- duties on a household, a grid, a village -------------------------------------------------
@@ -245,25 +272,30 @@ def _target_of(place: str, code: str) -> tuple[dict, str]:
             Region.level == "village", scope.in_region(Region.code))).scalar()
         found = {"region_code": code}
     if name is None:
-        raise NotFound(message("%(code)s 不存在或不在您的范围内", code=code), field="place")
+        raise NotFound(N_("%(code)s 不存在或不在您的范围内", code=code), field="place")
     return found, f"{name} {code}"
 
 
-def _duties_page(place: str, code: str, error=None, status=200):
-    session, scope = db_session(), current_scope()
+def _places(session) -> dict:
+    """The villages and grids of the scope, to pick a target from."""
+    scope = current_scope()
+    return {"villages": session.execute(select(Region.code, Region.name).where(
+                Region.county_code == scope.county_code, Region.level == "village",
+                Region.current(), scope.in_region(Region.code)).order_by(Region.code).limit(500)).all(),
+            "grids": session.execute(select(Grid.code, Grid.name).where(
+                scope.grids(), Grid.current()).order_by(Grid.code).limit(1000)).all()}
+
+
+def _duties_page(place: str, code: str, error=None):
+    session = db_session()
     target, title = _target_of(place, code)
     target_code = code
     if place == "household":
         target_code = title
-    villages = session.execute(select(Region.code, Region.name).where(
-        Region.county_code == scope.county_code, Region.level == "village", Region.current(),
-        scope.in_region(Region.code)).order_by(Region.code).limit(500)).all()
-    grids = session.execute(select(Grid.code, Grid.name).where(scope.grids(), Grid.current())
-                            .order_by(Grid.code).limit(1000)).all()
-    return _render("people/duties.html", error, status, place=place, code=code, title=title,
+    return _render("people/duties.html", error, place=place, code=code, title=title,
                    duties=assignments.duties(session, current_user, **target),
                    kinds=TARGET_KINDS[place], target_code=target_code, back=f"{place}:{code}",
-                   villages=villages, grids=grids, **_holders(session))
+                   **_places(session), **_holders(session))
 
 
 @bp.route("/duties", endpoint="duties")
@@ -283,28 +315,22 @@ def duties_page():
 
 
 def _pick_page(error=None):
-    session, scope = db_session(), current_scope()
-    villages = session.execute(select(Region.code, Region.name).where(
-        Region.county_code == scope.county_code, Region.level == "village", Region.current(),
-        scope.in_region(Region.code)).order_by(Region.code).limit(500)).all()
-    grids = session.execute(select(Grid.code, Grid.name).where(scope.grids(), Grid.current())
-                            .order_by(Grid.code).limit(1000)).all()
-    return _render("people/duties.html", error, 404 if error else 200, place=None, villages=villages,
-                   grids=grids)
+    return _render("people/duties.html", error, 404 if error else None, place=None,
+                   **_places(db_session()))
 
 
-def _back(back: str, error=None, status=200):
+def _back(back: str, error=None):
     """The page a duty form came from (`back`: cadre:<id>, unit:<id>, household:<id>,
     grid:<code>, village:<code>), again with the error, or a redirect to it."""
     place, _sep, key = (back or "").partition(":")
     if place == "cadre" and key.isdigit():
-        return (_cadre_page(int(key), error, status) if error else
+        return (_cadre_page(int(key), error) if error else
                 redirect(url_for("people.cadre", cadre_id=int(key))))
     if place == "unit" and key.isdigit():
-        return (_unit_page(int(key), error, status) if error else
+        return (_unit_page(int(key), error) if error else
                 redirect(url_for("people.unit", unit_id=int(key))))
     if place in TARGET_KINDS and key:
-        return (_duties_page(place, key[:32], error, status) if error else
+        return (_duties_page(place, key[:32], error) if error else
                 redirect(url_for("people.duties", **{place: key})))
     if error:
         raise error
@@ -317,12 +343,10 @@ def assign_page():
     """Assign one duty (kind, holder, target, start date)."""
     session = db_session()
     form = request.form.to_dict()
-    try:
-        duty = assignments.assign(session, current_user, form)
-        session.commit()
-    except GridmapError as refused:
-        _refused(refused)
-        return _back(form.get("back", ""), refused, 422)
+    duty, refused = attempt(session, lambda: assignments.assign(session, current_user, form),
+                            _whole_request)
+    if refused:
+        return _back(form.get("back", ""), refused)
     flash(_("已安排：%(kind)s", kind=text_of(assignments.KIND_LABELS[duty.kind])), "info")
     return _back(form.get("back", ""))
 
@@ -334,11 +358,9 @@ def end_page(assignment_id: int):
     session = db_session()
     form = request.form.to_dict()
     assignments.get(session, current_user, assignment_id)
-    try:
-        assignments.end(session, current_user, assignment_id, form)
-        session.commit()
-    except GridmapError as refused:
-        _refused(refused)
-        return _back(form.get("back", ""), refused, 422)
+    _ended, refused = attempt(session, lambda: assignments.end(
+        session, current_user, assignment_id, form), _whole_request)
+    if refused:
+        return _back(form.get("back", ""), refused)
     flash(_("已结束该包保任务"), "info")
     return _back(form.get("back", ""))

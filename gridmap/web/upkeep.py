@@ -1,11 +1,11 @@
-"""Upkeep of the register: households (搜索, 登记, 修改, 调整网格, 拆分, 迁出/销户, 历史记录) and
-the handover (交接) of a cadre's duties. Pages for township and village staff.
+"""Upkeep of the register: households (搜索, 登记, 修改, 调整网格, 拆分, 迁出/销户, 历史记录).
+Pages for township and village staff (a cadre's 交接 is on their page: gridmap.web.people).
 
 A household's address and position are shown only to the roles that visit households (as on
 every page, tests/web/test_care_data_by_role.py); a township's staff may correct them without
 reading them.
 
-Thin views over gridmap.register and gridmap.handover: each change is one core call and a
+Thin views over gridmap.register: each change is one core call and a
 commit; refusals come back on the page, naming the field.
 """
 
@@ -16,11 +16,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from gridmap import handover, privacy, register
-from gridmap.errors import BadInput
-from gridmap.errors import _ as message
-from gridmap.models import Cadre, Grid, Household, Region, Unit
-from gridmap.web.forms import attempt, attempt_or_flash, refusal
+from gridmap import privacy, register
+from gridmap.models import Grid, Household, Region
+from gridmap.web.forms import attempt, attempt_or_flash, chosen, refusal
 from gridmap.web.forms import status as form_status
 from gridmap.web.guard import can, current_scope, requires
 from gridmap.web.session import db_session
@@ -120,10 +118,7 @@ def act_page(household_id: int):
     action = request.form.get("action")
 
     def change():
-        if action not in ACTIONS:
-            raise BadInput(message("action 应是 %(choices)s 之一", choices=", ".join(ACTIONS)),
-                           field="action")
-        return ACTIONS[action](session, current_user, household_id, _form())
+        return chosen(ACTIONS, action)(session, current_user, household_id, _form())
 
     # an unknown grid or receiver is the form's doing; only the household itself is not
     result, done = attempt_or_flash(
@@ -134,42 +129,3 @@ def act_page(household_id: int):
     if done:
         flash(_("已保存") if result != {} else _("没有改动"), "info")
     return redirect(url_for("register.household", household_id=household_id))
-
-
-@bp.route("/cadres", endpoint="cadres")
-@requires("manage_people")
-def cadres_page():
-    """干部: the county's cadres (by name or code), each with a link to hand over their duties."""
-    session = db_session()
-    q = (request.args.get("q") or "").strip()[:50]
-    query = select(Cadre, Unit.name).outerjoin(Unit, Unit.id == Cadre.unit_id).where(
-        Cadre.county_code == current_user.county_code)
-    if q:
-        query = query.where(or_(Cadre.name.contains(q, autoescape=True),
-                                Cadre.code.contains(q, autoescape=True)))
-    rows = session.execute(query.order_by(Cadre.active.desc(), Cadre.code).limit(PAGE)).all()
-    return _private(render_template("register/cadres.html", rows=rows, q=q))
-
-
-@bp.route("/cadres/<int:cadre_id>/handover", methods=["GET", "POST"], endpoint="handover")
-@requires("manage_people")
-def handover_page(cadre_id: int):
-    """交接: everything the cadre holds in the user's region, and who takes each over."""
-    session = db_session()
-    cadre = handover.cadre_of(session, current_user, cadre_id)
-    if request.method == "POST":
-        done, ok = attempt_or_flash(
-            session, lambda: handover.hand_over(session, current_user, cadre_id, request.form.to_dict()),
-            raises=lambda refused: False)  # every refusal is about the receivers chosen
-        if ok:
-            flash(_("已交接 %(n)s 项（接手人原已承担 %(k)s 项）", n=done["handed"],
-                    k=done["already_held"]), "info")
-            return redirect(url_for("register.cadres", q=cadre.code))
-        return redirect(url_for("register.handover", cadre_id=cadre_id))
-    receivers = session.execute(select(Cadre.code, Cadre.name, Cadre.title).where(
-        Cadre.county_code == cadre.county_code, Cadre.active, Cadre.id != cadre.id)
-        .order_by(Cadre.code).limit(2000)).all()
-    return _private(render_template(
-        "register/handover.html", cadre=cadre, held=handover.holdings(session, current_user, cadre),
-        issues=handover.open_issues(session, current_user, cadre), receivers=receivers,
-        kinds=handover.KIND_LABELS))

@@ -107,7 +107,7 @@ def test_a_township_splits_a_demo_grid_by_drawing_a_line(open_page, demo):
     for i in range(rows.count()):
         cells = rows.nth(i).locator("td")
         assert (cells.nth(2).inner_text(), cells.nth(3).inner_text()) == (GRID, new)
-    assert page.locator("#ge-moves-title").inner_text() == "已移动的户和事项"
+    assert page.locator("#ge-moves-title").inner_text() == "已移动的户、事项和包组任务"
     assert watch.errors == [] and watch.outside_requests() == []
 
 

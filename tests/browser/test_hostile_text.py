@@ -57,7 +57,7 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "ledgers.target": {"target_id": "3"}, "ledgers.meeting": {"meeting_id": "1"},
     "ledgers.campaign": {"campaign_id": "1"},
     # the register: the household above, and the demo cadre's handover page
-    "register.household": {"household_id": "3622"}, "register.handover": {"cadre_id": "421"},
+    "register.household": {"household_id": "3622"}, "people.handover": {"cadre_id": "421"},
     # people: the demo cadre, the 站所 of 插甸镇 (unit_handler's unit); an account: grid_worker's
     "people.cadre": {"cadre_id": "421"}, "people.unit": {"unit_id": "96"},
     "admin.user": {"user_id": "1"},

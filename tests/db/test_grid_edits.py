@@ -7,8 +7,10 @@ import shapely
 from sqlalchemy import text
 from support import ISSUE_COUNTY, OPEN_TOWNSHIP, seed_open_data_county, seed_user
 
-from gridmap import codes, grid_edits
+from gridmap import clock, codes, coverage, grid_edits
+from gridmap.assignments import Followed
 from gridmap.errors import BadInput, Forbidden, NotFound
+from gridmap.policy import Scope
 
 VILLAGE = OPEN_TOWNSHIP + "201"
 SOUTH, NORTH = VILLAGE + "001", VILLAGE + "002"  # 102.40–102.45 × 25.50–25.55 and × 25.55–25.60
@@ -99,6 +101,54 @@ def test_a_merge_makes_one_grid_and_households_without_a_point_follow(db, villag
     assert grid_of(db, "J0") == SOUTH and grid_of(db, "J1") == SOUTH
     assert {(m.code, m.before, m.after) for m in outcome.moved if m.table == "household"} == {
         ("J0", NORTH, SOUTH), ("J1", NORTH, SOUTH)}
+
+
+def group_duties(db):
+    """Current 包组 duties as (unit code, grid code)."""
+    return set(db.execute(text(
+        "SELECT u.code, a.grid_code FROM assignment a JOIN unit u ON u.id = a.unit_id"
+        " WHERE a.kind = 'group' AND a.valid_to IS NULL")).all())
+
+
+def give_group(db, unit_code, grid_code):
+    db.execute(text("INSERT INTO unit (county_code, code, name, kind, region_code)"
+                    " VALUES (:c, :u, :u || '站', 'station', :t) ON CONFLICT DO NOTHING"),
+               {"c": ISSUE_COUNTY, "u": unit_code, "t": OPEN_TOWNSHIP})
+    db.execute(text("INSERT INTO assignment (county_code, kind, unit_id, grid_code, valid_from)"
+                    " SELECT :c, 'group', id, :g, '2026-01-01' FROM unit WHERE code = :u"),
+               {"c": ISSUE_COUNTY, "u": unit_code, "g": grid_code})
+
+
+def group_gaps(db, village):
+    scope = Scope.of_user(village["township"])
+    return {row["code"] for row in coverage.gaps(db.connection(), "group", scope, clock.now())}
+
+
+def test_a_merged_away_grids_group_unit_looks_after_the_merged_grid(db, village):
+    give_group(db, "U-N", NORTH)  # the surviving south grid has no 包组 unit
+    assert SOUTH in group_gaps(db, village)
+    preview = grid_edits.edit(db, village["township"], {"operation": "merge", "grids": [SOUTH, NORTH]})
+    assert preview.duties == [Followed("U-N", "U-N站", NORTH, SOUTH)]
+    assert group_duties(db) == {("U-N", NORTH)}  # a preview writes nothing
+    outcome = grid_edits.edit(db, village["township"], {"operation": "merge", "grids": [SOUTH, NORTH]},
+                              save=True)
+    assert outcome.saved and outcome.duties == [Followed("U-N", "U-N站", NORTH, SOUTH)]
+    assert group_duties(db) == {("U-N", SOUTH)}
+    assert SOUTH not in group_gaps(db, village) and NORTH not in group_gaps(db, village)
+    history = db.execute(text("SELECT detail FROM audit_event WHERE action = 'assignment_change'"
+                              " AND target = 'unit:U-N' ORDER BY id")).scalars().all()
+    assert [(h["before"] and h["before"]["target"], h["after"]["target"], h["after"]["to"] is None)
+            for h in history] == [(NORTH, NORTH, False), (None, SOUTH, True)]
+
+
+def test_a_merged_away_grids_group_unit_ends_when_the_survivor_has_its_own(db, village):
+    give_group(db, "U-S", SOUTH)
+    give_group(db, "U-N", NORTH)
+    outcome = grid_edits.edit(db, village["township"], {"operation": "merge", "grids": [SOUTH, NORTH]},
+                              save=True)
+    assert outcome.saved and outcome.duties == [Followed("U-N", "U-N站", NORTH, None)]
+    assert group_duties(db) == {("U-S", SOUTH)}  # no stale duty on the grid that is gone
+    assert SOUTH not in group_gaps(db, village)
 
 
 def test_a_moved_shared_edge_changes_both_neighbours_together(db, village):

@@ -90,3 +90,24 @@ def test_cli_refuses_bad_input_clearly_and_writes_nothing(runner, db, args, mess
     assert result.exit_code != 0
     assert message in result.output
     assert count(db) == 0
+
+
+def test_cli_changes_are_audited_like_the_settings_page(runner, db):
+    from gridmap.models import AuditEvent
+
+    assert runner.invoke(settings_cli, ["set", "532329", "issue.feedback_days", "5"]).exit_code == 0
+    assert runner.invoke(settings_cli, ["set", "532329", "issue.feedback_days", "5"]).exit_code == 0
+    assert runner.invoke(settings_cli, ["reset", "532329", "issue.feedback_days"]).exit_code == 0
+    events = db.execute(select(AuditEvent.actor, AuditEvent.target, AuditEvent.detail).where(
+        AuditEvent.action == "setting_change").order_by(AuditEvent.id)).all()
+    assert [(target, detail) for _actor, target, detail in events] == [
+        ("setting:issue.feedback_days", {"before": 3, "after": 5}),  # the same value again: no event
+        ("setting:issue.feedback_days", {"before": 5, "after": 3})]
+    assert all(actor.startswith("cli:") for actor, _target, _detail in events)
+
+
+def test_cli_refuses_weights_that_are_all_zero_as_the_page_does(runner, db):
+    for key in ("responsiveness", "resolution"):
+        settings.set(db, "532329", f"metrics.weights.{key}", 0)
+    result = runner.invoke(settings_cli, ["set", "532329", "metrics.weights.satisfaction", "0"])
+    assert result.exit_code != 0 and "三率权重不能全为 0" in result.output

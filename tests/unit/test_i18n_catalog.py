@@ -103,3 +103,12 @@ def test_no_translation_holds_template_syntax(catalog):
             except TemplateTextError:
                 bad.append(message.id)
     assert not bad, bad
+
+
+def test_core_messages_are_marked_by_a_name_pybabel_extracts():
+    """`from gridmap.errors import _ as message` hides every `message(...)` from pybabel (its
+    strings never reach the catalog): the web layer imports the mark as `N_`."""
+    alias = re.compile(r"^\s*from gridmap\.errors import .*\b_ as (\w+)", re.MULTILINE)
+    hidden = [f"{path.relative_to(PACKAGE.parent)}: {name}" for path in PACKAGE.rglob("*.py")
+              for name in alias.findall(path.read_text(encoding="utf-8")) if name not in KEYWORDS]
+    assert not hidden, "import gridmap.errors.N_ instead:\n" + "\n".join(hidden)

@@ -54,6 +54,21 @@ def test_a_township_previews_then_saves_a_split_and_sees_the_moves(client, auth,
     assert count_grids(connection) == 6  # two current rows more, the old one kept as history
 
 
+def test_a_merge_lists_the_group_unit_the_surviving_grid_takes_over(client, auth, county, connection):
+    connection.execute(text("INSERT INTO unit (county_code, code, name, kind, region_code)"
+                            " VALUES (:c, 'U-N', '北片农技站', 'section', :t)"),
+                       {"c": ISSUE_COUNTY, "t": OPEN_TOWNSHIP})
+    connection.execute(text("INSERT INTO assignment (county_code, kind, unit_id, grid_code, valid_from)"
+                            " SELECT :c, 'group', id, :g, '2026-01-01' FROM unit WHERE code = 'U-N'"),
+                       {"c": ISSUE_COUNTY, "g": NORTH})
+    auth.as_role("township_staff", OPEN_TOWNSHIP)
+    saved = client.post("/api/grid-edits", json={"operation": "merge", "grids": [SOUTH, NORTH]})
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["duties"] == [{"unit": "U-N", "name": "北片农技站", "before": NORTH,
+                                           "after": SOUTH}]
+    assert "包组单位" in client.get("/grids/edit").get_data(as_text=True)  # the editor can name them
+
+
 def test_refusals_name_the_field_and_problems_come_back_drawn(client, auth, county, connection):
     auth.as_role("township_staff", OPEN_TOWNSHIP)
     crossing_nothing = client.post("/api/grid-edits/preview", json={

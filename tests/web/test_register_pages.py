@@ -48,13 +48,25 @@ def test_a_village_keeps_a_household_true_through_the_pages(client, auth, county
 def test_a_township_hands_a_cadres_duties_over_in_one_screen(client, auth, county, connection):
     auth.as_role("township_staff", OPEN_TOWNSHIP)
     c1 = county["cadres"]["C1"]
-    page = client.get(f"/cadres/{c1}/handover").get_data(as_text=True)
+    cadre_page = client.get(f"/people/{c1}").get_data(as_text=True)
+    assert f"/people/{c1}/handover" in cadre_page  # reached from the cadre's page in /people
+    page = client.get(f"/people/{c1}/handover").get_data(as_text=True)
     assert "包户" in page and "一次交接 2 项" in page
-    response = client.post(f"/cadres/{c1}/handover", data={"to": "C2", "deactivate": "on"})
-    assert response.status_code == 302
+    response = client.post(f"/people/{c1}/handover", data={"to": "C2", "deactivate": "on"})
+    assert response.status_code == 302 and "/people?q=C1" in response.headers["Location"]
     held = dict(connection.execute(text(
         "SELECT c.code, count(*) FROM assignment a JOIN cadre c ON c.id = a.cadre_id"
         " WHERE a.valid_to IS NULL GROUP BY c.code")).all())
     assert held == {"C2": 2}
-    assert "已离岗" in client.get("/cadres?q=C1").get_data(as_text=True)
-    assert client.get(f"/cadres/{c1}/handover").status_code == 404  # nothing left to hand over here
+    assert client.get(f"/people/{c1}/handover").status_code == 404  # nothing left to hand over here
+
+
+def test_the_former_cadres_pages_lead_to_people(client, auth, county):
+    auth.as_role("township_staff", OPEN_TOWNSHIP)
+    c1 = county["cadres"]["C1"]
+    listed = client.get("/cadres?q=C1")
+    assert listed.status_code == 302 and listed.headers["Location"].endswith("/people?q=C1")
+    assert "一次交接 2 项" in client.get(f"/cadres/{c1}/handover").get_data(as_text=True)  # bookmarks
+    # one entry in the menu: 干部与单位 (no separate 交接 of the whole county)
+    page = client.get("/people").get_data(as_text=True)
+    assert 'href="/cadres"' not in page and 'href="/people"' in page
