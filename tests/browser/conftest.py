@@ -65,9 +65,19 @@ class PageWatch:
         # Only the page under test counts (the sign-in page is tests/browser/test_auth*'s).
         self.sign_in_errors, self.errors = self.errors, []
 
+    def image_width(self, selector: str) -> int:
+        """The natural width of the first image matching `selector` once it has loaded and
+        decoded (0 never means "not yet"): an <img> in the DOM may still be loading, and a
+        lazy one loads only when scrolled into view. A broken image fails here."""
+        image = self.page.locator(selector).first
+        image.scroll_into_view_if_needed()
+        return image.evaluate("img => img.decode().then(() => img.naturalWidth)")
+
     def screenshot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
+        # a picture taken while a font is still loading shows the fallback's metrics
+        self.page.evaluate("() => document.fonts.ready.then(() => true)")
         self.page.screenshot(path=str(path))
         return path
 
