@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import threading
 from pathlib import Path
 
@@ -59,6 +60,16 @@ class AuthActions:
 
     password = "demo-password-1"
 
+    @staticmethod
+    @functools.cache
+    def password_hash() -> str:
+        """`password` hashed once per run. A real hash (scrypt at the app's cost, so signing
+        in checks it the one real way); hashing it afresh for every seeded account only
+        repeated a deliberately slow computation (tests/db/test_users.py covers hashing)."""
+        from gridmap.users import hash_password
+
+        return hash_password(AuthActions.password)
+
     def __init__(self, client, connection):
         self.client = client
         self.connection = connection
@@ -74,11 +85,9 @@ class AuthActions:
         and sign in as it; returns its login."""
         from sqlalchemy import text
 
-        from gridmap.users import hash_password
-
         login = f"{role}-{scope_code or 'none'}".lower()
         values = {"county_code": county_code, "login": login, "role": role,
-                  "scope_code": scope_code, "password_hash": hash_password(self.password),
+                  "scope_code": scope_code, "password_hash": self.password_hash(),
                   **columns}
         self.connection.execute(text(
             f"INSERT INTO app_user ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"),
@@ -138,12 +147,11 @@ def seed_user(connection, role: str, scope_code: str | None, **columns):
     from sqlalchemy import text
 
     from gridmap.models import AppUser
-    from gridmap.users import hash_password
     from gridmap.web.auth import Account
 
     values = {"county_code": ISSUE_COUNTY, "login": f"{role}-{scope_code or 'none'}".lower(),
               "role": role, "scope_code": scope_code,
-              "password_hash": hash_password(AuthActions.password), **columns}
+              "password_hash": AuthActions.password_hash(), **columns}
     user_id = connection.execute(text(
         f"INSERT INTO app_user ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"
         " RETURNING id"), values).scalar()

@@ -15,6 +15,7 @@ from support import DEMO_USERS, load_demo_county, served
 
 CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(os.environ.get("GRIDMAP_SHOTS", "/tmp/gridmap-shots"))
+WAIT_MS = 90_000  # the longest any page action or expectation waits (Playwright's default: 30 s)
 # The committed demo county (data/demo), loaded the way `make run` loads it.
 @pytest.fixture(scope="session")
 def base_url(committed_db_url, tmp_path_factory):
@@ -29,7 +30,9 @@ def base_url(committed_db_url, tmp_path_factory):
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)  # expect()'s own default is 5 s
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
@@ -65,9 +68,19 @@ class PageWatch:
         # Only the page under test counts (the sign-in page is tests/browser/test_auth*'s).
         self.sign_in_errors, self.errors = self.errors, []
 
+    def image_width(self, selector: str) -> int:
+        """The natural width of the first image matching `selector` once it has loaded and
+        decoded (0 never means "not yet"): an <img> in the DOM may still be loading, and a
+        lazy one loads only when scrolled into view. A broken image fails here."""
+        image = self.page.locator(selector).first
+        image.scroll_into_view_if_needed()
+        return image.evaluate("img => img.decode().then(() => img.naturalWidth)")
+
     def screenshot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
+        # a picture taken while a font is still loading shows the fallback's metrics
+        self.page.evaluate("() => document.fonts.ready.then(() => true)")
         self.page.screenshot(path=str(path))
         return path
 
@@ -80,6 +93,9 @@ def open_page(browser):
     def opener(width: int, height: int, **options) -> PageWatch:
         context = browser.new_context(viewport={"width": width, "height": height},
                                       locale="zh-CN", **options)
+        # Waits, not speed checks: a CI machine shared with other jobs can take longer than
+        # Playwright's 30 s to sign in and draw a county's map, which then fails at random.
+        context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         return PageWatch(context.new_page())
 

@@ -84,6 +84,13 @@ def open_map(open_page, base_url, size):
     return watch
 
 
+def settle(page) -> None:
+    """Wait out Leaflet's zoom and the clusters' animation. Both start a frame after the
+    click that asks for them, so let two frames pass, then wait for their classes to go."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    expect(page.locator(".leaflet-zoom-anim, .leaflet-cluster-anim")).to_have_count(0)
+
+
 def on_screen(page, locator) -> bool:
     box = locator.bounding_box()
     map_box = page.locator(".folium-map").bounding_box()
@@ -172,13 +179,13 @@ def test_a_legend_count_opens_the_list_behind_it(open_page, base_url, sql):
 def test_an_overdue_appeal_opens_its_issue(open_page, base_url, sql):
     watch = open_map(open_page, base_url, "1920x1080")
     page = watch.page
-    page.locator(".leaflet-control-zoom-in").click()
-    page.locator(".leaflet-control-zoom-in").click()
-    page.wait_for_timeout(600)
+    for _ in range(2):
+        page.locator(".leaflet-control-zoom-in").click()
+        settle(page)
     cluster = page.locator(".gm-cluster-overdue").first
     while page.locator(".gm-appeal-overdue").count() == 0 and cluster.count():
-        cluster.click()
-        page.wait_for_timeout(700)
+        cluster.click()  # zooms to what it holds, or at the last zoom spiders it out
+        settle(page)
     marker = page.locator(".gm-appeal-overdue").first
     marker.click()
     link = page.locator(".gm-popup-link")

@@ -3,8 +3,15 @@
 Every free-text column of every table (found from the SQLAlchemy metadata, so a new column
 is covered without touching this file) is filled with the shared hostile strings of
 tests/hostile_text.py. Then each demo role opens every page and JSON route: each answers
-200 (or its normal refusal), `{{ 7*191 }}` never becomes 1337, and in Chromium no dialog
-ever opens.
+200 (or its normal refusal), `{{ 7*191 }}` never becomes 1337, and every HTML page is read
+as a browser would build it (html.parser): no element, handler or script came from stored
+text, nothing is fetched from elsewhere, every asset it loads is there.
+
+A page whose only script is the navigation's (nav.js, which reads no data) shows exactly
+what the server sent, so those checks are the whole story for it. Every page that runs more
+script than that (maps, the tablet, the grid editor, pages that fetch JSON or read a data
+island) is opened in Chromium as well, where stored text could still become markup: its
+shown text stays literal, no dialog opens, no console error, no request leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -174,12 +182,19 @@ def hostile_app(hostile_county):
     app.extensions["gridmap.engine"].dispose()
 
 
+@pytest.fixture(scope="module")
+def script_pages_of() -> dict[str, list[str]]:
+    """login -> the HTML pages it may open that run script on data, as the crawl below
+    found them (so the Chromium test need not crawl again)."""
+    return {}
+
+
 @pytest.mark.parametrize("login", sorted(DEMO_USERS))
-def test_every_route_shows_stored_text_literally(hostile_app, login):
+def test_every_route_shows_stored_text_literally(hostile_app, script_pages_of, login):
     client = hostile_app.test_client()
     response = client.post("/sign-in", data={"login": login, "password": DEMO_USERS[login]})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    seen, sampled = {}, set()
+    seen, sampled, assets, script_pages = {}, set(), {}, []
     for url in route_urls(hostile_app, sampled):
         response = client.get(url)
         body = text_of(response)
@@ -190,8 +205,20 @@ def test_every_route_shows_stored_text_literally(hostile_app, login):
         if response.status_code == 302:  # e.g. the sign-in page sends a signed-in user home
             assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
         assert not evaluated(body), f"{url} evaluated stored text as a template"
+        if response.status_code == 200 and response.mimetype == "text/html":
+            page = PageMarkup.of(body)
+            if page.runs_script_on_data:
+                script_pages.append(url)
+            assert page.injected == [], f"{url}: stored text became markup: {page.injected}"
+            assert LITERAL in body, url  # the display name, in the top bar
+            for asset in page.assets:
+                assert urlsplit(asset).netloc in ("", "localhost"), f"{url} loads {asset}"
+                if asset not in assets:
+                    assets[asset] = client.get(asset).status_code
+                assert assets[asset] == 200, f"{url} loads {asset}: {assets[asset]}"
         seen[url] = body
     assert LITERAL in seen["/"]  # the user's own display name, in the top bar
+    script_pages_of[login] = script_pages
     grids = client.get("/map/grids.geojson").get_json()
     for feature in grids["features"]:
         assert feature["properties"]["name"].startswith(LITERAL)
@@ -213,34 +240,112 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
-def html_pages(app, login) -> list[str]:
+# The one script that reads no data: it opens and closes the navigation's menus.
+NAVIGATION_ONLY = "/static/nav.js"
+
+
+class PageMarkup(HTMLParser):
+    """An HTML page as a browser parses it: the assets it loads, the scripts it runs, and
+    what could only have come from stored text turned into markup (`injected`): an event
+    handler, a `javascript:` address, a script neither ours by address nor by nonce."""
+
+    RESOURCES = {"script": "src", "img": "src", "iframe": "src", "source": "src",
+                 "video": "src", "audio": "src", "embed": "src", "object": "data"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.assets: list[str] = []
+        self.scripts: list[str] = []
+        self.injected: list[str] = []
+
+    @classmethod
+    def of(cls, html: str) -> PageMarkup:
+        page = cls()
+        page.feed(html)
+        page.close()
+        return page
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.injected.append(f"<{tag} {name}=…>")
+            if name in ("href", "src", "action", "formaction", "data") and value \
+                    and value.strip().lower().startswith("javascript:"):
+                self.injected.append(f"<{tag} {name}={value[:40]}>")
+        resource = attributes.get(self.RESOURCES.get(tag, ""))
+        if tag == "link" and attributes.get("rel") in ("stylesheet", "icon", "manifest", "preload"):
+            resource = attributes.get("href")
+        if resource:
+            self.assets.append(resource)
+        if tag == "script":
+            kind = attributes.get("type", "")
+            if kind == "application/json":
+                self.scripts.append("data island")
+            elif attributes.get("src"):
+                self.scripts.append(urlsplit(attributes["src"]).path)
+            elif attributes.get("nonce"):
+                self.scripts.append("inline (nonce)")
+            else:
+                self.injected.append("<script> without src or nonce")
+
+    @property
+    def runs_script_on_data(self) -> bool:
+        """Does anything beyond the navigation's menus run on (or read data into) this page?"""
+        return any(script != NAVIGATION_ONLY for script in self.scripts)
+
+
+def test_page_markup_finds_injected_markup_and_the_pages_that_run_script():
+    escaped = PageMarkup.of('<p>&lt;img src=x onerror=alert(1)&gt; {{ 7*191 }}</p>'
+                            '<script src="/static/nav.js" defer></script>')
+    assert escaped.injected == [] and not escaped.runs_script_on_data
+    assert escaped.assets == ["/static/nav.js"]
+    raw = PageMarkup.of('<p><img src=x onerror=alert(1)></p></script><script>alert(1)</script>'
+                        '<a href="javascript:alert(1)">x</a>')
+    assert raw.injected == ["<img onerror=…>", "<script> without src or nonce",
+                            "<a href=javascript:alert(1)>"]
+    assert PageMarkup.of('<script type="application/json" id="d">{}</script>').runs_script_on_data
+    assert PageMarkup.of('<script nonce="n">go()</script>').runs_script_on_data
+    assert PageMarkup.of('<script src="/static/map.js"></script>').runs_script_on_data
+
+
+def script_pages(app, login) -> list[str]:
+    """The HTML pages `login` may open that run script on data (only those need Chromium;
+    the rest are checked whole by test_every_route_shows_stored_text_literally)."""
     client = app.test_client()
-    client.post("/sign-in", data={"login": login, "password": DEMO_USERS[login]})
+    response = client.post("/sign-in", data={"login": login, "password": DEMO_USERS[login]})
+    assert response.status_code == 302
     return [url for url in route_urls(app)
-            if (r := client.get(url)).status_code == 200 and r.mimetype == "text/html"]
+            if (r := client.get(url)).status_code == 200 and r.mimetype == "text/html"
+            and PageMarkup.of(r.get_data(as_text=True)).runs_script_on_data]
+
+
+@pytest.fixture(scope="module")
+def hostile_base_url(hostile_county):
+    url, _done = hostile_county
+    with served(url) as base_url:
+        yield base_url
 
 
 @pytest.mark.parametrize("login", sorted(DEMO_USERS))
 def test_chromium_shows_hostile_names_as_text_and_opens_no_dialog(
-        hostile_county, hostile_app, open_page, login):
-    url, _done = hostile_county
-    pages = html_pages(hostile_app, login)
-    assert "/" in pages
-    with served(url) as base_url:
-        watch = open_page(1024, 768)
-        dialogs = []
-        watch.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        watch.sign_in(base_url, login)
-        for path in pages:
-            watch.page.goto(base_url + path)
-            watch.page.wait_for_load_state("networkidle")
-            if watch.page.locator("#gm-map-config").count():
-                watch.page.wait_for_selector("[data-layers=loaded]")
-            body = watch.page.locator("body").inner_text()
-            assert not evaluated(body), path
-            assert LITERAL in body, path  # the display name, and on the map the labels
-        if login in ("leader", "grid_worker"):
-            watch.screenshot(f"hostile-{login}")
+        hostile_app, hostile_base_url, script_pages_of, open_page, login):
+    pages = script_pages_of.get(login) or script_pages(hostile_app, login)
+    assert "/" in pages  # every role's home is the map, which map.js draws
+    watch = open_page(1024, 768)
+    dialogs = []
+    watch.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    watch.sign_in(hostile_base_url, login)
+    for path in pages:
+        watch.page.goto(hostile_base_url + path)
+        watch.page.wait_for_load_state("networkidle")
+        if watch.page.locator("#gm-map-config").count():
+            watch.page.wait_for_selector("[data-layers=loaded]")
+        body = watch.page.locator("body").inner_text()
+        assert not evaluated(body), path
+        assert LITERAL in body, path  # the display name, and on the map the labels
+    if login in ("leader", "grid_worker"):
+        watch.screenshot(f"hostile-{login}")
     assert dialogs == []
     assert watch.errors == []
     assert watch.outside_requests() == []

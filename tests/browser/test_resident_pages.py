@@ -82,7 +82,6 @@ def test_the_office_sees_the_controls_the_ledger_and_the_qr_sheet(open_page, bas
     page = watch.page
     watch.sign_in(base_url, "village_staff")
     page.goto(f"{base_url}/issues/report-codes")
-    page.wait_for_selector(".gm-qr img")
-    assert page.evaluate("document.querySelector('.gm-qr img').naturalWidth") > 0
+    assert watch.image_width(".gm-qr img") > 0  # loaded and decoded, not merely in the DOM
     watch.screenshot(f"qr-codes-{size}")
     assert watch.errors == [] and watch.outside_requests() == []

@@ -6,6 +6,7 @@ files, so a regenerated demo does not break these tests.
 
 import csv
 import json
+import os
 from datetime import UTC, date, datetime
 
 import pytest
@@ -62,7 +63,10 @@ def test_demo_loads_every_row_of_its_files(loaded, table, file):
 
 def test_demo_loads_in_time_with_every_status_and_assignment_kind(loaded):
     connection, report = loaded
-    assert report.seconds < 60
+    # 60 s on a machine of its own; a machine running more than it has cores (CI beside other
+    # jobs) gets the same target scaled by how oversubscribed it was, not a random failure
+    oversubscribed = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    assert report.seconds < 60 * oversubscribed, (report.seconds, oversubscribed)
     statuses = connection.execute(text("SELECT DISTINCT status FROM issue")).scalars().all()
     assert set(statuses) == set(ISSUE_STATUSES)
     assert scalar(connection, "SELECT count(DISTINCT kind) FROM assignment") == 7
@@ -114,13 +118,23 @@ def test_overdue_open_issues_are_overdue_at_load_time(loaded):
     assert scalar(connection, "SELECT min(visited_at) FROM visit") >= NOW.replace(month=5)
 
 
+LEDGER_STATE = ("SELECT (SELECT count(*) FROM issue_event), (SELECT count(*) FROM target_event),"
+                " (SELECT max(version) FROM target), (SELECT count(*) FROM meeting),"
+                " (SELECT count(*) FROM deed)")
+
+
 def test_loading_the_demo_twice_changes_nothing(loaded):
+    """Every table, the ledgers (targets, meetings, deeds) and the append-only events too:
+    one second load serves all these checks (a load is the module's costliest step)."""
     connection, _ = loaded
-    events = scalar(connection, "SELECT count(*) FROM issue_event")
+    before = connection.execute(text(LEDGER_STATE)).one()
     again = load_demo(connection, now=NOW)
     assert again.committed, again.to_text()
     assert [(t.table, t.inserted, t.updated) for t in again.tables if t.inserted or t.updated] == []
-    assert scalar(connection, "SELECT count(*) FROM issue_event") == events
+    counted = {t.table: (t.inserted, t.updated) for t in again.tables}
+    assert {t: counted[t] for t in ("target", "meeting", "deed")} == dict.fromkeys(
+        ("target", "meeting", "deed"), (0, 0))
+    assert connection.execute(text(LEDGER_STATE)).one() == before
 
 
 def test_grids_tile_every_village_in_postgis_except_the_marked_gap(loaded):
@@ -220,18 +234,3 @@ def test_the_demo_targets_have_every_state_and_a_consistent_ledger(loaded, monke
         "SELECT array_agg(e.action ORDER BY e.at, e.id) FROM target_event e JOIN target t"
         " ON t.id = e.target_id WHERE t.status = 'closed' GROUP BY t.id")).scalars().all() == [
         ["tag", "request_close", "approve_close"]] * 2
-
-
-def test_reimporting_the_ledgers_changes_nothing(loaded):
-    connection, _ = loaded
-    before = connection.execute(text(
-        "SELECT (SELECT count(*) FROM target_event), (SELECT max(version) FROM target),"
-        " (SELECT count(*) FROM meeting), (SELECT count(*) FROM deed)")).one()
-    again = load_demo(connection, now=NOW)
-    assert again.committed, again.to_text()
-    counted = {t.table: (t.inserted, t.updated) for t in again.tables}
-    assert {t: counted[t] for t in ("target", "meeting", "deed")} == dict.fromkeys(
-        ("target", "meeting", "deed"), (0, 0))
-    assert connection.execute(text(
-        "SELECT (SELECT count(*) FROM target_event), (SELECT max(version) FROM target),"
-        " (SELECT count(*) FROM meeting), (SELECT count(*) FROM deed)")).one() == before

@@ -31,11 +31,30 @@ SELECT
 """
 
 
+@pytest.fixture(scope="module")
+def demo_connection(engine):
+    """One load of the demo for the module, inside a transaction rolled back at its end."""
+    with pytest.MonkeyPatch.context() as patch, engine.connect() as connection:
+        patch.setenv("GRIDMAP_NOW", NOW.isoformat())
+        transaction = connection.begin()
+        report = load_demo(connection, now=NOW)
+        assert not report.problems, report.to_text()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def connection(demo_connection):
+    """The module's demo (the app and `auth` use it too); a test's own rows in a savepoint
+    rolled back after it."""
+    savepoint = demo_connection.begin_nested()
+    yield demo_connection
+    savepoint.rollback()
+
+
 @pytest.fixture
 def demo(connection, auth, monkeypatch):
     monkeypatch.setenv("GRIDMAP_NOW", NOW.isoformat())
-    report = load_demo(connection, now=NOW)  # inside the test's transaction: rolled back
-    assert not report.problems, report.to_text()
     auth.as_role("leader", "532329")
     return connection
 
@@ -92,7 +111,8 @@ def test_the_weekly_trend_is_the_hand_written_sql_by_week(client, demo):
     expected = {row["week"]: row for row in demo.execute(
         text(BY_WEEK), {"first": weeks[0]}).mappings()}
     assert len(expected) >= 6  # the demo's callbacks fall in most of the last 12 weeks
-    series = trend.weekly_rates(Session(bind=demo), Scope("532329", region_code="532329"), weeks)
+    with Session(bind=demo, join_transaction_mode="create_savepoint") as session:  # its own
+        series = trend.weekly_rates(session, Scope("532329", region_code="532329"), weeks)
     for rate, line in series.items():
         assert line == [None if week not in expected else float(expected[week][rate])
                         for week in weeks], rate
