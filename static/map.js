@@ -248,19 +248,47 @@
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties;
-        layer.bindPopup(function () { return gapPopup(labels, gap, p); },
-          {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
-        // Which gap a shape or badge shows, for screen readers and tests.
-        layer.on("add", function () {
-          var node = layer.getElement ? layer.getElement() : null;
-          if (!node) return;
-          node.setAttribute("data-gap", gap.kind);
-          if (p.code) node.setAttribute("data-code", p.code);
-          if (p.village_code) node.setAttribute("data-village", p.village_code);
-          node.setAttribute("aria-label", gap.label + ": " + (p.name || p.village || p.code || ""));
-        });
+        describeGap(labels, gap, p, layer);
+        // A place no one answers for also says so in words, under its name: found at a
+        // glance, and not by its red outline alone.
+        var flag = labels.gap_flags[gap.kind];
+        if (!flag || !p.label_lonlat) return;
+        var words = element("span", "gm-gap-flag-text", flag);
+        describeGap(labels, gap, p, L.marker([p.label_lonlat[1], p.label_lonlat[0]], {
+          pane: "gm-gap-marks", keyboard: true, title: gap.label + ": " + (p.name || ""),
+          icon: L.divIcon({html: words, iconSize: null, className: "gm-gap-flag gm-gap-flag-" + gap.kind})
+        })).addTo(group);
       }
     }).addTo(group);
+  }
+
+  /* A gap's popup, and which gap a shape or badge shows, for screen readers and tests. */
+  function describeGap(labels, gap, p, layer) {
+    layer.bindPopup(function () { return gapPopup(labels, gap, p); },
+      {maxWidth: 320, minWidth: 200, autoPanPadding: [24, 24]});
+    layer.on("add", function () {
+      var node = layer.getElement ? layer.getElement() : null;
+      if (!node) return;
+      node.setAttribute("data-gap", gap.kind);
+      if (p.code) node.setAttribute("data-code", p.code);
+      if (p.village_code) node.setAttribute("data-village", p.village_code);
+      node.setAttribute("aria-label", gap.label + ": " + (p.name || p.village || p.code || ""));
+    });
+    return layer;
+  }
+
+  /* A legend in the left-hand column ends above the scale: where its rows (longer in
+     English) need more height than the map has, it scrolls rather than run off the page. */
+  function fitLeftColumn(map, box) {
+    if (box.classList.contains("gm-legend-foldable")) return;  // folded ones keep their own limit
+    function fit() {
+      var top = box.getBoundingClientRect().top - map.getContainer().getBoundingClientRect().top;
+      var room = map.getSize().y - top - cornerSize(map.getContainer(), "bottom left").y - 16;
+      box.style.maxHeight = Math.max(room, 120) + "px";
+      box.style.overflowY = "auto";
+    }
+    fit();
+    map.on("resize", fit);
   }
 
   function mountGaps(map, config) {
@@ -269,6 +297,7 @@
     map.createPane("gm-gap-marks").style.zIndex = 640;
     var box = addLegend(map, "gm-gap-legend", portrait(map) ? "bottomleft" : "topleft");
     if (!box) return;
+    fitLeftColumn(map, box);
     var groups = {}, loaded = {}, pending = 0;
     var container = map.getContainer();
     container.setAttribute("data-gap-counts", "loading");
@@ -351,6 +380,7 @@
         shape.addTo(group);
         var lonlat = p.label_lonlat, badge = element("span", "gm-unvisited-badge");
         badge.appendChild(element("b", null, String(p.rank)));
+        badge.setAttribute("data-weight", String(-p.rank));  // the longest unvisited first
         badge.appendChild(element("span", null, days));
         L.marker([lonlat[1], lonlat[0]], {pane: "gm-gap-marks", interactive: false, keyboard: false,
           icon: L.divIcon({html: badge, iconSize: null, className: "gm-unvisited-icon"})}).addTo(group);
@@ -381,7 +411,8 @@
     var light = p.light || "none";
     var mark = element("span", "gm-appeal gm-appeal-" + light + (p.overdue ? " gm-appeal-overdue" : ""),
       (p.overdue ? "!" : "") + (config.labels.stage_marks[p.status] || ""));
-    return L.divIcon({html: mark, iconSize: null, className: "gm-appeal-icon"});
+    return L.divIcon({html: mark, iconSize: null,
+                      className: "gm-appeal-icon" + (p.overdue ? " gm-appeal-icon-overdue" : "")});
   }
 
   function appealPopup(config, p) {
@@ -414,12 +445,14 @@
     var children = cluster.getAllChildMarkers(), overdue = 0;
     children.forEach(function (marker) { if (marker.options.overdue) overdue += 1; });
     var box = element("span", "gm-cluster-count", String(children.length));
+    // Where clusters touch other marks, the one holding more overdue, then more, appeals stays.
+    box.setAttribute("data-weight", String(overdue * 10000 + children.length));
     if (overdue) box.appendChild(element("span", "gm-cluster-overdue-count", "!" + overdue));
     return L.divIcon({html: box, iconSize: null,
       className: "gm-cluster" + (overdue ? " gm-cluster-overdue" : "")});
   }
 
-  function mountAppeals(map, config, control) {
+  function mountAppeals(map, config, control, refreshMarks) {
     if (!config.appeals_url) return;
     var container = map.getContainer();
     var group = L.markerClusterGroup
@@ -427,6 +460,8 @@
                               showCoverageOnHover: false, disableClusteringAtZoom: 15})
       : L.layerGroup();
     control.addOverlay(group, config.labels.layers.appeals);
+    // Clusters move until their animation ends: their neighbours give way after it.
+    group.on("animationend spiderfied unspiderfied", refreshMarks);
     group.addTo(map);
     function draw(collection) {
       group.clearLayers();
@@ -502,7 +537,8 @@
     var words = config.labels.targets;
     var mark = element("span", "gm-target gm-target-" + p.status + (p.overdue ? " gm-target-overdue" : ""),
       p.overdue ? "! " + words.overdue : (words.statuses[p.status] || p.status));
-    return L.divIcon({html: mark, iconSize: null, className: "gm-target-icon"});
+    return L.divIcon({html: mark, iconSize: null,
+                      className: "gm-target-icon" + (p.overdue ? " gm-target-icon-overdue" : "")});
   }
 
   function mountTargets(map, config, control) {
@@ -869,11 +905,13 @@
     var popup = gridmap.popup(config.labels, choropleth, config.trend_url), styles = config.styles;
     var container = map.getContainer();
     // The layer switch folds into its button on phones, in portrait (the legends need the
-    // room) and on screens too short for it and the legends in one column (1024x768).
+    // room) and on screens too short for it and the legends in one column (1024x768, and
+    // 1920x1080: open, it pushed the 挂牌 legend under the grids' one).
     var phone = window.matchMedia && window.matchMedia(
-      "(max-width: 600px), (max-height: 820px), (orientation: portrait)").matches;
+      "(max-width: 600px), (max-height: 1100px), (orientation: portrait)").matches;
 
     map.attributionControl.setPrefix(false);
+    var refreshMarks = gridmap.declutter(map);
     var control = L.control.layers(null, null, {collapsed: phone, position: "topright"});
     ["township", "village", "grid"].forEach(function (level) {
       control.addOverlay(groups[level], config.labels.layers[level]);
@@ -949,7 +987,7 @@
         showProblem(map, config.labels.load_failed);
         if (window.console) console.error("gridmap: " + error.message);
       });
-    mountAppeals(map, config, control);
+    mountAppeals(map, config, control, refreshMarks);
     mountTargets(map, config, control);
     mountHeats(map, config, control);
   };

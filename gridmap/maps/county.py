@@ -241,6 +241,9 @@ def popup_labels() -> dict[str, str]:
         "area_households_n": _("其中 %(n)s 户不在任何网格内"),
         "uncovered_area": _("未划入网格的区域"),
         "gap": _("空白点"), "branch": _("支部"),
+        # In words on the map, under the name of a place no one answers for (by gap rule).
+        # TRANSLATORS: on a village no county leader is paired with (包村), over its red outline.
+        "gap_flags": {"village": _("无包村领导")},
         # TRANSLATORS: days a grid's households have waited for a visit (median), on its badge.
         "days_n": _("%(n)s 天"), "unvisited": _("最久未走访的网格"),
         "unvisited_days": _("距上次走访天数(中位数)"),
@@ -343,7 +346,8 @@ def appeals_legend(choices: dict | None = None) -> Markup:
     layer endpoint applies. `choices`: the category and unit (value, name) lists."""
     rows = [("red", _("已超期（红色方块，带“!”）")), ("yellow", _("临期")), ("green", _("正常"))]
     items = "".join(
-        f'<li><span class="gm-appeal-swatch gm-appeal gm-appeal-{light}">'
+        f'<li><span class="gm-appeal-swatch gm-appeal gm-appeal-{light}'
+        f'{" gm-appeal-overdue" if light == "red" else ""}">'
         f'{"!" if light == "red" else ""}</span><span>{escape(label)}</span></li>'
         for light, label in rows)
     selects = [_select(name, label, options)
@@ -451,8 +455,10 @@ def render_parts(county_map: folium.Map, *, legend_markup: Markup,
 
 
 def targets_legend() -> Markup:
-    """The 挂牌 layer's legend: a swatch for each state and the overdue pattern, in words."""
-    rows = [LegendRow(targets.STATUS_LABELS[status].translate(_), "gm-fill", color, 0.6)
+    """The 挂牌 layer's legend: a swatch for each state and the overdue pattern, in words.
+    Each swatch is drawn as the state's badge on the map is (solid, flag-shaped): the badge is
+    what the eye finds there, the outline beside it has the same colour."""
+    rows = [LegendRow(targets.STATUS_LABELS[status].translate(_), "gm-target-swatch", color)
             for status, color in TARGET_COLORS.items()]
     rows.append(LegendRow(_("超期（虚线，标“超期”）"), "gm-target-overdue-swatch"))
     return legend_html(_("挂牌整改对象"), "", rows, css_class="gm-targets-legend")  # the badges say the rest

@@ -127,7 +127,7 @@ def test_the_leader_sees_the_gaps_and_overdue_appeals_at_first_glance(open_page,
     page.locator(".leaflet-popup-close-button").click()
     # Overdue appeals: red, square and marked "!", singly or counted in their clusters.
     assert sql["overdue"] > 0
-    singles = page.locator(".gm-appeal-overdue")
+    singles = page.locator(".leaflet-marker-pane .gm-appeal-overdue")
     for i in range(singles.count()):
         expect(singles.nth(i)).to_have_css("background-color", GAP_RED)
         expect(singles.nth(i)).to_contain_text("!")
@@ -183,10 +183,10 @@ def test_an_overdue_appeal_opens_its_issue(open_page, base_url, sql):
         page.locator(".leaflet-control-zoom-in").click()
         settle(page)
     cluster = page.locator(".gm-cluster-overdue").first
-    while page.locator(".gm-appeal-overdue").count() == 0 and cluster.count():
+    while page.locator(".leaflet-marker-pane .gm-appeal-overdue").count() == 0 and cluster.count():
         cluster.click()  # zooms to what it holds, or at the last zoom spiders it out
         settle(page)
-    marker = page.locator(".gm-appeal-overdue").first
+    marker = page.locator(".leaflet-marker-pane .gm-appeal-overdue").first
     marker.click()
     link = page.locator(".gm-popup-link")
     link.wait_for()

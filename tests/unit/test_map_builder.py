@@ -21,15 +21,24 @@ from gridmap.maps.county import (
     Basemap,
     BasemapError,
     TemplateTextError,
+    appeals_legend,
     build_county_map,
     gap_legend,
     legend,
     map_config,
     render_parts,
+    targets_legend,
     template_inert,
 )
 from gridmap.maps.layers import Bounds
-from gridmap.maps.styles import EMPTY_FILL, GRID_STYLE, SEQUENTIAL, class_of, count_classes
+from gridmap.maps.styles import (
+    EMPTY_FILL,
+    GRID_STYLE,
+    SEQUENTIAL,
+    TARGET_COLORS,
+    class_of,
+    count_classes,
+)
 
 VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 
@@ -97,6 +106,18 @@ def test_gap_legend_has_a_switch_a_swatch_and_a_linked_count_per_rule():
 def test_legend_swatches_have_the_fills_opacity():
     markup = str(legend(count_classes([10])))
     assert f"opacity:{GRID_STYLE['fillOpacity']:g}" in markup
+
+
+def test_the_target_legend_shows_each_state_as_its_solid_badge():
+    markup = str(targets_legend())
+    for color in TARGET_COLORS.values():
+        assert f'class="gm-swatch gm-target-swatch" style="background:{color}"' in markup
+    assert "opacity" not in markup  # the badges on the map are solid
+
+
+def test_the_overdue_legend_swatch_is_the_overdue_markers_square():
+    swatch = re.search(r'<span class="([^"]*gm-appeal-red[^"]*)">!</span>', str(appeals_legend()))
+    assert swatch and "gm-appeal-overdue" in swatch.group(1).split()
 
 
 def test_legend_lists_each_class_with_its_colour():
