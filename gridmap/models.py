@@ -476,17 +476,18 @@ class HouseholdLastVisit(Base):
 
 
 class VillageUncovered(Base):
-    """A gridded village's area less its current grids' (`gap_m2`), the part of it none of
-    them covers (`geom`) and that part's area (`m2`), kept by triggers on `grid` and `region`
-    (migration 0026) when shapes change: the `uncovered_area` rule reads it."""
+    """A gridded village's area less its current grids' (`gap_m2`) and, when that is at least
+    10,000 m², the part of it none of them covers (`geom`) and that part's area (`m2`); kept
+    by triggers on `grid` and `region` (migration 0026) when shapes change: the
+    `uncovered_area` rule reads it."""
 
     __tablename__ = "village_uncovered"
 
     county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
     village_code: Mapped[str] = mapped_column(String(12), primary_key=True)
     gap_m2: Mapped[float] = mapped_column(nullable=False)
-    geom = mapped_column(Geometry(srid=SRID, spatial_index=False), nullable=False)
-    m2: Mapped[float] = mapped_column(nullable=False)
+    geom = mapped_column(Geometry(srid=SRID, spatial_index=False), nullable=True)
+    m2: Mapped[float | None] = mapped_column()
 
 
 PHOTO_MIMES = ("image/jpeg", "image/png", "image/webp")

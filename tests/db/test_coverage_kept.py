@@ -4,6 +4,7 @@ what the raw tables say, and the rules answer as they did from the raw tables.""
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from support import seed_user
 from test_import_errors import REGIONS
 
 from gridmap import grid_edits, visits
-from gridmap.coverage import gaps
+from gridmap.coverage import MIN_UNCOVERED_M2, gaps
 from gridmap.importers.core import Source, import_files
 from gridmap.maps.gaps import gap_layer_json
 from gridmap.policy import Scope
@@ -40,8 +41,9 @@ UNCOVERED_DRIFT = """
     SELECT coalesce(f.code, k.village_code) FROM fresh f
     FULL JOIN village_uncovered k ON k.county_code = f.county_code AND k.village_code = f.code
     WHERE f.code IS NULL OR k.village_code IS NULL OR abs(f.gap_m2 - k.gap_m2) > 0.01
-       OR abs(ST_Area(f.geom::geography) - k.m2) > 0.01
-       OR NOT (ST_Equals(f.geom, k.geom) OR (ST_IsEmpty(f.geom) AND ST_IsEmpty(k.geom)))"""
+       OR (f.gap_m2 < 10000) <> (k.geom IS NULL)
+       OR (f.gap_m2 >= 10000 AND (abs(ST_Area(f.geom::geography) - k.m2) > 0.01 OR NOT (
+             ST_Equals(f.geom, k.geom) OR (ST_IsEmpty(f.geom) AND ST_IsEmpty(k.geom)))))"""
 
 
 def grid_file(split: float, east: float) -> Source:
@@ -163,6 +165,11 @@ def test_a_village_boundary_replaced_reshapes_its_uncovered_part(county):
     assert_kept(county)
     after = rows(county, "SELECT m2 FROM village_uncovered")[0][0]
     assert after == pytest.approx(before * 3 / 5, rel=0.01)
+
+
+def test_the_rules_floor_is_no_lower_than_where_the_kept_parts_start():
+    migration = importlib.import_module("gridmap.migrations.versions.0026_kept_coverage_facts")
+    assert MIN_UNCOVERED_M2 >= migration.PART_FROM_M2
 
 
 def test_display_shapes_and_names_alone_recompute_nothing(county):

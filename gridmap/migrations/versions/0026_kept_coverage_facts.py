@@ -10,8 +10,8 @@ the importers, the grid editor, the generation service, a region code change, pl
 * `household_last_visit`: per household, its last visit of any kind (走访 or 回访) and its
   last 走访; statement-level triggers on `visit` (one UPDATE per statement, not per row).
 * `village_uncovered`: per village with current grids, the village's area less its grids'
-  (`gap_m2`), the part none of them covers (`geom`, as ST_Difference gives it) and that
-  part's area (`m2`); statement-level triggers on `grid` and `region` recompute the villages
+  (`gap_m2`) and, from 10,000 m² on, the part none of them covers (`geom`, as ST_Difference
+  gives it) and that part's area (`m2`); statement-level triggers on `grid` and `region` recompute the villages
   whose shapes, currency or grids changed (display shapes alone do not count).
 
 The gap rules keep their thresholds (gridmap.coverage.MIN_UNCOVERED_M2) and read these rows.
@@ -73,7 +73,11 @@ VISIT_CHANGED = """
       RETURN NULL;
     END $$"""
 
-UNCOVERED_REFRESH = """
+# The part itself (an overlay of the village and its grids, the costly step) is computed for
+# villages whose grids leave at least PART_FROM_M2 of them out: the rule's candidate test
+# (gridmap.coverage.MIN_UNCOVERED_M2, which may not be lower; a test checks).
+PART_FROM_M2 = 10_000
+UNCOVERED_REFRESH = f"""
     CREATE FUNCTION village_uncovered_refresh(county varchar, villages varchar[]) RETURNS void
     LANGUAGE sql AS $$
       DELETE FROM village_uncovered WHERE county_code = county AND village_code = ANY(villages);
@@ -81,7 +85,8 @@ UNCOVERED_REFRESH = """
       SELECT county, part.code, part.gap_m2, part.geom, ST_Area(part.geom::geography)
       FROM (
         SELECT v.code, ST_Area(v.geom::geography) - g.m2 AS gap_m2,
-               ST_Difference(v.geom, g.shape) AS geom
+               CASE WHEN ST_Area(v.geom::geography) - g.m2 >= {PART_FROM_M2}
+                    THEN ST_Difference(v.geom, g.shape) END AS geom
         FROM region v
         JOIN (SELECT village_code, sum(ST_Area(geom::geography)) AS m2, ST_Union(geom) AS shape
               FROM grid WHERE county_code = county AND valid_to IS NULL AND geom IS NOT NULL
@@ -154,8 +159,8 @@ def upgrade() -> None:
         sa.Column("gap_m2", sa.Float(), nullable=False),
         sa.Column("geom", geoalchemy2.types.Geometry(
             srid=4326, dimension=2, from_text="ST_GeomFromEWKT", name="geometry",
-            spatial_index=False), nullable=False),
-        sa.Column("m2", sa.Float(), nullable=False),
+            spatial_index=False), nullable=True),
+        sa.Column("m2", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("county_code", "village_code", name=op.f("pk_village_uncovered")),
     )
     op.execute(LAST_VISIT_REFRESH)
