@@ -37,7 +37,9 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from gridmap import settings
@@ -50,9 +52,10 @@ from gridmap.models import (
     CampaignHousehold,
     Grid,
     Household,
+    HouseholdLastVisit,
     PartyBranch,
     Region,
-    Visit,
+    VillageUncovered,
 )
 from gridmap.policy import Scope
 
@@ -142,77 +145,89 @@ def _default_intervals() -> dict:
     return settings.defaults()["visit"]["interval_days"]
 
 
-def last_visited_at(county_code: str):
-    """SQL: when the household was last visited (走访 or 回访); NULL when never."""
-    return (select(func.max(Visit.visited_at))
-            .where(Visit.county_code == county_code, Visit.household_id == Household.id)
-            .scalar_subquery())
-
-
 def last_visits(county_code: str):
-    """SQL (a subquery): each visited household's last visit (`household_id`, `last`), in one
-    pass over the county's visits. For figures over many households at once (a roll-up), where
-    `last_visited_at` would look each one up in turn."""
-    return (select(Visit.household_id, func.max(Visit.visited_at).label("last"))
-            .where(Visit.county_code == county_code)
-            .group_by(Visit.household_id).subquery())
+    """SQL (a subquery): each visited household's last visit (`household_id`, `last`), kept
+    by triggers on `visit` (models.HouseholdLastVisit): one row per household, no pass over
+    the county's visits."""
+    return (select(HouseholdLastVisit.household_id, HouseholdLastVisit.visited_at.label("last"))
+            .where(HouseholdLastVisit.county_code == county_code).subquery())
 
 
-def _pending_campaign(county_code: str, now: datetime, column):
-    """SQL: `column` of the household's running campaign (started, not past its date) that
-    has no 走访 of it since the campaign began, the one due soonest; NULL when none."""
+class VisitState:
+    """What the `visit` rule reads per household, joined once to a household query: its
+    last visit and last 走访 (models.HouseholdLastVisit, kept by triggers) and the running
+    campaign that still waits for a 走访 of it. Hash joins, not a lookup per household.
+
+    `join(query)` adds them to a query of households; `due_at`, `due_reason`,
+    `pending_campaign` and `last_visited_at` are its columns and expressions."""
+
+    def __init__(self, county_code: str, now: datetime):
+        self.county_code, self.now = county_code, now
+        self.last = aliased(HouseholdLastVisit)
+        self.campaign = _pending_campaigns(county_code, now)
+        self.last_visited_at = self.last.visited_at
+
+    def join(self, query: Select) -> Select:
+        """`query` (of households) with the household's last visit and pending campaign."""
+        return (query.outerjoin(self.last, (self.last.household_id == Household.id)
+                                & (self.last.county_code == self.county_code))
+                .outerjoin(self.campaign, self.campaign.c.household_id == Household.id))
+
+    def _branches(self, intervals: VisitIntervals):
+        """The rule as (reason, condition, due at) branches, first match wins: due_at and
+        due_reason both read them, so a reason is always the rule's own."""
+        last, changed = self.last_visited_at, Household.care_flags_changed_at
+        campaign_start = self.campaign.c.starts_at
+        return [
+            ("new", last.is_(None), null()),
+            ("care", changed > last, changed),
+            ("campaign", campaign_start.is_not(None), campaign_start),
+            ("interval", true(), last + intervals.days() * literal_column("interval '1 day'")),
+        ]
+
+    def due_at(self, intervals: VisitIntervals):
+        """SQL: when the household's next visit is due; NULL when never visited (due at once).
+
+        A care flag turned on since the last visit (`household.care_flags_changed_at`, set by
+        a trigger whoever writes the row) makes it due from that moment: a household newly 低保
+        or newly living alone is visited now, not at the end of its old interval. A running
+        visit campaign (gridmap.campaigns) with no 走访 of the household since it began makes
+        it due from the campaign's first day. The due list and the `visit` gap rule both read
+        this, so their counts agree.
+        """
+        branches = self._branches(intervals)
+        return case(*((condition, due) for _reason, condition, due in branches[:-1]),
+                    else_=branches[-1][2])
+
+    def due_reason(self, intervals: VisitIntervals):
+        """SQL: which branch of the rule `due_at` took: new, care, campaign or interval."""
+        branches = self._branches(intervals)
+        return case(*((condition, literal(reason)) for reason, condition, _due in branches[:-1]),
+                    else_=literal(branches[-1][0]))
+
+    def pending_campaign(self):
+        """SQL: (name, due_on) of the campaign that makes the household due (see due_at)."""
+        return self.campaign.c.name, self.campaign.c.due_on
+
+
+def _pending_campaigns(county_code: str, now: datetime):
+    """SQL (a subquery): per household, the running campaign (started, not past its date)
+    with no 走访 of it since the campaign began, the one due soonest (`household_id`,
+    `name`, `due_on`, `starts_at`)."""
     today = now.astimezone(CHINA_TIME).date()
     started = func.timezone("Asia/Shanghai", cast(Campaign.starts_on, DateTime()))
-    visited = exists().where(Visit.county_code == county_code, Visit.kind == "visit",
-                             Visit.household_id == Household.id, Visit.visited_at >= started)
-    return (select(column).join(CampaignHousehold, CampaignHousehold.campaign_id == Campaign.id)
+    walked = aliased(HouseholdLastVisit)
+    return (select(CampaignHousehold.household_id, Campaign.name, Campaign.due_on,
+                   started.label("starts_at"))
+            .ext(distinct_on(CampaignHousehold.household_id))
+            .join(Campaign, CampaignHousehold.campaign_id == Campaign.id)
+            .outerjoin(walked, (walked.household_id == CampaignHousehold.household_id)
+                       & (walked.county_code == county_code))
             .where(Campaign.county_code == county_code,
-                   CampaignHousehold.household_id == Household.id,
-                   Campaign.starts_on <= today, Campaign.due_on >= today, ~visited)
-            .order_by(Campaign.due_on, Campaign.id).limit(1).scalar_subquery())
-
-
-def _due_branches(county_code: str, intervals: VisitIntervals, now: datetime):
-    """The visit rule as (reason, condition, due at) branches, first match wins: due_at and
-    due_reason both read them, so a reason is always the rule's own."""
-    last = last_visited_at(county_code)
-    changed = Household.care_flags_changed_at
-    campaign_start = _pending_campaign(county_code, now, func.timezone(
-        "Asia/Shanghai", cast(Campaign.starts_on, DateTime())))
-    return [
-        ("new", last.is_(None), null()),
-        ("care", changed > last, changed),
-        ("campaign", campaign_start.is_not(None), campaign_start),
-        ("interval", true(), last + intervals.days() * literal_column("interval '1 day'")),
-    ]
-
-
-def due_at(county_code: str, intervals: VisitIntervals, now: datetime):
-    """SQL: when the household's next visit is due; NULL when never visited (due at once).
-
-    A care flag turned on since the last visit (`household.care_flags_changed_at`, set by a
-    trigger whoever writes the row) makes it due from that moment: a household newly 低保 or
-    newly living alone is visited now, not at the end of its old interval. A running visit
-    campaign (gridmap.campaigns) with no 走访 of the household since it began makes it due
-    from the campaign's first day. The due list and the `visit` gap rule both read this, so
-    their counts agree.
-    """
-    branches = _due_branches(county_code, intervals, now)
-    return case(*((condition, due) for _reason, condition, due in branches[:-1]),
-                else_=branches[-1][2])
-
-
-def due_reason(county_code: str, intervals: VisitIntervals, now: datetime):
-    """SQL: which branch of the rule `due_at` took: new, care, campaign or interval."""
-    branches = _due_branches(county_code, intervals, now)
-    return case(*((condition, literal(reason)) for reason, condition, _due in branches[:-1]),
-                else_=literal(branches[-1][0]))
-
-
-def pending_campaign(county_code: str, now: datetime):
-    """SQL: (name, due_on) of the campaign that makes the household due (see due_at)."""
-    return (_pending_campaign(county_code, now, Campaign.name),
-            _pending_campaign(county_code, now, Campaign.due_on))
+                   Campaign.starts_on <= today, Campaign.due_on >= today,
+                   walked.walked_at.is_(None) | (walked.walked_at < started))
+            .order_by(CampaignHousehold.household_id, Campaign.due_on, Campaign.id)
+            .subquery())
 
 
 def is_due(due, now: datetime):
@@ -239,30 +254,18 @@ def uncovered_area_query(scope: Scope) -> Select:
     """Villages in scope with a part none of their grids covers: id, code, name and that
     part (`geom`). Villages without any grid yet are not listed: nothing there is gridded.
 
-    The village's area less its grids' areas picks the candidates (cheap); only those get
-    the union and difference of shapes. Overlapping grids could hide a hole from that
-    first test, but overlaps are an error the importer refuses."""
-    gridded = (select(Grid.village_code.label("village_code"),
-                      func.sum(func.ST_Area(func.Geography(Grid.geom))).label("m2"))
-               .where(Grid.county_code == scope.county_code, Grid.current(),
-                      Grid.geom.is_not(None))
-               .group_by(Grid.village_code).subquery())
-    union = (select(func.ST_Union(Grid.geom))
-             .where(Grid.county_code == scope.county_code, Grid.current(),
-                    Grid.village_code == Region.code, Grid.geom.is_not(None))
-             .scalar_subquery())
-    candidates = (select(Region.id, Region.code, Region.name,
-                         func.ST_Difference(Region.geom, union).label("geom"))
-                  .join(gridded, gridded.c.village_code == Region.code)
-                  .where(Region.county_code == scope.county_code, _villages_of(scope),
-                         Region.level == "village", Region.current(),
-                         Region.geom.is_not(None),
-                         func.ST_Area(func.Geography(Region.geom)) - gridded.c.m2
-                         >= MIN_UNCOVERED_M2)
-                  .subquery())
-    return (select(candidates.c.id, candidates.c.code, candidates.c.name, candidates.c.geom)
-            .where(~func.ST_IsEmpty(candidates.c.geom),
-                   func.ST_Area(func.Geography(candidates.c.geom)) >= MIN_UNCOVERED_M2))
+    The parts are kept when shapes change (models.VillageUncovered, triggers on `grid` and
+    `region`); only the thresholds are applied here. The village's area less its grids'
+    areas picks the candidates; overlapping grids could hide a hole from that first test,
+    but overlaps are an error the importer refuses."""
+    part = VillageUncovered
+    return (select(Region.id, Region.code, Region.name, part.geom)
+            .join(part, (part.county_code == scope.county_code)
+                  & (part.village_code == Region.code))
+            .where(Region.county_code == scope.county_code, _villages_of(scope),
+                   Region.level == "village", Region.current(), Region.geom.is_not(None),
+                   part.gap_m2 >= MIN_UNCOVERED_M2, ~func.ST_IsEmpty(part.geom),
+                   part.m2 >= MIN_UNCOVERED_M2))
 
 
 def _outside_own_grid(household: Select, scope: Scope) -> Select:
@@ -326,7 +329,8 @@ def gap_query(kind: str, scope: Scope, now: datetime,
     if kind == "uncovered":
         return _outside_own_grid(household, scope)
     # visit: never visited, or the household's interval has passed since its last visit
-    return household.where(is_due(due_at(scope.county_code, intervals, now), now))
+    state = VisitState(scope.county_code, now)
+    return state.join(household).where(is_due(state.due_at(intervals), now))
 
 
 def gap_counts(connection: Connection, scope: Scope, now: datetime,

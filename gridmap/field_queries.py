@@ -50,18 +50,18 @@ class HouseholdRow:
     due_at: datetime | None
     due: bool
     lonlat: tuple[float, float] | None
-    reason: Message | None = None  # why a visit is due (the branch of coverage.due_at taken)
+    reason: Message | None = None  # why a visit is due (the branch of coverage.VisitState.due_at taken)
 
 
-def _columns(county_code: str, intervals: coverage.VisitIntervals, now: datetime):
-    due_at = coverage.due_at(county_code, intervals, now)
-    campaign, campaign_due = coverage.pending_campaign(county_code, now)
+def _columns(state: coverage.VisitState, intervals: coverage.VisitIntervals, now: datetime):
+    due_at = state.due_at(intervals)
+    campaign, campaign_due = state.pending_campaign()
     return (Household.id, Household.code, Household.head_name, Household.address,
             *(getattr(Household, flag) for flag in _FLAG_COLUMNS),
-            Household.disability_category, coverage.last_visited_at(county_code).label("last"),
+            Household.disability_category, state.last_visited_at.label("last"),
             due_at.label("due_at"), coverage.is_due(due_at, now).label("due"),
             func.ST_X(Household.geom), func.ST_Y(Household.geom),
-            coverage.due_reason(county_code, intervals, now), intervals.days(),
+            state.due_reason(intervals), intervals.days(),
             Household.care_flags_added, campaign, campaign_due)
 
 
@@ -96,9 +96,10 @@ def households(session, scope: Scope, role: str, now: datetime,
                limit: int = HOUSEHOLD_LIMIT) -> list[HouseholdRow]:
     """The scope's households, the most overdue first (never visited before all), bounded."""
     intervals = intervals or coverage.VisitIntervals.of_county(session, scope.county_code)
-    columns = _columns(scope.county_code, intervals, now)
+    state = coverage.VisitState(scope.county_code, now)
+    columns = _columns(state, intervals, now)
     due_at = columns[len(_FLAG_COLUMNS) + 6]
-    rows = session.execute(select(*columns).where(scope.households())
+    rows = session.execute(state.join(select(*columns)).where(scope.households())
                            .order_by(due_at.asc().nulls_first(), Household.code).limit(limit))
     return [_row(row, role) for row in rows]
 
@@ -107,9 +108,11 @@ def counts(session, scope: Scope, now: datetime,
            intervals: coverage.VisitIntervals | None = None) -> tuple[int, int]:
     """(households in scope, of which due a visit now): the second is the `visit` gap count."""
     intervals = intervals or coverage.VisitIntervals.of_county(session, scope.county_code)
-    due = coverage.is_due(coverage.due_at(scope.county_code, intervals, now), now)
-    total, due_count = session.execute(select(
-        func.count(), func.count().filter(due)).where(scope.households())).one()
+    state = coverage.VisitState(scope.county_code, now)
+    due = coverage.is_due(state.due_at(intervals), now)
+    total, due_count = session.execute(state.join(select(
+        func.count(), func.count().filter(due)).select_from(Household)).where(
+        scope.households())).one()
     return total, due_count
 
 
@@ -143,7 +146,8 @@ class IssueRow:
 def household(session, scope: Scope, role: str, household_id: int, now: datetime):
     """(household row, its latest visits, its open issues); NotFound outside the scope."""
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
-    row = session.execute(select(*_columns(scope.county_code, intervals, now)).where(
+    state = coverage.VisitState(scope.county_code, now)
+    row = session.execute(state.join(select(*_columns(state, intervals, now))).where(
         Household.id == household_id, scope.households())).first()
     if row is None:
         raise NotFound(_("没有编号为 %(id)s 的户，或不在您的范围内", id=household_id),

@@ -457,6 +457,39 @@ class Visit(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)  # who recorded it
 
 
+class HouseholdLastVisit(Base):
+    """A household's last visit (any kind) and last 走访, kept by triggers on `visit`
+    (migration 0026) whatever path writes visits: the visit rule reads one row per household
+    instead of looking through its visits. No row: never visited."""
+
+    __tablename__ = "household_last_visit"
+    __table_args__ = (
+        Index("ix_household_last_visit_county", "county_code", "household_id", "visited_at",
+              "walked_at"),
+    )
+
+    county_code: Mapped[str] = mapped_column(String(6), nullable=False)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    walked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # kind 'visit'
+
+
+class VillageUncovered(Base):
+    """A gridded village's area less its current grids' (`gap_m2`) and, when that is at least
+    10,000 m², the part of it none of them covers (`geom`) and that part's area (`m2`); kept
+    by triggers on `grid` and `region` (migration 0026) when shapes change: the
+    `uncovered_area` rule reads it."""
+
+    __tablename__ = "village_uncovered"
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    village_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    gap_m2: Mapped[float] = mapped_column(nullable=False)
+    geom = mapped_column(Geometry(srid=SRID, spatial_index=False), nullable=True)
+    m2: Mapped[float | None] = mapped_column()
+
+
 PHOTO_MIMES = ("image/jpeg", "image/png", "image/webp")
 
 

@@ -102,6 +102,8 @@ def test_after_a_recorded_change_and_the_new_tables_no_row_points_at_the_old_cod
     assert ended == [OLD_TOWN, OLD_VILLAGE]  # the old codes stay as history
     assert county.execute(text("SELECT code, village_code FROM grid")).all() == [(NEW_GRID, NEW_VILLAGE)]
     assert county.execute(text("SELECT grid_code, village_code FROM household")).all() == [(NEW_GRID, NEW_VILLAGE)]
+    # the uncovered part kept per village (triggers, migration 0026) follows the new code
+    assert county.execute(text("SELECT village_code FROM village_uncovered")).scalars().all() == [NEW_VILLAGE]
     assert county.execute(text("SELECT scope_code FROM app_user ORDER BY login")).scalars().all() == [NEW_GRID, NEW_TOWN]
     notes = [str(note) for note in report.notes]
     for line in (f"区划代码 {OLD_TOWN} → {NEW_TOWN}", f"区划代码 {OLD_VILLAGE} → {NEW_VILLAGE}",
@@ -185,6 +187,7 @@ def test_every_code_column_of_the_schema_is_remapped_or_named_as_no_region_code(
         " ORDER BY 1, 2")).all()
     known = {(table, column) for table, column, _current in recode.REGION_POINTERS}
     known |= set(recode.GRID_POINTERS) | {("region_code_change", "old_code"), ("region_code_change", "new_code")}
+    known |= recode.DERIVED_CODES
     unknown = [(table, column) for table, column in columns
                if (table, column) not in known and column not in recode.NOT_REGION_CODES]
     assert unknown == []

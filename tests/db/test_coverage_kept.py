@@ -1,0 +1,179 @@
+"""The facts the coverage rules read are kept where they are written (migration 0026): after
+every write path, each household's last visit and each village's part no grid covers equal
+what the raw tables say, and the rules answer as they did from the raw tables."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from shapely.geometry import box, mapping
+from sqlalchemy import text
+from support import seed_user
+from test_import_errors import REGIONS
+
+from gridmap import grid_edits, visits
+from gridmap.coverage import MIN_UNCOVERED_M2, gaps
+from gridmap.importers.core import Source, import_files
+from gridmap.maps.gaps import gap_layer_json
+from gridmap.policy import Scope
+
+COUNTY, TOWNSHIP, VILLAGE = "532329", "532329104", "532329104201"
+G1, G2 = VILLAGE + "001", VILLAGE + "002"
+NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
+SCOPE = Scope(COUNTY, region_code=COUNTY)
+
+LAST_KEPT = "SELECT household_id, visited_at, walked_at FROM household_last_visit ORDER BY 1"
+LAST_FROM_VISITS = ("SELECT household_id, max(visited_at), max(visited_at) FILTER (WHERE kind = 'visit')"
+                    " FROM visit GROUP BY household_id ORDER BY 1")
+# Villages whose kept row differs from their current shape less their current grids'.
+UNCOVERED_DRIFT = """
+    WITH fresh AS (
+      SELECT v.county_code, v.code,
+             ST_Area(v.geom::geography) - sum(ST_Area(g.geom::geography)) AS gap_m2,
+             ST_Difference(v.geom, ST_Union(g.geom)) AS geom
+      FROM region v JOIN grid g ON g.county_code = v.county_code AND g.village_code = v.code
+        AND g.valid_to IS NULL AND g.geom IS NOT NULL
+      WHERE v.level = 'village' AND v.valid_to IS NULL AND v.geom IS NOT NULL
+      GROUP BY v.county_code, v.code, v.geom)
+    SELECT coalesce(f.code, k.village_code) FROM fresh f
+    FULL JOIN village_uncovered k ON k.county_code = f.county_code AND k.village_code = f.code
+    WHERE f.code IS NULL OR k.village_code IS NULL OR abs(f.gap_m2 - k.gap_m2) > 0.01
+       OR (f.gap_m2 < 10000) <> (k.geom IS NULL)
+       OR (f.gap_m2 >= 10000 AND (abs(ST_Area(f.geom::geography) - k.m2) > 0.01 OR NOT (
+             ST_Equals(f.geom, k.geom) OR (ST_IsEmpty(f.geom) AND ST_IsEmpty(k.geom)))))"""
+
+
+def grid_file(split: float, east: float) -> Source:
+    """Two grids of the village, split at longitude `split`, the second ending at `east`
+    (the village reaches 102.50: what lies east of `east` is in no grid)."""
+    shapes = {G1: box(102.30, 25.40, split, 25.60), G2: box(split, 25.40, east, 25.60)}
+    features = [{"type": "Feature", "geometry": mapping(shape),
+                 "properties": {"code": code, "village_code": VILLAGE, "name": code[-3:]}}
+                for code, shape in shapes.items()]
+    return Source("grids.geojson", json.dumps({"type": "FeatureCollection", "features": features}).encode())
+
+
+def rows(connection, sql, **params):
+    return connection.execute(text(sql), params).all()
+
+
+def assert_kept(connection):
+    assert rows(connection, LAST_KEPT) == rows(connection, LAST_FROM_VISITS)
+    assert rows(connection, UNCOVERED_DRIFT) == []
+
+
+def household_id(connection, code):
+    return connection.execute(text("SELECT id FROM household WHERE code = :c"), {"c": code}).scalar()
+
+
+@pytest.fixture
+def county(db):
+    """One village (102.30–102.50) with two grids up to 102.45; H1 in the first grid, H2 in
+    the second (visited), H3 in the part no grid covers."""
+    connection = db.connection()
+    files = [Source("regions.geojson", json.dumps(REGIONS).encode()), grid_file(102.40, 102.45),
+             Source("households.csv", b"code,head_name,lon,lat\nH1,A,102.35,25.5\nH2,B,102.42,25.5\n"
+                                      b"H3,C,102.47,25.5\n"),
+             Source("visits.csv", b"household_code,visited_at\nH2,2026-11-02T10:00:00+08:00\n")]
+    report = import_files(connection, files, COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert_kept(connection)
+    return connection
+
+
+def test_imported_visits_move_the_last_visit_and_the_last_walk_apart(county):
+    report = import_files(county, [Source(
+        "visits.csv", b"household_code,kind,visited_at\nH2,\xe5\x9b\x9e\xe8\xae\xbf,2026-11-20T10:00:00+08:00\n"
+                      b"H1,\xe8\xb5\xb0\xe8\xae\xbf,2026-11-19T10:00:00+08:00\n")], COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert_kept(county)
+    kept = dict((h, (at, walked)) for h, at, walked in rows(county, LAST_KEPT))
+    at, walked = kept[household_id(county, "H2")]
+    assert at > walked  # a 回访 is a visit, not a 走访 (campaigns wait for a 走访)
+
+
+def test_a_visit_logged_on_the_tablet_makes_its_household_no_longer_due(county, db):
+    worker = seed_user(county, "grid_worker", G1)
+    due = {row["code"] for row in gaps(county, "visit", SCOPE, NOW)}
+    assert "H1" in due
+    visits.record(db, worker, {"household_id": household_id(county, "H1"),
+                               "visited_at": (NOW - timedelta(hours=1)).isoformat()})
+    assert_kept(county)
+    assert "H1" not in {row["code"] for row in gaps(county, "visit", SCOPE, NOW)}
+
+
+def test_visits_corrected_or_deleted_in_sql_recompute_the_last_visit(county):
+    h1 = household_id(county, "H1")
+    county.execute(text("INSERT INTO visit (county_code, household_id, visited_at) VALUES"
+                        " (:c, :h, :a), (:c, :h, :b)"), {"c": COUNTY, "h": h1, "a": NOW - timedelta(days=5),
+                                                         "b": NOW - timedelta(days=100)})
+    assert_kept(county)
+    county.execute(text("UPDATE visit SET visited_at = visited_at - interval '200 days'"
+                        " WHERE household_id = :h AND visited_at > :cut"), {"h": h1, "cut": NOW - timedelta(days=10)})
+    assert_kept(county)
+    assert "H1" in {row["code"] for row in gaps(county, "visit", SCOPE, NOW)}
+    county.execute(text("DELETE FROM visit WHERE household_id = :h"), {"h": h1})
+    assert_kept(county)
+    assert household_id(county, "H1") not in [r[0] for r in rows(county, LAST_KEPT)]
+
+
+def test_a_grid_redrawn_by_import_moves_the_uncovered_part(county):
+    assert [g["code"] for g in gaps(county, "uncovered_area", SCOPE, NOW)] == [VILLAGE]
+    report = import_files(county, [grid_file(102.40, 102.50)], COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert_kept(county)
+    assert gaps(county, "uncovered_area", SCOPE, NOW) == []
+    report = import_files(county, [grid_file(102.40, 102.44)], COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert_kept(county)
+    assert [g["code"] for g in gaps(county, "uncovered_area", SCOPE, NOW)] == [VILLAGE]
+
+
+def test_a_grid_drawn_in_the_editor_over_the_uncovered_part_closes_it(county, db):
+    staff = seed_user(county, "township_staff", TOWNSHIP)
+    outcome = grid_edits.edit(db, staff, {
+        "operation": "draw", "village_code": VILLAGE, "name": "东片",
+        "polygon": mapping(box(102.45, 25.40, 102.50, 25.60))}, save=True)
+    assert outcome.saved, outcome.problems
+    assert_kept(county)
+    assert gaps(county, "uncovered_area", SCOPE, NOW) == []
+
+
+def test_a_household_moved_into_the_uncovered_part_is_counted_there(county, db):
+    def inside():
+        layer = json.loads(gap_layer_json(db, "uncovered_area", SCOPE, NOW))
+        (area,) = layer["features"]
+        return area["properties"]["households"]
+
+    before = inside()
+    county.execute(text("UPDATE household SET geom = ST_SetSRID(ST_MakePoint(102.48, 25.45), 4326),"
+                        " grid_code = NULL WHERE code = 'H1'"))
+    assert inside() == before + 1
+    assert_kept(county)
+
+
+def test_a_village_boundary_replaced_reshapes_its_uncovered_part(county):
+    before = rows(county, "SELECT m2 FROM village_uncovered")[0][0]
+    narrower = json.loads(json.dumps(REGIONS))
+    narrower["features"][2]["geometry"] = mapping(box(102.30, 25.40, 102.48, 25.60))
+    report = import_files(county, [Source("regions.geojson", json.dumps(narrower).encode())],
+                          COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert_kept(county)
+    after = rows(county, "SELECT m2 FROM village_uncovered")[0][0]
+    assert after == pytest.approx(before * 3 / 5, rel=0.01)
+
+
+def test_the_rules_floor_is_no_lower_than_where_the_kept_parts_start():
+    migration = importlib.import_module("gridmap.migrations.versions.0026_kept_coverage_facts")
+    assert MIN_UNCOVERED_M2 >= migration.PART_FROM_M2
+
+
+def test_display_shapes_and_names_alone_recompute_nothing(county):
+    county.execute(text("UPDATE village_uncovered SET m2 = -1"))
+    county.execute(text("UPDATE grid SET geom_display = NULL, name = name || '!'"))
+    county.execute(text("UPDATE region SET name = name || '!'"))
+    assert rows(county, "SELECT DISTINCT m2 FROM village_uncovered") == [(-1,)]
