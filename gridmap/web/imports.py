@@ -77,9 +77,9 @@ def _form_page(error: GridmapError | None = None, status: int = 200):
         limit=uploads.megabytes(current_app.config["MAX_CONTENT_LENGTH"])), status)
 
 
-def _start(upload: uploads.Upload, commit: bool):
+def _start(upload: uploads.Upload, commit: bool) -> None:
     """Queue the upload's dry run (or commit) and have it worked: by a thread of this process
-    (or in the request, with GRIDMAP_IMPORTS_INLINE: the tests' one connection); then its page."""
+    (or in the request, with GRIDMAP_IMPORTS_INLINE: the tests' one connection)."""
     session = db_session()
     run, queued = runs.start(session, upload, current_user, commit=commit, locale=select_locale(),
                              address=request.remote_addr)
@@ -91,6 +91,12 @@ def _start(upload: uploads.Upload, commit: bool):
             runs.work(*job)
         else:
             threading.Thread(target=runs.work, args=job, name=f"import-run-{run.id}", daemon=True).start()
+    session.expire_all()  # the worker writes the run through sessions of its own
+
+
+def _started(upload: uploads.Upload, commit: bool):
+    """Start the run, then its page (which follows its progress)."""
+    _start(upload, commit)
     return redirect(url_for("imports.report", upload_id=upload.id))
 
 
@@ -118,7 +124,7 @@ def upload_page():
         if refused.status not in (413, 422):
             raise
         return _form_page(refused, refused.status)
-    return _start(upload, commit=False)
+    return _started(upload, commit=False)
 
 
 def _load(upload_id: str) -> uploads.Upload:
@@ -157,7 +163,8 @@ def report_page(upload_id: str):
     commit when nothing is wrong); an interrupted run can be started again."""
     run = _run_of(upload_id)
     if run is None:  # stored but never checked: check it now
-        return _start(_load(upload_id), commit=False)
+        _start(_load(upload_id), commit=False)
+        run = _run_of(upload_id)
     if run.state != "done":
         return _private(render_template("imports/progress.html", run=run, upload_id=upload_id,
                                         labels={t: TABLE_LABELS.get(t, t) for t in ORDER}))
@@ -180,11 +187,11 @@ def progress_json(upload_id: str):
 @requires("import_data")
 def check_page(upload_id: str):
     """Run the dry run again (after an interruption)."""
-    return _start(_load(upload_id), commit=False)
+    return _started(_load(upload_id), commit=False)
 
 
 @bp.route("/imports/<upload_id>/commit", methods=["POST"], endpoint="commit")
 @requires("import_data")
 def commit_page(upload_id: str):
     """Import the stored files for real: checked again, written in one transaction or not at all."""
-    return _start(_load(upload_id), commit=True)
+    return _started(_load(upload_id), commit=True)
