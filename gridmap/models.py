@@ -1113,3 +1113,30 @@ class HouseholdChange(Base):
     note: Mapped[str | None] = mapped_column(Text)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+IMPORT_RUN_STATES = ("queued", "running", "done", "failed", "interrupted")
+
+
+class ImportRun(Base):
+    """The dry run (or commit) of an upload made in a browser, worked in the background
+    (gridmap.importers.runs): its state, how far it has come, and its report. One per upload:
+    running it again starts it over."""
+
+    __tablename__ = "import_run"
+    __table_args__ = (CheckConstraint(_in("state", IMPORT_RUN_STATES), name="state"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    county_code: Mapped[str] = county_column()
+    upload_id: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False)
+    commit: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    stage: Mapped[str | None] = mapped_column(String(16))  # read / write, as the import core says
+    source: Mapped[str | None] = mapped_column(Text)  # the file it is at
+    rows: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    locale: Mapped[str] = mapped_column(String(8), nullable=False)  # the report's language
+    address: Mapped[str | None] = mapped_column(String(64))  # who asked, for the audit log
+    report: Mapped[dict | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -155,7 +155,9 @@ def app(database_url, connection, tmp_path):
     flask_app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test",
                             "TESTING": True, "WTF_CSRF_ENABLED": False,
                             "GRIDMAP_FILES_DIR": str(tmp_path / "files"),
-                            "GRIDMAP_UPLOADS_DIR": str(tmp_path / "uploads")})
+                            "GRIDMAP_UPLOADS_DIR": str(tmp_path / "uploads"),
+                            # an upload's import runs in the request, on the test's connection
+                            "GRIDMAP_IMPORTS_INLINE": True})
     flask_app.extensions["gridmap.sessionmaker"] = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     yield flask_app

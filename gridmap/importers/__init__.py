@@ -11,6 +11,8 @@
 | fields     | cell parsers: each value or a `CellProblem` saying what to fix        |
 | writers    | the table → writer map and the one staging COPY-insert helper         |
 | report     | `ImportReport` and `Problem`: what a person reads back                |
+| histories  | issue events replayed through the state machine, an issue at a time   |
 | within     | an import limited to one region (a township's staff: their township)  |
 | uploads    | files uploaded in a browser, kept per upload between dry run and commit |
+| runs       | an upload's dry run or commit worked in the background: state, progress |
 """

@@ -14,21 +14,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import psycopg2
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from gridmap import audit, clock, codes, geo, lifecycle, recode, settings
+from gridmap import audit, clock, codes, geo, recode, settings
 from gridmap.errors import BadInput, GridmapError, _
 from gridmap.importers import fields as f
 from gridmap.importers import readers, topology
+from gridmap.importers.histories import Histories
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, read_content
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, SPEC_BY_TABLE, TableSpec
 from gridmap.importers.within import check as check_within
-from gridmap.importers.writers import Writer, existing_keys
+from gridmap.importers.writers import Writer, existing_keys, staged_events
 
 __all__ = ["import_files", "import_directory", "Source", "Limits", "ImportReport", "Problem"]
 TABLE_LABELS = {"region": _("区划"), "grid": _("网格"), "unit": _("单位"), "cadre": _("干部"),
@@ -69,15 +71,12 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
             opened[spec.table] = (source, spec)
     step = _Step(connection, county_code, now, limits, report, repair, progress or _quiet,
                  grid_scheme(connection, county_code) if "grid" in opened else DEFAULT_SCHEME, within)
-    # Small tables are read whole first (issue histories are checked across files); the big
+    # Small tables are read whole first (their rows are checked against each other's); the big
     # ones (STREAMED) are read, checked and written a batch at a time, so memory stays bounded.
     whole = {table: step.parse(*opened[table]) for table in ORDER if table in opened and table not in STREAMED}
     report.tables = [TableCounts(t, opened[t][0].name, rows=len(whole.get(t, ()))) for t in ORDER if t in opened]
     outer = None if connection.in_transaction() else connection.begin()
     try:
-        batch = [(opened[t][1], opened[t][0], rows) for t, rows in whole.items()]
-        if report.ok:
-            check_histories(batch, report)
         step.run([(opened[t][1], opened[t][0]) for t in ORDER if t in opened], whole)
         if report.ok and commit and any(t.inserted or t.updated for t in report.tables):
             # An import that changed nothing leaves no trace: the same file again changes nothing.
@@ -124,9 +123,10 @@ def _suffixes() -> str:
     return " / ".join(f".{reader.suffixes[0]}" for reader in readers.readers())
 
 
-# Tables checked row by row against the database and this import (no cross-row history), so
-# read a batch at a time: a county has hundreds of thousands of each.
-STREAMED = frozenset({"household", "visit", "assignment"})
+# Tables checked row by row against the database and this import, so read a batch at a time:
+# a county has hundreds of thousands of each. Issue histories are replayed from the events
+# staged in the database (importers.histories), not from rows held here.
+STREAMED = frozenset({"household", "visit", "assignment", "issue", "issue_event", "callback"})
 BATCH_ROWS = 20_000
 
 
@@ -152,6 +152,7 @@ class _Step:
         savepoint = connection.begin_nested()
         writer = Writer(connection, self.county_code)
         outside: list[str] = []
+        histories = Histories() if "issue_event" in {spec.table for spec, _source in tables} else None
         current = None
         try:
             for (spec, source), counts in zip(tables, report.tables, strict=True):
@@ -167,6 +168,8 @@ class _Step:
                 for rows in chunks:
                     if spec.table not in whole:
                         counts.rows += len(rows)
+                    if histories is not None and spec.table == "issue":
+                        histories.expect(rows)
                     if not report.ok or not rows:
                         continue
                     check_references(connection, batch if spec.table in whole else [*batch, (spec, source, rows)],
@@ -182,6 +185,14 @@ class _Step:
                     counts.unchanged += done.unchanged
                     if spec.table == "household":
                         outside += topology.households_outside_grids(connection, self.county_code, rows, report)
+                if report.ok and spec.table == "issue_event" and spec.table in writer.staged:
+                    histories.check(staged_events(writer), source.name, report,
+                                    partial(places, source, spec, self.limits, self.county_code))
+                if report.ok:
+                    done = writer.finish(spec)
+                    counts.inserted += done.inserted
+                    counts.updated += done.updated
+                    counts.unchanged += done.unchanged
             if report.ok:
                 _note_remap(report, tables, recode.apply_changes(connection, self.county_code))
                 self._notes(tables, writer, outside, batch)
@@ -378,11 +389,7 @@ def _name_first(source, spec, reader, limits, county_code, plan, later, report) 
     wanted = {(fields, key) for fields, key, _where in later}
     first: dict = {}
     quiet = ImportReport(report.county_code, commit=False, max_errors=limits.max_errors)
-    content = read_content(source, reader, limits, quiet)
-    columns = {field.name: field.required for field in spec.fields}
-    if spec.point_columns and reader.lonlat_columns:
-        columns |= {"lon": False, "lat": False}
-    for record in reader.read(source, content, columns, limits, quiet) if content is not None else ():
+    for record in records_again(source, spec, limits, quiet):
         row = _parse_record(source, spec, record, county_code, plan, quiet)
         if row is None:
             continue
@@ -394,6 +401,31 @@ def _name_first(source, spec, reader, limits, county_code, plan, later, report) 
             break
     for fields, key, where in later:
         report.add(_repeated_problem(source, where, fields, first.get((fields, key), "?"), key))
+
+
+def records_again(source: Source, spec: TableSpec, limits: Limits, quiet: ImportReport) -> Iterator[Record]:
+    """The file's records read once more (what was wrong with it is known already: `quiet`
+    takes it), to find where some rows are."""
+    reader = readers.reader_for(source)
+    content = read_content(source, reader, limits, quiet) if reader is not None else None
+    if content is None:
+        return iter(())
+    columns = {field.name: field.required for field in spec.fields}
+    if spec.point_columns and reader.lonlat_columns:
+        columns |= {"lon": False, "lat": False}
+    return reader.read(source, content, columns, limits, quiet)
+
+
+def places(source: Source, spec: TableSpec, limits: Limits, county_code: str, numbers: set[int]) -> dict:
+    """Where the rows numbered `numbers` (1 = the first record) are in the file."""
+    found = {}
+    quiet = ImportReport(county_code, commit=False, max_errors=limits.max_errors)
+    for number, record in enumerate(records_again(source, spec, limits, quiet), 1):
+        if number in numbers:
+            found[number] = record.where
+            if len(found) == len(numbers):
+                break
+    return found
 
 
 def _plan(spec: TableSpec, parsers: dict) -> tuple:
@@ -490,76 +522,6 @@ def _parse_geometry(spec: TableSpec, record: Record, row: dict, problem, repaire
         problem("geometry" if not spec.point_columns else "lon/lat", exc.problem, exc.hint)
         return
     row["_geom"] = geo.as_multipolygon(geometry) if "MultiPolygon" in spec.geometry else geometry
-
-
-# --- issue histories -----------------------------------------------------------------------
-
-
-def check_histories(batch, report: ImportReport) -> None:
-    """Replay each issue's events through the state machine (gridmap.lifecycle): every event
-    must be a move it allows from the state before (its `action` when given, else any action
-    from → to), and the last must leave the issue as the issues file says. An illegal history
-    is a problem of the event row that breaks it, never a row in the ledger."""
-    tables = {spec.table: (source, rows) for spec, source, rows in batch}
-    if "issue_event" not in tables:
-        return
-    source, rows = tables["issue_event"]
-    issues = {row["code"]: row for row in tables.get("issue", (None, []))[1]}
-    chains: dict[str, list[dict]] = {}
-    for row in rows:
-        chains.setdefault(row["issue_code"], []).append(row)
-    for code, chain in chains.items():
-        chain.sort(key=lambda row: row["seq"])
-        status, level, last = None, None, chain[0]
-        for row in chain:
-            last = row
-            if status is None:
-                if row["to_status"] != "reported":
-                    report.add(Problem(source.name, row["_where"], "to_status",
-                                       _("第一条事件应是上报（reported），而不是 %(status)s", status=row["to_status"]),
-                                       _("事件从上报开始")))
-                    break
-                status, level = "reported", row.get("level") or "village"
-                continue
-            moved = _replay(status, level, row)
-            if moved is None:
-                report.add(Problem(
-                    source.name, row["_where"], "action" if row.get("action") else "to_status",
-                    _("事项 %(code)s 不能从 %(before)s（%(level)s）%(action)s变为 %(after)s",
-                      code=code, before=status, level=level,
-                      action=f"{row['action']} " if row.get("action") else "", after=row["to_status"]),
-                    _("按办理流程补全中间的事件（受理、签收、办结、回访……），或改正状态")))
-                break
-            status, level = moved
-        else:
-            issue = issues.get(code)
-            if issue is not None and (status, level) != (issue["status"], issue["level"]):
-                report.add(Problem(source.name, last["_where"], "to_status",
-                                   _("事项 %(code)s 的最后一条事件使它成为 %(status)s（%(level)s），"
-                                     "事项表却是 %(issue_status)s（%(issue_level)s）",
-                                     code=code, status=status, level=level,
-                                     issue_status=issue["status"], issue_level=issue["level"]),
-                                   _("事项表的状态和级别应与最后一条事件一致")))
-        if report.full:
-            return
-
-
-def _replay(status: str, level: str, row: dict) -> tuple[str, str] | None:
-    """(status, level) after the event `row` from (status, level), or None: no action leads there."""
-    if row.get("from_status") not in (None, status):
-        return None
-    wanted_level = row.get("level") or None
-    for name in [row["action"]] if row.get("action") else list(lifecycle.ACTIONS):
-        if name == "report":
-            continue
-        try:
-            moved = lifecycle.apply(status, level, name, row.get("note") or "导入",
-                                    to_level=wanted_level)
-        except lifecycle.TransitionError:
-            continue
-        if moved[0] == row["to_status"] and (wanted_level is None or moved[1] == wanted_level):
-            return moved
-    return None
 
 
 # --- references --------------------------------------------------------------------------

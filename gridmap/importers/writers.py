@@ -67,6 +67,8 @@ class Writer:
         self.changes: dict[str, generations.GenerationChange] = {}
         # Rows updated and the columns that changed, by table (the first few: a diff summary).
         self.changed: dict[str, list[tuple[str, list[str]]]] = {}
+        # Rows staged so far, by table, of a table written once its file is read (FINISHERS).
+        self.staged: dict[str, int] = {}
 
     def noted(self, table: str, result: Upserted) -> Counts:
         """`result`'s counts, keeping its diff for the report."""
@@ -102,6 +104,12 @@ class Writer:
         counts = WRITERS[spec.table](self, spec.table, rows, [self.db_row(spec, row) for row in rows])
         self.ids.pop(spec.table, None)
         return counts
+
+    def finish(self, spec: TableSpec) -> Counts:
+        """What writing `spec`'s staged rows did, once its file is read (Counts() for a table
+        written batch by batch)."""
+        finish = FINISHERS.get(spec.table)
+        return finish(self, spec.table) if finish is not None else Counts()
 
 
 # --- the one way rows reach a table ---------------------------------------------------
@@ -209,18 +217,61 @@ def write_issues(writer: Writer, table: str, rows: list[dict], db_rows: list[dic
     result = upsert(writer.connection, table, db_rows, returning="t.code",
                     extra_set=", version = t.version + 1",
                     select={"client_uuid": "COALESCE(client_uuid, gen_random_uuid())"})
-    writer.created[table] = set(result.fresh)
+    writer.created.setdefault(table, set()).update(result.fresh)  # the file comes in batches
     return writer.noted(table, result)
 
 
-def append_issue_events(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
-    """The ledger is append-only: events are added only for issues this import created."""
-    new_issues = writer.created.get("issue", set())
-    fresh = [db for row, db in zip(rows, db_rows, strict=True) if row["issue_code"] in new_issues]
-    fresh.sort(key=lambda db: (db["issue_id"], db["at"]))
-    if fresh:
-        copy_insert(writer.connection, table, fresh)
-    return Counts(len(fresh), 0, len(rows) - len(fresh))
+# Events are staged for the whole file, then appended at once in each issue's time order
+# (gridmap.importers.histories replays them from the stage first, an issue at a time).
+EVENT_STAGE = "import_issue_event"
+
+
+def stage_issue_events(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+    """Keep a batch of events (with their `seq` and row number) in the stage; nothing is
+    appended yet (`append_issue_events`, once the file is read)."""
+    connection = writer.connection
+    if table not in writer.staged:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {EVENT_STAGE}")
+        connection.exec_driver_sql(  # ON COMMIT DROP: a pooled connection keeps no stage
+            f"CREATE TEMP TABLE {EVENT_STAGE} ON COMMIT DROP AS SELECT {', '.join(db_rows[0])}"
+            f" FROM issue_event WITH NO DATA")
+        connection.exec_driver_sql(f"ALTER TABLE {EVENT_STAGE} ADD COLUMN seq integer, ADD COLUMN n integer")
+        writer.staged[table] = 0
+    first = writer.staged[table]
+    for number, (row, db) in enumerate(zip(rows, db_rows, strict=True), first + 1):
+        db["seq"], db["n"] = row["seq"], number
+    copy_insert(connection, EVENT_STAGE, db_rows)
+    writer.staged[table] = first + len(rows)
+    return Counts()
+
+
+def staged_events(writer: Writer):
+    """The staged events as (issue code, seq, row number, from_status, to_status, action,
+    level), by issue code, seq and row number, read through a server-side cursor."""
+    result = writer.connection.execute(text(
+        f"SELECT i.code, s.seq, s.n, s.from_status, s.to_status, s.action, s.level"
+        f" FROM {EVENT_STAGE} AS s JOIN issue AS i ON i.id = s.issue_id ORDER BY i.code, s.seq, s.n"
+    ).execution_options(stream_results=True, yield_per=5_000))
+    for row in result:
+        yield tuple(row)
+
+
+def append_issue_events(writer: Writer, table: str) -> Counts:
+    """The ledger is append-only: events are added only for issues this import created, each
+    issue's in time order (the stage's rows, read whole)."""
+    connection = writer.connection
+    if table not in writer.staged:
+        return Counts()
+    staged = connection.exec_driver_sql(f"SELECT * FROM {EVENT_STAGE} LIMIT 0").keys()
+    columns = [c for c in staged if c not in ("seq", "n")]
+    inserted = connection.execute(text(
+        f"INSERT INTO issue_event ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {EVENT_STAGE}"
+        f" WHERE issue_id IN (SELECT id FROM issue WHERE county_code = :c AND code = ANY(:codes))"
+        f" ORDER BY issue_id, at, n"),
+        {"c": writer.county_code, "codes": sorted(writer.created.get("issue", ()))}).rowcount
+    connection.exec_driver_sql(f"DROP TABLE {EVENT_STAGE}")
+    total = writer.staged.pop(table)
+    return Counts(inserted, 0, total - inserted)
 
 
 def write_callbacks(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
@@ -425,12 +476,15 @@ WRITERS: dict[str, Write] = {
     "region": write_generational, "grid": write_generational, "unit": write_upsert, "cadre": write_upsert,
     "area": write_upsert, "area_grid": write_upsert, "party_branch": write_upsert,
     "household": write_households, "app_user": write_users, "assignment": write_assignments,
-    "issue": write_issues, "issue_event": append_issue_events, "visit": write_visits,
+    "issue": write_issues, "issue_event": stage_issue_events, "visit": write_visits,
     "callback": write_callbacks,
     "issue_category": write_upsert, "issue_ownership": write_upsert,
     "target": write_targets, "meeting": write_upsert, "deed": write_deeds,
     "region_code_change": write_upsert,
 }
+
+# Tables staged batch by batch and written once their file is read.
+FINISHERS: dict[str, Callable[[Writer, str], Counts]] = {"issue_event": append_issue_events}
 
 
 def _same_columns(rows: list[dict]) -> list[list[dict]]:

@@ -78,3 +78,12 @@ def init_app(app) -> None:
     # `{{ label|say }}`: a core message (gridmap.errors.Message) in the reader's language.
     from gridmap.web.errors import text_of
     app.jinja_env.filters["say"] = text_of
+
+
+def gettext_for(locale: str):
+    """The gettext of `locale` outside any request (a background import's report)."""
+    from babel.support import Translations
+
+    if locale == DEFAULT_LOCALE or locale not in LOCALES:
+        return None  # the message ids are the Chinese texts
+    return Translations.load(str(compile_catalogs()), [locale]).gettext

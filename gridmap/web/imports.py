@@ -4,26 +4,36 @@ only) and administrators (the county).
 
 Thin views over gridmap.importers: the files are kept by `importers.uploads` in a directory
 of their own; the dry run and the commit are the same `import_files` call on the same
-stored files (the commit checks everything again, in one transaction). Every upload and
-commit is in the audit log.
+stored files (the commit checks everything again, in one transaction), worked in the
+background by `importers.runs` (a thread of this process; the page shows its progress, then
+its report). Every upload and commit is in the audit log.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from gridmap import audit
-from gridmap.errors import BadInput, GridmapError, _
-from gridmap.importers import uploads
-from gridmap.importers.core import TABLE_LABELS, import_files
+from gridmap.errors import BadInput, GridmapError, NotFound, _
+from gridmap.importers import runs, uploads
+from gridmap.importers.core import TABLE_LABELS
 from gridmap.importers.report import Limits
 from gridmap.importers.specs import ORDER
 from gridmap.web.errors import accepts_files, text_of
 from gridmap.web.guard import current_scope, requires
+from gridmap.web.i18n import gettext_for, select_locale
 from gridmap.web.session import db_session
 
 bp = Blueprint("imports", __name__)
@@ -67,19 +77,34 @@ def _form_page(error: GridmapError | None = None, status: int = 200):
         limit=uploads.megabytes(current_app.config["MAX_CONTENT_LENGTH"])), status)
 
 
-def _run(upload: uploads.Upload, commit: bool):
-    """The import of the stored files, dry run or commit, in the request's transaction."""
+def _start(upload: uploads.Upload, commit: bool) -> None:
+    """Queue the upload's dry run (or commit) and have it worked: by a thread of this process
+    (or in the request, with GRIDMAP_IMPORTS_INLINE: the tests' one connection)."""
     session = db_session()
-    report = import_files(session.connection(), upload.sources(), current_user.county_code, commit=commit,
-                          limits=_limits(), actor=current_user, repair=True, within=_within())
-    return session, report
+    run, queued = runs.start(session, upload, current_user, commit=commit, locale=select_locale(),
+                             address=request.remote_addr)
+    session.commit()
+    if queued:
+        app = current_app._get_current_object()
+        job = (app.extensions["gridmap.sessionmaker"], run.id, _root(), _limits(), gettext_for(run.locale))
+        if app.config.get("GRIDMAP_IMPORTS_INLINE"):
+            runs.work(*job)
+        else:
+            threading.Thread(target=runs.work, args=job, name=f"import-run-{run.id}", daemon=True).start()
+    session.expire_all()  # the worker writes the run through sessions of its own
+
+
+def _started(upload: uploads.Upload, commit: bool):
+    """Start the run, then its page (which follows its progress)."""
+    _start(upload, commit)
+    return redirect(url_for("imports.report", upload_id=upload.id))
 
 
 @bp.route("/imports", methods=["GET", "POST"], endpoint="upload")
 @accepts_files
 @requires("import_data")
 def upload_page():
-    """The upload form; a POST keeps the files, runs the dry run and shows its report."""
+    """The upload form; a POST keeps the files and starts their dry run (its page follows)."""
     if request.method == "GET":
         return _form_page()
     table = request.form.get("table") or ""
@@ -99,20 +124,18 @@ def upload_page():
         if refused.status not in (413, 422):
             raise
         return _form_page(refused, refused.status)
-    session, report = _run(upload, commit=False)
-    session.rollback()
-    upload.save_report(report.as_dict(gettext))
-    audit.record(session, current_user, "import_check", ", ".join(upload.meta["files"])[:200],
-                 {"upload": upload.id, "table": table, "ok": report.ok,
-                  "problems": len(report.problems) + report.problems_left_off,
-                  "tables": {t.table: [t.inserted, t.updated, t.unchanged] for t in report.tables}},
-                 address=request.remote_addr)
-    session.commit()
-    return redirect(url_for("imports.report", upload_id=upload.id))
+    return _started(upload, commit=False)
 
 
 def _load(upload_id: str) -> uploads.Upload:
     return uploads.load(_root(), upload_id, county_code=current_user.county_code, user_id=current_user.id)
+
+
+def _found(upload_id: str) -> uploads.Upload | None:
+    try:
+        return _load(upload_id)
+    except NotFound:
+        return None
 
 
 def _report_page(upload: uploads.Upload | None, report: dict, status: int = 200):
@@ -124,38 +147,51 @@ def _report_page(upload: uploads.Upload | None, report: dict, status: int = 200)
         labels={t: TABLE_LABELS.get(t, t) for t in ORDER}), status)
 
 
+def _run_of(upload_id: str):
+    """The upload's run (an interrupted one marked so), or 404: no such upload of this user
+    (or expired). A committed upload's files are gone: its run keeps the report."""
+    run = runs.current(db_session(), upload_id, current_user)
+    if run is None or not (run.state == "done" and run.report["committed"]):
+        _load(upload_id)
+    return run
+
+
 @bp.route("/imports/<upload_id>", endpoint="report")
 @requires("import_data")
 def report_page(upload_id: str):
-    """The dry run's report of an upload, with the button to commit it when nothing is wrong."""
-    upload = _load(upload_id)
-    report = upload.report()
-    if report is None:  # stored but never checked (or its report lost): check it now
-        session, checked = _run(upload, commit=False)
-        session.rollback()
-        report = checked.as_dict(gettext)
-        upload.save_report(report)
-    return _report_page(upload, report)
+    """The upload's run: its progress while it works, then its report (with the button to
+    commit when nothing is wrong); an interrupted run can be started again."""
+    run = _run_of(upload_id)
+    if run is None:  # stored but never checked: check it now
+        _start(_load(upload_id), commit=False)
+        run = _run_of(upload_id)
+    if run.state != "done":
+        return _private(render_template("imports/progress.html", run=run, upload_id=upload_id,
+                                        labels={t: TABLE_LABELS.get(t, t) for t in ORDER}))
+    return _report_page(_found(upload_id), run.report,
+                        422 if run.commit and not run.report["committed"] else 200)
+
+
+@bp.route("/imports/<upload_id>/progress", endpoint="progress")
+@requires("import_data")
+def progress_json(upload_id: str):
+    """How far the upload's run has come (the progress page asks every second)."""
+    run = _run_of(upload_id)
+    if run is None:
+        return _private(jsonify({"state": "none"}))
+    return _private(jsonify({"state": run.state, "commit": run.commit, "stage": run.stage,
+                             "source": run.source, "rows": run.rows}))
+
+
+@bp.route("/imports/<upload_id>/check", methods=["POST"], endpoint="check")
+@requires("import_data")
+def check_page(upload_id: str):
+    """Run the dry run again (after an interruption)."""
+    return _started(_load(upload_id), commit=False)
 
 
 @bp.route("/imports/<upload_id>/commit", methods=["POST"], endpoint="commit")
 @requires("import_data")
 def commit_page(upload_id: str):
     """Import the stored files for real: checked again, written in one transaction or not at all."""
-    upload = _load(upload_id)
-    session, report = _run(upload, commit=True)
-    if report.committed:
-        if not any(t.inserted or t.updated for t in report.tables):  # the core audits only changes
-            audit.record(session, current_user, "import_check", ", ".join(upload.meta["files"])[:200],
-                         {"upload": upload.id, "committed": True, "changed": False},
-                         address=request.remote_addr)
-        session.commit()
-        upload.remove()
-        return _report_page(None, report.as_dict(gettext))
-    session.rollback()
-    upload.save_report(report.as_dict(gettext))
-    audit.record(session, current_user, "import_check", ", ".join(upload.meta["files"])[:200],
-                 {"upload": upload.id, "committed": False, "problems": len(report.problems)},
-                 address=request.remote_addr)
-    session.commit()
-    return _report_page(upload, report.as_dict(gettext), 422)
+    return _started(_load(upload_id), commit=True)

@@ -1,10 +1,12 @@
 """The import upload in Chromium: a township's staff upload grids that overlap, read the dry
 run's report, and see the overlaps drawn in red on its map; a household outside every grid is
-a red point. Screenshots (1024x768, 800x1280) go to GRIDMAP_SHOTS."""
+a red point; a large file's dry run shows its progress, then its report. Screenshots
+(1024x768, 800x1280) go to GRIDMAP_SHOTS."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import psycopg2
 import pytest
@@ -36,6 +38,11 @@ def _upload(page, base_url: str, table: str, name: str, body: bytes) -> None:
         page.click("button[type=submit].primary")
 
 
+def _report(page) -> None:
+    """Wait for the dry run (worked in the background; its page reloads when done)."""
+    expect(page.locator("#import-outcome")).to_be_visible(timeout=60_000)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_overlapping_grids_are_drawn_in_red_on_the_reports_map(open_page, base_url, committed_db_url, size):
     lon, lat = _inside(committed_db_url)
@@ -51,6 +58,7 @@ def test_overlapping_grids_are_drawn_in_red_on_the_reports_map(open_page, base_u
     expect(page.locator("h1")).to_contain_text("导入数据")
     watch.screenshot(f"import-upload-form-{size}")
     _upload(page, base_url, "grid", "grids.geojson", json.dumps(grids).encode())
+    _report(page)
     expect(page.locator("h1")).to_contain_text("试运行报告")
     expect(page.locator("#import-outcome")).to_contain_text("没有写入任何数据")
     expect(page.locator("#import-problems")).to_contain_text("重叠")
@@ -71,6 +79,7 @@ def test_a_household_outside_every_grid_is_a_red_point(open_page, base_url):
     csv = f"code,village_code,head_name,lon,lat\nUPLOAD-1,{VILLAGE},王新,102.0,25.0\n".encode()
     _upload(watch.page, base_url, "household", "households.csv", csv)
     page = watch.page
+    _report(page)
     expect(page.locator("#import-outcome")).to_contain_text("没有发现问题")
     expect(page.locator("#import-notes")).to_contain_text("不在任何网格内")
     points = page.locator("#problem-map path.leaflet-interactive")
@@ -78,4 +87,26 @@ def test_a_household_outside_every_grid_is_a_red_point(open_page, base_url):
     assert points.first.get_attribute("fill") == "#d32f2f"
     expect(page.locator("#import-commit")).to_be_visible()
     watch.screenshot("import-report-household-outside-1024x768")
+    assert watch.errors == [] and watch.outside_requests() == []
+
+
+LARGE = 30_000  # households: a dry run of several seconds, read in batches
+
+
+def test_a_large_uploads_dry_run_shows_its_progress_then_its_report(open_page, base_url, committed_db_url):
+    lon, lat = _inside(committed_db_url)
+    csv = ("code,village_code,head_name,lon,lat\n" + "".join(
+        f"BULK-{n},{VILLAGE},王新,{lon},{lat}\n" for n in range(LARGE))).encode()
+    watch = open_page(1024, 768)
+    watch.sign_in(base_url, "township_staff")
+    page = watch.page
+    _upload(page, base_url, "household", "households.csv", csv)
+    expect(page.locator("h1")).to_contain_text("正在试运行")  # the request returned at once
+    expect(page.locator("#import-state")).to_contain_text(re.compile(r"正在(读取|检查并写入) households.csv"))
+    watch.screenshot("import-progress-1024x768")
+    expect(page.locator("h1")).to_contain_text("试运行报告", timeout=180_000)
+    expect(page.locator("#import-outcome")).to_contain_text("没有发现问题")
+    expect(page.locator("#import-counts")).to_contain_text(re.compile(rf"households\.csv\s*住户\s*{LARGE}\s*{LARGE}\s*0\s*0\s*0"))
+    expect(page.locator("#import-commit")).to_be_visible()
+    watch.screenshot("import-report-large-1024x768")
     assert watch.errors == [] and watch.outside_requests() == []

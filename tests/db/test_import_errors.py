@@ -280,6 +280,31 @@ def test_an_illegal_history_is_a_named_problem_not_a_row(connection, status, eve
     assert count(connection, "issue") == 0 and count(connection, "issue_event") == 0
 
 
+def test_histories_are_replayed_in_order_across_batches_and_named_by_line(connection, monkeypatch):
+    """Events come in any order and in batches (a county's are never held whole): each issue's
+    are replayed by seq, appended in time order, and a broken one is named by its line."""
+    from gridmap.importers import core
+
+    monkeypatch.setattr(core, "BATCH_ROWS", 2)
+    issues = Source("issues.csv", (ISSUE_HEADER + "".join(
+        f"MQ{n},路灯不亮,street_light,532329104201,triaged,village,-P3D\n" for n in (1, 2, 3))).encode())
+    events = "".join(f"MQ{n},{seq},,{before},{after},-P{3 - seq}D,village,\n"
+                     for seq, before, after in ((2, "reported", "triaged"), (1, "", "reported"))
+                     for n in (3, 1, 2))
+    report = run(connection, regions(), issues, Source("issue_events.csv", (EVENT_HEADER + events).encode()),
+                 commit=True)
+    assert report.ok, messages(report)
+    assert report.counts("issue_event").inserted == 6 and report.counts("issue").inserted == 3
+    ordered = connection.execute(text(
+        "SELECT i.code, e.to_status FROM issue_event e JOIN issue i ON i.id = e.issue_id ORDER BY e.id")).all()
+    assert [tuple(row) for row in ordered] == [(f"MQ{n}", status) for n in (1, 2, 3)
+                                               for status in ("reported", "triaged")]
+    broken = events.replace("MQ2,2,,reported,triaged", "MQ2,2,,reported,closed")  # line 4
+    report = run(connection, issues, Source("issue_events.csv", (EVENT_HEADER + broken).encode()))
+    assert [m for m in messages(report) if "issue_events.csv 第 4 行" in m and "MQ2" in m], messages(report)
+    assert len(report.problems) == 1
+
+
 VISIT_HEADER = "household_code,visited_at,checklist\n"
 
 

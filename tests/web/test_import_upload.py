@@ -67,13 +67,14 @@ def test_a_township_uploads_households_reads_the_dry_run_and_commits(client, aut
     kept = list(_root(app).iterdir())
     assert len(kept) == 1 and (kept[0] / "households.csv").read_text() == HOUSEHOLDS
     upload_id = report_url.rsplit("/", 1)[-1]
-    done = client.post(f"/imports/{upload_id}/commit")
+    done = client.post(f"/imports/{upload_id}/commit", follow_redirects=True)
     assert done.status_code == 200 and "导入完成" in done.get_data(as_text=True)
     assert _households(connection) == before | {"N1", "N2"}
     assert connection.execute(text("SELECT grid_code FROM household WHERE code = 'N1'")).scalar() == VILLAGE + "001"
     assert [action for action, _ in _audit(connection)] == ["import_check", "import"]
-    assert not kept[0].exists()  # the upload is gone once committed
-    assert client.get(report_url).status_code == 404
+    assert not kept[0].exists()  # the upload is gone once committed: its run keeps the report
+    again = client.get(report_url).get_data(as_text=True)
+    assert "导入完成" in again and "确认写入" not in again
 
 
 def test_overlapping_grids_are_problems_drawn_on_the_map_and_cannot_be_committed(client, auth, county, connection):
@@ -90,7 +91,7 @@ def test_overlapping_grids_are_problems_drawn_on_the_map_and_cannot_be_committed
     kinds = {f["properties"]["kind"] for f in _shapes(page)["features"]}
     assert "overlap" in kinds
     upload_id = response.headers["Location"].rsplit("/", 1)[-1]
-    refused = client.post(f"/imports/{upload_id}/commit")
+    refused = client.post(f"/imports/{upload_id}/commit", follow_redirects=True)
     assert refused.status_code == 422 and "没有写入任何数据" in refused.get_data(as_text=True)
     assert connection.execute(text("SELECT count(*) FROM grid WHERE valid_to IS NOT NULL")).scalar() == 0
 

@@ -30,12 +30,24 @@ PROBE = 1_000  # features whose coordinates decide whether the layer is lon/lat 
 def ogr_records(source: Source, _content, columns: dict[str, bool], limits: Limits,
                 report: ImportReport) -> Iterator[Record]:
     """Features of one layer of a Shapefile, zipped Shapefile, GeoPackage or KML, read in
-    batches of `BATCH` (pyogrio's skip_features/max_features), numbered across batches."""
-    import pyogrio
-
+    batches of `BATCH` (pyogrio's skip_features/max_features), numbered across batches.
+    What GDAL cannot read, or coordinates that cannot become lon/lat, are one problem of the
+    file wherever they show (opening it, or any batch)."""
     target = _target(source, report)
     if target is None:
         return
+    try:
+        yield from _features(source, target, columns, limits, report)
+    except coordinates.CrsProblem as exc:
+        report.add(Problem(source.name, problem=exc.problem, hint=exc.hint))
+    except _read_errors() as exc:
+        _unreadable(source, exc, report)
+
+
+def _features(source: Source, target, columns: dict[str, bool], limits: Limits,
+              report: ImportReport) -> Iterator[Record]:
+    import pyogrio
+
     opened = _open_layer(source, target, report)
     if opened is None:
         return
@@ -45,35 +57,21 @@ def ogr_records(source: Source, _content, columns: dict[str, bool], limits: Limi
         report.add(Problem(source.name, problem=_("要素数超过上限 %(limit)s", limit=limits.max_rows),
                            hint=_("请拆分文件后分别导入")))
         return
-    try:
-        decode = _guess_encoding(source, _batches(pyogrio, target, layer, raw, read_geometry=False),
-                                 report) if raw else None
-        convert, note = coordinates.converter(source.crs, info.get("crs"))
-    except coordinates.CrsProblem as exc:
-        report.add(Problem(source.name, problem=exc.problem, hint=exc.hint))
-        return
-    except _read_errors() as exc:
-        _unreadable(source, exc, report)
-        return
+    decode = _guess_encoding(source, _batches(pyogrio, target, layer, raw, read_geometry=False),
+                             report) if raw else None
+    convert, note = coordinates.converter(source.crs, info.get("crs"))
     if note:
         report.note(source.name, note)
     state = _State(source, columns, limits, report, decode, info.get("driver") in ("KML", "LIBKML"))
-    try:
-        for offset, frame in _batches(pyogrio, target, layer, raw):
-            if offset + len(frame) > limits.max_rows:
-                report.add(Problem(source.name, problem=_("要素数超过上限 %(limit)s", limit=limits.max_rows),
-                                   hint=_("请拆分文件后分别导入")))
-                return
-            shapes = [None if g is None else convert(g) for g in frame.geometry.array]
-            if offset == 0:
-                coordinates.check_lonlat_file(shapes[:PROBE], coordinates.declared(source.crs, info.get("crs")))
-            yield from state.records(frame, shapes, offset)
-    except coordinates.CrsProblem as exc:
-        report.add(Problem(source.name, problem=exc.problem, hint=exc.hint))
-        return
-    except _read_errors() as exc:
-        _unreadable(source, exc, report)
-        return
+    for offset, frame in _batches(pyogrio, target, layer, raw):
+        if offset + len(frame) > limits.max_rows:
+            report.add(Problem(source.name, problem=_("要素数超过上限 %(limit)s", limit=limits.max_rows),
+                               hint=_("请拆分文件后分别导入")))
+            return
+        shapes = [None if g is None else convert(g) for g in frame.geometry.array]
+        if offset == 0:
+            coordinates.check_lonlat_file(shapes[:PROBE], coordinates.declared(source.crs, info.get("crs")))
+        yield from state.records(frame, shapes, offset)
     state.finish()
 
 
@@ -89,17 +87,14 @@ def _unreadable(source: Source, exc: BaseException, report: ImportReport) -> Non
 
 
 def _open_layer(source: Source, target, report: ImportReport):
-    """(layer, info, attributes need their encoding guessed) or None after filing why not."""
+    """(layer, info, attributes need their encoding guessed) or None after filing why not
+    (what GDAL cannot read is raised: `ogr_records` files it)."""
     import pyogrio
 
-    try:
-        layer = _layer(source, pyogrio.list_layers(target), report)
-        if layer is None:
-            return None
-        info = pyogrio.read_info(target, layer=layer)
-    except _read_errors() as exc:
-        _unreadable(source, exc, report)
+    layer = _layer(source, pyogrio.list_layers(target), report)
+    if layer is None:
         return None
+    info = pyogrio.read_info(target, layer=layer)
     return layer, info, _needs_guess(source, info)
 
 
