@@ -21,6 +21,7 @@ from bench import plans, rows_db, rows_ogc, rows_tablet, rows_web
 from bench.data import BENCH_VAR, ROOT, Databases, Dataset
 from bench.results import Line, not_built, table, write_markdown
 from bench.timing import progress
+from gridmap import devdb
 from gridmap.clock import now as clock_now
 from gridmap.demo.load import county_of
 
@@ -117,7 +118,7 @@ def main() -> int:
     wall = time.perf_counter() - started
     write_markdown(out, lines, scale=scale, repeats=repeats,
                    dataset=str(dataset.directory.relative_to(ROOT)),
-                   postgis=_postgis_version(bench.dbs.main()), wall_seconds=wall, notes=NOTES)
+                   postgis=_postgis_version(devdb.app_url()), wall_seconds=wall, notes=NOTES)
     progress.note("")
     print(table(lines))
     print(f"\n{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: "

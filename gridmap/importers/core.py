@@ -150,6 +150,9 @@ class _Step:
         report, connection = self.report, self.connection
         batch = [(spec, source, whole[spec.table]) for spec, source in tables if spec.table in whole]
         savepoint = connection.begin_nested()
+        # Each batch's INSERT … SELECT is planned anew and costs enough to be JIT-compiled: a
+        # second or more of compiling per batch for per-row work that JIT barely speeds up.
+        connection.exec_driver_sql("SET LOCAL jit = off")
         writer = Writer(connection, self.county_code)
         outside: list[str] = []
         histories = Histories() if "issue_event" in {spec.table for spec, _source in tables} else None
@@ -309,24 +312,34 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
     columns = {field.name: field.required for field in spec.fields}
     if spec.point_columns and reader.lonlat_columns:
         columns |= {"lon": False, "lat": False}
-    records = reader.read(source, content, columns, limits, report)
+    log = _InOrder(report)
+    records = reader.read(source, content, columns, limits, log)
     plan = _plan(spec, {"time": f.time_parser(now), "date": f.date_parser(now)})
     rows: list[dict] = []
     total = 0
     seen = _Seen(spec, compact=size is not None)
-    for number, record in enumerate(records, 1):
-        if number % PROGRESS_EVERY == 0:
-            progress("read", source.name, number)
-        if report.full:
-            report.problems_left_off += 1
-            continue
-        row = _parse_record(source, spec, record, county_code, plan, report, repair, grid_scheme)
-        if row is not None and not seen.repeated(source, record, row, report):
-            rows.append(row)
-            if size is not None and len(rows) >= size:
-                total += len(rows)
-                yield rows
-                rows = []
+    number = 0
+    for chunk in _chunks(log.counted(records), PARSE_CHUNK):
+        parsed = None if report.full else _parse_records(source, spec, chunk, county_code, plan, report,
+                                                         repair, grid_scheme)
+        for index, record in enumerate(chunk):
+            log.release(number)
+            number += 1
+            if number % PROGRESS_EVERY == 0:
+                progress("read", source.name, number)
+            if report.full:
+                report.problems_left_off += 1
+                continue
+            row, problems = parsed[index]
+            for problem in problems:
+                report.add(problem)
+            if row is not None and not seen.repeated(source, record, row, report):
+                rows.append(row)
+                if size is not None and len(rows) >= size:
+                    total += len(rows)
+                    yield rows
+                    rows = []
+    log.release(None)
     total += len(rows)
     if seen.later:
         _name_first(source, spec, reader, limits, county_code, plan, seen.later, report)
@@ -334,6 +347,47 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
         report.add(Problem(source.name, problem=_("文件没有数据行"), hint=_("表头下面至少要有一行")))
     if rows or size is None:
         yield rows
+
+
+# Records parsed together, a column at a time (fields.columnwise).
+PARSE_CHUNK = 4_000
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _InOrder:
+    """What a reader says about a file, held until the rows it read before saying it are
+    checked: rows are parsed a chunk at a time, yet the report keeps the file's order."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        self.held: list[tuple[int, Callable[[], None]]] = []
+        self.read = 0  # records yielded so far
+
+    def add(self, problem: Problem) -> None:
+        self.held.append((self.read, lambda: self.report.add(problem)))
+
+    def note(self, source: str, note) -> None:
+        self.held.append((self.read, lambda: self.report.note(source, note)))
+
+    def counted(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            self.read += 1
+            yield record
+
+    def release(self, before: int | None) -> None:
+        """File what was said before record `before` (from 0) was read (None: everything)."""
+        while self.held and (before is None or self.held[0][0] <= before):
+            self.held.pop(0)[1]()
 
 
 REPEATED_HINT = _("同一对象只能出现一次：删除或合并重复行")
@@ -390,7 +444,7 @@ def _name_first(source, spec, reader, limits, county_code, plan, later, report) 
     first: dict = {}
     quiet = ImportReport(report.county_code, commit=False, max_errors=limits.max_errors)
     for record in records_again(source, spec, limits, quiet):
-        row = _parse_record(source, spec, record, county_code, plan, quiet)
+        row, _problems = _parse_records(source, spec, [record], county_code, plan, quiet)[0]
         if row is None:
             continue
         for fields in {fields for fields, _key in wanted}:
@@ -435,44 +489,106 @@ def _plan(spec: TableSpec, parsers: dict) -> tuple:
                   field.required, field.code, field.default) for field in spec.fields)
 
 
-def _parse_record(source, spec, record: Record, county_code, plan, report, repair=False,
-                  grid_scheme=DEFAULT_SCHEME) -> dict | None:
-    row: dict = {"_where": record.where}
-    problems: list[Problem] = []
-    cells, native = record.cells, record.native
+def _parse_records(source, spec, records: list[Record], county_code, plan, report, repair=False,
+                   grid_scheme=DEFAULT_SCHEME) -> list[tuple[dict | None, list[Problem]]]:
+    """Each record's row (None when it has problems) and problems, in the record's field order.
+    A column is parsed at once when its parser's whole-column form takes every cell
+    (fields.columnwise), else cell by cell: the values are the same either way."""
+    problems: dict[int, list[Problem]] = {}
 
-    def problem(field, what, hint):
-        problems.append(Problem(source.name, record.where, field, what, hint))
+    def problem(index, field, what, hint):
+        problems.setdefault(index, []).append(Problem(source.name, records[index].where, field, what, hint))
 
+    native = any(record.native for record in records)
+    names, columns = [], []
     for name, parse, required, code, default in plan:
-        raw = cells.get(name, "")
-        if native and code and name in native:
-            problem(name, _("代码 %(code)s 是数字，不是文本", code=raw),
-                    _("GeoJSON 里代码要加引号：\"%(code)s\"；否则前导 0 会丢失", code=raw))
-            continue
-        if not raw or raw.isspace():
-            if required:
-                problem(name, _("必填项为空"), _("请填写"))
-            row[name] = default
-            continue
-        try:
-            row[name] = parse(raw)
-        except f.CellProblem as exc:
-            problem(name, exc.problem, exc.hint)
-    _parse_geometry(spec, record, row, problem, _repairer(source, record, report) if repair else None)
-    if not problems and spec.check is not None:
-        for field, what, hint in spec.check(row, county_code):
-            problem(field, what, hint)
-    if not problems and spec.grid_codes:
+        cells = [record.cells.get(name, "") for record in records]
+        form = getattr(parse, "columnwise", None)
+        values = None
+        if form is not None and not (native and code) and not (required and "" in cells):
+            values = form(cells, default)
+        if values is None:
+            values = [_parse_cell(records[i], name, raw, parse, required, code, default, problem, i)
+                      for i, raw in enumerate(cells)]
+        names.append(name)
+        columns.append(values)
+    positions = _parse_positions(spec, records, problem, source, report if repair else None)
+    parsed = []
+    for index, values in enumerate(zip(*columns, strict=True)):
+        row = None
+        if index not in problems:
+            row = dict(zip(names, values, strict=True))
+            row["_where"] = records[index].where
+            if positions[index] is not _NOWHERE:
+                row["_geom"] = positions[index]
+            _check_row(spec, row, county_code, grid_scheme, lambda *p, at=index: problem(at, *p))
+        found = problems.get(index, [])
+        parsed.append((None if found else row, found))
+    return parsed
+
+
+def _parse_cell(record: Record, name, raw: str, parse, required, code, default, problem, index):
+    """One cell's value, or a problem filed (and None)."""
+    if code and name in record.native:
+        problem(index, name, _("代码 %(code)s 是数字，不是文本", code=raw),
+                _("GeoJSON 里代码要加引号：\"%(code)s\"；否则前导 0 会丢失", code=raw))
+        return None
+    if not raw or raw.isspace():
+        if required:
+            problem(index, name, _("必填项为空"), _("请填写"))
+        return default
+    try:
+        return parse(raw)
+    except f.CellProblem as exc:
+        problem(index, name, exc.problem, exc.hint)
+        return None
+
+
+def _check_row(spec: TableSpec, row: dict, county_code, grid_scheme, problem) -> None:
+    """The rules across a row's fields: the spec's check, then the county's grid code scheme."""
+    found = spec.check(row, county_code) if spec.check is not None else ()
+    for field, what, hint in found:
+        problem(field, what, hint)
+    if spec.grid_codes and not found:
         scheme, digits = grid_scheme
         try:
             codes.check_grid_code(row["code"], row["village_code"], scheme, serial_digits=digits)
         except BadInput as refused:
             problem("code", refused.message, _("本县的网格编码方案是 %(scheme)s（gridmap settings get %(county)s "
                                                "grid_code.scheme）", scheme=scheme, county=county_code))
-    for p in problems:
-        report.add(p)
-    return None if problems else row
+
+
+_NOWHERE = object()  # a row of a table without geometry: no `_geom` at all
+
+
+def _parse_positions(spec: TableSpec, records: list[Record], problem, source, report) -> list:
+    """Each record's geometry (`_NOWHERE` for tables without one): lon/lat columns read at
+    once when every pair is plain and in China, else record by record."""
+    if spec.point_columns and records and all("lon" in r.cells and "lat" in r.cells for r in records):
+        lons = f.decimal_column([record.cells["lon"] for record in records])
+        lats = f.decimal_column([record.cells["lat"] for record in records]) if lons is not None else None
+        if lats is not None and _all_in_china(lons, lats):
+            return [None if lon is None else geo.LonLat(lon, lat) for lon, lat in zip(lons, lats, strict=True)]
+    positions = []
+    for index, record in enumerate(records):
+        holder: dict = {}
+        _parse_geometry(spec, record, holder, lambda *p, at=index: problem(at, *p),
+                        _repairer(source, record, report) if report is not None else None)
+        positions.append(holder.get("_geom", _NOWHERE))
+    return positions
+
+
+def _all_in_china(lons: list, lats: list) -> bool:
+    """Every pair given or both empty, and inside geo.check_lonlat's bounds."""
+    if any((lon is None) != (lat is None) for lon, lat in zip(lons, lats, strict=True)):
+        return False
+    given_lons = [lon for lon in lons if lon is not None]
+    if not given_lons:
+        return True
+    given_lats = [lat for lat in lats if lat is not None]
+    lon_min, lat_min, lon_max, lat_max = geo.CHINA_LONLAT_BOUNDS
+    return (lon_min <= min(given_lons) and max(given_lons) <= lon_max
+            and lat_min <= min(given_lats) and max(given_lats) <= lat_max)
 
 
 def _repairer(source: Source, record: Record, report: ImportReport):

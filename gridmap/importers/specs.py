@@ -32,6 +32,9 @@ BOOL_FLAGS = ("minimum_living", "extreme_poverty", "lifted_from_poverty", "relap
 
 def bounded_int(low: int, high: int | None = None):
     """A parser of whole numbers from `low` to `high`."""
+    top = f.INT_MAX if high is None else high
+
+    @f.columnwise(lambda cells, default: f.whole_column(cells, low, top) if default is None else None)
     def parse(raw: str) -> int:
         value = f.parse_int(raw)
         if value < low or (high is not None and value > high):
@@ -43,6 +46,14 @@ def bounded_int(low: int, high: int | None = None):
 
 def bounded_float(low: float):
     """A parser of numbers not below `low`."""
+    def column(cells: list[str], default) -> list | None:
+        values = f.decimal_column(cells)
+        numbers = [value for value in values or () if value is not None]
+        if values is None or default is not None or (numbers and min(numbers) < low):
+            return None
+        return values
+
+    @f.columnwise(column)
     def parse(raw: str) -> float:
         value = f.parse_float(raw)
         if value < low:
@@ -53,6 +64,12 @@ def bounded_float(low: float):
 
 def bounded_text(limit: int):
     """A parser of text of at most `limit` characters."""
+    def column(cells: list[str], default) -> list | None:
+        if max(map(len, cells), default=0) > limit or not f.plain(cells) or not f.storable("".join(cells)):
+            return None
+        return [cell or default for cell in cells]
+
+    @f.columnwise(column)
     def parse(raw: str) -> str:
         value = raw.strip()
         f.check_storable(value)  # the readers check every cell too; a parser stands on its own

@@ -2,7 +2,7 @@
 state, progress and report, so a large file never runs inside a request
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-01 17:00:00
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0027"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
