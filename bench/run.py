@@ -125,6 +125,19 @@ def _into_readme(text: str) -> None:
     readme.write_text(replace_between(readme.read_text(), README_START, README_END, text))
 
 
+def _write(out: Path, lines: list[Line], scale: int, repeats: int, dataset: Dataset,
+           postgis: str, wall: float, wanted: list[str]) -> None:
+    lines = lines + [not_built(*row) for row in NOT_BUILT]
+    if scale == 1:
+        lines.append(not_built("each operation at 10x vs 1x", "the same at 1x", "≤ 11x",
+                               "run BENCH_SCALE=10"))
+    write_markdown(out, lines, scale=scale, repeats=repeats,
+                   dataset=str(dataset.directory.relative_to(ROOT)), postgis=postgis,
+                   wall_seconds=wall, notes=NOTES, rows=wanted)
+    if out == RESULTS / "latest.md":
+        _into_readme(table(lines))
+
+
 def main() -> int:
     started = time.perf_counter()
     scale = int(os.environ.get("BENCH_SCALE", "1"))
@@ -143,30 +156,22 @@ def main() -> int:
                RESULTS / ("latest.md" if scale == 1 else "latest-10x.md")).resolve()
     plans.PLANS = out.parent / "plans"
     wanted = os.environ.get("BENCH_ROWS", ",".join(ROWS)).split(",")
-    lines: list[Line] = []
+    fresh: list[Line] = []
     stamp = f"{datetime.now():%Y-%m-%d} {_commit()}"
+    # Rows not run now keep their last figures (and say when they were measured).
+    kept = read_table(out.read_text()) if out.exists() else []
+    postgis = _postgis_version(bench.dbs.main())
     for name in wanted:
         for line in ROWS[name](bench):
             line.row, line.measured = name, stamp
-            lines.append(line)
-    fresh = lines
-    # Rows not run now keep their last figures (and say when they were measured).
-    kept = read_table(out.read_text()) if out.exists() else []
-    lines = merged(kept, lines, list(ROWS)) + [not_built(*row) for row in NOT_BUILT]
-    if scale == 1:
-        lines.append(not_built("each operation at 10x vs 1x", "the same at 1x", "≤ 11x",
-                               "run BENCH_SCALE=10"))
-    wall = time.perf_counter() - started
-    write_markdown(out, lines, scale=scale, repeats=repeats,
-                   dataset=str(dataset.directory.relative_to(ROOT)),
-                   postgis=_postgis_version(bench.dbs.main()), wall_seconds=wall, notes=NOTES,
-                   rows=wanted)
-    if out == RESULTS / "latest.md":
-        _into_readme(table(lines))
+            fresh.append(line)
+        # written after each row: a run stopped half way keeps what it measured
+        _write(out, merged(kept, fresh, list(ROWS)), scale, repeats, dataset, postgis,
+               time.perf_counter() - started, wanted)
     progress.note("")
     print(table(fresh))
     print(f"\n{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: "
-          f"{wall / 60:.1f} min")
+          f"{(time.perf_counter() - started) / 60:.1f} min")
     missed = [line for line in fresh if line.fails_run]
     if missed:
         print(f"{len(missed)} target(s) missed: " + "; ".join(
