@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 
 from gridmap import devdb
+from gridmap.db import SESSION_OPTIONS
 from gridmap.demo.generate import HOUSEHOLD_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,6 +112,12 @@ class Dataset:
             if not (out / name).exists():
                 (out / name).symlink_to(self.directory / name)
         return out
+
+
+def connect(url: str) -> psycopg2.extensions.connection:
+    """A connection for a timed baseline, with the session settings gridmap's own use
+    (gridmap.db.SESSION_OPTIONS: no JIT), so a ratio compares the work, not the settings."""
+    return psycopg2.connect(url, options=SESSION_OPTIONS)
 
 
 def _with_db(url: str, dbname: str) -> str:

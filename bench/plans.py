@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg2
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from bench.data import connect
 
 PLANS = Path(__file__).resolve().parent / "results" / "plans"
 
@@ -16,7 +17,7 @@ def explain(url: str, name: str, statements: list[tuple[str, object]]) -> None:
     """Write the plans of `statements` ((sql, params) pairs) to plans/<name>.txt."""
     PLANS.mkdir(parents=True, exist_ok=True)
     parts = []
-    conn = psycopg2.connect(url)
+    conn = connect(url)  # with gridmap's session settings, as the rows run
     try:
         with conn.cursor() as cur:
             for sql, params in statements:

@@ -38,9 +38,14 @@ class Line:
     target: str
     ok: bool | None
     pending: str | None = None
+    row: str = ""  # the BENCH_ROWS name that measured it ("" for what is not built)
+    measured: str = ""  # when, and the commit measured (kept lines keep theirs)
+    kept_verdict: str | None = None  # a line read back from latest.md says its own
 
     @property
     def verdict(self) -> str:
+        if self.kept_verdict is not None:
+            return self.kept_verdict
         if self.ok is None:
             return self.pending or "—"
         if self.pending:
@@ -64,14 +69,54 @@ def ratio_line(operation: str, baseline: str, mine: Sample, theirs: Sample, targ
                 None if limit is None else ratio <= limit, pending)
 
 
-HEADER = ("| operation | baseline | gridmap (min / median) | baseline (min / median) | "
-          "ratio (median) | target | verdict |\n|---|---|---|---|---|---|---|")
+COLUMNS = ("row", "operation", "baseline", "gridmap (min / median)", "baseline (min / median)",
+           "ratio (median)", "target", "verdict", "measured")
+HEADER = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS)
 
 
 def table(lines: list[Line]) -> str:
-    rows = [f"| {x.operation} | {x.baseline} | {x.gridmap} | {x.base} | {x.ratio} | "
-            f"{x.target} | {x.verdict} |" for x in lines]
+    rows = [f"| {x.row} | {x.operation} | {x.baseline} | {x.gridmap} | {x.base} | {x.ratio} | "
+            f"{x.target} | {x.verdict} | {x.measured} |" for x in lines]
     return "\n".join([HEADER, *rows])
+
+
+def read_table(text: str) -> list[Line]:
+    """The lines of a table `table` wrote (other tables and text are passed over)."""
+    lines, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("| row | operation |"):
+            inside = True
+            continue
+        if not inside or line.startswith("|---"):
+            continue
+        if not line.startswith("| "):
+            inside = False
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if len(cells) != len(COLUMNS):
+            continue
+        row, operation, baseline, mine, base, ratio, target, verdict, measured = cells
+        # ok None: a line of an earlier run says its verdict but does not fail this run
+        lines.append(Line(operation, baseline, mine, base, ratio, target, None, row=row,
+                          measured=measured, kept_verdict=verdict))
+    return lines
+
+
+def merged(kept: list[Line], fresh: list[Line], order: list[str]) -> list[Line]:
+    """`fresh` lines, and the `kept` ones (from the last latest.md) of rows not run now, in
+    the order of `order` (the row names); lines of no row (not built) come last, fresh only."""
+    ran = {line.row for line in fresh}
+    lines = [line for line in kept if line.row and line.row not in ran] + fresh
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(lines, key=lambda line: rank.get(line.row, len(rank)))
+
+
+def replace_between(text: str, start: str, end: str, new: str) -> str:
+    """`text` with what lies between the markers `start` and `end` replaced by `new`."""
+    head, found, rest = text.partition(start)
+    if not found or end not in rest:
+        raise ValueError(f"no {start} … {end} in the text")
+    return head + start + "\n" + new + "\n" + end + rest.split(end, 1)[1]
 
 
 def machine() -> str:
@@ -84,16 +129,18 @@ def machine() -> str:
 
 
 def write_markdown(path: Path, lines: list[Line], *, scale: int, repeats: int, dataset: str,
-                   postgis: str, wall_seconds: float, notes: list[str]) -> None:
+                   postgis: str, wall_seconds: float, notes: list[str], rows: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = [
         "# make bench: latest results", "",
-        f"- scale: {scale}x ({dataset}), {repeats} repeats, gridmap and its baseline "
-        "alternating in the same run",
+        f"- last run: `BENCH_ROWS={','.join(rows)}`, scale {scale}x ({dataset}), {repeats} "
+        f"repeats, gridmap and its baseline alternating in the same run, "
+        f"{wall_seconds / 60:.1f} min",
         f"- machine: {machine()}",
-        f"- PostGIS: {postgis}",
-        f"- whole run: {wall_seconds / 60:.1f} min", "",
-        "Times are reported, never gated (shared, noisy machine); ratios, bytes and memory are.",
+        f"- PostGIS: {postgis}", "",
+        "Times are reported, never gated (shared, noisy machine); ratios, bytes and memory are. "
+        "Each line says when and at which commit it was measured (`+`: with changes not yet "
+        "committed); a run measures the rows it is given and keeps the others' last figures.",
         "", table(lines), "", *[f"- {note}" for note in notes], "",
     ]
     path.write_text("\n".join(text))

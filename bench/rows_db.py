@@ -8,13 +8,16 @@ import psycopg2
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql.psycopg2 import dialect as psycopg2_dialect
 
-from bench.data import GRIDMAP
+from bench import plans
+from bench.data import GRIDMAP, connect
 from bench.peers import peer, run_measured
 from bench.plans import explain
 from bench.results import MIB, Line, duration, mib, ratio_line
-from bench.sql import COVERAGE, copy_and_locate
+from bench.sql import ASSIGN_BY_JOIN, COVERAGE, copy_and_locate
 from bench.timing import Sample, alternate, progress
 from gridmap.coverage import RULES, gap_query
+from gridmap.db import make_engine
+from gridmap.importers.writers import LOCATE_HOUSEHOLDS, locate_households
 from gridmap.models import Household
 from gridmap.policy import Scope
 
@@ -31,7 +34,7 @@ def _gridmap_count_sql(kind: str, county: str, now) -> tuple[str, dict]:
 
 
 def _counter(url: str, sql: str, params) -> tuple:
-    conn = psycopg2.connect(url)
+    conn = connect(url)
     conn.autocommit = True
     counts: list[int] = []
 
@@ -118,6 +121,75 @@ def scope_rows(bench) -> list[Line]:
             "on the register), 10-county db", "hand-written SQL (its villages' codes)",
             samples["gridmap"], samples["hand"], "≤ 1.5x", 1.5))
     return lines
+
+
+# The import's staged batch of households, every one named by its point alone (no grid, no
+# village): what locate_households places.
+STAGE = "bench_assign_stage"
+STAGE_SQL = (f"CREATE TEMP TABLE {STAGE} AS SELECT id, county_code, geom, NULL::varchar AS "
+             "grid_code, NULL::varchar AS village_code FROM household WHERE county_code = %(county)s")
+# Where the two placements differ: a household placed by one and not the other, or in another
+# grid than the first by code the join found (on a shared edge the join finds both).
+ASSIGN_DIFFER = f"""
+    SELECT count(*) FROM {STAGE} s
+    FULL JOIN (SELECT DISTINCT ON (id) id, code FROM bench_assign_join
+               WHERE code IS NOT NULL ORDER BY id, code) j ON j.id = s.id
+    WHERE s.grid_code IS DISTINCT FROM j.code"""
+
+
+def assign_rows(bench) -> list[Line]:
+    """The import's placement (`locate_households` over a staged batch: one UPDATE … FROM grid
+    … ST_Covers join) of the county's households vs one CREATE TABLE AS … ST_Intersects join.
+    Each repeat starts from a fresh stage (untimed, as the import's COPY made it)."""
+    progress.start_row("assign households to grids")
+    url, county = bench.dbs.main(), bench.county
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    conn = engine.connect()
+    placed: dict[str, int] = {}
+
+    def fresh(_repeat: int) -> None:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, bench_assign_join")
+        conn.exec_driver_sql(STAGE_SQL, {"county": county})
+
+    def gridmap(_repeat: int) -> None:
+        locate_households(conn, STAGE)
+        placed["gridmap"] = conn.exec_driver_sql(
+            f"SELECT count(grid_code) FROM {STAGE}").scalar()
+
+    def join(_repeat: int) -> None:
+        conn.exec_driver_sql(ASSIGN_BY_JOIN, {"county": county})
+        placed["join"] = conn.exec_driver_sql(
+            "SELECT count(DISTINCT id) FROM bench_assign_join WHERE code IS NOT NULL").scalar()
+
+    try:
+        samples = alternate(bench.repeats, {"gridmap": gridmap, "join": join}, before=fresh)
+        differ = conn.exec_driver_sql(ASSIGN_DIFFER).scalar()
+        if differ or placed["gridmap"] != placed["join"]:
+            raise AssertionError(f"assign: the placements disagree ({differ} households; "
+                                 f"placed {placed})")
+        _explain_assign(conn, county)
+    finally:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, bench_assign_join")
+        conn.close()
+        engine.dispose()
+    return [ratio_line(f"assign households to grids ({placed['gridmap']:,} placed by their "
+                       "point; `locate_households`, the import's UPDATE … FROM grid join)",
+                       "one `CREATE TABLE AS … ST_Intersects` join", samples["gridmap"],
+                       samples["join"], "≤ 1.5x", 1.5, IMPORT_ISSUE)]
+
+
+def _explain_assign(conn, county: str) -> None:
+    """The plans of both placements, on the connection that holds the stage."""
+    parts = []
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, bench_assign_join")
+    conn.exec_driver_sql(STAGE_SQL, {"county": county})
+    conn.exec_driver_sql(f"ANALYZE {STAGE}")
+    for sql, params in ((LOCATE_HOUSEHOLDS.format(stage=STAGE), {}),
+                        (ASSIGN_BY_JOIN, {"county": county})):
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).scalars().all()
+        parts.append(f"-- query\n{sql.strip()}\n-- params {params!r}\n\n" + "\n".join(plan) + "\n")
+    plans.PLANS.mkdir(parents=True, exist_ok=True)
+    (plans.PLANS / "assign-households.txt").write_text("\n".join(parts))
 
 
 def import_rows(bench) -> list[Line]:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import psycopg2
 from sqlalchemy.orm import Session
 
+from bench.data import connect
 from bench.peers import peer, run_measured
 from bench.plans import captured, explain
 from bench.results import MIB, Line, duration, mib, ratio_line, seconds
@@ -91,7 +92,7 @@ def grid_geojson_rows(bench) -> list[Line]:
                 cur.execute(GRID_LAYER, {"county": county})
                 renamer.check(cur.fetchone()[0].encode(), r)
 
-        raw_conn = psycopg2.connect(url)
+        raw_conn = connect(url)
         contenders = {"gridmap": over_http, "raw": raw}
         if bench.scale == 1:  # at 10x only gridmap and the SQL baselines run
             contenders |= {"ogr2ogr": ogr2ogr, "to_json": to_json}
@@ -259,7 +260,7 @@ def concurrency_rows(bench) -> list[Line]:
             return out
 
         def raw_client(_i):
-            conn, out = psycopg2.connect(url), []
+            conn, out = connect(url), []
             with conn.cursor() as cur:
                 for _ in range(loops):
                     seconds_taken, _ = timed(lambda: (cur.execute(GRID_LAYER, {"county": county}),

@@ -110,6 +110,15 @@ GRID_LAYER = f"""
            ON n.grid_code = g.code
     WHERE g.county_code = %(county)s AND g.{CURRENT} AND g.geom IS NOT NULL"""
 
+# Households placed in grids by one join, as a GIS would (the assign row's baseline): every
+# grid a household's point lies in (both, on a shared edge).
+ASSIGN_BY_JOIN = f"""
+    CREATE TEMP TABLE bench_assign_join AS
+    SELECT h.id, g.code FROM household h
+    LEFT JOIN grid g ON g.county_code = h.county_code AND g.{CURRENT}
+                    AND ST_Intersects(g.geom, h.geom)
+    WHERE h.county_code = %(county)s"""
+
 # What the appeals peers draw: the county's unresolved issues with a place, and what a naive
 # popup shows (code, title, stage).
 APPEALS_OPEN = ("SELECT id, code, title, status, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM issue "

@@ -44,6 +44,12 @@ class StageLimits:
         """Hours to triage an issue of `urgency`."""
         return self.urgent_triage_hours if urgency == "urgent" else self.triage_hours
 
+    @classmethod
+    def of(cls, category: IssueCategory) -> StageLimits:
+        """The limits a category row holds."""
+        return cls(category.triage_hours, category.urgent_triage_hours,
+                   category.handling_days, category.feedback_days)
+
 
 def county_defaults(session, county_code: str) -> StageLimits:
     """The county-wide defaults (settings) for a category that does not say."""
@@ -72,8 +78,7 @@ def limits_of(session, county_code: str, code: str) -> StageLimits:
     category = find(session, county_code, code)
     if category is None:
         return county_defaults(session, county_code)
-    return StageLimits(category.triage_hours, category.urgent_triage_hours,
-                       category.handling_days, category.feedback_days)
+    return StageLimits.of(category)
 
 
 def all_of(session, county_code: str) -> list[IssueCategory]:

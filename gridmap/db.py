@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 SRID = 4326  # WGS84; CGCS2000 (4490) input is treated as 4326 and recorded (see geo.py)
 
 
+# What every session of ours runs with. JIT off: PostgreSQL compiles a plan whose estimated
+# cost passes jit_above_cost, and the estimates of our correlated subqueries (a grid worker's
+# 37 households by visit due) pass it by far: 20 s of compiling for 20 ms of work, 40–180 ms
+# on each coverage and layer query. Nothing we run is long enough to earn it back.
+SESSION_OPTIONS = "-c jit=off"
+# A connection that waited in the pool longer than this is pinged before use (a restarted
+# database leaves dead ones); a busy server's connections are back within milliseconds and
+# are not, so a request does not pay a round trip for the check.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
 def make_engine(url: str, **kw) -> Engine:
     """An engine for `url`; psycopg2 is the driver whatever the URL's scheme says."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg2://" + url.split("://", 1)[1]
-    kw.setdefault("pool_pre_ping", True)
-    kw.setdefault("connect_args", {"application_name": "gridmap"})
-    return create_engine(url, **kw)
+    given = kw.get("connect_args", {})
+    kw["connect_args"] = {"application_name": "gridmap", **given,
+                          "options": f"{SESSION_OPTIONS} {given.get('options', '')}".strip()}
+    engine = create_engine(url, **kw)
+    if not kw.get("pool_pre_ping"):
+        _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, record, proxy) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as gone:
+            raise exc.DisconnectionError(str(gone)) from gone  # the pool connects anew
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

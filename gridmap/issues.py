@@ -139,9 +139,10 @@ class Resident:
     login: str = "public"
 
 
-def report(session, actor, data: dict) -> Issue:
+def report(session, actor, data: dict, *, household_id: int | None = None) -> Issue:
     """A new issue (已上报) from `data`, with its first event; the same client_uuid twice
-    gives back the issue the first report made (a tablet may send a report again)."""
+    gives back the issue the first report made (a tablet may send a report again).
+    `household_id`: the household it was found at (a visit's; the caller checked its scope)."""
     if not isinstance(actor, Resident):
         _may(actor, "report_issue")
     client_uuid = _uuid(data.get("client_uuid"))
@@ -158,14 +159,15 @@ def report(session, actor, data: dict) -> Issue:
     reporter_name, phone = text_field(data, "reporter_name"), text_field(data, "reporter_phone")
     if real_name and not (reporter_name and phone):
         raise BadInput(_("实名反映需要填写反映人姓名和电话"), field="reporter_name")
-    limits = categories.limits_of(session, county_code, category.code)
+    limits = categories.StageLimits.of(category)
     issue_id = _new_id(session)
     issue = Issue(
         id=issue_id, county_code=county_code, code=f"MQ{now.astimezone(CHINA_TIME):%Y%m%d}{issue_id:05d}",
         title=title,
         description=text_field(data, "description"), category=category.code, urgency=urgency,
         source=inputs.choice(data, "source", SOURCES, "office"), geom=inputs.point(data),
-        grid_code=grid_code, village_code=village_code, reporter_name=reporter_name,
+        grid_code=grid_code, village_code=village_code, household_id=household_id,
+        reporter_name=reporter_name,
         reporter_phone=phone, real_name=real_name, status="reported", level="village",
         reported_at=now, status_changed_at=now,
         triage_due=lifecycle.stage_due(now, limits.triage(urgency)), created_by=actor.id,

@@ -116,6 +116,19 @@ def actions_of(role: str) -> frozenset[str]:
     return frozenset(action for action, (_, roles) in ACTIONS.items() if role in roles)
 
 
+def starts_with(column, prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`, as the byte range [prefix, prefix with its last character
+    raised) in pattern order (`~>=~`, `~<~`): what a `varchar_pattern_ops` index answers with
+    an index range and no re-check, where `LIKE 'prefix%'` adds a Filter run on every row
+    (ix_household_active_village: a township's 86k households took 2x the time of listing
+    its villages). Codes are ASCII; anything else falls back to LIKE."""
+    if not prefix or not prefix.isascii() or prefix[-1] == "\x7f":
+        return column.startswith(prefix, autoescape=True)
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return column.op("~>=~", is_comparison=True)(prefix) & column.op(
+        "~<~", is_comparison=True)(after)
+
+
 @dataclass(frozen=True)
 class Scope:
     """The part of a county a user may see.
@@ -159,7 +172,7 @@ class Scope:
         """
         if self.region_code is None:
             return false()
-        inside = village_code_column.startswith(self.region_code, autoescape=True)
+        inside = starts_with(village_code_column, self.region_code)
         if self.unit_id is not None:
             unit_region = select(func.coalesce(Unit.region_code, Unit.county_code)).where(
                 Unit.id == self.unit_id, Unit.county_code == self.county_code).scalar_subquery()

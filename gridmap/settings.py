@@ -15,8 +15,9 @@ import tomllib
 from datetime import date
 from importlib import resources
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from gridmap import audit, clock
 from gridmap.codes import COUNTY_CODE, GRID_SCHEMES
@@ -84,13 +85,33 @@ def _check_county(county_code: str) -> None:
                             field="county")
 
 
+# A session's overrides, read once per transaction: a visit reads its checklist and its
+# distance limit, a page its intervals and weights; each was one more round trip. `set` and
+# `reset` drop what they change; the end of a transaction (or savepoint) drops all.
+CACHE = "gridmap.settings"
+
+
 def overrides(session, county_code: str) -> dict:
     """The county's own overrides (keys no longer in the defaults are ignored)."""
     _check_county(county_code)
-    rows = session.execute(select(Setting.key, Setting.value).where(
-        Setting.county_code == county_code)).all()
-    known = default_values()
-    return {key: value for key, value in rows if key in known}  # stale keys are ignored
+    cache = session.info.setdefault(CACHE, {}) if isinstance(session, Session) else {}
+    if county_code not in cache:
+        rows = session.execute(select(Setting.key, Setting.value).where(
+            Setting.county_code == county_code)).all()
+        known = default_values()
+        cache[county_code] = {key: value for key, value in rows if key in known}  # stale keys ignored
+    return dict(cache[county_code])
+
+
+def forget(session) -> None:
+    """Drop the settings `session` has read (after a write, or when its transaction ends)."""
+    if isinstance(session, Session):
+        session.info.pop(CACHE, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session, _transaction) -> None:
+    forget(session)  # another transaction may have changed them since
 
 
 def all(session, county_code: str) -> dict:  # noqa: A001 - the module's API reads settings.all()
@@ -178,6 +199,7 @@ def set(session, county_code: str, key: str, value, user_id: int | None = None):
         index_elements=[Setting.county_code, Setting.key],
         set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at,
               "updated_by": statement.excluded.updated_by}))
+    forget(session)
     return value
 
 
@@ -193,6 +215,7 @@ def reset(session, county_code: str, key: str, actor=None) -> None:
     if actor is not None and before != after:
         audit.record(session, actor, "setting_change", f"setting:{key}",
                      {"before": before, "after": after}, county_code=county_code)
+    forget(session)
 
 
 # --- the administration page's groups -----------------------------------------------------------

@@ -18,7 +18,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from geoalchemy2 import Geography
+from sqlalchemy import cast, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from gridmap import clock, settings
@@ -152,34 +153,46 @@ def distance_m(session, visit_id: int) -> float | None:
 
 
 def record(session, actor, data: dict) -> Recorded:
-    """Record a 走访 by `actor` (in the caller's transaction); idempotent per client_uuid."""
+    """Record a 走访 by `actor` (in the caller's transaction); idempotent per client_uuid.
+
+    The usual visit is three statements: the household (in scope), the county's settings (read
+    once per transaction), and the INSERT that returns the row and its distance; a resend is
+    found by its client_uuid when the INSERT meets it (a tablet on a slow network waits for
+    each round trip)."""
     if not allowed(actor.role, "log_visit"):
         raise Forbidden(_("您的角色无权记录走访。"))
     scope = Scope.of_user(actor)
     client_uuid = _client_uuid(data.get("client_uuid"))
-    known = _known(session, actor, client_uuid)
-    if known is not None:
+    try:
+        household = _household(session, scope, data.get("household_id"))
+    except NotFound:  # a resend whose household has since left the scope is still the visit
+        known = _known(session, actor, client_uuid)
+        if known is None:
+            raise
         return known
-    household = _household(session, scope, data.get("household_id"))
     now = clock.now()
     point = _point(data)
     accuracy = _number(data, "accuracy_m", 0, ACCURACY_LIMIT_M)
+    where = None if point is None else func.ST_SetSRID(func.ST_MakePoint(*point), 4326)
     values = dict(
         county_code=household.county_code, household_id=household.id, user_id=actor.id,
         cadre_id=actor.cadre_id, kind="visit", visited_at=_visited_at(data, now),
-        geom=None if point is None else func.ST_SetSRID(func.ST_MakePoint(*point), 4326),
-        accuracy_m=None if point is None else accuracy,
+        geom=where, accuracy_m=None if point is None else accuracy,
         checklist=validate_checklist(data.get("checklist"),
                                      checklist_items(session, household.county_code)),
         notes=_notes(data), client_uuid=client_uuid)
-    visit_id = session.execute(insert(Visit).values(**values).on_conflict_do_nothing(
-        index_elements=[Visit.client_uuid]).returning(Visit.id)).scalar()
-    if visit_id is None:  # the same uuid arrived at the same moment on another connection
+    # the distance to the household, measured by the INSERT itself (null without both points)
+    home = select(Household.geom).where(Household.id == household.id).scalar_subquery()
+    distance = func.ST_Distance(cast(Visit.geom, Geography), cast(home, Geography))
+    row = session.execute(insert(Visit).values(**values).on_conflict_do_nothing(
+        index_elements=[Visit.client_uuid]).returning(Visit, distance)).first()
+    if row is None:  # this client_uuid is recorded already (a resend), maybe this moment
         known = _known(session, actor, client_uuid)
         if known is None:
             raise Conflict(_("这条走访已由其他账号记录"), field="client_uuid")
         return known
-    return _recorded(session, session.get(Visit, visit_id), created=True)
+    visit, metres = row
+    return _recorded(session, visit, metres, created=True)
 
 
 def _known(session, actor, client_uuid: uuid.UUID) -> Recorded | None:
@@ -189,11 +202,10 @@ def _known(session, actor, client_uuid: uuid.UUID) -> Recorded | None:
         return None
     if visit.user_id != actor.id:
         raise Conflict(_("这条走访已由其他账号记录"), field="client_uuid")
-    return _recorded(session, visit, created=False)
+    return _recorded(session, visit, distance_m(session, visit.id), created=False)
 
 
-def _recorded(session, visit: Visit, created: bool) -> Recorded:
-    distance = distance_m(session, visit.id)
+def _recorded(session, visit: Visit, distance: float | None, created: bool) -> Recorded:
     limit = settings.get(session, visit.county_code, "visit.far_from_household_m")
     return Recorded(visit, distance, distance is not None and distance > limit, created)
 
@@ -201,19 +213,25 @@ def _recorded(session, visit: Visit, created: bool) -> Recorded:
 def get(session, actor, visit_ref) -> Visit:
     """A visit, by id or by its client_uuid (what a tablet knows before the server answered),
     whose household is in the actor's scope; NotFound otherwise."""
+    return _visit_at(session, actor, visit_ref)[0]
+
+
+def _visit_at(session, actor, visit_ref) -> tuple[Visit, Household]:
+    """`get`'s visit and its household, read together."""
     try:
         match = (Visit.id == int(visit_ref)) if str(visit_ref).isdigit() else (
             Visit.client_uuid == uuid.UUID(str(visit_ref)))
     except (TypeError, ValueError, OverflowError):
         raise BadInput(_("visit 应是走访编号或其 client_uuid"), field="visit") from None
-    visit = session.execute(select(Visit).join(
+    found = session.execute(select(Visit, Household).join(
         Household, (Household.id == Visit.household_id) & (Household.county_code == Visit.county_code))
         .where(match, Visit.county_code == actor.county_code,
-               Scope.of_user(actor).households())).scalar()
-    if visit is None:
+               Scope.of_user(actor).households())).first()
+    if found is None:
         raise NotFound(_("没有这条走访（%(ref)s），或不在您的范围内", ref=str(visit_ref)[:40]),
                        field="visit")
-    return visit
+    visit, household = found
+    return visit, household
 
 
 def report_issue(session, actor, visit_ref, data: dict):
@@ -229,13 +247,12 @@ def report_issue(session, actor, visit_ref, data: dict):
     resolution = data.pop("resolution", None)
     if on_spot and not (isinstance(resolution, str) and resolution.strip()):
         raise BadInput(_("就地解决的事项请写明怎样解决的"), field="resolution")
-    visit = get(session, actor, visit_ref)
-    household = session.get(Household, visit.household_id)
+    visit, household = _visit_at(session, actor, visit_ref)
     place = ({"grid_code": household.grid_code} if household.grid_code
              else {"village_code": household.village_code})
-    issue = issues.report(session, actor, {**data, **place, "source": "visit"})
-    if issue.household_id is None:  # found at this household: its 回访 is a visit there too
-        issue.household_id = household.id
+    # found at this household: its 回访 is a visit there too
+    issue = issues.report(session, actor, {**data, **place, "source": "visit"},
+                          household_id=household.id)
     if visit.issue_id is None:
         visit.issue_id = issue.id
     session.flush()

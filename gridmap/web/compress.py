@@ -9,12 +9,46 @@ answer's length (BREACH). Static files hold no secret.
 from __future__ import annotations
 
 import gzip
+import threading
+from collections import OrderedDict
 
 from flask import Flask, request
 
 COMPRESSIBLE = ("text/css", "text/javascript", "application/javascript", "image/svg+xml",
                 "application/json", "application/manifest+json")
 MIN_BYTES = 1024  # smaller files gain nothing
+LAYER_LEVEL = 5
+KEPT_BYTES = 32 * 1024 * 1024  # compressed layers kept per worker process
+
+
+class Compressed:
+    """gzip of recent answers, by the hash of their content (the ETag): the same layer asked
+    for by several leaders (or again after a grid was renamed elsewhere) is compressed once
+    per worker. Compressing a county's grids took longer than building them in PostGIS; a
+    content hash cannot go stale, and the oldest are dropped past `limit` bytes."""
+
+    def __init__(self, limit: int = KEPT_BYTES):
+        self.limit, self.size = limit, 0
+        self.kept: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, raw: bytes, content_hash: str) -> bytes:
+        """`raw` gzipped (`content_hash` names its content)."""
+        with self.lock:
+            if content_hash in self.kept:
+                self.kept.move_to_end(content_hash)
+                return self.kept[content_hash]
+        packed = gzip.compress(raw, compresslevel=LAYER_LEVEL)  # outside the lock: threads
+        with self.lock:
+            if content_hash not in self.kept and len(packed) <= self.limit:
+                self.kept[content_hash] = packed
+                self.size += len(packed)
+                while self.size > self.limit:
+                    self.size -= len(self.kept.popitem(last=False)[1])
+        return packed
+
+
+gzipped = Compressed()
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,6 @@ gridmap.maps: a query, a build, a response.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 
@@ -44,6 +43,7 @@ from gridmap.maps.layers import (
 )
 from gridmap.maps.styles import count_classes
 from gridmap.policy import Scope
+from gridmap.web.compress import gzipped
 from gridmap.web.downloads import download
 from gridmap.web.errors import answers_with, render_json
 from gridmap.web.guard import can, current_scope, requires
@@ -229,7 +229,7 @@ def _geojson_response(body: str, mimetype: str = "application/geo+json"):
         response.status_code = 304
         return response
     if len(raw) >= GZIP_FROM and "gzip" in request.accept_encodings:
-        raw = gzip.compress(raw, compresslevel=5)
+        raw = gzipped(raw, etag)
         response.content_encoding = "gzip"
     response.set_data(raw)
     return response
