@@ -17,7 +17,7 @@ from bench.sql import ASSIGN_BY_JOIN, COVERAGE, copy_and_locate
 from bench.timing import Sample, alternate, progress
 from gridmap.coverage import RULES, gap_query
 from gridmap.db import make_engine
-from gridmap.importers.writers import LOCATE_HOUSEHOLDS, locate_households
+from gridmap.importers.writers import LOCATE_HOUSEHOLDS
 from gridmap.models import Household
 from gridmap.policy import Scope
 
@@ -124,22 +124,28 @@ def scope_rows(bench) -> list[Line]:
 
 
 # The import's staged batch of households, every one named by its point alone (no grid, no
-# village): what locate_households places.
+# village): what the import's INSERT places (writers.LOCATE_HOUSEHOLDS, a lateral join).
 STAGE = "bench_assign_stage"
+PLACED = "bench_assign_placed"
+# The import's own placement, as its INSERT … SELECT runs it over the staged rows.
+PLACE_SELECT = (f"SELECT _import_household.id, COALESCE(_import_household.grid_code, located_grid) "
+                f"AS grid_code FROM {STAGE} AS _import_household {LOCATE_HOUSEHOLDS}")
+PLACE_SQL = f"CREATE TEMP TABLE {PLACED} AS {PLACE_SELECT}"
 STAGE_SQL = (f"CREATE TEMP TABLE {STAGE} AS SELECT id, county_code, geom, NULL::varchar AS "
              "grid_code, NULL::varchar AS village_code FROM household WHERE county_code = %(county)s")
 # Where the two placements differ: a household placed by one and not the other, or in another
 # grid than the first by code the join found (on a shared edge the join finds both).
 ASSIGN_DIFFER = f"""
-    SELECT count(*) FROM {STAGE} s
+    SELECT count(*) FROM {PLACED} s
     FULL JOIN (SELECT DISTINCT ON (id) id, code FROM bench_assign_join
                WHERE code IS NOT NULL ORDER BY id, code) j ON j.id = s.id
     WHERE s.grid_code IS DISTINCT FROM j.code"""
 
 
 def assign_rows(bench) -> list[Line]:
-    """The import's placement (`locate_households` over a staged batch: one UPDATE … FROM grid
-    … ST_Covers join) of the county's households vs one CREATE TABLE AS … ST_Intersects join.
+    """The import's placement (writers.LOCATE_HOUSEHOLDS over a staged batch: the lateral
+    ST_Covers join its INSERT … SELECT makes) of the county's households vs one
+    CREATE TABLE AS … ST_Intersects join.
     Each repeat starts from a fresh stage (untimed, as the import's COPY made it)."""
     progress.start_row("assign households to grids")
     url, county = bench.dbs.main(), bench.county
@@ -148,13 +154,13 @@ def assign_rows(bench) -> list[Line]:
     placed: dict[str, int] = {}
 
     def fresh(_repeat: int) -> None:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, bench_assign_join")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, {PLACED}, bench_assign_join")
         conn.exec_driver_sql(STAGE_SQL, {"county": county})
 
     def gridmap(_repeat: int) -> None:
-        locate_households(conn, STAGE)
+        conn.exec_driver_sql(PLACE_SQL)
         placed["gridmap"] = conn.exec_driver_sql(
-            f"SELECT count(grid_code) FROM {STAGE}").scalar()
+            f"SELECT count(grid_code) FROM {PLACED}").scalar()
 
     def join(_repeat: int) -> None:
         conn.exec_driver_sql(ASSIGN_BY_JOIN, {"county": county})
@@ -169,11 +175,11 @@ def assign_rows(bench) -> list[Line]:
                                  f"placed {placed})")
         _explain_assign(conn, county)
     finally:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, bench_assign_join")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, {PLACED}, bench_assign_join")
         conn.close()
         engine.dispose()
     return [ratio_line(f"assign households to grids ({placed['gridmap']:,} placed by their "
-                       "point; `locate_households`, the import's UPDATE … FROM grid join)",
+                       "point; the import's lateral ST_Covers join in its INSERT)",
                        "one `CREATE TABLE AS … ST_Intersects` join", samples["gridmap"],
                        samples["join"], "≤ 1.5x", 1.5, IMPORT_ISSUE)]
 
@@ -181,10 +187,10 @@ def assign_rows(bench) -> list[Line]:
 def _explain_assign(conn, county: str) -> None:
     """The plans of both placements, on the connection that holds the stage."""
     parts = []
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, bench_assign_join")
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, {PLACED}, bench_assign_join")
     conn.exec_driver_sql(STAGE_SQL, {"county": county})
     conn.exec_driver_sql(f"ANALYZE {STAGE}")
-    for sql, params in ((LOCATE_HOUSEHOLDS.format(stage=STAGE), {}),
+    for sql, params in ((PLACE_SELECT, {}),
                         (ASSIGN_BY_JOIN, {"county": county})):
         plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).scalars().all()
         parts.append(f"-- query\n{sql.strip()}\n-- params {params!r}\n\n" + "\n".join(plan) + "\n")
