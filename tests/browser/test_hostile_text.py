@@ -70,7 +70,7 @@ ROUTE_SAMPLES: dict[str, dict[str, str]] = {
     "people.cadre": {"cadre_id": "421"}, "people.unit": {"unit_id": "96"},
     "admin.user": {"user_id": "1"},
     # an import upload is its uploader's alone, kept a day: one never stored answers 404
-    "imports.report": {"upload_id": "0" * 32},
+    "imports.report": {"upload_id": "0" * 32}, "imports.progress": {"upload_id": "0" * 32},
 }
 # Downloads for other systems' API tokens only (the coverage gaps, never public).
 TOKEN_ONLY = {"/exports/gaps.geojson", "/exports/gaps.gpkg"}
