@@ -486,7 +486,7 @@ class VillageUncovered(Base):
     county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
     village_code: Mapped[str] = mapped_column(String(12), primary_key=True)
     gap_m2: Mapped[float] = mapped_column(nullable=False)
-    geom = mapped_column(Geometry(srid=SRID, spatial_index=False), nullable=True)
+    geom = geom_column("GEOMETRY")
     m2: Mapped[float | None] = mapped_column()
 
 

@@ -163,6 +163,10 @@ def upgrade() -> None:
         sa.Column("m2", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("county_code", "village_code", name=op.f("pk_village_uncovered")),
     )
+    # every geometry column is GiST-indexed (tests/db/test_schema.py): the layer's households
+    # are found inside these parts
+    op.create_index("idx_village_uncovered_geom", "village_uncovered", ["geom"], unique=False,
+                    postgresql_using="gist")
     op.execute(LAST_VISIT_REFRESH)
     op.execute(VISIT_CHANGED)
     _statement_triggers("visit", "visit_last_changed", "visit")
