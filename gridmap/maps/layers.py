@@ -231,9 +231,18 @@ def region_name(session: Session, county_code: str, code: str) -> str | None:
         Region.county_code == county_code, Region.code == code, Region.current()))
 
 
-def county_name(session: Session, scope: Scope) -> str:
-    """The name of the scope's county (its code when the county has no region row)."""
-    name = session.scalar(select(Region.name).where(
-        Region.county_code == scope.county_code, Region.code == scope.county_code,
-        Region.current()))
-    return name or scope.county_code
+def place_names(session: Session, scope: Scope) -> list[str]:
+    """What the scope's map is a map of, county first: 武定县, then 插甸镇 for a township's
+    staff, down to the village or grid of a scope that narrow (a code stands in for a name
+    the county has no row for)."""
+    region = scope.region_code or scope.county_code
+    codes = [code for code in (region[:6], region[:9], region[:12]) if len(code) <= len(region)]
+    names = dict(session.execute(select(Region.code, Region.name).where(
+        Region.county_code == scope.county_code, Region.code.in_(codes), Region.current())).all())
+    places = [names.get(code, code) for code in dict.fromkeys(codes)]
+    if scope.grid_code:
+        grid = session.scalar(select(Grid.name).where(
+            Grid.county_code == scope.county_code, Grid.code == scope.grid_code, Grid.current()))
+        # A grid's name already says its village (插甸村第1网格): the village is not repeated.
+        places[2:] = [grid or scope.grid_code]
+    return places

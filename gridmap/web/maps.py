@@ -34,9 +34,9 @@ from gridmap.maps.gaps import gap_layer_json
 from gridmap.maps.heat import HEAT_KINDS, heat_cells
 from gridmap.maps.layers import (
     Bounds,
-    county_name,
     grid_household_counts,
     grid_layer_json,
+    place_names,
     region_layer,
     region_name,
     scope_bounds,
@@ -207,7 +207,7 @@ def county_map():
     parts = render_parts(folium_map, legend_markup=legend(classes), config=config)
     empty = None if bounds else _("您的范围内还没有区划或网格数据。")
     page = render_template("maps/map.html", map=parts, title=_("地图"), empty_message=empty,
-                           county_name=county_name(session, scope),
+                           places=place_names(session, scope),
                            gap_legend=gap_legend(gaps) if gaps is not None else None,
                            appeals_legend=appeals_legend(filter_choices(session, scope))
                            if appeals_url else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import text
@@ -199,6 +200,26 @@ def test_grid_worker_map_fits_their_grid(client, county, auth):
     (south, west), (north, east) = page_config(html)["bounds"]
     assert (south, west, north, east) == pytest.approx((25.55, 102.4, 25.6, 102.45))
     assert codes(client.get("/map/grids.geojson").get_json()) == {"532329104002001"}
+
+
+def map_title(html: str) -> str:
+    """The place named over the map (the 示意图 note after it left out)."""
+    title = re.search(r'<h1 class="gm-county-name"[^>]*>(.*?)<span', html).group(1)
+    return title.strip()
+
+
+@pytest.mark.parametrize(("role", "scope_code", "title"), [
+    ("leader", COUNTY, "武定县"),
+    ("township_staff", "532329104", "武定县 · 插甸镇"),
+    ("village_staff", "532329104002", "武定县 · 插甸镇 · 插甸2村"),
+    # A grid's name says its village already (in the demo: 插甸村第1网格（高河边）).
+    ("grid_worker", "532329104002001", "武定县 · 插甸镇 · 第001网格"),
+])
+def test_the_map_is_titled_with_the_place_it_shows(client, county, auth, role, scope_code, title):
+    auth.as_role(role, scope_code)
+    html = client.get("/").get_data(as_text=True)
+    assert map_title(html) == title
+    assert f"<h2>{title} · 网格化管理示意图</h2>" in html  # printed, the same place
 
 
 def test_unknown_layer_is_not_found(client, county, auth):
