@@ -47,6 +47,7 @@ from gridmap.maps.styles import (
     VILLAGE_LINE,
     CountClass,
     LegendRow,
+    gap_fill_css,
     legend_html,
 )
 
@@ -222,15 +223,15 @@ def popup_labels() -> dict[str, str]:
     return {
         "code": _("编码"), "full_name": _("全称"), "households": _("户数"), "grids": _("网格数"),
         "household_target": _("目标户数"), "context": _("不在您的范围内，仅作位置参考"),
-        "township": _("乡镇(街道)"), "village": _("村(社区)"), "grid": _("网格"),
+        "township": _("乡镇（街道）"), "village": _("村（社区）"), "grid": _("网格"),
         # Whole phrases with the number's place marked: static/map.js puts the number in.
         # TRANSLATORS: a count in the popup, under the label 户数 (households).
         "households_n": _("%(n)s 户"),
         # TRANSLATORS: a count in the popup, under the label 网格数 (grids).
         "grids_n": _("%(n)s 个网格"),
         "load_failed": _("地图数据没有加载成功。请检查网络后刷新页面；如已退出登录，请重新登录。"),
-        "layers": {"township": _("乡镇(街道)"), "village": _("村(社区)"),
-                   "grid": _("网格(按户数着色)"), "appeals": _("未办结事项"),
+        "layers": {"township": _("乡镇（街道）"), "village": _("村（社区）"),
+                   "grid": _("网格（按户数着色）"), "appeals": _("未办结事项"),
                    "targets": _("挂牌整改对象")},
         "targets": {"statuses": {status: label.translate(_) for status, label
                                  in targets.STATUS_LABELS.items()},
@@ -246,7 +247,7 @@ def popup_labels() -> dict[str, str]:
         "gap_flags": {"village": _("无包村领导")},
         # TRANSLATORS: days a grid's households have waited for a visit (median), on its badge.
         "days_n": _("%(n)s 天"), "unvisited": _("最久未走访的网格"),
-        "unvisited_days": _("距上次走访天数(中位数)"),
+        "unvisited_days": _("距上次走访天数（中位数）"),
         "stages": {status: lifecycle.STATUS_LABELS[status].translate(_) for status in lifecycle.OPEN},
         # One character on each appeal's marker: its stage.
         "stage_marks": {"reported": _("报"), "triaged": _("派"), "in_progress": _("办"),
@@ -264,20 +265,20 @@ def popup_labels() -> dict[str, str]:
         "trend": _("近 12 周三率"), "print": _("打印"), "locate": _("我的位置"),
         "locate_failed": _("无法获取您的位置"),
         "percent_range": _("%(lower)s–%(upper)s%%"), "days_range": _("%(lower)s–%(upper)s 天"),
-        "count_range": _("%(lower)s–%(upper)s"), "zero": _("0(无)"),
+        "count_range": _("%(lower)s–%(upper)s"), "zero": _("0（无）"),
         # A care count of 1–4 withheld from aggregate readers (privacy.suppress_small).
-        "suppressed": _("<5"), "suppressed_class": _("1–4(不公开)"),
+        "suppressed": _("<5"), "suppressed_class": _("1–4（不公开）"),
     }
 
 
 def legend(classes: list[CountClass]) -> Markup:
     """The legend's markup: one row per household class, then the boundary lines."""
     rows = [LegendRow(_("%(lower)s–%(upper)s 户", lower=c.lower, upper=c.upper)
-                      if c.lower else _("0 户(无住户记录)"), "gm-fill", c.color,
+                      if c.lower else _("0 户（无住户记录）"), "gm-fill", c.color,
                       GRID_STYLE["fillOpacity"])
             for c in classes]
-    rows += [LegendRow(_("乡镇(街道)界"), "gm-line-township"),
-             LegendRow(_("村(社区)界"), "gm-line-village")]
+    rows += [LegendRow(_("乡镇（街道）界"), "gm-line-township"),
+             LegendRow(_("村（社区）界"), "gm-line-village")]
     return legend_html(_("网格户数"), _("示意图 · 不作为权属依据"), rows)
 
 
@@ -289,10 +290,11 @@ def gap_legend(gaps: list[dict]) -> Markup:
     for gap in gaps:
         kind = escape(gap["kind"])
         checked = " checked" if gap["kind"] in GAP_DEFAULT_ON else ""
+        fill = f' style="{gap_fill_css(gap["kind"])}"' if gap_fill_css(gap["kind"]) else ""
         items.append(
             f'<li class="gm-gap-row" data-gap-kind="{kind}"><label>'
             f'<input type="checkbox" data-gap-kind="{kind}"{checked}>'
-            f'<span class="gm-swatch gm-gap-swatch gm-gap-{kind}"></span>'
+            f'<span class="gm-swatch gm-gap-swatch gm-gap-{kind}"{fill}></span>'
             f'<span class="gm-gap-label">{escape(gap["label"])}</span></label>'
             f'<a class="gm-gap-count" data-gap-count="{kind}" href="{escape(gap["list_url"])}"'
             f' title="{to_list}">…</a></li>')
@@ -344,7 +346,7 @@ def appeals_legend(choices: dict | None = None) -> Markup:
     """The appeals legend: the marker colours by traffic light, the overdue mark, and the
     filters (stage, category, appeal type, urgency, handling level, unit, report dates) the
     layer endpoint applies. `choices`: the category and unit (value, name) lists."""
-    rows = [("red", _("已超期（红色方块，带“!”）")), ("yellow", _("临期")), ("green", _("正常"))]
+    rows = [("red", _("已超期（红色方块，带“!”）")), ("yellow", _("临期（虚线圈）")), ("green", _("正常"))]
     items = "".join(
         f'<li><span class="gm-appeal-swatch gm-appeal gm-appeal-{light}'
         f'{" gm-appeal-overdue" if light == "red" else ""}">'

@@ -58,7 +58,7 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("households", "户数", "households", "count", "view_map"),
     Measure("care", "需关爱户", "households needing care", "count", "view_coverage", care=True),
     *_gap_measures(),
-    Measure("days_since_visit", "距上次走访天数(中位数)", "days since last visit (median)",
+    Measure("days_since_visit", "距上次走访天数（中位数）", "days since last visit (median)",
             "days", "view_coverage"),
     Measure("open", "未办结事项", "open issues", "count", "view_issues"),
     Measure("overdue", "超期事项", "overdue issues", "count", "view_issues"),

@@ -117,8 +117,10 @@ def legend_html(title: str, note: str, rows: list[LegendRow], css_class: str = "
 # answers for; each kind also differs by line pattern or shape, never by colour alone.
 GAP_COLOR = "#b3261e"
 GAP_STYLES = {
+    # Nearly opaque: a light red over the grids' blues would mix to a grey close to the
+    # background; this covers them, so the village reads as a hole in the responsibility map.
     "village": {"color": GAP_COLOR, "weight": 4, "dashArray": "10 6", "opacity": 1,
-                "fillColor": GAP_COLOR, "fillOpacity": 0.18},
+                "fillColor": "#f28b82", "fillOpacity": 0.88},
     "uncovered_area": {"color": GAP_COLOR, "weight": 2.5, "opacity": 1, "fillOpacity": 1,
                        "className": "gm-hatched"},
     "group": {"color": "#e8710a", "weight": 3, "dashArray": "2 5", "fill": False, "opacity": 1},
@@ -136,6 +138,18 @@ GAP_STYLES = {
     "visit": {"color": "#c26401"},
     "uncovered": {"color": GAP_COLOR},
 }
+
+
+def gap_fill_css(kind: str) -> str:
+    """The CSS background of a gap's legend swatch: its shape's fill at the same opacity
+    (empty for gaps drawn without a plain fill, whose swatch is in map.css)."""
+    style = GAP_STYLES.get(kind, {})
+    if style.get("fill") is False or "fillColor" not in style or "className" in style:
+        return ""
+    red, green, blue = (int(style["fillColor"][i:i + 2], 16) for i in (1, 3, 5))
+    return f"background:rgba({red},{green},{blue},{style.get('fillOpacity', 0.2):g})"
+
+
 # Switched on when the page opens: where no one answers for a place or a household. The
 # others are a tap away (a county in its first year has many grids without a worker account,
 # and overdue visits are scattered one or two per grid).

@@ -363,8 +363,8 @@ def rule_label(rule) -> str:
 def _gap_columns(detail: bool, household: bool):
     if detail:
         return [("code", _("编码")), ("name", _("户主") if household else _("名称")),
-                ("village_code", _("村(社区)编码")), ("village", _("村(社区)"))]
-    return [("village_code", _("村(社区)编码")), ("village", _("村(社区)")), ("count", _("数量"))]
+                ("village_code", _("村（社区）编码")), ("village", _("村（社区）"))]
+    return [("village_code", _("村（社区）编码")), ("village", _("村（社区）")), ("count", _("数量"))]
 
 
 @bp.route(f"/coverage/<{_GAP_ROUTE}:kind>", endpoint="gaps")

@@ -163,7 +163,10 @@ def test_a_small_marker_answers_a_finger_within_44_px(open_page, base_url):
 
 
 def appeal_marker(page, code: str):
-    """Go to appeal `code` by the map's search (it zooms past clustering) and return its marker."""
+    """Once the map (re)opened is drawn, go to appeal `code` by its search (it zooms past
+    clustering) and return its marker."""
+    page.wait_for_selector(".folium-map[data-layers=loaded]", timeout=LOADED)
+    page.wait_for_load_state("networkidle", timeout=LOADED)
     page.fill(".gm-search input[name=q]", code)
     page.locator(".gm-search button[type=submit]").click()
     expect(page.locator(".folium-map")).to_have_attribute("data-search-went", code)
@@ -188,8 +191,6 @@ def test_triaging_an_appeal_changes_its_colour_on_the_map(open_page, base_url, c
                            {"c": LEADER.county_code, "id": appeal["id"]})
     engine.dispose()
     page.reload()
-    page.wait_for_selector(".folium-map[data-layers=loaded]", timeout=LOADED)
-    page.wait_for_load_state("networkidle", timeout=LOADED)
     before = appeal_marker(page, appeal["code"])
     expect(before).to_have_class("gm-appeal gm-appeal-red gm-appeal-overdue")
     expect(before).to_have_text("!报")
@@ -199,8 +200,6 @@ def test_triaging_an_appeal_changes_its_colour_on_the_map(open_page, base_url, c
     with page.expect_navigation():
         page.locator("form.gm-action-triage button[type=submit]").click()
     page.goto(f"{base_url}/")
-    page.wait_for_selector(".folium-map[data-layers=loaded]", timeout=LOADED)
-    page.wait_for_load_state("networkidle", timeout=LOADED)
     after = appeal_marker(page, appeal["code"])
     expect(after).to_have_class("gm-appeal gm-appeal-green")
     expect(after).to_have_text("派")

@@ -123,7 +123,7 @@ def test_the_overdue_legend_swatch_is_the_overdue_markers_square():
 def test_legend_lists_each_class_with_its_colour():
     markup = str(legend(count_classes([0, 120, 480])))
     assert 'class="gm-legend"' in markup
-    for label in ("0 户(无住户记录)", "1–100 户", "401–500 户", "乡镇(街道)界", "示意图"):
+    for label in ("0 户（无住户记录）", "1–100 户", "401–500 户", "乡镇（街道）界", "示意图"):
         assert label in markup
     assert EMPTY_FILL in markup and SEQUENTIAL[-1] in markup
 

@@ -85,12 +85,14 @@ def test_the_map_page_is_english_after_the_switch(client, township_staff):
     # The legend (kept in a <template> until Leaflet places it), the layer names and the
     # popup labels are built by Folium's script.
     for english in ("Households per grid", "Schematic map", "Township boundaries",
-                    '"Grids (coloured by households)"', '"households_n": "%(n)s"',
+                    '"Grids by households"', '"households_n": "%(n)s"',
                     '"context": "Outside your scope; shown for orientation only"'):
         assert english in page
-    # No Chinese is left but the user's name, the county's name and the switch's own "中文"
-    # (GeoJSON names are \u-escaped in the script).
-    rest = page.replace("乡镇干部（插甸镇综治中心）", "").replace("武定县", "").replace("中文", "")
+    # No Chinese is left but the user's name, the names of the county and township the map
+    # is of, and the switch's own "中文" (GeoJSON names are \u-escaped in the script).
+    rest = page.replace("乡镇干部（插甸镇综治中心）", "")
+    for data in ("武定县", "插甸镇", "中文"):
+        rest = rest.replace(data, "")
     assert not re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+", rest)
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from support import AuthActions
 
+from gridmap import coverage
 from gridmap.maps.assets import OUTSIDE_LINK
 from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer, scope_bounds
 from gridmap.policy import Scope
@@ -220,6 +221,29 @@ def test_the_map_is_titled_with_the_place_it_shows(client, county, auth, role, s
     html = client.get("/").get_data(as_text=True)
     assert map_title(html) == title
     assert f"<h2>{title} · 网格化管理示意图</h2>" in html  # printed, the same place
+
+
+# A half-width bracket beside a Chinese character: Chinese labels take （） (GB/T 15834).
+HALF_WIDTH_BRACKET = re.compile(r"[\u4e00-\u9fff][()]|[()][\u4e00-\u9fff]")
+
+
+def texts(value) -> list[str]:
+    """Every string in a JSON value (the map's labels, legends and popups)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [text for item in value for text in texts(item)] if isinstance(value, list) else []
+
+
+def test_chinese_labels_of_the_maps_use_full_width_brackets(client, county, auth):
+    auth.as_role("leader", COUNTY)
+    html = client.get("/").get_data(as_text=True)
+    labels = texts(page_config(html)) + re.findall(r">([^<]+)<", html)
+    for kind in coverage.RULES:  # the list behind each count of the gaps' legend
+        labels += re.findall(r">([^<]+)<", client.get(f"/coverage/{kind}").get_data(as_text=True))
+    assert "网格（按户数着色）" in labels
+    assert [label for label in labels if HALF_WIDTH_BRACKET.search(label)] == []
 
 
 def test_unknown_layer_is_not_found(client, county, auth):
