@@ -89,6 +89,21 @@ def test_the_leaderless_village_is_filled_as_its_swatch_and_unlike_the_ground(op
     watch.screenshot(f"legibility-leaderless-village-{login}")
 
 
+def test_the_grid_legend_swatches_are_drawn_as_the_grids_fills(open_page, base_url):
+    watch = open_map(open_page, base_url, "township_staff", 1024, 768)
+    page = watch.page
+    swatches = page.locator(".gm-legend:not(.gm-gap-legend):not(.gm-appeals-legend)"
+                            ":not(.gm-targets-legend) .gm-swatch.gm-fill")
+    looks = {rgb(page, swatch.evaluate("s => getComputedStyle(s).backgroundColor")):
+             float(swatch.evaluate("s => getComputedStyle(s).opacity")) for swatch in swatches.all()}
+    shapes = page.locator("path.gm-grid-shape").all()
+    assert shapes
+    for shape in shapes:
+        colour = rgb(page, shape.get_attribute("fill"))
+        assert colour in looks, colour  # every fill is a class the legend shows
+        assert float(shape.get_attribute("fill-opacity")) == looks[colour]  # as opaque
+
+
 @pytest.mark.parametrize(("login", "size"), [
     ("township_staff", (1024, 768)), ("township_staff", (800, 1280)),
     ("grid_worker", (1024, 768)), ("grid_worker", (1920, 1080)),
