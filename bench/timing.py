@@ -48,7 +48,7 @@ MOST_REPEATS = 400
 def alternate(repeats: int, contenders: dict[str, Callable[[int], object]],
               before: Callable[[int], None] | None = None,
               budget: float = 0.0) -> dict[str, Sample]:
-    """Run each contender once per repeat, in turn (A B A B …), after `before(repeat)`.
+    """Run each contender once per repeat, in turn (A B, B A, A B …), after `before(repeat)`.
 
     `before` changes a row so no cache can answer the next repeat; each contender gets the
     repeat number so it can check that the change shows. With a `budget` (seconds), fast
@@ -66,7 +66,11 @@ def alternate(repeats: int, contenders: dict[str, Callable[[int], object]],
     while more(repeat):
         if before is not None:
             before(repeat)
-        for name, action in contenders.items():
+        # each repeat starts with the next contender: whoever runs first after the machine's
+        # other work pays for cold caches, so no contender may always be first
+        names = list(contenders)
+        for name in names[repeat % len(names):] + names[:repeat % len(names)]:
+            action = contenders[name]
             seconds, _ = timed(lambda action=action, repeat=repeat: action(repeat))
             samples[name].values.append(seconds)
             progress.tick()
