@@ -201,7 +201,7 @@ def main() -> int:
                   repeats, scale, clock_now(), work)
     out = Path(os.environ.get("BENCH_OUT") or
                RESULTS / ("latest.md" if scale == 1 else "latest-10x.md")).resolve()
-    plans.PLANS = out.parent / "plans"
+    plans.PLANS = out.parent / ("plans" if scale == 1 else "plans-10x")  # 10x beside, not over, 1x
     wanted = os.environ.get("BENCH_ROWS", ",".join(ROWS)).split(",")
     fresh: list[Line] = []
     stamp = f"{datetime.now():%Y-%m-%d} {_commit()}"
