@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,56 @@ def merged(kept: list[Line], fresh: list[Line], order: list[str]) -> list[Line]:
     lines = [line for line in kept if line.row and line.row not in ran] + fresh
     rank = {name: i for i, name in enumerate(order)}
     return sorted(lines, key=lambda line: rank.get(line.row, len(rank)))
+
+
+# Rows that measure one county of the ten-county database at either scale: their own
+# "gridmap, 1-county db" line is their 10x-vs-1x figure.
+TEN_COUNTIES_AT_BOTH = ("coverage", "households")
+SCALE_ROW = "scale"
+SCALE_LIMIT = 11.0
+_TIME = re.compile(r"(?:[\d.,]+ / |p95 )?([\d.,]+) (ms|s)")
+
+
+def median_seconds(figure: str) -> float | None:
+    """The median (or p95) in seconds of a time figure as the table shows it ("341 / 381 ms",
+    "p95 3.04 s"); None for anything else (bytes, memory, rates)."""
+    match = _TIME.fullmatch(figure.strip())
+    if not match:
+        return None
+    value = float(match.group(1).replace(",", ""))
+    return value / 1000 if match.group(2) == "ms" else value
+
+
+def scale_lines(one: list[Line], ten: list[Line]) -> list[Line]:
+    """Each operation timed at both scales: gridmap's time at 10x over its time at 1x (the
+    same operation of one county, in a database of ten counties, then of one)."""
+    def timed(lines: list[Line]) -> dict[tuple[str, str], Line]:
+        found: dict[tuple[str, str], Line] = {}
+        for line in lines:
+            if (line.row and line.row not in (SCALE_ROW, *TEN_COUNTIES_AT_BOTH)
+                    and median_seconds(line.gridmap) is not None):
+                found.setdefault((line.row, line.operation), line)
+        return found
+    at_one, out = timed(one), []
+    for key, big in timed(ten).items():
+        small = at_one.get(key)
+        if small is None:
+            continue
+        ratio = median_seconds(big.gridmap) / median_seconds(small.gridmap)
+        out.append(Line(f"{big.operation} at 10x", f"the same at 1x ({small.measured})",
+                        big.gridmap, small.gridmap, f"{ratio:.2f}x", f"≤ {SCALE_LIMIT:g}x",
+                        ratio <= SCALE_LIMIT, row=SCALE_ROW, measured=big.measured))
+    return out
+
+
+def replace_table(text: str, new: str) -> str:
+    """`text` with its results table (header to last row) replaced by `new`."""
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("| row | operation |"))
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return "\n".join(lines[:start] + new.split("\n") + lines[end:])
 
 
 def replace_between(text: str, start: str, end: str, new: str) -> str:

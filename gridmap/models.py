@@ -213,6 +213,9 @@ class Grid(Generational, Base):
         valid_geom("geom_display"),
         Index("uq_grid_current_code", "code", unique=True,
               postgresql_where=text("valid_to IS NULL")),
+        # one county's current grids in code order (OGC pages), not every county's filtered
+        Index("ix_grid_current_county_code", "county_code", "code",
+              postgresql_where=text("valid_to IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

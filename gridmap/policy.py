@@ -164,6 +164,11 @@ class Scope:
         """The grid a grid worker is scoped to (None for a region or a cadre's scope)."""
         return self.region_code if codes.is_grid_code(self.region_code) else None
 
+    # _coded_in_county: a region's code and a grid's village code start with their county's
+    # (CHECK left(…, 6) = county_code), so a county-wide scope leaves the prefix test out. Kept
+    # in, the planner takes it and county_code as independent and, in a database of ten
+    # counties, expects a tenth of the county's villages: nested loops where hash joins belong.
+
     def _in_region(self, village_code_column) -> ColumnElement[bool]:
         """Rows whose village lies in the scope's region (prefix rule on region codes).
 
@@ -221,6 +226,8 @@ class Scope:
             return in_county & Region.code.in_(
                 [village, func.left(village, codes.LENGTH["township"]),
                  func.left(village, codes.LENGTH["county"])])
+        if self.county_wide:
+            return in_county  # see _coded_in_county
         return in_county & (self._in_region(Region.code)
                             | Region.code.in_(codes.ancestors(self.region_code)))
 
@@ -232,6 +239,8 @@ class Scope:
                 Household.id.in_(self._paired_households())))
         if self.grid_code is not None:
             return in_county & (Grid.code == self.grid_code)
+        if self.county_wide:
+            return in_county  # see _coded_in_county
         return in_county & self._in_region(Grid.village_code)
 
     def _placed(self, model) -> ColumnElement[bool]:
