@@ -129,12 +129,13 @@ class Writer:
 
 def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: str = "", *,
                 select: dict[str, str] | None = None, join: str = "",
-                before: Callable[[str], None] | None = None) -> list:
+                before: Callable[[str], None] | None = None, counted: bool = False) -> list:
     """COPY `db_rows` into a temporary copy of `table`'s columns and INSERT … SELECT them into
     `table` (`AS t`); `tail` adds ON CONFLICT / RETURNING, `select` replaces a column's value
     by an expression (over the staging table `_import_<table>` and what `join` adds to its
     FROM), `before(staging table)` looks at the staged rows first. The rows RETURNING gives
-    ([] without RETURNING)."""
+    ([] without RETURNING); `counted`: RETURNING gives one boolean a row, counted in SQL, and
+    the result is [(trues, rows)] (not a row a household sent back)."""
     columns = list(db_rows[0])
     stage = f"_import_{table}"
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
@@ -146,9 +147,12 @@ def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: s
     cursor.close()
     if before is not None:
         before(stage)
-    result = connection.exec_driver_sql(
-        f"INSERT INTO {table} AS t ({', '.join(columns)})"
-        f" SELECT {', '.join((select or {}).get(c, c) for c in columns)} FROM {stage} {join} {tail}")
+    insert = (f"INSERT INTO {table} AS t ({', '.join(columns)})"
+              f" SELECT {', '.join((select or {}).get(c, c) for c in columns)} FROM {stage} {join} {tail}")
+    if counted:
+        insert = (f"WITH written (flag) AS ({insert})"
+                  f" SELECT count(*) FILTER (WHERE flag), count(*) FROM written")
+    result = connection.exec_driver_sql(insert)
     returned = result.all() if result.returns_rows else []
     connection.exec_driver_sql(f"DROP TABLE {stage}")
     return returned
@@ -182,6 +186,12 @@ def upsert(connection: Connection, table: str, db_rows: list[dict], *,
             prepare(stage)
         if diff is not None:
             diff(stage)
+    if returning == "NULL":  # nothing wanted back but the counts: counted in SQL
+        [(inserted, written)] = copy_insert(
+            connection, table, db_rows, f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0)",
+            select=select, join=join, before=before, counted=True)
+        return Upserted(Counts(inserted, written - inserted, len(db_rows) - written), [None] * inserted,
+                        changed)
     result = copy_insert(connection, table, db_rows,
                          f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0), {returning}",
                          select=select, join=join, before=before)
