@@ -758,10 +758,11 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
     for spec, source, rows in batch:
         if only is not None and spec.table != only:
             continue
+        referring = [field for field in spec.fields if field.ref is not None]
         for row in rows:
-            for field in spec.fields:
+            for field in referring:
                 value = row.get(field.name)
-                if field.ref is None or value is None:
+                if value is None:
                     continue
                 table = field.ref.table
                 if value not in keys(table):

@@ -3,14 +3,17 @@ rebuilds them before it commits (gridmap.importers.bulk, migration 0028)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from shapely.geometry import box
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from test_import_validation import VILLAGE, grid_file, run, village  # noqa: F401  (fixture)
+from test_import_errors import REGIONS
+from test_import_validation import COUNTY, VILLAGE, grid_file, run
 
 from gridmap.importers import bulk
-from gridmap.importers.core import Source
+from gridmap.importers.core import Source, import_files
 
 INDEXES = text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'household' ORDER BY indexname")
 DROPPED = text("SELECT count(*) FROM pg_indexes WHERE tablename = 'household'")
@@ -21,6 +24,13 @@ def households(count: int, start: int = 0) -> Source:
     lines += [f"H{n:05d},住户{n},插甸镇{n}号,{102.30 + (n % 97) / 1000:.3f},{25.40 + (n % 89) / 1000:.3f}"
               for n in range(start, start + count)]
     return Source("households.csv", "\n".join(lines).encode())
+
+
+@pytest.fixture
+def village(connection):
+    assert import_files(connection, [Source("regions.geojson", json.dumps(REGIONS).encode())], COUNTY,
+                        commit=True).ok
+    return connection
 
 
 @pytest.fixture
