@@ -11,6 +11,8 @@ counts (would insert / update / unchanged) are the ones a commit would give.
 
 from __future__ import annotations
 
+import operator
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -25,6 +27,7 @@ from gridmap import audit, clock, codes, geo, recode, settings
 from gridmap.errors import BadInput, GridmapError, _
 from gridmap.importers import fields as f
 from gridmap.importers import readers, topology
+from gridmap.importers.bulk import BulkLoad, fewer_collections
 from gridmap.importers.histories import Histories
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, read_content
@@ -39,6 +42,7 @@ TABLE_LABELS = {"region": _("区划"), "grid": _("网格"), "unit": _("单位"),
 DEFAULT_SCHEME = ("village_serial", 3)
 
 
+@fewer_collections
 def import_files(connection: Connection, sources: Iterable[Source | Path | str], county_code: str,
                  *, commit: bool = False, limits: Limits = Limits(),
                  now: datetime | None = None, actor=None, repair: bool = False,
@@ -154,6 +158,8 @@ class _Step:
         # second or more of compiling per batch for per-row work that JIT barely speeds up.
         connection.exec_driver_sql("SET LOCAL jit = off")
         writer = Writer(connection, self.county_code)
+        bulk = BulkLoad(connection, report.commit)  # may drop household's indexes till the file is written
+        flight = _InFlight(self.progress)
         outside: list[str] = []
         histories = Histories() if "issue_event" in {spec.table for spec, _source in tables} else None
         current = None
@@ -165,7 +171,7 @@ class _Step:
                 else:
                     self.progress("read", source.name, 0)
                     chunks = parse_batches(source, spec, self.county_code, self.now, self.limits, report,
-                                           repair=self.repair, progress=self.progress, size=BATCH_ROWS,
+                                           repair=self.repair, progress=flight.progress, size=BATCH_ROWS,
                                            grid_scheme=self.scheme)
                 known: dict[str, dict] = {}
                 for rows in chunks:
@@ -175,6 +181,7 @@ class _Step:
                         histories.expect(rows)
                     if not report.ok or not rows:
                         continue
+                    flight.wait()  # the connection is the last batch's write's until it is done
                     check_references(connection, batch if spec.table in whole else [*batch, (spec, source, rows)],
                                      self.county_code, report, only=spec.table, known=known)
                     if self.within:
@@ -182,12 +189,12 @@ class _Step:
                     if not report.ok:
                         continue
                     self.progress("write", source.name, counts.rows)
-                    done = writer.write(spec, rows)
-                    counts.inserted += done.inserted
-                    counts.updated += done.updated
-                    counts.unchanged += done.unchanged
                     if spec.table == "household":
-                        outside += topology.households_outside_grids(connection, self.county_code, rows, report)
+                        bulk.before(len(rows))
+                    flight.start(partial(self._write, writer, spec, rows, counts, outside))
+                flight.wait()
+                if report.ok:
+                    bulk.finish()
                 if report.ok and spec.table == "issue_event" and spec.table in writer.staged:
                     histories.check(staged_events(writer), source.name, report,
                                     partial(places, source, spec, self.limits, self.county_code))
@@ -202,18 +209,30 @@ class _Step:
             if report.ok and any(spec.table in ("region", "grid") for spec, _ in tables):
                 geo.refresh_display_shapes(connection, self.county_code)
         except (DBAPIError, psycopg2.Error) as exc:  # COPY runs on the raw driver cursor: unwrapped errors
+            flight.wait(quietly=True)
             savepoint.rollback()
             message = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
             report.add(Problem(current.name, problem=_("数据库拒绝写入：%(reason)s", reason=message),
                                hint=_("本次导入已全部回滚，未写入任何数据；请按提示修正后重试")))
             return
         except BaseException:
+            flight.wait(quietly=True)
             savepoint.rollback()
             raise
         if report.commit and report.ok:
             savepoint.commit()
         else:
             savepoint.rollback()
+
+    def _write(self, writer: Writer, spec: TableSpec, rows: list[dict], counts: TableCounts,
+               outside: list[str]) -> None:
+        """Write one batch (on the flight's thread) and count what it did."""
+        done = writer.write(spec, rows)
+        counts.inserted += done.inserted
+        counts.updated += done.updated
+        counts.unchanged += done.unchanged
+        if spec.table == "household":
+            outside += topology.households_outside_grids(self.connection, self.county_code, rows, self.report)
 
     def _notes(self, tables, writer: Writer, outside: list[str], batch) -> None:
         report = self.report
@@ -228,6 +247,50 @@ class _Step:
         if "region" in writer.changes:
             topology.check_children(self.connection, batch, self.county_code, writer.changes["region"].replaced,
                                     report)
+
+
+class _InFlight:
+    """At most one batch's write running on a thread of its own while the next batch is read
+    and parsed: the write mostly waits for the server (psycopg2 lets go of the GIL), the parse
+    is Python, so the two overlap. The connection is the write's until `wait` returns, and
+    whatever else uses it waits first; progress told meanwhile is held till then (a progress
+    note may go through the same connection)."""
+
+    def __init__(self, progress: Progress):
+        self.told = progress
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.held: tuple | None = None
+
+    def start(self, write: Callable[[], None]) -> None:
+        self.wait()
+
+        def run() -> None:
+            try:
+                write()
+            except BaseException as exc:  # re-raised by wait(), in the import's own thread
+                self.error = exc
+        self.thread = threading.Thread(target=run, name="import-write", daemon=True)
+        self.thread.start()
+
+    def wait(self, quietly: bool = False) -> None:
+        """Until the write in flight is done; its error raised here (`quietly`: dropped, as
+        when another error is already on its way)."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        error, self.error = self.error, None
+        if self.held is not None:
+            held, self.held = self.held, None
+            self.told(*held)
+        if error is not None and not quietly:
+            raise error
+
+    def progress(self, stage: str, name: str, rows: int) -> None:
+        if self.thread is None:
+            self.told(stage, name, rows)
+        else:
+            self.held = (stage, name, rows)
 
 
 MOVES_LISTED = 20
@@ -500,9 +563,10 @@ def _parse_records(source, spec, records: list[Record], county_code, plan, repor
         problems.setdefault(index, []).append(Problem(source.name, records[index].where, field, what, hint))
 
     native = any(record.native for record in records)
+    by_name = _cell_columns(records, [name for name, *_rest in plan])
     names, columns = [], []
     for name, parse, required, code, default in plan:
-        cells = [record.cells.get(name, "") for record in records]
+        cells = by_name[name]
         form = getattr(parse, "columnwise", None)
         values = None
         if form is not None and not (native and code) and not (required and "" in cells):
@@ -525,6 +589,21 @@ def _parse_records(source, spec, records: list[Record], county_code, plan, repor
         found = problems.get(index, [])
         parsed.append((None if found else row, found))
     return parsed
+
+
+def _cell_columns(records: list[Record], names: list[str]) -> dict[str, list[str]]:
+    """Each named column's cells ("" where a record has none). When every record has the same
+    columns (a CSV's header) they are cut out in one C-level pass, not a lookup per cell."""
+    if not records:
+        return {name: [] for name in names}
+    first = records[0].cells.keys()
+    present = [name for name in names if name in first]
+    if len(present) > 1 and all(record.cells.keys() == first for record in records):
+        cut = operator.itemgetter(*present)
+        cells = zip(*(cut(record.cells) for record in records), strict=True)
+        columns = dict(zip(present, map(list, cells), strict=True))
+        return {name: columns[name] if name in columns else [""] * len(records) for name in names}
+    return {name: [record.cells.get(name, "") for record in records] for name in names}
 
 
 def _parse_cell(record: Record, name, raw: str, parse, required, code, default, problem, index):
@@ -696,10 +775,11 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
     for spec, source, rows in batch:
         if only is not None and spec.table != only:
             continue
+        referring = [field for field in spec.fields if field.ref is not None]
         for row in rows:
-            for field in spec.fields:
+            for field in referring:
                 value = row.get(field.name)
-                if field.ref is None or value is None:
+                if value is None:
                     continue
                 table = field.ref.table
                 if value not in keys(table):

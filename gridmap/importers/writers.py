@@ -96,24 +96,26 @@ class Writer:
             self.ids[table] = existing_keys(self.connection, table, self.county_code)
         return self.ids[table][key]
 
-    def db_row(self, spec: TableSpec, row: dict) -> dict:
-        """A parsed row as the table's columns (references resolved to ids)."""
-        out = {"county_code": self.county_code}
-        for field in spec.fields:
-            if field.column == "":
-                continue
-            value = row[field.name]
-            if field.ref is not None and field.ref.to_id:
-                value = self.id_of(field.ref.table, value)
-            out[field.column or field.name] = value
-        if spec.geometry:
-            out["geom"] = row["_geom"]
+    def db_rows(self, spec: TableSpec, rows: list[dict]) -> list[dict]:
+        """Parsed rows as the table's columns (references resolved to ids), the fields'
+        columns worked out once a batch."""
+        columns = [(field.name, field.column or field.name,
+                    field.ref.table if field.ref is not None and field.ref.to_id else None)
+                   for field in spec.fields if field.column != ""]
+        out = []
+        for row in rows:
+            db = {"county_code": self.county_code}
+            for name, column, to_id in columns:
+                db[column] = row[name] if to_id is None else self.id_of(to_id, row[name])
+            if spec.geometry:
+                db["geom"] = row["_geom"]
+            out.append(db)
         return out
 
     def write(self, spec: TableSpec, rows: list[dict]) -> Counts:
         """(inserted, updated, unchanged) for `rows` of `spec`'s table."""
         self.ids.pop(spec.table, None)
-        counts = WRITERS[spec.table](self, spec.table, rows, [self.db_row(spec, row) for row in rows])
+        counts = WRITERS[spec.table](self, spec.table, rows, self.db_rows(spec, rows))
         self.ids.pop(spec.table, None)
         return counts
 
@@ -129,12 +131,13 @@ class Writer:
 
 def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: str = "", *,
                 select: dict[str, str] | None = None, join: str = "",
-                before: Callable[[str], None] | None = None) -> list:
+                before: Callable[[str], None] | None = None, counted: bool = False) -> list:
     """COPY `db_rows` into a temporary copy of `table`'s columns and INSERT … SELECT them into
     `table` (`AS t`); `tail` adds ON CONFLICT / RETURNING, `select` replaces a column's value
     by an expression (over the staging table `_import_<table>` and what `join` adds to its
     FROM), `before(staging table)` looks at the staged rows first. The rows RETURNING gives
-    ([] without RETURNING)."""
+    ([] without RETURNING); `counted`: RETURNING gives one boolean a row, counted in SQL, and
+    the result is [(trues, rows)] (not a row a household sent back)."""
     columns = list(db_rows[0])
     stage = f"_import_{table}"
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
@@ -146,9 +149,12 @@ def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: s
     cursor.close()
     if before is not None:
         before(stage)
-    result = connection.exec_driver_sql(
-        f"INSERT INTO {table} AS t ({', '.join(columns)})"
-        f" SELECT {', '.join((select or {}).get(c, c) for c in columns)} FROM {stage} {join} {tail}")
+    insert = (f"INSERT INTO {table} AS t ({', '.join(columns)})"
+              f" SELECT {', '.join((select or {}).get(c, c) for c in columns)} FROM {stage} {join} {tail}")
+    if counted:
+        insert = (f"WITH written (flag) AS ({insert})"
+                  f" SELECT count(*) FILTER (WHERE flag), count(*) FROM written")
+    result = connection.exec_driver_sql(insert)
     returned = result.all() if result.returns_rows else []
     connection.exec_driver_sql(f"DROP TABLE {stage}")
     return returned
@@ -161,7 +167,10 @@ def upsert(connection: Connection, table: str, db_rows: list[dict], *,
     """Insert new rows, update changed ones (by the table's natural key), leave the rest
     (`kept`: columns set on insert only, e.g. a state the app moves on from there;
     `prepare(staging table)`: complete the staged rows in SQL before they are compared;
-    `compare`: False when no stored row can be among them, so no diff is looked for)."""
+    `compare`: False when no stored row can be among them, so no diff is looked for, and
+    nothing wanted back, the rows are plainly inserted: ON CONFLICT's speculative insertion
+    cost a third of a county's first household load. A row another transaction stored
+    meanwhile then fails the unique key, and the import is refused whole)."""
     if not db_rows:
         return Upserted(Counts(), [])
     columns = list(db_rows[0])
@@ -182,6 +191,15 @@ def upsert(connection: Connection, table: str, db_rows: list[dict], *,
             prepare(stage)
         if diff is not None:
             diff(stage)
+    if returning == "NULL" and not compare:
+        copy_insert(connection, table, db_rows, select=select, join=join, before=prepare)
+        return Upserted(Counts(len(db_rows)), [None] * len(db_rows))
+    if returning == "NULL":  # nothing wanted back but the counts: counted in SQL
+        [(inserted, written)] = copy_insert(
+            connection, table, db_rows, f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0)",
+            select=select, join=join, before=before, counted=True)
+        return Upserted(Counts(inserted, written - inserted, len(db_rows) - written), [None] * inserted,
+                        changed)
     result = copy_insert(connection, table, db_rows,
                          f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0), {returning}",
                          select=select, join=join, before=before)
