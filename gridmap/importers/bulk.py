@@ -1,6 +1,6 @@
 """Bulk loading: an import that adds at least as many households as the table held drops
 `household`'s secondary indexes inside its own transaction and rebuilds them before it
-commits, as pg_restore does (migration 0028: the functions, and a guard refusing a commit
+commits, as pg_restore does (migration 0029: the functions, and a guard refusing a commit
 without them).
 
 Why: maintaining two trigram GINs, a GiST and the btrees row by row cost a county's first

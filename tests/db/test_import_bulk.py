@@ -1,5 +1,5 @@
 """A large household import drops the table's secondary indexes in its own transaction and
-rebuilds them before it commits (gridmap.importers.bulk, migration 0028)."""
+rebuilds them before it commits (gridmap.importers.bulk, migration 0029)."""
 
 from __future__ import annotations
 

@@ -20,13 +20,13 @@ DROP INDEX takes an ACCESS EXCLUSIVE lock on `household` until the transaction e
 of households wait for the import to finish. gridmap.importers.bulk says when that is worth it.
 
 Revision ID: 0028
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-01 20:10:00
 """
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
