@@ -1,0 +1,214 @@
+"""The map page's own encoding of a layer: the same FeatureCollection in a fraction of the bytes.
+
+A county's layers as GeoJSON repeat every property name once per feature and spell every
+coordinate out as `[102.41469,25.40272]`; at county scale that made the leader's first paint
+7 MB. map.js asks for `?compact=1` and gets the collection encoded here; it rebuilds the same
+GeoJSON (static/map.js, `gridmap.expandLayer`) before drawing, so nothing else changes. The
+GeoJSON endpoints stay GeoJSON for everyone else.
+
+The encoding (`"type": "gridmap.compact"`, `"version": 1`):
+
+- `scale`: coordinates are integers of 1/scale degree (1e5, the layers' 5 decimals: lossless
+  for them, ~1 m for a shape shifted to GCJ-02). Every position of the layer, in document
+  order, is the difference from the one before it (the first from 0, 0): one cursor runs
+  over all rings and points, so a vertex of a grid costs a few characters.
+- `geometry_types`: one type for the whole layer (a string) or one per feature (a list).
+  `geometries`: per feature its coordinates with each innermost run of positions (a ring, a
+  line, a MultiPoint; a Point is a run of one) as one string: dx, dy, dx, dy, … each
+  zigzagged, cut in 5-bit pieces from the lowest, 0x20 set on all but the last piece, 63
+  added (Google's encoded-polyline alphabet, lon before lat); null for no geometry.
+- `properties`: one column per property name, in order of first appearance:
+  `{"c": value}` the same value in every feature, `{"d": [values], "i": [index per feature]}`
+  few distinct values, `{"v": [value per feature]}` otherwise, where `"p": prefix` (strings
+  only) is the start every non-null value shares, left out of each; `"a": [feature numbers]`
+  lists the features that lack the property altogether.
+- `id`: `{"from": name, "string": bool}` when each feature's id is that property's value
+  (as a string when `string`), `{"v": [ids]}` otherwise, absent when no feature has one.
+- `members`: the collection's other members (bbox, …), as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os.path
+from collections.abc import Iterable
+from itertools import chain
+
+import numpy as np
+
+SCALE = 100_000  # the layers' DECIMALS = 5 (gridmap.maps.layers)
+# How deep the positions of each geometry type nest below `coordinates` (0: one position).
+DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+         "MultiPolygon": 3}
+PIECES = 13  # 5-bit pieces of a zigzagged 64-bit delta
+MAX_DISTINCT = 256  # a column with more distinct values is sent as it is
+
+
+class CompactError(ValueError):
+    """A layer this encoding does not carry (a GeometryCollection, an unknown type)."""
+
+
+def _position_runs(coordinates, depth: int, runs: list) -> object:
+    """The skeleton of `coordinates` with each run of positions replaced by its index in
+    `runs` (where the run is appended)."""
+    if depth <= 1:
+        runs.append([coordinates] if depth == 0 else coordinates)
+        return len(runs) - 1
+    return [_position_runs(part, depth - 1, runs) for part in coordinates]
+
+
+def _fill(skeleton, depth: int, encoded: list[str]):
+    if depth <= 1:
+        return encoded[skeleton]
+    return [_fill(part, depth - 1, encoded) for part in skeleton]
+
+
+def _encoded_runs(runs: list[list[list[float]]]) -> list[str]:
+    """Each run of [lon, lat] positions as a string: the integer deltas (one cursor over
+    all runs) zigzagged and cut in 5-bit pieces, 63 added to each (Google's encoded-polyline
+    alphabet, lon before lat). Vectorised: a county's grids are ~150,000 positions."""
+    lengths = np.fromiter((len(run) for run in runs), dtype=np.int64, count=len(runs))
+    if not lengths.sum():
+        return [""] * len(runs)
+    positions = np.array(list(chain.from_iterable(runs)), dtype=np.float64)[:, :2]
+    whole = np.rint(positions * SCALE).astype(np.int64)
+    deltas = np.diff(whole, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    zigzag = (deltas << 1) ^ (deltas >> 63)
+    pieces = np.stack([(zigzag >> (5 * k)) & 31 for k in range(PIECES)], axis=1)
+    # How many pieces each value needs: up to its highest non-zero one, at least one.
+    used = np.maximum(1, PIECES - np.argmax((pieces != 0)[:, ::-1], axis=1))
+    used[~(pieces != 0).any(axis=1)] = 1
+    more = np.arange(PIECES)[None, :] < (used - 1)[:, None]
+    chars = (pieces | (more << 5)) + 63
+    keep = np.arange(PIECES)[None, :] < used[:, None]
+    text = chars[keep].astype(np.uint8).tobytes().decode("ascii")
+    # Where each run's characters end: two values a position.
+    ends = np.cumsum(used)[np.cumsum(lengths * 2) - 1]
+    starts = np.concatenate(([0], ends[:-1]))
+    return [text[a:b] if n else "" for a, b, n in zip(starts.tolist(), ends.tolist(),
+                                                      lengths.tolist(), strict=True)]
+
+
+def _geometries(features: list[dict]) -> tuple[object, list]:
+    types, skeletons, runs = [], [], []
+    for feature in features:
+        geometry = feature.get("geometry")
+        if geometry is None:
+            types.append(None)
+            skeletons.append(None)
+            continue
+        kind = geometry["type"]
+        if kind not in DEPTH:
+            raise CompactError(f"{kind} geometries are not carried by the compact encoding")
+        types.append(kind)
+        skeletons.append(_position_runs(geometry["coordinates"], DEPTH[kind], runs))
+    encoded = _encoded_runs(runs) if runs else []
+    geometries = [None if kind is None else _fill(skeleton, DEPTH[kind], encoded)
+                  for kind, skeleton in zip(types, skeletons, strict=True)]
+    distinct = set(types)
+    return (types[0] if len(distinct) == 1 else types), geometries
+
+
+_ABSENT = object()  # a feature without the property
+
+
+def _hashable(value):
+    # True == 1 and 1.0 == 1 in a dict: keep JSON's types apart.
+    if isinstance(value, (list, dict)):
+        raise TypeError
+    return (type(value).__name__, value)
+
+
+def _unhashable(key):
+    return key[1]
+
+
+def _column(values: list, absent: list[int]) -> dict:
+    present = [v for v in values if v is not _ABSENT]
+    column: dict
+    try:
+        distinct = list(dict.fromkeys(_hashable(v) for v in present))
+    except TypeError:  # lists or objects: sent as they are
+        distinct = None
+    if distinct is not None and len(distinct) == 1 and present:
+        column = {"c": present[0]}
+    elif distinct is not None and len(distinct) <= min(MAX_DISTINCT, len(values) // 2):
+        index = {value: i for i, value in enumerate(distinct)}
+        column = {"d": [_unhashable(v) for v in distinct],
+                  "i": [0 if v is _ABSENT else index[_hashable(v)] for v in values]}
+    else:
+        column = {"v": [None if v is _ABSENT else v for v in values]}
+        texts = [v for v in present if v is not None]
+        if texts and all(isinstance(v, str) for v in texts):
+            prefix = os.path.commonprefix(texts)  # MQ2026…, 2026-12-…: said once
+            if prefix:
+                column = {"p": prefix, "v": [None if v is _ABSENT or v is None
+                                             else v[len(prefix):] for v in values]}
+    if absent:
+        column["a"] = absent
+    return column
+
+
+def _properties(features: list[dict], drop: frozenset[str]) -> dict[str, dict]:
+    names = [name for name in dict.fromkeys(chain.from_iterable(
+        (f.get("properties") or {}).keys() for f in features)) if name not in drop]
+    columns = {}
+    for name in names:
+        values, absent = [], []
+        for number, feature in enumerate(features):
+            properties = feature.get("properties") or {}
+            if name in properties:
+                values.append(properties[name])
+            else:
+                values.append(_ABSENT)
+                absent.append(number)
+        columns[name] = _column(values, absent)
+    return columns
+
+
+def _ids(features: list[dict], drop: frozenset[str]) -> dict | None:
+    ids = [f.get("id") for f in features]
+    if all(i is None for i in ids):
+        return None
+    first = features[0].get("properties") or {}
+    for name in (name for name in first if name not in drop):
+        for as_string in (False, True):
+            if all(i is not None and _same_id(i, (f.get("properties") or {}).get(name, _ABSENT),
+                                              as_string)
+                   for i, f in zip(ids, features, strict=True)):
+                return {"from": name, "string": as_string}
+    return {"v": ids}
+
+
+def _same_id(feature_id, value, as_string: bool) -> bool:
+    if value is _ABSENT or value is None or isinstance(value, (bool, list, dict)):
+        return False
+    if as_string:
+        return isinstance(feature_id, str) and feature_id == str(value)
+    return type(feature_id) is type(value) and feature_id == value
+
+
+def compact_collection(collection: dict, drop: Iterable[str] = ()) -> dict:
+    """A GeoJSON FeatureCollection (parsed) in the compact encoding (see the module),
+    without the properties named in `drop` (those the map never reads)."""
+    if collection.get("type") != "FeatureCollection":
+        raise CompactError("only a FeatureCollection has a compact encoding")
+    features = collection.get("features") or []
+    geometry_types, geometries = _geometries(features)
+    dropped = frozenset(drop)
+    encoded = {"type": "gridmap.compact", "version": 1, "scale": SCALE, "count": len(features),
+               "geometry_types": geometry_types, "geometries": geometries,
+               "properties": _properties(features, dropped)}
+    ids = _ids(features, dropped) if features else None
+    if ids is not None:
+        encoded["id"] = ids
+    members = {k: v for k, v in collection.items() if k not in ("type", "features")}
+    if members:
+        encoded["members"] = members
+    return encoded
+
+
+def compact_text(geojson: str, drop: Iterable[str] = ()) -> str:
+    """GeoJSON FeatureCollection text as compact-encoded JSON text."""
+    return json.dumps(compact_collection(json.loads(geojson), drop), ensure_ascii=False,
+                      separators=(",", ":"))
