@@ -40,7 +40,6 @@ SCALE = 100_000  # the layers' DECIMALS = 5 (gridmap.maps.layers)
 # How deep the positions of each geometry type nest below `coordinates` (0: one position).
 DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
          "MultiPolygon": 3}
-PIECES = 13  # 5-bit pieces of a zigzagged 64-bit delta
 MAX_DISTINCT = 256  # a column with more distinct values is sent as it is
 
 
@@ -74,13 +73,14 @@ def _encoded_runs(runs: list[list[list[float]]]) -> list[str]:
     whole = np.rint(positions * SCALE).astype(np.int64)
     deltas = np.diff(whole, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
     zigzag = (deltas << 1) ^ (deltas >> 63)
-    pieces = np.stack([(zigzag >> (5 * k)) & 31 for k in range(PIECES)], axis=1)
+    width = max(1, -(-int(zigzag.max()).bit_length() // 5))  # pieces of the longest value
+    pieces = np.stack([(zigzag >> (5 * k)) & 31 for k in range(width)], axis=1)
     # How many pieces each value needs: up to its highest non-zero one, at least one.
-    used = np.maximum(1, PIECES - np.argmax((pieces != 0)[:, ::-1], axis=1))
-    used[~(pieces != 0).any(axis=1)] = 1
-    more = np.arange(PIECES)[None, :] < (used - 1)[:, None]
-    chars = (pieces | (more << 5)) + 63
-    keep = np.arange(PIECES)[None, :] < used[:, None]
+    nonzero = pieces != 0
+    used = np.where(nonzero.any(axis=1), width - np.argmax(nonzero[:, ::-1], axis=1), 1)
+    slots = np.arange(width)[None, :]
+    chars = (pieces | ((slots < (used - 1)[:, None]) << 5)) + 63
+    keep = slots < used[:, None]
     text = chars[keep].astype(np.uint8).tobytes().decode("ascii")
     # Where each run's characters end: two values a position.
     ends = np.cumsum(used)[np.cumsum(lengths * 2) - 1]
