@@ -69,7 +69,12 @@ def _encoded_runs(runs: list[list[list[float]]]) -> list[str]:
     lengths = np.fromiter((len(run) for run in runs), dtype=np.int64, count=len(runs))
     if not lengths.sum():
         return [""] * len(runs)
-    positions = np.array(list(chain.from_iterable(runs)), dtype=np.float64)[:, :2]
+    count = int(lengths.sum())
+    flat = np.fromiter(chain.from_iterable(chain.from_iterable(runs)), dtype=np.float64)
+    if flat.size == 2 * count:
+        positions = flat.reshape(count, 2)
+    else:  # a position with a height: drawn flat
+        positions = np.array(list(chain.from_iterable(runs)), dtype=np.float64)[:, :2]
     whole = np.rint(positions * SCALE).astype(np.int64)
     deltas = np.diff(whole, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
     zigzag = (deltas << 1) ^ (deltas >> 63)
@@ -112,58 +117,45 @@ def _geometries(features: list[dict]) -> tuple[object, list]:
 _ABSENT = object()  # a feature without the property
 
 
-def _hashable(value):
-    # True == 1 and 1.0 == 1 in a dict: keep JSON's types apart.
-    if isinstance(value, (list, dict)):
-        raise TypeError
-    return (type(value).__name__, value)
-
-
-def _unhashable(key):
-    return key[1]
-
-
-def _column(values: list, absent: list[int]) -> dict:
-    present = [v for v in values if v is not _ABSENT]
-    column: dict
+def _distinct(present: list) -> list | None:
+    """The distinct values of a column in order, or None when a dictionary cannot carry
+    them: lists and objects, or numbers of several types (True == 1 == 1.0 in a dict)."""
     try:
-        distinct = list(dict.fromkeys(_hashable(v) for v in present))
-    except TypeError:  # lists or objects: sent as they are
-        distinct = None
-    if distinct is not None and len(distinct) == 1 and present:
-        column = {"c": present[0]}
+        distinct = list(dict.fromkeys(present))
+    except TypeError:  # lists or objects
+        return None
+    numeric = {type(v) for v in distinct if isinstance(v, (bool, int, float))}
+    return distinct if len(numeric) <= 1 else None
+
+
+def _column(values: list) -> dict:
+    absent = [n for n, v in enumerate(values) if v is _ABSENT]
+    present = [v for v in values if v is not _ABSENT] if absent else values
+    distinct = _distinct(present)
+    column: dict
+    if distinct is not None and len(distinct) == 1:
+        column = {"c": distinct[0]}
     elif distinct is not None and len(distinct) <= min(MAX_DISTINCT, len(values) // 2):
         index = {value: i for i, value in enumerate(distinct)}
-        column = {"d": [_unhashable(v) for v in distinct],
-                  "i": [0 if v is _ABSENT else index[_hashable(v)] for v in values]}
+        index[_ABSENT] = 0
+        column = {"d": distinct, "i": [index[v] for v in values]}
     else:
-        column = {"v": [None if v is _ABSENT else v for v in values]}
+        column = {"v": [None if v is _ABSENT else v for v in values] if absent else values}
         texts = [v for v in present if v is not None]
         if texts and all(isinstance(v, str) for v in texts):
             prefix = os.path.commonprefix(texts)  # MQ2026…, 2026-12-…: said once
             if prefix:
-                column = {"p": prefix, "v": [None if v is _ABSENT or v is None
-                                             else v[len(prefix):] for v in values]}
+                cut = len(prefix)
+                column = {"p": prefix, "v": [v if v is None else v[cut:] for v in column["v"]]}
     if absent:
         column["a"] = absent
     return column
 
 
 def _properties(features: list[dict], drop: frozenset[str]) -> dict[str, dict]:
-    names = [name for name in dict.fromkeys(chain.from_iterable(
-        (f.get("properties") or {}).keys() for f in features)) if name not in drop]
-    columns = {}
-    for name in names:
-        values, absent = [], []
-        for number, feature in enumerate(features):
-            properties = feature.get("properties") or {}
-            if name in properties:
-                values.append(properties[name])
-            else:
-                values.append(_ABSENT)
-                absent.append(number)
-        columns[name] = _column(values, absent)
-    return columns
+    rows = [f.get("properties") or {} for f in features]
+    names = [name for name in dict.fromkeys(chain.from_iterable(rows)) if name not in drop]
+    return {name: _column([row.get(name, _ABSENT) for row in rows]) for name in names}
 
 
 def _ids(features: list[dict], drop: frozenset[str]) -> dict | None:
