@@ -146,8 +146,9 @@
      GeoJSON FeatureCollection it encodes; plain GeoJSON passes through. ---- */
   var DEPTH = {Point: 0, MultiPoint: 1, LineString: 1, MultiLineString: 2, Polygon: 2, MultiPolygon: 3};
 
-  function decodeRun(text, cursor, scale) {
-    var positions = [], i = 0, n = text.length, value = [0, 0], axis = 0;
+  /* One encoded polyline (lat before lon, as PostGIS writes it) as [lon, lat] positions. */
+  function decodeRun(text, scale) {
+    var positions = [], i = 0, n = text.length, lat = 0, lon = 0, value = [0, 0], axis = 0;
     while (i < n) {
       var shift = 0, result = 0, piece;
       do {
@@ -157,21 +158,21 @@
       } while (piece >= 32);
       value[axis] = result % 2 ? -(result + 1) / 2 : result / 2;
       if (axis === 1) {
-        cursor[0] += value[0];
-        cursor[1] += value[1];
-        positions.push([cursor[0] / scale, cursor[1] / scale]);
+        lat += value[0];
+        lon += value[1];
+        positions.push([lon / scale, lat / scale]);
       }
       axis = 1 - axis;
     }
     return positions;
   }
 
-  function decodeCoordinates(encoded, depth, cursor, scale) {
+  function decodeCoordinates(encoded, depth, scale) {
     if (depth <= 1) {
-      var run = decodeRun(encoded, cursor, scale);
+      var run = decodeRun(encoded, scale);
       return depth === 0 ? run[0] : run;
     }
-    return encoded.map(function (part) { return decodeCoordinates(part, depth - 1, cursor, scale); });
+    return encoded.map(function (part) { return decodeCoordinates(part, depth - 1, scale); });
   }
 
   function propertyValue(column, i) {
@@ -184,7 +185,7 @@
   gridmap.expandLayer = function (body) {
     if (!body || body.type !== "gridmap.compact") return body;
     if (body.version !== 1) throw new Error("compact layer version " + body.version);
-    var cursor = [0, 0], names = Object.keys(body.properties), absent = {};
+    var names = Object.keys(body.properties), absent = {};
     names.forEach(function (name) {
       var marks = {};
       (body.properties[name].a || []).forEach(function (i) { marks[i] = true; });
@@ -203,7 +204,7 @@
           : body.id.string ? String(properties[body.id.from]) : properties[body.id.from];
       }
       feature.geometry = encoded === null || type === null ? null
-        : {type: type, coordinates: decodeCoordinates(encoded, DEPTH[type], cursor, body.scale)};
+        : {type: type, coordinates: decodeCoordinates(encoded, DEPTH[type], body.scale)};
       feature.properties = properties;
       features.push(feature);
     }

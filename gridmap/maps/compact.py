@@ -8,15 +8,15 @@ GeoJSON endpoints stay GeoJSON for everyone else.
 
 The encoding (`"type": "gridmap.compact"`, `"version": 1`):
 
-- `scale`: coordinates are integers of 1/scale degree (1e5, the layers' 5 decimals: lossless
-  for them, ~1 m for a shape shifted to GCJ-02). Every position of the layer, in document
-  order, is the difference from the one before it (the first from 0, 0): one cursor runs
-  over all rings and points, so a vertex of a grid costs a few characters.
+- `scale`: 1e5, the layers' 5 decimals (lossless for them, ~1 m for a shape shifted to
+  GCJ-02).
 - `geometry_types`: one type for the whole layer (a string) or one per feature (a list).
   `geometries`: per feature its coordinates with each innermost run of positions (a ring, a
-  line, a MultiPoint; a Point is a run of one) as one string: dx, dy, dx, dy, … each
-  zigzagged, cut in 5-bit pieces from the lowest, 0x20 set on all but the last piece, 63
-  added (Google's encoded-polyline alphabet, lon before lat); null for no geometry.
+  line, a MultiPoint; a Point is a run of one) as one encoded polyline: Google's algorithm,
+  as PostGIS's ST_AsEncodedPolyline(geom, 5) writes it (lat before lon, each position the
+  difference from the one before, zigzagged, cut in 5-bit pieces from the lowest, 0x20 set on
+  all but the last, 63 added), so a vertex of a grid costs four or five characters and
+  PostGIS can write the grids' and issues' layers itself; null for no geometry.
 - `properties`: one column per property name, in order of first appearance:
   `{"c": value}` the same value in every feature, `{"d": [values], "i": [index per feature]}`
   few distinct values, `{"v": [value per feature]}` otherwise, where `"p": prefix` (strings
@@ -63,20 +63,23 @@ def _fill(skeleton, depth: int, encoded: list[str]):
 
 
 def _encoded_runs(runs: list[list[list[float]]]) -> list[str]:
-    """Each run of [lon, lat] positions as a string: the integer deltas (one cursor over
-    all runs) zigzagged and cut in 5-bit pieces, 63 added to each (Google's encoded-polyline
-    alphabet, lon before lat). Vectorised: a county's grids are ~150,000 positions."""
+    """Each run of [lon, lat] positions as an encoded polyline (Google's algorithm, as
+    PostGIS's ST_AsEncodedPolyline writes it: precision 5, lat before lon, deltas from the
+    run's first position). Vectorised: a county's grids are ~150,000 positions."""
     lengths = np.fromiter((len(run) for run in runs), dtype=np.int64, count=len(runs))
-    if not lengths.sum():
-        return [""] * len(runs)
     count = int(lengths.sum())
+    if not count:
+        return [""] * len(runs)
     flat = np.fromiter(chain.from_iterable(chain.from_iterable(runs)), dtype=np.float64)
     if flat.size == 2 * count:
         positions = flat.reshape(count, 2)
     else:  # a position with a height: drawn flat
         positions = np.array(list(chain.from_iterable(runs)), dtype=np.float64)[:, :2]
-    whole = np.rint(positions * SCALE).astype(np.int64)
-    deltas = np.diff(whole, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    whole = np.rint(positions[:, ::-1] * SCALE).astype(np.int64)  # lat, lon
+    deltas = np.diff(whole, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    firsts = np.cumsum(lengths)[lengths > 0] - lengths[lengths > 0]
+    deltas[firsts] = whole[firsts]  # each run starts from (0, 0)
+    deltas = deltas.ravel()
     zigzag = (deltas << 1) ^ (deltas >> 63)
     width = max(1, -(-int(zigzag.max()).bit_length() // 5))  # pieces of the longest value
     pieces = np.stack([(zigzag >> (5 * k)) & 31 for k in range(width)], axis=1)
@@ -106,10 +109,14 @@ def _geometries(features: list[dict]) -> tuple[object, list]:
         if kind not in DEPTH:
             raise CompactError(f"{kind} geometries are not carried by the compact encoding")
         types.append(kind)
-        skeletons.append(_position_runs(geometry["coordinates"], DEPTH[kind], runs))
+        if "encoded" in geometry:  # encoded by PostGIS already (gridmap.maps.layers)
+            skeletons.append(geometry["encoded"])
+        else:
+            skeletons.append(_position_runs(geometry["coordinates"], DEPTH[kind], runs))
     encoded = _encoded_runs(runs) if runs else []
-    geometries = [None if kind is None else _fill(skeleton, DEPTH[kind], encoded)
-                  for kind, skeleton in zip(types, skeletons, strict=True)]
+    geometries = [None if kind is None else skeleton if "encoded" in feature["geometry"]
+                  else _fill(skeleton, DEPTH[kind], encoded)
+                  for kind, skeleton, feature in zip(types, skeletons, features, strict=True)]
     distinct = set(types)
     return (types[0] if len(distinct) == 1 else types), geometries
 

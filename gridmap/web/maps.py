@@ -140,6 +140,17 @@ def _for_display(body: str) -> str:
     return json.dumps(geo.shift_geojson(json.loads(body), crs), separators=(",", ":"))
 
 
+def _compact_wanted() -> bool:
+    """map.js asks for its layers in the compact encoding (gridmap.maps.compact)."""
+    return request.args.get("compact") == "1"
+
+
+def _encode_in_sql() -> bool:
+    """Whether PostGIS may encode a compact layer's shapes itself: only when they are drawn
+    as stored (a GCJ-02 basemap shifts the GeoJSON in Python first)."""
+    return _compact_wanted() and _display_crs() == "wgs84"
+
+
 def _display_bounds(bounds: Bounds | None) -> Bounds | None:
     crs = _display_crs()
     if bounds is None or crs == "wgs84":
@@ -228,7 +239,7 @@ def _geojson_response(body: str, mimetype: str = "application/geo+json",
     properties in `drop` (gridmap.maps.compact)."""
     raw = body.encode()
     etag = hashlib.sha256(raw).hexdigest()[:32]
-    compact = mimetype == "application/geo+json" and request.args.get("compact") == "1"
+    compact = mimetype == "application/geo+json" and _compact_wanted()
     if compact:
         etag = etag + "-c" + hashlib.sha256(",".join(drop).encode()).hexdigest()[:8]
         mimetype = "application/json"
@@ -254,7 +265,7 @@ def layer_geojson(layer: str):
     """One layer of the map as GeoJSON (RFC 7946, lon/lat), limited to the user's scope."""
     session, scope = db_session(), current_scope()
     if layer == "grids":
-        return _geojson_response(_for_display(grid_layer_json(session, scope)))
+        return _geojson_response(_for_display(grid_layer_json(session, scope, _encode_in_sql())))
     # the route's converter admits only the county, townships and villages besides
     level = "county" if layer == "county" else layer[:-1]
     return _geojson_response(_for_display(json.dumps(region_layer(session, scope, level),
@@ -286,7 +297,8 @@ def gap_counts_json():
 def appeals_geojson():
     """Unresolved issues of the user's scope with stage and traffic light, as GeoJSON."""
     only = AppealFilter.parse(request.args)
-    return _geojson_response(_for_display(appeals_layer_json(db_session(), current_scope(), only)),
+    return _geojson_response(_for_display(appeals_layer_json(db_session(), current_scope(), only,
+                                                             _encode_in_sql())),
                              drop=APPEAL_PROPERTIES_UNREAD)
 
 
