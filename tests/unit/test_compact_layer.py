@@ -26,11 +26,21 @@ def test_repeated_properties_are_said_once_and_ids_point_at_their_property():
     assert encoded["geometry_types"] == "MultiPolygon"
 
 
-def test_a_vertex_costs_a_few_characters_once_the_cursor_is_there():
-    first, second = compact_collection({"type": "FeatureCollection", "features": [
-        _grid("a", 1, (102.5, 25.5)), _grid("b", 1, (102.501, 25.5))]})["geometries"]
-    assert len(first[0][0]) > len(second[0][0])  # the first vertex starts from (0, 0)
-    assert len(second[0][0]) <= 4 * 2 * 3  # 1e-3 degree steps: at most 3 characters a value
+def test_a_ring_is_the_encoded_polyline_postgis_would_write():
+    (geometry,) = compact_collection({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {
+            "type": "LineString", "coordinates": [[102.39734, 25.48868], [102.39744, 25.48868]]}}
+    ]})["geometries"]
+    # SELECT ST_AsEncodedPolyline('SRID=4326;LINESTRING(102.39734 25.48868,102.39744 25.48868)', 5)
+    assert geometry == "ggqzCkn~oR?S"
+
+
+def test_a_vertex_after_the_first_costs_a_few_characters():
+    (geometry,) = compact_collection({"type": "FeatureCollection", "features": [
+        _grid("a", 1, (102.5, 25.5))]})["geometries"]
+    ring = geometry[0][0]
+    first = len("_nszC_prpR")  # 25.5, 102.5 from (0, 0)
+    assert len(ring) - first <= 3 * 2 * 3  # 1e-3 degree steps: at most 3 characters a value
 
 
 def test_a_property_some_features_lack_stays_absent_and_dropped_ones_go():
