@@ -28,6 +28,8 @@ LOOPBACK = "127.0.0.1"
 # switched on when the page opens.
 PAGE_LAYERS = ("county", "townships", "villages", "grids", "issues", "unvisited", "targets",
                *(f"gaps/{kind}" for kind in sorted(GAP_DEFAULT_ON)))
+# map.js asks for each layer in the compact encoding (gridmap.maps.compact) and decodes it.
+LAYER_QUERY = "?compact=1"
 # The page's own scripts, styles and icon (what a first visit loads besides the layers).
 ASSET = re.compile(r'<(?:script|link)[^>]+(?:src|href)="(/static/[^"]+)"')
 
@@ -176,7 +178,7 @@ class Client:
             for asset in ASSET.findall(responses["/"].decode()):
                 responses[asset] = self.get(asset)
             for layer in PAGE_LAYERS:
-                responses[layer] = self.get(f"/map/{layer}.geojson")
+                responses[layer] = self.get(f"/map/{layer}.geojson{LAYER_QUERY}")
             responses["gap counts"] = self.get("/map/gaps.json")  # the legend's numbers
             return responses
         return self._counted(fetch)
@@ -188,6 +190,6 @@ class Client:
             responses = {"/": self.get("/")}
             for asset in ASSET.findall(responses["/"].decode()):
                 responses[asset] = self.get(asset)
-            responses["issues"] = self.get("/map/issues.geojson")
+            responses["issues"] = self.get(f"/map/issues.geojson{LAYER_QUERY}")
             return responses
         return self._counted(fetch)

@@ -142,12 +142,86 @@
     return "township";
   }
 
+  /* ---- A layer in the server's compact encoding (gridmap/maps/compact.py) back to the
+     GeoJSON FeatureCollection it encodes; plain GeoJSON passes through. ---- */
+  var DEPTH = {Point: 0, MultiPoint: 1, LineString: 1, MultiLineString: 2, Polygon: 2, MultiPolygon: 3};
+
+  /* One encoded polyline (lat before lon, as PostGIS writes it) as [lon, lat] positions. */
+  function decodeRun(text, scale) {
+    var positions = [], i = 0, n = text.length, lat = 0, lon = 0, value = [0, 0], axis = 0;
+    while (i < n) {
+      var shift = 0, result = 0, piece;
+      do {
+        piece = text.charCodeAt(i++) - 63;
+        result += (piece & 31) * Math.pow(2, shift);  // past 2^31: no bit operators
+        shift += 5;
+      } while (piece >= 32);
+      value[axis] = result % 2 ? -(result + 1) / 2 : result / 2;
+      if (axis === 1) {
+        lat += value[0];
+        lon += value[1];
+        positions.push([lon / scale, lat / scale]);
+      }
+      axis = 1 - axis;
+    }
+    return positions;
+  }
+
+  function decodeCoordinates(encoded, depth, scale) {
+    if (depth <= 1) {
+      var run = decodeRun(encoded, scale);
+      return depth === 0 ? run[0] : run;
+    }
+    return encoded.map(function (part) { return decodeCoordinates(part, depth - 1, scale); });
+  }
+
+  function propertyValue(column, i) {
+    if ("c" in column) return column.c;
+    if ("d" in column) return column.d[column.i[i]];
+    var value = column.v[i];
+    return column.p !== undefined && value !== null ? column.p + value : value;
+  }
+
+  gridmap.expandLayer = function (body) {
+    if (!body || body.type !== "gridmap.compact") return body;
+    if (body.version !== 1) throw new Error("compact layer version " + body.version);
+    var names = Object.keys(body.properties), absent = {};
+    names.forEach(function (name) {
+      var marks = {};
+      (body.properties[name].a || []).forEach(function (i) { marks[i] = true; });
+      absent[name] = marks;
+    });
+    var features = [];
+    for (var i = 0; i < body.count; i++) {
+      var properties = {};
+      names.forEach(function (name) {
+        if (!absent[name][i]) properties[name] = propertyValue(body.properties[name], i);
+      });
+      var type = typeof body.geometry_types === "string" ? body.geometry_types : body.geometry_types[i];
+      var encoded = body.geometries[i], feature = {type: "Feature"};
+      if (body.id) {
+        feature.id = body.id.from === undefined ? body.id.v[i]
+          : body.id.string ? String(properties[body.id.from]) : properties[body.id.from];
+      }
+      feature.geometry = encoded === null || type === null ? null
+        : {type: type, coordinates: decodeCoordinates(encoded, DEPTH[type], body.scale)};
+      feature.properties = properties;
+      features.push(feature);
+    }
+    var collection = {type: "FeatureCollection", features: features}, key;
+    for (key in body.members || {}) collection[key] = body.members[key];
+    return collection;
+  };
+
+  /* A layer of the map: asked for in the compact encoding, handed on as GeoJSON. */
   function fetchLayer(url) {
-    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/geo+json"}})
+    var compactUrl = url + (url.indexOf("?") < 0 ? "?" : "&") + "compact=1";
+    return fetch(compactUrl, {credentials: "same-origin", headers: {Accept: "application/json"}})
       .then(function (response) {
         if (!response.ok) throw new Error(url + ": HTTP " + response.status);
         return response.json();
-      });
+      })
+      .then(gridmap.expandLayer);
   }
 
   function showProblem(map, message) {

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import lifecycle
 from gridmap.issue_queries import AppealFilter, light_sql
-from gridmap.maps.layers import MAX_FEATURES, collection_json, geojson_of, json_object
+from gridmap.maps.layers import MAX_FEATURES, collection_json, geometry_of, json_object
 from gridmap.models import Issue, IssueCategory, Unit
 from gridmap.policy import Scope
 
@@ -29,11 +29,12 @@ def open_issues(scope: Scope):
 
 
 def appeals_layer_json(session: Session, scope: Scope,
-                       only: AppealFilter = AppealFilter()) -> str:
-    """Open issues of the scope that have a location (narrowed by `only`), as GeoJSON text."""
+                       only: AppealFilter = AppealFilter(), compact: bool = False) -> str:
+    """Open issues of the scope that have a location (narrowed by `only`), as GeoJSON text
+    (points `compact` for gridmap.maps.compact when asked)."""
     due, light = light_sql(session, scope.county_code)
     rows = (select(
-        cast(Issue.id, Text).label("fid"), geojson_of(Issue.geom).label("geometry"),
+        cast(Issue.id, Text).label("fid"), geometry_of(Issue.geom, compact).label("geometry"),
         json_object(id=Issue.id, code=Issue.code, status=Issue.status, level=Issue.level,
                     category=Issue.category, urgency=Issue.urgency, light=light,
                     overdue=light == "red",

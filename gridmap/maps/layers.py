@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Text, cast, func, literal_column, select, union_all
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import JSON, Text, and_, case, cast, func, literal_column, select, union_all
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 from sqlalchemy.orm import Session
 
 from gridmap.geo import DISPLAY_TOLERANCE as TOLERANCE
@@ -142,6 +142,32 @@ def geojson_of(geom):
     return cast(func.ST_AsGeoJSON(geom, DECIMALS), JSON)
 
 
+def _polyline(line):
+    return func.ST_AsEncodedPolyline(line, DECIMALS)
+
+
+def geometry_of(geom, compact: bool = False):
+    """A geometry as GeoJSON (json), or, for map.js's compact layers (gridmap.maps.compact),
+    a point or a one-part polygon without holes as its encoded polylines
+    (`{"type": …, "encoded": …}`, written by PostGIS: no coordinate goes through Python);
+    anything else stays GeoJSON and is encoded in Python."""
+    if not compact:
+        return geojson_of(geom)
+    kind = func.GeometryType(geom)
+    part = func.ST_GeometryN(geom, 1)
+    return case(
+        (kind == "POINT", json_object(type=literal_column("'Point'"), encoded=_polyline(
+            func.ST_MakeLine(array([geom]))))),
+        (and_(kind == "POLYGON", func.ST_NumInteriorRings(geom) == 0),
+         json_object(type=literal_column("'Polygon'"), encoded=func.json_build_array(
+             _polyline(func.ST_ExteriorRing(geom))))),
+        (and_(kind == "MULTIPOLYGON", func.ST_NumGeometries(geom) == 1,
+              func.ST_NumInteriorRings(part) == 0),
+         json_object(type=literal_column("'MultiPolygon'"), encoded=func.json_build_array(
+             func.json_build_array(_polyline(func.ST_ExteriorRing(part)))))),
+        else_=geojson_of(geom))
+
+
 def lonlat_of(geom):
     """[lon, lat] of a point inside the shape (json)."""
     return cast(func.ST_AsGeoJSON(func.ST_PointOnSurface(geom), DECIMALS), JSON)[
@@ -164,13 +190,14 @@ def collection_json(session: Session, rows) -> str:
     return text
 
 
-def grid_layer_json(session: Session, scope: Scope) -> str:
-    """Grids in scope with their household counts, as GeoJSON text built in SQL."""
+def grid_layer_json(session: Session, scope: Scope, compact: bool = False) -> str:
+    """Grids in scope with their household counts, as GeoJSON text built in SQL (shapes
+    `compact` for gridmap.maps.compact when asked)."""
     households = _households_per_grid(scope)
     shape = func.coalesce(Grid.geom_display, func.ST_Multi(
         func.ST_SimplifyPreserveTopology(Grid.geom, TOLERANCE["grid"])))
     rows = (select(
-        Grid.code.label("fid"), geojson_of(shape).label("geometry"),
+        Grid.code.label("fid"), geometry_of(shape, compact).label("geometry"),
         json_object(code=Grid.code, name=Grid.name, level=literal_column("'grid'"),
                     village_code=Grid.village_code, kind=Grid.kind,
                     household_target=Grid.household_target,

@@ -20,6 +20,7 @@ from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, Forbidden, NotFound
 from gridmap.maps import rollup, trend
 from gridmap.maps.appeals import AppealFilter, appeals_layer_json, filter_choices
+from gridmap.maps.compact import compact_text
 from gridmap.maps.county import (
     Basemap,
     appeals_legend,
@@ -43,7 +44,7 @@ from gridmap.maps.layers import (
 )
 from gridmap.maps.styles import count_classes
 from gridmap.policy import Scope
-from gridmap.web.compress import gzipped
+from gridmap.web.compress import Compressed, gzipped
 from gridmap.web.downloads import download
 from gridmap.web.errors import answers_with, render_json
 from gridmap.web.guard import can, current_scope, requires
@@ -120,6 +121,9 @@ OPENAPI_PATHS = {
 }
 declare(layers_bp, OPENAPI_PATHS)
 GZIP_FROM = 1024  # bytes; smaller answers gain nothing from compression
+compacted = Compressed()  # layers in map.js's encoding by content hash (each call names its make)
+# What map.js never reads of an open issue: the filters that use them run in SQL.
+APPEAL_PROPERTIES_UNREAD = ("level", "category", "urgency")
 PAGE_LIMIT, DOWNLOAD_LIMIT = 500, 200_000  # rows of a gap list shown, downloaded
 
 
@@ -134,6 +138,17 @@ def _for_display(body: str) -> str:
     if crs == "wgs84":
         return body
     return json.dumps(geo.shift_geojson(json.loads(body), crs), separators=(",", ":"))
+
+
+def _compact_wanted() -> bool:
+    """map.js asks for its layers in the compact encoding (gridmap.maps.compact)."""
+    return request.args.get("compact") == "1"
+
+
+def _encode_in_sql() -> bool:
+    """Whether PostGIS may encode a compact layer's shapes itself: only when they are drawn
+    as stored (a GCJ-02 basemap shifts the GeoJSON in Python first)."""
+    return _compact_wanted() and _display_crs() == "wgs84"
 
 
 def _display_bounds(bounds: Bounds | None) -> Bounds | None:
@@ -216,11 +231,18 @@ def county_map():
     return _private(current_app.make_response(page))
 
 
-def _geojson_response(body: str, mimetype: str = "application/geo+json"):
+def _geojson_response(body: str, mimetype: str = "application/geo+json",
+                      drop: tuple[str, ...] = ()):
     """GeoJSON text as a response: a validator (ETag of the content, so never stale),
-    gzip when the client takes it, and a 304 when the client's copy is current."""
+    gzip when the client takes it, and a 304 when the client's copy is current. A layer
+    asked for with `?compact=1` (map.js does) goes in the compact encoding, without the
+    properties in `drop` (gridmap.maps.compact)."""
     raw = body.encode()
     etag = hashlib.sha256(raw).hexdigest()[:32]
+    compact = mimetype == "application/geo+json" and _compact_wanted()
+    if compact:
+        etag = etag + "-c" + hashlib.sha256(",".join(drop).encode()).hexdigest()[:8]
+        mimetype = "application/json"
     response = current_app.response_class(mimetype=mimetype)
     response.set_etag(etag)
     response.vary.add("Accept-Encoding")
@@ -228,6 +250,8 @@ def _geojson_response(body: str, mimetype: str = "application/geo+json"):
     if request.if_none_match.contains(etag):
         response.status_code = 304
         return response
+    if compact:
+        raw = compacted(raw, etag, lambda geojson: compact_text(geojson.decode(), drop).encode())
     if len(raw) >= GZIP_FROM and "gzip" in request.accept_encodings:
         raw = gzipped(raw, etag)
         response.content_encoding = "gzip"
@@ -241,7 +265,7 @@ def layer_geojson(layer: str):
     """One layer of the map as GeoJSON (RFC 7946, lon/lat), limited to the user's scope."""
     session, scope = db_session(), current_scope()
     if layer == "grids":
-        return _geojson_response(_for_display(grid_layer_json(session, scope)))
+        return _geojson_response(_for_display(grid_layer_json(session, scope, _encode_in_sql())))
     # the route's converter admits only the county, townships and villages besides
     level = "county" if layer == "county" else layer[:-1]
     return _geojson_response(_for_display(json.dumps(region_layer(session, scope, level),
@@ -273,7 +297,9 @@ def gap_counts_json():
 def appeals_geojson():
     """Unresolved issues of the user's scope with stage and traffic light, as GeoJSON."""
     only = AppealFilter.parse(request.args)
-    return _geojson_response(_for_display(appeals_layer_json(db_session(), current_scope(), only)))
+    return _geojson_response(_for_display(appeals_layer_json(db_session(), current_scope(), only,
+                                                             _encode_in_sql())),
+                             drop=APPEAL_PROPERTIES_UNREAD)
 
 
 @layers_bp.route("/map/unvisited.geojson", endpoint="unvisited")

@@ -14,6 +14,7 @@ from test_map import COUNTY, insert_county, page_config
 
 from gridmap import create_app
 from gridmap.geo import gcj02_to_wgs84, shift_geojson, wgs84_to_gcj02
+from gridmap.maps.compact import compact_collection
 from gridmap.maps.county import Basemap, BasemapError
 
 GAODE = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&style=8&x={x}&y={y}&z={z}"
@@ -73,6 +74,10 @@ def test_on_a_gcj02_basemap_the_layers_are_shifted_and_the_csp_names_its_hosts(
     response = gaode_client.get("/map/grids.geojson")
     shifted = json.loads(response.get_data())["features"][0]
     assert shifted["id"] == plain["id"]
+    # map.js's compact layer carries the shifted shapes too (encoded after the shift).
+    compact = json.loads(gaode_client.get("/map/grids.geojson?compact=1").get_data())
+    whole = json.loads(response.get_data())
+    assert compact["geometries"] == compact_collection(whole)["geometries"]
     corner = plain["geometry"]["coordinates"][0][0][0]
     assert shifted["geometry"]["coordinates"][0][0][0] == pytest.approx(
         list(wgs84_to_gcj02(*corner)), abs=1e-6)

@@ -126,6 +126,22 @@ def test_layers_carry_a_validator_and_compress(client, county, auth):
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
+def test_the_maps_compact_layers_revalidate_and_follow_changes(client, county, auth):
+    auth.as_role("leader", COUNTY)
+    url = "/map/grids.geojson?compact=1"
+    first = client.get(url)
+    assert first.status_code == 200 and first.mimetype == "application/json"
+    layer = first.get_json()
+    assert layer["type"] == "gridmap.compact" and layer["count"] == 8
+    etag = first.headers["ETag"]
+    assert etag != client.get("/map/grids.geojson").headers["ETag"]  # another representation
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["Cache-Control"] == "private, no-cache"
+    county.execute(text("UPDATE grid SET name = '新名' WHERE code = :g"), {"g": GRID})
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "新名" in changed.get_data(as_text=True)
+
+
 def test_triaging_an_issue_changes_its_marker(client, connection, auth, monkeypatch):
     from support import ISSUE_TOWNSHIP, ISSUE_VILLAGE, seed_issue_county
 
