@@ -490,6 +490,21 @@ class VillageUncovered(Base):
     m2: Mapped[float | None] = mapped_column()
 
 
+class HouseholdOutsideGrid(Base):
+    """A household with no grid, or whose point its own current grid does not cover: kept
+    by triggers on `household` and `grid` (migration 0028) whatever path writes them, so
+    the `uncovered` rule reads these few rows instead of testing every household's point."""
+
+    __tablename__ = "household_outside_grid"
+    __table_args__ = (
+        Index("ix_household_outside_grid_county", "county_code", "household_id"),
+    )
+
+    county_code: Mapped[str] = mapped_column(String(6), nullable=False)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
+
+
 PHOTO_MIMES = ("image/jpeg", "image/png", "image/webp")
 
 

@@ -1,6 +1,7 @@
-"""The facts the coverage rules read are kept where they are written (migration 0026): after
-every write path, each household's last visit and each village's part no grid covers equal
-what the raw tables say, and the rules answer as they did from the raw tables."""
+"""The facts the coverage rules read are kept where they are written (migrations 0026, 0028):
+after every write path, each household's last visit, each village's part no grid covers and
+the households outside their own grid equal what the raw tables say, and the rules answer as
+they did from the raw tables."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import text
 from support import seed_user
 from test_import_errors import REGIONS
 
-from gridmap import grid_edits, visits
+from gridmap import grid_edits, register, visits
 from gridmap.coverage import MIN_UNCOVERED_M2, gaps
 from gridmap.importers.core import Source, import_files
 from gridmap.maps.gaps import gap_layer_json
@@ -45,6 +46,16 @@ UNCOVERED_DRIFT = """
        OR (f.gap_m2 >= 10000 AND (abs(ST_Area(f.geom::geography) - k.m2) > 0.01 OR NOT (
              ST_Equals(f.geom, k.geom) OR (ST_IsEmpty(f.geom) AND ST_IsEmpty(k.geom)))))"""
 
+OUTSIDE_KEPT = "SELECT household_id FROM household_outside_grid ORDER BY 1"
+# The `uncovered` rule as it read the raw tables: no grid code, or a point its own current
+# grid does not cover (a grid with no shape tests nothing).
+OUTSIDE_FROM_POINTS = """
+    SELECT h.id FROM household h
+    LEFT JOIN grid g ON g.county_code = h.county_code AND g.code = h.grid_code AND g.valid_to IS NULL
+    WHERE h.grid_code IS NULL
+       OR (h.geom IS NOT NULL AND (g.id IS NULL OR NOT ST_Covers(g.geom, h.geom)))
+    ORDER BY 1"""
+
 
 def grid_file(split: float, east: float) -> Source:
     """Two grids of the village, split at longitude `split`, the second ending at `east`
@@ -63,6 +74,12 @@ def rows(connection, sql, **params):
 def assert_kept(connection):
     assert rows(connection, LAST_KEPT) == rows(connection, LAST_FROM_VISITS)
     assert rows(connection, UNCOVERED_DRIFT) == []
+    assert rows(connection, OUTSIDE_KEPT) == rows(connection, OUTSIDE_FROM_POINTS)
+
+
+def outside(connection) -> set[str]:
+    """Codes of the `uncovered` rule's households."""
+    return {row["code"] for row in gaps(connection, "uncovered", SCOPE, NOW)}
 
 
 def household_id(connection, code):
@@ -177,3 +194,53 @@ def test_display_shapes_and_names_alone_recompute_nothing(county):
     county.execute(text("UPDATE grid SET geom_display = NULL, name = name || '!'"))
     county.execute(text("UPDATE region SET name = name || '!'"))
     assert rows(county, "SELECT DISTINCT m2 FROM village_uncovered") == [(-1,)]
+
+
+def test_the_household_in_no_grid_is_outside_from_its_import(county):
+    assert outside(county) == {"H3"}
+
+
+def test_a_household_moved_in_sql_out_of_its_grid_is_outside_until_a_redrawn_grid_reaches_it(county):
+    county.execute(text("UPDATE household SET geom = ST_SetSRID(ST_MakePoint(102.44, 25.5), 4326)"
+                        " WHERE code = 'H1'"))
+    assert_kept(county)
+    assert outside(county) == {"H1", "H3"}
+    county.execute(text("UPDATE household SET head_name = 'A2', size = 3"))  # nothing to test
+    assert_kept(county)
+    report = import_files(county, [grid_file(102.445, 102.45)], COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert_kept(county)
+    assert outside(county) == {"H3"}
+
+
+def test_a_grid_ended_or_deleted_in_sql_leaves_its_households_outside(county):
+    county.execute(text("UPDATE grid SET valid_to = valid_from + interval '1 second' WHERE code = :g"), {"g": G1})
+    assert_kept(county)
+    assert outside(county) == {"H1", "H3"}
+    county.execute(text("UPDATE grid SET valid_to = NULL WHERE code = :g"), {"g": G1})
+    assert_kept(county)
+    assert outside(county) == {"H3"}
+    county.execute(text("DELETE FROM grid WHERE code = :g"), {"g": G2})
+    assert_kept(county)
+    assert outside(county) == {"H2", "H3"}
+
+
+def test_households_of_grids_merged_in_the_editor_stay_inside(county, db):
+    staff = seed_user(county, "township_staff", TOWNSHIP)
+    outcome = grid_edits.edit(db, staff, {"operation": "merge", "grids": [G1, G2]}, save=True)
+    assert outcome.saved, outcome.problems
+    assert_kept(county)
+    assert outside(county) == {"H3"}
+
+
+def test_a_household_put_in_a_grid_its_point_is_not_in_is_outside_until_moved_by_position(county, db):
+    staff = seed_user(county, "township_staff", TOWNSHIP)
+    h1 = household_id(county, "H1")
+    register.move(db, staff, h1, {"grid_code": G1, "lon": "102.42", "lat": "25.5"})
+    db.flush()
+    assert_kept(county)
+    assert outside(county) == {"H1", "H3"}
+    register.move(db, staff, h1, {"lon": "102.42", "lat": "25.5"})
+    db.flush()
+    assert_kept(county)
+    assert outside(county) == {"H3"}
