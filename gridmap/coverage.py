@@ -307,9 +307,11 @@ def gap_query(kind: str, scope: Scope, now: datetime,
         elif kind == "group":
             covered = _assigned("group", scope, Assignment.grid_code == Grid.code)
         else:
-            covered = exists().where(
-                AreaGrid.grid_code == Grid.code, AreaGrid.county_code == scope.county_code,
-                _assigned("area", scope, Assignment.area_id == AreaGrid.area_id))
+            # NOT IN a list hashed once: as a correlated NOT EXISTS the planner misjudged the
+            # covered grids as one row and rescanned them per grid (0.57 s for 2,400 grids).
+            covered = Grid.code.in_(select(AreaGrid.grid_code).where(
+                AreaGrid.county_code == scope.county_code,
+                _assigned("area", scope, Assignment.area_id == AreaGrid.area_id)))
         return select(Grid.id, Grid.code, Grid.name).where(scope.grids(), Grid.current(), ~covered)
     if kind in ("branch", "weak_branch"):
         branch_scope = PartyBranch.village_code.in_(

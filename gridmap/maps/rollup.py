@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal, null, select
+from sqlalchemy import Float, func, null, select
 from sqlalchemy.orm import Session
 
 from gridmap import lifecycle, metrics, privacy
@@ -103,9 +103,12 @@ def _places(key: str, scope: Scope, now: datetime, intervals: VisitIntervals):
         return select(Household.village_code, Household.grid_code).where(
             scope.households(), needs_care())
     if key == "days_since_visit":
+        # The last visit as epoch seconds (float): values() takes the median of these and
+        # subtracts it from now, the same figure as the median of the days since, without
+        # a numeric interval per household to sort.
         last = last_visits(scope.county_code)
-        days = func.extract("epoch", literal(now) - last.c.last) / 86400
-        return (select(Household.village_code, Household.grid_code, days.label("value"))
+        epoch = func.extract("epoch", last.c.last).cast(Float)
+        return (select(Household.village_code, Household.grid_code, epoch.label("value"))
                 .outerjoin(last, last.c.household_id == Household.id)
                 .where(scope.households()))
     open_issues = select(Issue.village_code, Issue.grid_code).where(
@@ -132,8 +135,9 @@ def values(session: Session, scope: Scope, level: str, key: str, now: datetime,
         return _rates(session, scope, level, key)
     places = _places(key, scope, now, intervals).subquery()
     code = _key(level, places.c.village_code, places.c.grid_code)
-    if measure.kind == "days":
-        figure = func.round(func.percentile_cont(0.5).within_group(places.c.value))
+    if measure.kind == "days":  # the median last visit's distance from now, in days
+        median = func.percentile_cont(0.5).within_group(places.c.value)
+        figure = func.round((now.timestamp() - median) / 86400)
     else:
         figure = func.count()
     rows = session.execute(
