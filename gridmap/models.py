@@ -505,6 +505,21 @@ class HouseholdOutsideGrid(Base):
         ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
 
 
+class GridLastVisit(Base):
+    """A grid's median last visit (epoch seconds) over its active households ever visited:
+    kept by triggers on `household_last_visit` and `household` (migration 0029), so the
+    grids longest unvisited are read, not sorted out of every household per request."""
+
+    __tablename__ = "grid_last_visit"
+    __table_args__ = (
+        Index("ix_grid_last_visit_median", "county_code", "median_epoch"),
+    )
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    median_epoch: Mapped[float] = mapped_column(nullable=False)
+
+
 PHOTO_MIMES = ("image/jpeg", "image/png", "image/webp")
 
 

@@ -22,7 +22,7 @@ from gridmap.geo import DISPLAY_TOLERANCE
 from gridmap.issue_queries import stage_due_sql
 from gridmap.maps.layers import DECIMALS
 from gridmap.maps.styles import WORSE, CountClass, count_classes
-from gridmap.models import Grid, Household, Issue, PartyBranch, Region
+from gridmap.models import Grid, GridLastVisit, Household, Issue, PartyBranch, Region
 from gridmap.policy import Scope
 
 LEVELS = ("township", "village", "grid")
@@ -190,8 +190,23 @@ def ranked(session: Session, scope: Scope, level: str, key: str, now: datetime,
            ) -> list[tuple[str, float | int]]:
     """The `limit` regions (or grids) of `level` with the highest figure `key`, highest first
     (ties by code): e.g. the grids whose households have waited longest for a visit."""
+    if key == "days_since_visit" and level == "grid" and scope.county_wide:
+        return _longest_unvisited_kept(session, scope, now, limit)
     figures = values(session, scope, level, key, now, intervals)
     return sorted(figures.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+def _longest_unvisited_kept(session: Session, scope: Scope, now: datetime,
+                            limit: int) -> list[tuple[str, int]]:
+    """ranked() of days since visit per grid over the whole county, from each grid's median
+    last visit kept by triggers (models.GridLastVisit): the same figures, no sort of every
+    household per request."""
+    days = func.round((now.timestamp() - GridLastVisit.median_epoch) / 86400)
+    rows = session.execute(
+        select(GridLastVisit.grid_code, days.label("days"))
+        .where(GridLastVisit.county_code == scope.county_code)
+        .order_by(days.desc(), GridLastVisit.grid_code).limit(limit)).all()
+    return [(code, int(value)) for code, value in rows]
 
 
 def longest_unvisited(session: Session, scope: Scope, now: datetime,

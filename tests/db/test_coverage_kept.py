@@ -10,6 +10,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy.orm import Session
 from shapely.geometry import box, mapping
 from sqlalchemy import text
 from support import seed_user
@@ -19,6 +20,7 @@ from gridmap import grid_edits, register, visits
 from gridmap.coverage import MIN_UNCOVERED_M2, gaps
 from gridmap.importers.core import Source, import_files
 from gridmap.maps.gaps import gap_layer_json
+from gridmap.maps.rollup import longest_unvisited
 from gridmap.policy import Scope
 
 COUNTY, TOWNSHIP, VILLAGE = "532329", "532329104", "532329104201"
@@ -56,6 +58,16 @@ OUTSIDE_FROM_POINTS = """
        OR (h.geom IS NOT NULL AND (g.id IS NULL OR NOT ST_Covers(g.geom, h.geom)))
     ORDER BY 1"""
 
+GRID_LAST_KEPT = "SELECT county_code, grid_code, round(median_epoch) FROM grid_last_visit ORDER BY 1, 2"
+# Each grid's median last visit over its active households ever visited, from the visits.
+GRID_LAST_FROM_VISITS = """
+    WITH last AS (SELECT household_id, max(visited_at) AS at FROM visit GROUP BY household_id)
+    SELECT h.county_code, h.grid_code,
+           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM last.at)::float8))
+    FROM household h JOIN last ON last.household_id = h.id
+    WHERE h.status = 'active' AND h.grid_code IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2"""
+
 
 def grid_file(split: float, east: float) -> Source:
     """Two grids of the village, split at longitude `split`, the second ending at `east`
@@ -75,6 +87,7 @@ def assert_kept(connection):
     assert rows(connection, LAST_KEPT) == rows(connection, LAST_FROM_VISITS)
     assert rows(connection, UNCOVERED_DRIFT) == []
     assert rows(connection, OUTSIDE_KEPT) == rows(connection, OUTSIDE_FROM_POINTS)
+    assert rows(connection, GRID_LAST_KEPT) == rows(connection, GRID_LAST_FROM_VISITS)
 
 
 def outside(connection) -> set[str]:
@@ -244,3 +257,27 @@ def test_a_household_put_in_a_grid_its_point_is_not_in_is_outside_until_moved_by
     db.flush()
     assert_kept(county)
     assert outside(county) == {"H3"}
+
+
+def test_the_grids_longest_unvisited_follow_visits_moves_and_households_leaving(county):
+    def longest():
+        layer = longest_unvisited(Session(bind=county), SCOPE, NOW)
+        return [(f["id"], f["properties"]["days"]) for f in layer["features"]]
+
+    assert longest() == [(G2, 21)]
+    h1, h2 = household_id(county, "H1"), household_id(county, "H2")
+    county.execute(text("INSERT INTO visit (county_code, household_id, visited_at) VALUES"
+                        " (:c, :h, :a)"), {"c": COUNTY, "h": h1, "a": NOW - timedelta(days=40)})
+    assert_kept(county)
+    assert longest() == [(G1, 40), (G2, 21)]
+    county.execute(text("UPDATE household SET grid_code = :g WHERE id = :h"), {"g": G2, "h": h1})
+    assert_kept(county)
+    assert longest() == [(G2, 30)]  # the median of 40 and 21 days
+    county.execute(text("UPDATE household SET status = 'moved_out', left_on = '2026-11-01' WHERE id = :h"),
+                   {"h": h2})
+    assert_kept(county)
+    assert longest() == [(G2, 40)]
+    county.execute(text("DELETE FROM visit WHERE household_id = :h"), {"h": h1})
+    county.execute(text("DELETE FROM household WHERE id = :h"), {"h": h2})
+    assert_kept(county)
+    assert longest() == []
