@@ -10,9 +10,9 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy.orm import Session
 from shapely.geometry import box, mapping
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from support import seed_user
 from test_import_errors import REGIONS
 
