@@ -16,7 +16,7 @@ SRID = 4326  # WGS84; CGCS2000 (4490) input is treated as 4326 and recorded (see
 # cost passes jit_above_cost, and the estimates of our correlated subqueries (a grid worker's
 # 37 households by visit due) pass it by far: 20 s of compiling for 20 ms of work, 40–180 ms
 # on each coverage and layer query. Nothing we run is long enough to earn it back.
-SESSION_OPTIONS = "-c jit=off"
+SESSION_OPTIONS = "-c jit=off -c work_mem=32MB"
 # A connection that waited in the pool longer than this is pinged before use (a restarted
 # database leaves dead ones); a busy server's connections are back within milliseconds and
 # are not, so a request does not pay a round trip for the check.

@@ -493,6 +493,36 @@ class VillageUncovered(Base):
     m2: Mapped[float | None] = mapped_column()
 
 
+class HouseholdOutsideGrid(Base):
+    """A household with no grid, or whose point its own current grid does not cover: kept
+    by triggers on `household` and `grid` (migration 0028) whatever path writes them, so
+    the `uncovered` rule reads these few rows instead of testing every household's point."""
+
+    __tablename__ = "household_outside_grid"
+    __table_args__ = (
+        Index("ix_household_outside_grid_county", "county_code", "household_id"),
+    )
+
+    county_code: Mapped[str] = mapped_column(String(6), nullable=False)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
+
+
+class GridLastVisit(Base):
+    """A grid's median last visit (epoch seconds) over its active households ever visited:
+    kept by triggers on `household_last_visit` and `household` (migration 0029), so the
+    grids longest unvisited are read, not sorted out of every household per request."""
+
+    __tablename__ = "grid_last_visit"
+    __table_args__ = (
+        Index("ix_grid_last_visit_median", "county_code", "median_epoch"),
+    )
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    median_epoch: Mapped[float] = mapped_column(nullable=False)
+
+
 PHOTO_MIMES = ("image/jpeg", "image/png", "image/webp")
 
 

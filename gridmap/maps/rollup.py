@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal, null, select
+from sqlalchemy import Float, func, null, select
 from sqlalchemy.orm import Session
 
 from gridmap import lifecycle, metrics, privacy
@@ -22,7 +22,7 @@ from gridmap.geo import DISPLAY_TOLERANCE
 from gridmap.issue_queries import stage_due_sql
 from gridmap.maps.layers import DECIMALS
 from gridmap.maps.styles import WORSE, CountClass, count_classes
-from gridmap.models import Grid, Household, Issue, PartyBranch, Region
+from gridmap.models import Grid, GridLastVisit, Household, Issue, PartyBranch, Region
 from gridmap.policy import Scope
 
 LEVELS = ("township", "village", "grid")
@@ -103,9 +103,12 @@ def _places(key: str, scope: Scope, now: datetime, intervals: VisitIntervals):
         return select(Household.village_code, Household.grid_code).where(
             scope.households(), needs_care())
     if key == "days_since_visit":
+        # The last visit as epoch seconds (float): values() takes the median of these and
+        # subtracts it from now, the same figure as the median of the days since, without
+        # a numeric interval per household to sort.
         last = last_visits(scope.county_code)
-        days = func.extract("epoch", literal(now) - last.c.last) / 86400
-        return (select(Household.village_code, Household.grid_code, days.label("value"))
+        epoch = func.extract("epoch", last.c.last).cast(Float)
+        return (select(Household.village_code, Household.grid_code, epoch.label("value"))
                 .outerjoin(last, last.c.household_id == Household.id)
                 .where(scope.households()))
     open_issues = select(Issue.village_code, Issue.grid_code).where(
@@ -132,8 +135,9 @@ def values(session: Session, scope: Scope, level: str, key: str, now: datetime,
         return _rates(session, scope, level, key)
     places = _places(key, scope, now, intervals).subquery()
     code = _key(level, places.c.village_code, places.c.grid_code)
-    if measure.kind == "days":
-        figure = func.round(func.percentile_cont(0.5).within_group(places.c.value))
+    if measure.kind == "days":  # the median last visit's distance from now, in days
+        median = func.percentile_cont(0.5).within_group(places.c.value)
+        figure = func.round((now.timestamp() - median) / 86400)
     else:
         figure = func.count()
     rows = session.execute(
@@ -186,8 +190,23 @@ def ranked(session: Session, scope: Scope, level: str, key: str, now: datetime,
            ) -> list[tuple[str, float | int]]:
     """The `limit` regions (or grids) of `level` with the highest figure `key`, highest first
     (ties by code): e.g. the grids whose households have waited longest for a visit."""
+    if key == "days_since_visit" and level == "grid" and scope.county_wide:
+        return _longest_unvisited_kept(session, scope, now, limit)
     figures = values(session, scope, level, key, now, intervals)
     return sorted(figures.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+def _longest_unvisited_kept(session: Session, scope: Scope, now: datetime,
+                            limit: int) -> list[tuple[str, int]]:
+    """ranked() of days since visit per grid over the whole county, from each grid's median
+    last visit kept by triggers (models.GridLastVisit): the same figures, no sort of every
+    household per request."""
+    days = func.round((now.timestamp() - GridLastVisit.median_epoch) / 86400)
+    rows = session.execute(
+        select(GridLastVisit.grid_code, days.label("days"))
+        .where(GridLastVisit.county_code == scope.county_code)
+        .order_by(days.desc(), GridLastVisit.grid_code).limit(limit)).all()
+    return [(code, int(value)) for code, value in rows]
 
 
 def longest_unvisited(session: Session, scope: Scope, now: datetime,

@@ -1,6 +1,7 @@
-"""The facts the coverage rules read are kept where they are written (migration 0026): after
-every write path, each household's last visit and each village's part no grid covers equal
-what the raw tables say, and the rules answer as they did from the raw tables."""
+"""The facts the coverage rules read are kept where they are written (migrations 0026, 0028):
+after every write path, each household's last visit, each village's part no grid covers and
+the households outside their own grid equal what the raw tables say, and the rules answer as
+they did from the raw tables."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from datetime import datetime, timedelta
 import pytest
 from shapely.geometry import box, mapping
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from support import seed_user
 from test_import_errors import REGIONS
 
-from gridmap import grid_edits, visits
+from gridmap import grid_edits, register, visits
 from gridmap.coverage import MIN_UNCOVERED_M2, gaps
 from gridmap.importers.core import Source, import_files
 from gridmap.maps.gaps import gap_layer_json
+from gridmap.maps.rollup import longest_unvisited
 from gridmap.policy import Scope
 
 COUNTY, TOWNSHIP, VILLAGE = "532329", "532329104", "532329104201"
@@ -45,6 +48,26 @@ UNCOVERED_DRIFT = """
        OR (f.gap_m2 >= 10000 AND (abs(ST_Area(f.geom::geography) - k.m2) > 0.01 OR NOT (
              ST_Equals(f.geom, k.geom) OR (ST_IsEmpty(f.geom) AND ST_IsEmpty(k.geom)))))"""
 
+OUTSIDE_KEPT = "SELECT household_id FROM household_outside_grid ORDER BY 1"
+# The `uncovered` rule as it read the raw tables: no grid code, or a point its own current
+# grid does not cover (a grid with no shape tests nothing).
+OUTSIDE_FROM_POINTS = """
+    SELECT h.id FROM household h
+    LEFT JOIN grid g ON g.county_code = h.county_code AND g.code = h.grid_code AND g.valid_to IS NULL
+    WHERE h.grid_code IS NULL
+       OR (h.geom IS NOT NULL AND (g.id IS NULL OR NOT ST_Covers(g.geom, h.geom)))
+    ORDER BY 1"""
+
+GRID_LAST_KEPT = "SELECT county_code, grid_code, round(median_epoch) FROM grid_last_visit ORDER BY 1, 2"
+# Each grid's median last visit over its active households ever visited, from the visits.
+GRID_LAST_FROM_VISITS = """
+    WITH last AS (SELECT household_id, max(visited_at) AS at FROM visit GROUP BY household_id)
+    SELECT h.county_code, h.grid_code,
+           round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM last.at)::float8))
+    FROM household h JOIN last ON last.household_id = h.id
+    WHERE h.status = 'active' AND h.grid_code IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2"""
+
 
 def grid_file(split: float, east: float) -> Source:
     """Two grids of the village, split at longitude `split`, the second ending at `east`
@@ -63,6 +86,13 @@ def rows(connection, sql, **params):
 def assert_kept(connection):
     assert rows(connection, LAST_KEPT) == rows(connection, LAST_FROM_VISITS)
     assert rows(connection, UNCOVERED_DRIFT) == []
+    assert rows(connection, OUTSIDE_KEPT) == rows(connection, OUTSIDE_FROM_POINTS)
+    assert rows(connection, GRID_LAST_KEPT) == rows(connection, GRID_LAST_FROM_VISITS)
+
+
+def outside(connection) -> set[str]:
+    """Codes of the `uncovered` rule's households."""
+    return {row["code"] for row in gaps(connection, "uncovered", SCOPE, NOW)}
 
 
 def household_id(connection, code):
@@ -177,3 +207,77 @@ def test_display_shapes_and_names_alone_recompute_nothing(county):
     county.execute(text("UPDATE grid SET geom_display = NULL, name = name || '!'"))
     county.execute(text("UPDATE region SET name = name || '!'"))
     assert rows(county, "SELECT DISTINCT m2 FROM village_uncovered") == [(-1,)]
+
+
+def test_the_household_in_no_grid_is_outside_from_its_import(county):
+    assert outside(county) == {"H3"}
+
+
+def test_a_household_moved_in_sql_out_of_its_grid_is_outside_until_a_redrawn_grid_reaches_it(county):
+    county.execute(text("UPDATE household SET geom = ST_SetSRID(ST_MakePoint(102.44, 25.5), 4326)"
+                        " WHERE code = 'H1'"))
+    assert_kept(county)
+    assert outside(county) == {"H1", "H3"}
+    county.execute(text("UPDATE household SET head_name = 'A2', size = 3"))  # nothing to test
+    assert_kept(county)
+    report = import_files(county, [grid_file(102.445, 102.45)], COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert_kept(county)
+    assert outside(county) == {"H3"}
+
+
+def test_a_grid_ended_or_deleted_in_sql_leaves_its_households_outside(county):
+    county.execute(text("UPDATE grid SET valid_to = valid_from + interval '1 second' WHERE code = :g"), {"g": G1})
+    assert_kept(county)
+    assert outside(county) == {"H1", "H3"}
+    county.execute(text("UPDATE grid SET valid_to = NULL WHERE code = :g"), {"g": G1})
+    assert_kept(county)
+    assert outside(county) == {"H3"}
+    county.execute(text("DELETE FROM grid WHERE code = :g"), {"g": G2})
+    assert_kept(county)
+    assert outside(county) == {"H2", "H3"}
+
+
+def test_households_of_grids_merged_in_the_editor_stay_inside(county, db):
+    staff = seed_user(county, "township_staff", TOWNSHIP)
+    outcome = grid_edits.edit(db, staff, {"operation": "merge", "grids": [G1, G2]}, save=True)
+    assert outcome.saved, outcome.problems
+    assert_kept(county)
+    assert outside(county) == {"H3"}
+
+
+def test_a_household_put_in_a_grid_its_point_is_not_in_is_outside_until_moved_by_position(county, db):
+    staff = seed_user(county, "township_staff", TOWNSHIP)
+    h1 = household_id(county, "H1")
+    register.move(db, staff, h1, {"grid_code": G1, "lon": "102.42", "lat": "25.5"})
+    db.flush()
+    assert_kept(county)
+    assert outside(county) == {"H1", "H3"}
+    register.move(db, staff, h1, {"lon": "102.42", "lat": "25.5"})
+    db.flush()
+    assert_kept(county)
+    assert outside(county) == {"H3"}
+
+
+def test_the_grids_longest_unvisited_follow_visits_moves_and_households_leaving(county):
+    def longest():
+        layer = longest_unvisited(Session(bind=county), SCOPE, NOW)
+        return [(f["id"], f["properties"]["days"]) for f in layer["features"]]
+
+    assert longest() == [(G2, 21)]
+    h1, h2 = household_id(county, "H1"), household_id(county, "H2")
+    county.execute(text("INSERT INTO visit (county_code, household_id, visited_at) VALUES"
+                        " (:c, :h, :a)"), {"c": COUNTY, "h": h1, "a": NOW - timedelta(days=40)})
+    assert_kept(county)
+    assert longest() == [(G1, 40), (G2, 21)]
+    county.execute(text("UPDATE household SET grid_code = :g WHERE id = :h"), {"g": G2, "h": h1})
+    assert_kept(county)
+    assert longest() == [(G2, 30)]  # the median of 40 and 21 days
+    county.execute(text("UPDATE household SET status = 'moved_out', left_on = '2026-11-01' WHERE id = :h"),
+                   {"h": h2})
+    assert_kept(county)
+    assert longest() == [(G2, 40)]
+    county.execute(text("DELETE FROM visit WHERE household_id = :h"), {"h": h1})
+    county.execute(text("DELETE FROM household WHERE id = :h"), {"h": h2})
+    assert_kept(county)
+    assert longest() == []

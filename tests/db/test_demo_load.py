@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from test_coverage_kept import OUTSIDE_FROM_POINTS, OUTSIDE_KEPT
 
 from gridmap import dashboard, targets
 from gridmap.demo.load import DEMO_DIR, load_demo
@@ -154,6 +155,12 @@ def test_household_outside_every_grid_has_no_grid_code(loaded):
         "SELECT h.village_code, h.grid_code FROM household h WHERE h.geom IS NOT NULL"
         " AND NOT EXISTS (SELECT 1 FROM grid g WHERE ST_Intersects(g.geom, h.geom))")).all()
     assert outside and all(v in gaps("uncovered_area") and g is None for v, g in outside)
+
+
+def test_households_outside_their_grid_are_kept_as_the_demo_loads_them(loaded):
+    connection, _ = loaded
+    kept = connection.execute(text(OUTSIDE_KEPT)).all()
+    assert kept and kept == connection.execute(text(OUTSIDE_FROM_POINTS)).all()
 
 
 def test_village_without_leader_has_no_village_assignment(loaded):

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import text
+from test_coverage_kept import OUTSIDE_FROM_POINTS, OUTSIDE_KEPT
 from test_import_hostile import checksums
 
 from gridmap import recode
@@ -92,6 +93,8 @@ def test_full_name_and_urban_rural_class_come_in_under_their_common_column_names
 
 
 def test_after_a_recorded_change_and_the_new_tables_no_row_points_at_the_old_codes(county):
+    county.execute(text("INSERT INTO visit (county_code, household_id, visited_at)"
+                        " SELECT county_code, id, now() FROM household"))
     assert recode.record_change(county, COUNTY, OLD_TOWN, NEW_TOWN, date(2021, 6, 1), "撤乡设镇")
     report = import_files(county, [regions(NEW_TOWN, "插甸镇")], COUNTY, commit=True)
     assert report.ok, report.to_text()
@@ -104,6 +107,10 @@ def test_after_a_recorded_change_and_the_new_tables_no_row_points_at_the_old_cod
     assert county.execute(text("SELECT grid_code, village_code FROM household")).all() == [(NEW_GRID, NEW_VILLAGE)]
     # the uncovered part kept per village (triggers, migration 0026) follows the new code
     assert county.execute(text("SELECT village_code FROM village_uncovered")).scalars().all() == [NEW_VILLAGE]
+    # and so are the households outside their own grid (migration 0028): none, H1 is in its grid
+    assert county.execute(text(OUTSIDE_KEPT)).all() == county.execute(text(OUTSIDE_FROM_POINTS)).all() == []
+    # and each grid's median last visit (migration 0029) is under the new grid code
+    assert county.execute(text("SELECT grid_code FROM grid_last_visit")).scalars().all() == [NEW_GRID]
     assert county.execute(text("SELECT scope_code FROM app_user ORDER BY login")).scalars().all() == [NEW_GRID, NEW_TOWN]
     notes = [str(note) for note in report.notes]
     for line in (f"区划代码 {OLD_TOWN} → {NEW_TOWN}", f"区划代码 {OLD_VILLAGE} → {NEW_VILLAGE}",
