@@ -274,7 +274,7 @@ def _outside_own_grid(household: Select, scope: Scope) -> Select:
     does not cover (ST_Covers: a point on the boundary is inside), or whose grid is gone.
 
     Kept by triggers where households and grids are written (models.HouseholdOutsideGrid,
-    migration 0028): a few rows per county, not a point-in-polygon test per household on
+    migration 0030): a few rows per county, not a point-in-polygon test per household on
     every request (3.7 s for 300,000 households under load)."""
     outside = select(HouseholdOutsideGrid.household_id).where(
         HouseholdOutsideGrid.county_code == scope.county_code)

@@ -495,7 +495,7 @@ class VillageUncovered(Base):
 
 class HouseholdOutsideGrid(Base):
     """A household with no grid, or whose point its own current grid does not cover: kept
-    by triggers on `household` and `grid` (migration 0028) whatever path writes them, so
+    by triggers on `household` and `grid` (migration 0030) whatever path writes them, so
     the `uncovered` rule reads these few rows instead of testing every household's point."""
 
     __tablename__ = "household_outside_grid"
@@ -510,7 +510,7 @@ class HouseholdOutsideGrid(Base):
 
 class GridLastVisit(Base):
     """A grid's median last visit (epoch seconds) over its active households ever visited:
-    kept by triggers on `household_last_visit` and `household` (migration 0029), so the
+    kept by triggers on `household_last_visit` and `household` (migration 0031), so the
     grids longest unvisited are read, not sorted out of every household per request."""
 
     __tablename__ = "grid_last_visit"

@@ -1,4 +1,4 @@
-"""The facts the coverage rules read are kept where they are written (migrations 0026, 0028):
+"""The facts the coverage rules read are kept where they are written (migrations 0026, 0030):
 after every write path, each household's last visit, each village's part no grid covers and
 the households outside their own grid equal what the raw tables say, and the rules answer as
 they did from the raw tables."""

@@ -107,9 +107,9 @@ def test_after_a_recorded_change_and_the_new_tables_no_row_points_at_the_old_cod
     assert county.execute(text("SELECT grid_code, village_code FROM household")).all() == [(NEW_GRID, NEW_VILLAGE)]
     # the uncovered part kept per village (triggers, migration 0026) follows the new code
     assert county.execute(text("SELECT village_code FROM village_uncovered")).scalars().all() == [NEW_VILLAGE]
-    # and so are the households outside their own grid (migration 0028): none, H1 is in its grid
+    # and so are the households outside their own grid (migration 0030): none, H1 is in its grid
     assert county.execute(text(OUTSIDE_KEPT)).all() == county.execute(text(OUTSIDE_FROM_POINTS)).all() == []
-    # and each grid's median last visit (migration 0029) is under the new grid code
+    # and each grid's median last visit (migration 0031) is under the new grid code
     assert county.execute(text("SELECT grid_code FROM grid_last_visit")).scalars().all() == [NEW_GRID]
     assert county.execute(text("SELECT scope_code FROM app_user ORDER BY login")).scalars().all() == [NEW_GRID, NEW_TOWN]
     notes = [str(note) for note in report.notes]

@@ -19,7 +19,7 @@ import) restores them with everything else, as DDL in PostgreSQL is transactiona
 DROP INDEX takes an ACCESS EXCLUSIVE lock on `household` until the transaction ends: readers
 of households wait for the import to finish. gridmap.importers.bulk says when that is worth it.
 
-Revision ID: 0028
+Revision ID: 0029
 Revises: 0028
 Create Date: 2026-12-01 20:10:00
 """

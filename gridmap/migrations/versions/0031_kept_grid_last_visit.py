@@ -8,15 +8,15 @@ when a household's last visit changes (household_last_visit, kept by triggers on
 a household joins, leaves or changes grid: statement-level triggers keep it per grid in
 `grid_last_visit`, whatever path writes.
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-01 20:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029"
-down_revision = "0028"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 

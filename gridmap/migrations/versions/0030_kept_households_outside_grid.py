@@ -12,15 +12,15 @@ change, plain SQL).
 
 A household in a grid with no shape is not a gap (nothing to test it against), as before.
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-01 20:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
