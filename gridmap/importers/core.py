@@ -149,10 +149,9 @@ class _Step:
     def run(self, tables: list[tuple[TableSpec, Source]], whole: dict[str, list[dict]]) -> None:
         report, connection = self.report, self.connection
         batch = [(spec, source, whole[spec.table]) for spec, source in tables if spec.table in whole]
+        # No JIT here either (each batch's INSERT … SELECT is planned anew and would be compiled
+        # for per-row work): every connection of gridmap.db.make_engine is opened without it.
         savepoint = connection.begin_nested()
-        # Each batch's INSERT … SELECT is planned anew and costs enough to be JIT-compiled: a
-        # second or more of compiling per batch for per-row work that JIT barely speeds up.
-        connection.exec_driver_sql("SET LOCAL jit = off")
         writer = Writer(connection, self.county_code)
         outside: list[str] = []
         histories = Histories() if "issue_event" in {spec.table for spec, _source in tables} else None
@@ -342,7 +341,7 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
     log.release(None)
     total += len(rows)
     if seen.later:
-        _name_first(source, spec, reader, limits, county_code, plan, seen.later, report)
+        _name_first(source, spec, limits, county_code, plan, seen.later, report)
     if not total and not any(p.source == source.name for p in report.problems):
         report.add(Problem(source.name, problem=_("文件没有数据行"), hint=_("表头下面至少要有一行")))
     if rows or size is None:
@@ -437,7 +436,7 @@ class _Seen:
         return False
 
 
-def _name_first(source, spec, reader, limits, county_code, plan, later, report) -> None:
+def _name_first(source, spec, limits, county_code, plan, later, report) -> None:
     """File the repeats of a streamed file, each naming where its key first appeared (the file
     read again, its rows parsed as before; nothing else is reported twice)."""
     wanted = {(fields, key) for fields, key, _where in later}
