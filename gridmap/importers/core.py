@@ -28,6 +28,7 @@ from gridmap.errors import BadInput, GridmapError, _
 from gridmap.importers import fields as f
 from gridmap.importers import readers, topology
 from gridmap.importers.bulk import BulkLoad, fewer_collections
+from gridmap.importers.hashes import Hashes
 from gridmap.importers.histories import Histories
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, Source, read_content
@@ -128,9 +129,11 @@ def _suffixes() -> str:
 
 
 # Tables checked row by row against the database and this import, so read a batch at a time:
-# a county has hundreds of thousands of each. Issue histories are replayed from the events
-# staged in the database (importers.histories), not from rows held here.
-STREAMED = frozenset({"household", "visit", "assignment", "issue", "issue_event", "callback"})
+# a county has hundreds of thousands of each (and tens of thousands of cadres and of deeds,
+# whose rows read whole were 60 MiB held through the whole load). Issue histories are replayed
+# from the events staged in the database (importers.histories), not from rows held here.
+STREAMED = frozenset({"cadre", "household", "visit", "assignment", "issue", "issue_event", "callback",
+                      "deed"})
 BATCH_ROWS = 20_000
 
 
@@ -153,10 +156,9 @@ class _Step:
     def run(self, tables: list[tuple[TableSpec, Source]], whole: dict[str, list[dict]]) -> None:
         report, connection = self.report, self.connection
         batch = [(spec, source, whole[spec.table]) for spec, source in tables if spec.table in whole]
+        # No JIT here either (each batch's INSERT … SELECT is planned anew and would be compiled
+        # for per-row work): every connection of gridmap.db.make_engine is opened without it.
         savepoint = connection.begin_nested()
-        # Each batch's INSERT … SELECT is planned anew and costs enough to be JIT-compiled: a
-        # second or more of compiling per batch for per-row work that JIT barely speeds up.
-        connection.exec_driver_sql("SET LOCAL jit = off")
         writer = Writer(connection, self.county_code)
         bulk = BulkLoad(connection, report.commit)  # may drop household's indexes till the file is written
         flight = _InFlight(self.progress)
@@ -183,7 +185,8 @@ class _Step:
                         continue
                     flight.wait()  # the connection is the last batch's write's until it is done
                     check_references(connection, batch if spec.table in whole else [*batch, (spec, source, rows)],
-                                     self.county_code, report, only=spec.table, known=known)
+                                     self.county_code, report, only=spec.table, known=known,
+                                     stored=writer.keys)
                     if self.within:
                         check_within(connection, spec, source, rows, self.county_code, self.within, report, known)
                     if not report.ok:
@@ -385,6 +388,8 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
     for chunk in _chunks(log.counted(records), PARSE_CHUNK):
         parsed = None if report.full else _parse_records(source, spec, chunk, county_code, plan, report,
                                                          repair, grid_scheme)
+        if parsed is not None:
+            seen.look_ahead(row for row, _problems in parsed if row is not None)
         for index, record in enumerate(chunk):
             log.release(number)
             number += 1
@@ -405,7 +410,7 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
     log.release(None)
     total += len(rows)
     if seen.later:
-        _name_first(source, spec, reader, limits, county_code, plan, seen.later, report)
+        _name_first(source, spec, limits, county_code, plan, seen.later, report)
     if not total and not any(p.source == source.name for p in report.problems):
         report.add(Problem(source.name, problem=_("文件没有数据行"), hint=_("表头下面至少要有一行")))
     if rows or size is None:
@@ -464,15 +469,25 @@ def _repeated_problem(source: Source, where, fields, first, key) -> Problem:
 
 class _Seen:
     """The keys (and other unique field sets) met so far in one file. A file read whole keeps
-    each key's place; a streamed one keeps only each key's hash (a county's 545k visits' keys
-    and places were hundreds of MiB), and a repeated key's first place is found by reading the
-    file again, only when a key repeats."""
+    each key's place; a streamed one keeps only each key's hash, 8 bytes of it (importers.hashes:
+    a county's 545k visits' keys and places were hundreds of MiB, a set of their hashes 80), and a
+    repeated key's first place is found by reading the file again, only when a key repeats."""
 
     def __init__(self, spec: TableSpec, compact: bool):
         self.compact = compact
-        self.known: dict[tuple[str, ...], dict | set] = {
-            fields: set() if compact else {} for fields in (spec.key, *spec.unique)}
+        self.known: dict[tuple[str, ...], dict | Hashes] = {
+            fields: Hashes() if compact else {} for fields in (spec.key, *spec.unique)}
         self.later: list[tuple[tuple[str, ...], tuple, object]] = []  # (fields, key, where) to name
+
+    def look_ahead(self, rows: Iterable[dict]) -> None:
+        """Before a chunk's rows are asked about (a streamed file's hashes are looked up a chunk
+        at a time)."""
+        if not self.compact:
+            return
+        rows = list(rows)
+        for fields, known in self.known.items():
+            known.look_ahead(hash(key) for key in (tuple(row[k] for k in fields) for row in rows)
+                             if not all(v is None for v in key))
 
     def repeated(self, source: Source, record: Record, row: dict, report: ImportReport) -> bool:
         """Whether `row` repeats an earlier row's key; says so (now, or once the file is read)."""
@@ -500,7 +515,7 @@ class _Seen:
         return False
 
 
-def _name_first(source, spec, reader, limits, county_code, plan, later, report) -> None:
+def _name_first(source, spec, limits, county_code, plan, later, report) -> None:
     """File the repeats of a streamed file, each naming where its key first appeared (the file
     read again, its rows parsed as before; nothing else is reported twice)."""
     wanted = {(fields, key) for fields, key, _where in later}
@@ -748,10 +763,14 @@ def _check_code_change(connection: Connection, county_code: str, source, rows: l
 
 
 def check_references(connection: Connection, batch, county_code: str, report: ImportReport, *,
-                     only: str | None = None, known: dict[str, dict] | None = None) -> None:
+                     only: str | None = None, known: dict[str, dict] | None = None,
+                     stored: Callable[[str], dict] | None = None) -> None:
     """Every code a row points at exists, in this import or already in the database
-    (`only`: check that table's rows; `known`: the codes looked up so far, kept between batches)."""
+    (`only`: check that table's rows; `known`: the codes looked up so far, kept between batches;
+    `stored`: a table's keys in the database, when someone holds them already: the import's
+    writer does, so a county's 300k household codes are held once, not twice)."""
     known = {} if known is None else known
+    stored = stored or (lambda table: existing_keys(connection, table, county_code))
 
     def checklist() -> dict:  # read once per import, not once per visit
         if "checklist" not in known:
@@ -765,11 +784,11 @@ def check_references(connection: Connection, batch, county_code: str, report: Im
             if table == "scope":
                 known[table] = keys("region") | dict.fromkeys(keys("grid"), "grid")
             else:
-                known[table] = existing_keys(connection, table, county_code)
+                known[table] = stored(table)
                 for spec, _source, rows in batch:
-                    if spec.table == table:
+                    if spec.table == table:  # a copy then: what `stored` gave may be shared
                         name = spec.key[0]
-                        known[table] |= {r[name]: r.get("level") for r in rows}
+                        known[table] = known[table] | {r[name]: r.get("level") for r in rows}
         return known[table]
 
     for spec, source, rows in batch:

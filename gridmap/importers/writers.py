@@ -88,13 +88,16 @@ class Writer:
             self.changed.setdefault(table, []).extend(result.changed)
         return result.counts
 
-    def id_of(self, table: str, key: str | None):
-        """The id of the county's row of `table` with natural key `key`."""
-        if key is None:
-            return None
+    def keys(self, table: str) -> dict[str, object]:
+        """The county's rows of `table` as they stand: natural key → id (`existing_keys`), read
+        once until this writer writes the table (shared with core.check_references: not a copy)."""
         if table not in self.ids:
             self.ids[table] = existing_keys(self.connection, table, self.county_code)
-        return self.ids[table][key]
+        return self.ids[table]
+
+    def id_of(self, table: str, key: str | None):
+        """The id of the county's row of `table` with natural key `key`."""
+        return None if key is None else self.keys(table)[key]
 
     def db_rows(self, spec: TableSpec, rows: list[dict]) -> list[dict]:
         """Parsed rows as the table's columns (references resolved to ids), the fields'

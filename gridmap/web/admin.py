@@ -15,6 +15,7 @@ from gridmap import audit, people, settings, users
 from gridmap.errors import N_, BadInput, GridmapError, NotFound
 from gridmap.models import ROLES, AppUser, AuditEvent, Cadre, Unit
 from gridmap.web.errors import text_of
+from gridmap.web.forms import attempt
 from gridmap.web.guard import requires
 from gridmap.web.session import db_session
 
@@ -36,6 +37,12 @@ def _in_county(user: AppUser) -> AppUser:
         raise BadInput(N_("%(code)s 不在本县；请填写本县的区划或网格代码", code=user.scope_code),
                        field="region")
     return user
+
+
+def _field_refusals(refused: GridmapError) -> bool:
+    """None of a create or settings form's refusals goes to the error handler: an unknown
+    region, unit or cadre (404 from the service) is a field to correct, shown beside it."""
+    return False
 
 
 def _user(session, user_id: int) -> AppUser:
@@ -78,15 +85,17 @@ def users_page():
 def create_user_page():
     """Create an account (login, name, role, region or grid, unit or cadre, first password)."""
     session, form = db_session(), request.form
-    try:
+
+    def create() -> AppUser:
         user = _in_county(users.create_user(
             session, form.get("login") or "", form.get("role") or "", form.get("region") or "",
             form.get("password") or "", unit=form.get("unit") or None,
             cadre=form.get("cadre") or None, name=form.get("name"), by=current_user))
         user.must_change_password = form.get("must_change") == "1"
-        session.commit()
-    except GridmapError as refused:
-        session.rollback()
+        return user
+
+    user, refused = attempt(session, create, _field_refusals)
+    if refused:
         return _users_page(refused, 422)
     flash(_("已创建账号 %(login)s", login=user.login), "info")
     return redirect(url_for("admin.user", user_id=user.id))
@@ -121,7 +130,8 @@ def change_user_page(user_id: int):
     session, form = db_session(), request.form
     user = _user(session, user_id)
     action = form.get("action")
-    try:
+
+    def change() -> None:
         if action == "role":
             _not_self(user)
             _in_county(users.set_role(session, user.login, form.get("role") or "",
@@ -136,11 +146,9 @@ def change_user_page(user_id: int):
         else:
             raise BadInput(N_("action 应是 role, disable, enable, password 之一"),
                            field="action")
-        session.commit()
-    except GridmapError as refused:
-        session.rollback()
-        if refused.status == 403:
-            raise
+
+    _done, refused = attempt(session, change, lambda refused: refused.status == 403)
+    if refused:
         return _user_page(user_id, refused, 422)
     flash(_("已保存"), "info")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -174,16 +182,17 @@ def change_settings_page():
     """Save one group's form: every key of the group checked first, then written together."""
     session, form = db_session(), request.form
     group = form.get("group")
-    try:
+
+    def change() -> dict:
         if group not in settings.EDITABLE_GROUPS:
             raise BadInput(N_("group 应是 %(choices)s 之一",
                                    choices=", ".join(settings.EDITABLE_GROUPS)), field="group")
         keys = [key for key in settings.default_values() if key.startswith(group + ".")]
-        changed = settings.change(session, current_user.county_code,
-                                  {key: form.get(key, "") for key in keys}, current_user)
-        session.commit()
-    except GridmapError as refused:
-        session.rollback()
+        return settings.change(session, current_user.county_code,
+                               {key: form.get(key, "") for key in keys}, current_user)
+
+    changed, refused = attempt(session, change, _field_refusals)
+    if refused:
         return _settings_page(refused, 422)
     flash(_("已保存 %(n)s 项设置", n=len(changed)) if changed else _("没有改动"), "info")
     return redirect(url_for("admin.settings"))

@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from gridmap import campaigns, categories, dashboard, ledgers, targets
-from gridmap.errors import N_, BadInput, GridmapError
+from gridmap.errors import N_, BadInput
 from gridmap.exports.tabular import Column
 from gridmap.models import Cadre, PartyBranch, Region, Unit
 from gridmap.web.downloads import download
@@ -197,6 +197,7 @@ def target_page(target_id: int):
 
 
 def _target_action(target_id: int, data) -> object:
+    """The target after one action of `data` (uncommitted: the page and the API commit)."""
     session = db_session()
     action, version = data.get("action"), data.get("version")
     targets.get(session, current_user, target_id)  # out of scope: not found, whatever was asked
@@ -219,7 +220,6 @@ def _target_action(target_id: int, data) -> object:
     else:
         raise BadInput(N_("action 应是 %(choices)s 之一", choices=", ".join(TARGET_ACTIONS)),
                        field="action")
-    session.commit()
     return target
 
 
@@ -227,15 +227,11 @@ def _target_action(target_id: int, data) -> object:
 @requires("work_on_target")
 def target_act_page(target_id: int):
     """A button or form of the target page; refusals come back as a message on the page."""
-    try:
-        _target_action(target_id, request.form)
+    _target, done = attempt_or_flash(db_session(), lambda: _target_action(target_id, request.form),
+                                     raises=lambda refused: refused.status == 404)
+    if done:
         flash(_("已记录：%(action)s", action=text_of(targets.ACTION_LABELS.get(
             request.form.get("action"), request.form.get("action") or ""))), "info")
-    except GridmapError as refused:
-        db_session().rollback()
-        if refused.status == 404:
-            raise
-        flash(text_of(refused.message), "error")
     return redirect(url_for("ledgers.target", target_id=target_id))
 
 
@@ -437,7 +433,9 @@ def tag_json():
 @requires("work_on_target")
 def target_act_json(target_id: int):
     """`{"action": "request_close", "version": 3, "evidence": "…"}` → the target after it."""
-    return jsonify(target=_target_json(_target_action(target_id, _body("/api/targets/{target_id}/actions"))))
+    target = _target_action(target_id, _body("/api/targets/{target_id}/actions"))
+    db_session().commit()
+    return jsonify(target=_target_json(target))
 
 
 @api_bp.route("/map/targets.geojson", endpoint="layer")

@@ -104,3 +104,36 @@ def test_an_ogr_layer_is_read_in_batches(tmp_path, monkeypatch):
     assert report.ok, report.to_text()
     assert calls == [(0, 5_000, 5_000), (5_000, 5_000, 5_000), (10_000, 5_000, 2_345)]
     assert len(records) == n and str(records[-1].where) == f"要素 #{n} (code=H{n:06d})"
+
+
+def test_a_streamed_file_knows_a_key_met_long_before(tmp_path, monkeypatch):
+    """Keys met earlier are kept as 8-byte hashes in a sorted array once there are enough of
+    them (importers.hashes); a repeat of one is found there and named with its first row."""
+    from gridmap.importers import core, hashes
+
+    monkeypatch.setattr(hashes, "SETTLE_AT", 8)
+    monkeypatch.setattr(core, "PARSE_CHUNK", 5)
+    codes = [f"H{n:03d}" for n in range(1, 61)] + ["H003", "H061", "H059"]
+    path = tmp_path / "households.csv"
+    path.write_text("code,village_code,head_name\n" + "".join(f"{c},532329104201,张三\n" for c in codes),
+                    encoding="utf-8")
+    report = ImportReport("532329", commit=False)
+    batches = parse_batches(Source.from_path(path), SPEC_BY_TABLE["household"], "532329",
+                            datetime(2026, 11, 23, tzinfo=UTC), Limits(), report, size=7)
+    assert sum(len(rows) for rows in batches) == 61
+    assert [(str(p.where), p.field) for p in report.problems] == [("第 62 行", "code"), ("第 64 行", "code")]
+    assert "与第 4 行重复" in str(report.problems[0].problem) and "与第 60 行重复" in str(report.problems[1].problem)
+
+
+def test_hashes_answer_alike_before_and_after_they_settle():
+    from gridmap.importers.hashes import Hashes
+
+    members, kept = list(range(-500, 500, 7)), Hashes(settle_at=10)
+    for start in range(0, len(members), 6):
+        chunk = members[start:start + 6]
+        kept.look_ahead(chunk + members[:start])
+        assert not any(m in kept for m in chunk) and all(m in kept for m in members[:start])
+        for m in chunk:
+            kept.add(m)
+    kept.look_ahead([2 ** 63 - 1, -2 ** 63, 3])
+    assert len(kept.settled) > 100 and 2 ** 63 - 1 not in kept and -2 ** 63 not in kept

@@ -206,3 +206,16 @@ def test_uploads_need_a_csrf_token(client, auth, county, app):
     response = _post(client, [("households.csv", HOUSEHOLDS.encode())])
     assert response.status_code == 400
     assert not _root(app).exists() or list(_root(app).iterdir()) == []
+
+
+@pytest.mark.parametrize("state, says", [("failed", "检查出错"), ("running", "检查被中断")])
+def test_a_failed_or_interrupted_run_says_which_and_offers_one_rerun(client, auth, county, connection, state, says):
+    auth.as_role("township_staff", OPEN_TOWNSHIP)
+    report_url = _post(client, [("households.csv", HOUSEHOLDS.encode())]).headers["Location"]
+    upload_id = report_url.rsplit("/", 1)[-1]
+    # a run left 'running' by no worker (a restart) is read as interrupted
+    connection.execute(text("UPDATE import_run SET state = :state WHERE upload_id = :id"),
+                       {"state": state, "id": upload_id})
+    page = client.get(report_url).get_data(as_text=True)
+    assert says in page and page.count('id="import-rerun"') == 1
+    assert f'action="/imports/{upload_id}/check"' in page
