@@ -97,6 +97,9 @@ class Tablet:
             time.sleep(0.5 if down.is_set() else 0.2)  # queued on the tablet, sent again
 
     def work(self, until: float, down: threading.Event, in_restart) -> None:
+        # Grid workers do not all press 保存 in the same instant: each starts somewhere in
+        # its first interval, as in the steady state (not 50 requests in one burst).
+        time.sleep(THINK_SECONDS * random.uniform(0, 1))
         n = 0
         while time.monotonic() < until:
             household = self.households[n % len(self.households)]
