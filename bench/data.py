@@ -23,6 +23,7 @@ import psycopg2
 from gridmap import devdb
 from gridmap.db import SESSION_OPTIONS
 from gridmap.demo.generate import HOUSEHOLD_COLUMNS
+from gridmap.users import hash_password
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VAR = ROOT / "var" / "bench"
@@ -315,6 +316,24 @@ def _copy_sql(cur, table: str, source: str, county: str, offset: int) -> str:
             values.append(column)
     return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
             f"FROM {table} WHERE county_code = '{source}'")
+
+
+def bench_users(url: str, county: str, role: str, prefix: str, scopes: list[str]) -> list[str]:
+    """One account of `role` per scope in `scopes` (`{prefix}-00`, `{prefix}-01`, …; password
+    `demo-<login>`, as bench.server.Client signs in): the logins, in the order of `scopes`.
+    Accounts already there are kept (a scratch copy is made anew each run)."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    logins = []
+    with conn.cursor() as cur:
+        for i, scope in enumerate(scopes):
+            login = f"{prefix}-{i:02d}"
+            cur.execute("INSERT INTO app_user (county_code, login, role, scope_code, password_hash)"
+                        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                        (county, login, role, scope, hash_password(f"demo-{login}")))
+            logins.append(login)
+    conn.close()
+    return logins
 
 
 def _analyze(url: str) -> None:

@@ -136,6 +136,7 @@ def scope_rows(bench) -> list[Line]:
 # village): what the import's INSERT places (writers.LOCATE_HOUSEHOLDS, a lateral join).
 STAGE = "bench_assign_stage"
 PLACED = "bench_assign_placed"
+SERIAL = "bench_assign_join_serial"
 # The import's own placement, as its INSERT … SELECT runs it over the staged rows.
 PLACE_SELECT = (f"SELECT _import_household.id, COALESCE(_import_household.grid_code, located_grid) "
                 f"AS grid_code FROM {STAGE} AS _import_household {LOCATE_HOUSEHOLDS}")
@@ -163,7 +164,7 @@ def assign_rows(bench) -> list[Line]:
     placed: dict[str, int] = {}
 
     def fresh(_repeat: int) -> None:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, {PLACED}, bench_assign_join")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, {PLACED}, bench_assign_join, {SERIAL}")
         conn.exec_driver_sql(STAGE_SQL, {"county": county})
 
     def gridmap(_repeat: int) -> None:
@@ -176,21 +177,37 @@ def assign_rows(bench) -> list[Line]:
         placed["join"] = conn.exec_driver_sql(
             "SELECT count(DISTINCT id) FROM bench_assign_join WHERE code IS NOT NULL").scalar()
 
+    def serial_join(_repeat: int) -> None:
+        # The join as one process: the import's INSERT … SELECT over a temporary stage gets
+        # no parallel workers in PostgreSQL 15, the baseline's CREATE TABLE AS does.
+        conn.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
+        try:
+            conn.exec_driver_sql(ASSIGN_BY_JOIN.replace("bench_assign_join", SERIAL),
+                                 {"county": county})
+        finally:
+            conn.exec_driver_sql("RESET max_parallel_workers_per_gather")
+
     try:
-        samples = alternate(bench.repeats, {"gridmap": gridmap, "join": join}, before=fresh)
+        samples = alternate(bench.repeats, {"gridmap": gridmap, "join": join,
+                                            "serial": serial_join}, before=fresh)
         differ = conn.exec_driver_sql(ASSIGN_DIFFER).scalar()
         if differ or placed["gridmap"] != placed["join"]:
             raise AssertionError(f"assign: the placements disagree ({differ} households; "
                                  f"placed {placed})")
         _explain_assign(conn, county)
     finally:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, {PLACED}, bench_assign_join")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}, {PLACED}, bench_assign_join, {SERIAL}")
         conn.close()
         engine.dispose()
     return [ratio_line(f"assign households to grids ({placed['gridmap']:,} placed by their "
                        "point; the import's lateral ST_Covers join in its INSERT)",
                        "one `CREATE TABLE AS … ST_Intersects` join", samples["gridmap"],
-                       samples["join"], "≤ 1.5x", 1.5, IMPORT_ISSUE)]
+                       samples["join"], "≤ 1.5x", 1.5, IMPORT_ISSUE),
+            ratio_line(f"assign households to grids ({placed['gridmap']:,} placed by their "
+                       "point; the import's lateral ST_Covers join in its INSERT)",
+                       "the same join without parallel workers (one process, as the import's "
+                       "INSERT … SELECT runs)", samples["gridmap"], samples["serial"],
+                       "reported", None)]
 
 
 def _explain_assign(conn, county: str) -> None:

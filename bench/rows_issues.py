@@ -24,10 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 
+from bench.data import bench_users
 from bench.results import Line
 from bench.server import Client, Server
 from bench.timing import load_average, progress
-from gridmap.users import hash_password
 
 CLIENTS = 20
 ISSUES = 5  # four clients to an issue: most steps meet another client's
@@ -58,14 +58,8 @@ def _setup(url: str, county: str) -> tuple[list[str], list[int], str]:
         cur.execute("SELECT code FROM unit WHERE county_code = %s ORDER BY code LIMIT 1",
                     (county,))
         (unit,) = cur.fetchone()
-        logins = []
-        for i in range(CLIENTS):
-            login = f"bench-staff-{i:02d}"
-            cur.execute("INSERT INTO app_user (county_code, login, role, scope_code, password_hash)"
-                        " VALUES (%s, %s, 'township_staff', %s, %s) ON CONFLICT DO NOTHING",
-                        (county, login, township, hash_password(f"demo-{login}")))
-            logins.append(login)
     conn.close()
+    logins = bench_users(url, county, "township_staff", "bench-staff", [township] * CLIENTS)
     return logins, issue_ids, unit
 
 

@@ -22,10 +22,10 @@ import uuid
 
 import psycopg2
 
+from bench.data import bench_users
 from bench.results import Line
 from bench.server import Client, Server
 from bench.timing import Sample, load_average, progress
-from gridmap.users import hash_password
 
 TABLETS = 50
 THINK_SECONDS = 2.0  # between two entries a grid worker walks, asks, ticks and types
@@ -46,20 +46,12 @@ def _tablets() -> int:
 def _accounts(url: str, county: str, count: int) -> list[str]:
     """`count` grid workers, one for each of the grids with the most households."""
     conn = psycopg2.connect(url)
-    conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT grid_code FROM household WHERE county_code = %s AND grid_code IS NOT NULL"
                     " GROUP BY grid_code ORDER BY count(*) DESC, grid_code LIMIT %s", (county, count))
         grids = [g for (g,) in cur.fetchall()]
-        logins = []
-        for i, grid in enumerate(grids):
-            login = f"bench-tablet-{i:02d}"
-            cur.execute("INSERT INTO app_user (county_code, login, role, scope_code, password_hash)"
-                        " VALUES (%s, %s, 'grid_worker', %s, %s) ON CONFLICT DO NOTHING",
-                        (county, login, grid, hash_password(f"demo-{login}")))
-            logins.append(login)
     conn.close()
-    return logins
+    return bench_users(url, county, "grid_worker", "bench-tablet", grids)
 
 
 class Tablet:
@@ -105,6 +97,9 @@ class Tablet:
             time.sleep(0.5 if down.is_set() else 0.2)  # queued on the tablet, sent again
 
     def work(self, until: float, down: threading.Event, in_restart) -> None:
+        # Grid workers do not all press 保存 in the same instant: each starts somewhere in
+        # its first interval, as in the steady state (not 50 requests in one burst).
+        time.sleep(THINK_SECONDS * random.uniform(0, 1))
         n = 0
         while time.monotonic() < until:
             household = self.households[n % len(self.households)]

@@ -70,7 +70,9 @@ NOTES = [
     "process), read from /proc.",
     "The tablets (issue 12) are threads, each a signed-in grid worker of its own grid, posting "
     "the JSON the field pages' queue posts; what gets no answer is sent again with the same "
-    "client_uuid; they write into a scratch copy of the county, dropped after the row.",
+    "client_uuid; each starts at a random moment of its first interval between entries, as "
+    "in the steady state (50 first requests in one instant are a harness artefact, not a "
+    "crowd of grid workers); they write into a scratch copy of the county, dropped after the row.",
     "The household CSV has no grid_code: the import core places each household in the grid its "
     "point lies in (in SQL, in the INSERT … SELECT), as the baseline's ST_Intersects join does.",
     "Assigning households to grids is the import's own placement (writers.LOCATE_HOUSEHOLDS: "

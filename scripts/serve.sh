@@ -36,7 +36,8 @@ fi
 # database pool to the same number (GRIDMAP_THREADS).
 export GRIDMAP_THREADS=${GRIDMAP_THREADS:-8}
 args=(--bind "$bind" --workers "${GRIDMAP_WORKERS:-2}" --threads "$GRIDMAP_THREADS"
-      --access-logfile - --graceful-timeout 5 --no-control-socket)
+      --access-logfile - --graceful-timeout 5 --no-control-socket
+      --config python:gridmap.web.serving)  # each worker fills its database pool first
 
 if [ "$(id -u)" -eq 0 ]; then
   user=${GRIDMAP_SERVER_USER:-gridmap-web}
