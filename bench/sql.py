@@ -44,12 +44,12 @@ COVERAGE = {
           AND NOT EXISTS (SELECT 1 FROM assignment a
                           WHERE a.county_code = %(county)s AND a.kind = 'branch'
                             AND a.{CURRENT} AND a.party_branch_id = b.id)""",
-    "household": f"""
+    # From the kept fact the rule reads (migration 0033: households with no current 包户
+    # assignment, kept by triggers), as the rule does: the same facts on both sides.
+    "household": """
         SELECT count(*) FROM household h
-        WHERE h.county_code = %(county)s
-          AND NOT EXISTS (SELECT 1 FROM assignment a
-                          WHERE a.county_code = %(county)s AND a.kind = 'household'
-                            AND a.{CURRENT} AND a.household_id = h.id)""",
+        JOIN household_unassigned k ON k.household_id = h.id AND k.county_code = %(county)s
+        WHERE h.county_code = %(county)s AND h.status = 'active'""",
     "visit": """
         SELECT count(*) FROM household h
         WHERE h.county_code = %(county)s

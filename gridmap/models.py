@@ -493,6 +493,21 @@ class VillageUncovered(Base):
     m2: Mapped[float | None] = mapped_column()
 
 
+class HouseholdUnassigned(Base):
+    """A household with no current 包户 assignment: kept by triggers on `household` and
+    `assignment` (migration 0033) whatever path writes them, so the `household` rule reads
+    these rows instead of anti-joining every household to its assignments."""
+
+    __tablename__ = "household_unassigned"
+    __table_args__ = (
+        Index("ix_household_unassigned_county", "county_code", "household_id"),
+    )
+
+    county_code: Mapped[str] = mapped_column(String(6), nullable=False)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
+
+
 class HouseholdOutsideGrid(Base):
     """A household with no grid, or whose point its own current grid does not cover: kept
     by triggers on `household` and `grid` (migration 0030) whatever path writes them, so

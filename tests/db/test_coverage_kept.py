@@ -1,7 +1,8 @@
-"""The facts the coverage rules read are kept where they are written (migrations 0026, 0030):
-after every write path, each household's last visit, each village's part no grid covers and
-the households outside their own grid equal what the raw tables say, and the rules answer as
-they did from the raw tables."""
+"""The facts the coverage rules read are kept where they are written (migrations 0026, 0030,
+0031, 0033): after every write path, each household's last visit, each village's part no grid
+covers, the households outside their own grid, each grid's median last visit and the
+households with no 包户 cadre equal what the raw tables say, and the rules answer as they did
+from the raw tables."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from support import seed_user
 from test_import_errors import REGIONS
 
-from gridmap import grid_edits, register, visits
+from gridmap import assignments, grid_edits, handover, register, visits
 from gridmap.coverage import MIN_UNCOVERED_M2, gaps
 from gridmap.importers.core import Source, import_files
 from gridmap.maps.gaps import gap_layer_json
@@ -69,6 +70,16 @@ GRID_LAST_FROM_VISITS = """
     GROUP BY 1, 2 ORDER BY 1, 2"""
 
 
+UNASSIGNED_KEPT = "SELECT county_code, household_id FROM household_unassigned ORDER BY 2"
+# The `household` rule as it read the raw tables: no current 包户 assignment in its county.
+UNASSIGNED_FROM_ASSIGNMENTS = """
+    SELECT h.county_code, h.id FROM household h
+    WHERE NOT EXISTS (SELECT 1 FROM assignment a WHERE a.household_id = h.id
+                      AND a.kind = 'household' AND a.county_code = h.county_code
+                      AND a.valid_to IS NULL)
+    ORDER BY 2"""
+
+
 def grid_file(split: float, east: float) -> Source:
     """Two grids of the village, split at longitude `split`, the second ending at `east`
     (the village reaches 102.50: what lies east of `east` is in no grid)."""
@@ -88,6 +99,7 @@ def assert_kept(connection):
     assert rows(connection, UNCOVERED_DRIFT) == []
     assert rows(connection, OUTSIDE_KEPT) == rows(connection, OUTSIDE_FROM_POINTS)
     assert rows(connection, GRID_LAST_KEPT) == rows(connection, GRID_LAST_FROM_VISITS)
+    assert rows(connection, UNASSIGNED_KEPT) == rows(connection, UNASSIGNED_FROM_ASSIGNMENTS)
 
 
 def outside(connection) -> set[str]:
@@ -281,3 +293,44 @@ def test_the_grids_longest_unvisited_follow_visits_moves_and_households_leaving(
     county.execute(text("DELETE FROM household WHERE id = :h"), {"h": h2})
     assert_kept(county)
     assert longest() == []
+
+
+def unpaired(connection) -> set[str]:
+    """Codes of the `household` rule's households (no current 包户 cadre)."""
+    return {row["code"] for row in gaps(connection, "household", SCOPE, NOW)}
+
+
+def test_households_paired_by_import_in_the_app_by_hand_over_and_in_sql_follow_their_duties(county, db):
+    assert unpaired(county) == {"H1", "H2", "H3"}
+    report = import_files(county, [
+        Source("cadres.csv", "code,name\nC1,王强\nC2,李新\n".encode()),
+        Source("assignments.csv", b"kind,cadre_code,household_code\nhousehold,C1,H1\nhousehold,C1,H2\n")],
+        COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert_kept(county)
+    assert unpaired(county) == {"H3"}
+    admin = seed_user(county, "admin", COUNTY)
+    c1 = county.execute(text("SELECT id FROM cadre WHERE code = 'C1'")).scalar()
+    h1_duty = county.execute(text("SELECT id FROM assignment WHERE household_id = :h"),
+                             {"h": household_id(county, "H1")}).scalar()
+    assignments.end(db, admin, h1_duty, {})
+    assert_kept(county)
+    assert unpaired(county) == {"H1", "H3"}
+    assignments.assign(db, admin, {"kind": "household", "cadre_code": "C2", "target": "H3"})
+    assert_kept(county)
+    assert unpaired(county) == {"H1"}
+    handover.hand_over(db, admin, c1, {"to": "C2"})  # H2 changes hands, never unpaired
+    assert_kept(county)
+    assert unpaired(county) == {"H1"}
+    county.execute(text("UPDATE assignment SET household_id = :h1 WHERE household_id = :h2"
+                        " AND valid_to IS NULL"),
+                   {"h1": household_id(county, "H1"), "h2": household_id(county, "H2")})
+    assert_kept(county)
+    assert unpaired(county) == {"H2"}
+    county.execute(text("DELETE FROM assignment WHERE household_id = :h3"), {"h3": household_id(county, "H3")})
+    assert_kept(county)
+    assert unpaired(county) == {"H2", "H3"}
+    county.execute(text("DELETE FROM household WHERE code = 'H3'"))
+    county.execute(text("DELETE FROM household WHERE code = 'H1'"))  # takes its duty with it
+    assert_kept(county)
+    assert unpaired(county) == {"H2"}
