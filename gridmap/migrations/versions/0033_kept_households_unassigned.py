@@ -7,7 +7,7 @@ an assignment of it is written or the household is inserted or changes county: s
 triggers keep the households without one in `household_unassigned`, whatever path writes.
 
 Revision ID: 0033
-Revises: 0031 (the lead re-chains it after 0032)
+Revises: 0031
 Create Date: 2026-12-01 21:00:00
 """
 import sqlalchemy as sa
