@@ -163,7 +163,8 @@ def _display_sets(county_code: str):
 
 
 def refresh_display_shapes(connection, county_code: str) -> int:
-    """Recompute `geom_display` of a county's current townships, villages and grids.
+    """Recompute `geom_display` (and its label point, `geom_label`) of a county's current
+    townships, villages and grids.
 
     Each level is simplified as one coverage (`shapely.coverage_simplify`), so neighbours
     keep sharing their edges: no slivers or gaps appear between them, as they would when
@@ -177,12 +178,16 @@ def refresh_display_shapes(connection, county_code: str) -> int:
             continue
         shapes = shapely.coverage_simplify(shapely.from_wkb([bytes(r[1]) for r in rows]),
                                            DISPLAY_TOLERANCE[level] * COVERAGE_TOLERANCE_FACTOR)
+        # The label point goes inside what is drawn, found once here, not per request.
+        labels = shapely.point_on_surface(shapes)
         update = text(
             f"UPDATE {table} t SET geom_display = ST_Multi(ST_SetSRID(ST_GeomFromWKB(v.wkb), "
-            f"{SRID})) FROM unnest(:ids, :wkbs) AS v(id, wkb) WHERE t.id = v.id"
-        ).bindparams(bindparam("ids"), bindparam("wkbs"))
+            f"{SRID})), geom_label = ST_SetSRID(ST_GeomFromWKB(v.label), {SRID})"
+            f" FROM unnest(:ids, :wkbs, :labels) AS v(id, wkb, label) WHERE t.id = v.id"
+        ).bindparams(bindparam("ids"), bindparam("wkbs"), bindparam("labels"))
         connection.execute(update, {"ids": [r[0] for r in rows],
-                                    "wkbs": list(shapely.to_wkb(shapes))})
+                                    "wkbs": list(shapely.to_wkb(shapes)),
+                                    "labels": list(shapely.to_wkb(labels))})
         written += len(rows)
     return written
 

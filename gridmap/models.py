@@ -118,6 +118,12 @@ def display_geom_column() -> Mapped[object]:
     return geom_column("MULTIPOLYGON")
 
 
+def label_geom_column() -> Mapped[object]:
+    """`geom_label`: a point inside `geom_display`, where maps put the shape's label, written
+    beside it (gridmap.geo.refresh_display_shapes)."""
+    return geom_column("POINT")
+
+
 def valid_geom(name: str = "geom") -> CheckConstraint:
     """The database refuses invalid shapes, whatever path they came in by."""
     return CheckConstraint(f"{name} IS NULL OR ST_IsValid({name})", name=f"{name}_valid")
@@ -171,6 +177,7 @@ class Region(Generational, Base):
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
     geom = geom_column("MULTIPOLYGON")
     geom_display = display_geom_column()
+    geom_label = label_geom_column()
     full_name: Mapped[str | None] = mapped_column(Text)  # the official name: 插甸村民委员会
     urban_rural_code: Mapped[str | None] = mapped_column(String(3))  # NBS 城乡分类代码 of a village
 
@@ -226,6 +233,7 @@ class Grid(Generational, Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="basic")
     geom = geom_column("MULTIPOLYGON")
     geom_display = display_geom_column()
+    geom_label = label_geom_column()
     household_target: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -521,6 +529,20 @@ class HouseholdOutsideGrid(Base):
     county_code: Mapped[str] = mapped_column(String(6), nullable=False)
     household_id: Mapped[int] = mapped_column(
         ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
+
+
+class HouseholdCount(Base):
+    """Active households per county, village code and grid code ('' where a household has
+    none): kept by triggers on `household` (migration 0032), so the maps' counts per grid,
+    village, township and county are sums of a few thousand rows, not a count of every
+    household per request."""
+
+    __tablename__ = "household_count"
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    village_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    households: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class GridLastVisit(Base):

@@ -254,6 +254,14 @@ class Scope:
             return true()
         return self._in_region(model.village_code)
 
+    def counted_places(self, model) -> ColumnElement[bool]:
+        """Rows of a table of kept counts per county, village and grid code (models.
+        HouseholdCount) that `households()` would count; not for a cadre's scope, whose
+        paired households are counted one by one."""
+        if self.cadre_id is not None:
+            raise ValueError("a cadre's households are not counted by place")
+        return (model.county_code == self.county_code) & self._placed(model)
+
     def households(self, *, including_left: bool = False) -> ColumnElement[bool]:
         """Households in scope: a cadre's are their paired (结对) households. Only those still
         on the register (not moved out or deceased) unless `including_left`, which the

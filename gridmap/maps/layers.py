@@ -1,8 +1,8 @@
 """The SQL behind the map layers, in one place.
 
 Every query is limited to one county and to a user's `Scope`, and is bounded: polygons
-come simplified by PostGIS as GeoJSON, household counts come aggregated by GROUP BY, and
-no query returns households themselves. Layers are plain GeoJSON FeatureCollections
+come as their stored display shapes, household counts are sums of the counts kept per
+village and grid (models.HouseholdCount), and no query returns households themselves. Layers are plain GeoJSON FeatureCollections
 (lon/lat, RFC 7946), so a page, an API or a test can use them alike.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 from sqlalchemy.orm import Session
 
 from gridmap.geo import DISPLAY_TOLERANCE as TOLERANCE
-from gridmap.models import Grid, Household, Region
+from gridmap.models import Grid, Household, HouseholdCount, Region
 from gridmap.policy import Scope
 
 DECIMALS = 5  # ≈ 1 m: enough for a 示意图, a third of the bytes of full precision
@@ -58,9 +58,15 @@ def _geojson(model, level: str):
     return func.ST_AsGeoJSON(shape, DECIMALS).label("geojson")
 
 
-def _label_point(geom):
-    """A point inside the shape (a centroid can fall outside a concave village)."""
-    return func.ST_AsGeoJSON(func.ST_PointOnSurface(geom), DECIMALS).label("label_point")
+def label_point(model):
+    """Where the shape's label goes: its stored label point (inside the display shape), else,
+    for a row stored before it had one, a point inside the shape found now (a centroid can
+    fall outside a concave village)."""
+    return func.coalesce(model.geom_label, func.ST_PointOnSurface(model.geom))
+
+
+def _label_point(model):
+    return func.ST_AsGeoJSON(label_point(model), DECIMALS).label("label_point")
 
 
 def _feature(code: str, geojson: str, label_point: str, properties: dict) -> dict:
@@ -75,11 +81,26 @@ def _collection(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def household_places(scope: Scope):
+    """The active households in scope as (village_code, grid_code, households) rows, '' for
+    no code: the kept counts per place, or, for a cadre's paired households, counted now."""
+    if scope.cadre_id is not None:
+        village = func.coalesce(Household.village_code, "")
+        grid = func.coalesce(Household.grid_code, "")
+        return (select(village.label("village_code"), grid.label("grid_code"),
+                       func.count().label("households"))
+                .where(scope.households()).group_by(village, grid).subquery())
+    return (select(HouseholdCount.village_code, HouseholdCount.grid_code,
+                   HouseholdCount.households)
+            .where(scope.counted_places(HouseholdCount)).subquery())
+
+
 def _households_by(key_length: int, scope: Scope):
     """Households in scope counted per code prefix (9 = township, 12 = village)."""
-    key = func.left(Household.village_code, key_length).label("code")
-    return (select(key, func.count().label("households"))
-            .where(scope.households(), Household.village_code.is_not(None))
+    places = household_places(scope)
+    key = func.left(places.c.village_code, key_length).label("code")
+    return (select(key, func.sum(places.c.households).label("households"))
+            .where(places.c.village_code != "")
             .group_by(key).subquery())
 
 
@@ -98,7 +119,7 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
     rows = session.execute(
         select(Region.code, Region.name, Region.full_name, Region.parent_code,
                func.coalesce(grids.c.grids, 0), func.coalesce(households.c.households, 0),
-               _geojson(Region, level), _label_point(Region.geom))
+               _geojson(Region, level), _label_point(Region))
         .outerjoin(grids, grids.c.code == Region.code)
         .outerjoin(households, households.c.code == Region.code)
         .where(scope.regions(), Region.county_code == scope.county_code,
@@ -119,9 +140,10 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
 
 
 def _households_per_grid(scope: Scope):
-    return (select(Household.grid_code, func.count().label("households"))
-            .where(scope.households(), Household.grid_code.is_not(None))
-            .group_by(Household.grid_code).subquery())
+    places = household_places(scope)
+    return (select(places.c.grid_code, func.sum(places.c.households).label("households"))
+            .where(places.c.grid_code != "")
+            .group_by(places.c.grid_code).subquery())
 
 
 def _key(name: str):
@@ -169,7 +191,7 @@ def geometry_of(geom, compact: bool = False):
 
 
 def lonlat_of(geom):
-    """[lon, lat] of a point inside the shape (json)."""
+    """[lon, lat] of a point inside the shape (json; a point is its own: `label_point`)."""
     return cast(func.ST_AsGeoJSON(func.ST_PointOnSurface(geom), DECIMALS), JSON)[
         literal_column("'coordinates'")]
 
@@ -203,7 +225,7 @@ def grid_layer_json(session: Session, scope: Scope, compact: bool = False) -> st
                     household_target=Grid.household_target,
                     households=func.coalesce(households.c.households, 0),
                     context=literal_column("false"),
-                    label_lonlat=lonlat_of(Grid.geom)).label("properties"))
+                    label_lonlat=lonlat_of(label_point(Grid))).label("properties"))
         .outerjoin(households, households.c.grid_code == Grid.code)
         .where(scope.grids(), Grid.county_code == scope.county_code,
                Grid.current(), Grid.geom.is_not(None))

@@ -20,7 +20,7 @@ from gridmap import lifecycle, metrics, privacy
 from gridmap.coverage import RULES, VisitIntervals, gap_query, last_visits, needs_care
 from gridmap.geo import DISPLAY_TOLERANCE
 from gridmap.issue_queries import stage_due_sql
-from gridmap.maps.layers import DECIMALS
+from gridmap.maps.layers import DECIMALS, household_places, label_point
 from gridmap.maps.styles import WORSE, CountClass, count_classes
 from gridmap.models import Grid, GridLastVisit, Household, Issue, PartyBranch, Region
 from gridmap.policy import Scope
@@ -97,8 +97,11 @@ def _places(key: str, scope: Scope, now: datetime, intervals: VisitIntervals):
     """(village_code, grid_code[, value]) rows the measure `key` aggregates."""
     if key.startswith("gap_"):
         return _gap_places(key[4:], scope, now, intervals)
-    if key == "households":
-        return select(Household.village_code, Household.grid_code).where(scope.households())
+    if key == "households":  # counted per place already: values() sums `value`
+        places = household_places(scope)
+        return select(func.nullif(places.c.village_code, "").label("village_code"),
+                      func.nullif(places.c.grid_code, "").label("grid_code"),
+                      places.c.households.label("value"))
     if key == "care":
         return select(Household.village_code, Household.grid_code).where(
             scope.households(), needs_care())
@@ -138,6 +141,8 @@ def values(session: Session, scope: Scope, level: str, key: str, now: datetime,
     if measure.kind == "days":  # the median last visit's distance from now, in days
         median = func.percentile_cont(0.5).within_group(places.c.value)
         figure = func.round((now.timestamp() - median) / 86400)
+    elif key == "households":
+        figure = func.sum(places.c.value)
     else:
         figure = func.count()
     rows = session.execute(
@@ -226,7 +231,7 @@ def longest_unvisited(session: Session, scope: Scope, now: datetime,
             in session.execute(
                 select(Grid.code, Grid.name, village.c.name,
                        func.ST_AsGeoJSON(shape, DECIMALS),
-                       func.ST_AsGeoJSON(func.ST_PointOnSurface(Grid.geom), DECIMALS))
+                       func.ST_AsGeoJSON(label_point(Grid), DECIMALS))
                 .outerjoin(village, village.c.code == Grid.village_code)
                 .where(Grid.county_code == scope.county_code, Grid.current(),
                        Grid.code.in_([code for code, _days in top]), Grid.geom.is_not(None)))}

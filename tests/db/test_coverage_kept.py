@@ -1,8 +1,8 @@
-"""The facts the coverage rules read are kept where they are written (migrations 0026, 0030,
-0031, 0033): after every write path, each household's last visit, each village's part no grid
-covers, the households outside their own grid, each grid's median last visit and the
-households with no 包户 cadre equal what the raw tables say, and the rules answer as they did
-from the raw tables."""
+"""The facts the coverage rules and the maps read are kept where they are written (migrations
+0026, 0030–0033): after every write path, each household's last visit, each village's part no
+grid covers, the households outside their own grid, each grid's median last visit, the active
+households per village and grid and the households with no 包户 cadre equal what the raw
+tables say, and the rules answer as they did from the raw tables."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from gridmap import assignments, grid_edits, handover, register, visits
 from gridmap.coverage import MIN_UNCOVERED_M2, gaps
 from gridmap.importers.core import Source, import_files
 from gridmap.maps.gaps import gap_layer_json
+from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer
 from gridmap.maps.rollup import longest_unvisited
 from gridmap.policy import Scope
 
@@ -90,6 +91,13 @@ def grid_file(split: float, east: float) -> Source:
     return Source("grids.geojson", json.dumps({"type": "FeatureCollection", "features": features}).encode())
 
 
+COUNT_KEPT = "SELECT county_code, village_code, grid_code, households FROM household_count ORDER BY 1, 2, 3"
+# Active households per county, village and grid, counted from the households.
+COUNT_FROM_HOUSEHOLDS = """
+    SELECT county_code, coalesce(village_code, ''), coalesce(grid_code, ''), count(*)
+    FROM household WHERE status = 'active' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""
+
+
 def rows(connection, sql, **params):
     return connection.execute(text(sql), params).all()
 
@@ -100,6 +108,7 @@ def assert_kept(connection):
     assert rows(connection, OUTSIDE_KEPT) == rows(connection, OUTSIDE_FROM_POINTS)
     assert rows(connection, GRID_LAST_KEPT) == rows(connection, GRID_LAST_FROM_VISITS)
     assert rows(connection, UNASSIGNED_KEPT) == rows(connection, UNASSIGNED_FROM_ASSIGNMENTS)
+    assert rows(connection, COUNT_KEPT) == rows(connection, COUNT_FROM_HOUSEHOLDS)
 
 
 def outside(connection) -> set[str]:
@@ -334,3 +343,30 @@ def test_households_paired_by_import_in_the_app_by_hand_over_and_in_sql_follow_t
     county.execute(text("DELETE FROM household WHERE code = 'H1'"))  # takes its duty with it
     assert_kept(county)
     assert unpaired(county) == {"H2"}
+def test_the_maps_count_households_from_the_kept_counts_after_every_change(county):
+    def on_the_map(scope=SCOPE):
+        session = Session(bind=county)
+        grids = {f["id"]: f["properties"]["households"] for f in grid_layer(session, scope)["features"]}
+        villages = {f["id"]: f["properties"]["households"]
+                    for f in region_layer(session, scope, "village")["features"]}
+        return grids, villages, sorted(grid_household_counts(session, scope))
+
+    assert on_the_map() == ({G1: 1, G2: 1}, {VILLAGE: 2}, [1, 1])  # H3: in no village
+    h1 = household_id(county, "H1")
+    county.execute(text("UPDATE household SET grid_code = :g WHERE id = :h"), {"g": G2, "h": h1})
+    assert_kept(county)
+    assert on_the_map() == ({G1: 0, G2: 2}, {VILLAGE: 2}, [0, 2])
+    county.execute(text("UPDATE household SET status = 'deceased', left_on = '2026-11-01' WHERE id = :h"),
+                   {"h": h1})
+    assert_kept(county)
+    assert on_the_map() == ({G1: 0, G2: 1}, {VILLAGE: 1}, [0, 1])
+    county.execute(text("UPDATE household SET status = 'active', left_on = NULL,"
+                        " village_code = :v, grid_code = :g WHERE code IN ('H1', 'H3')"),
+                   {"v": VILLAGE, "g": G1})
+    assert_kept(county)
+    assert on_the_map() == ({G1: 2, G2: 1}, {VILLAGE: 3}, [1, 2])
+    county.execute(text("DELETE FROM household WHERE code = 'H2'"))
+    assert_kept(county)
+    assert on_the_map() == ({G1: 2, G2: 0}, {VILLAGE: 2}, [0, 2])
+    # a grid worker's scope counts its own grid only
+    assert on_the_map(Scope(COUNTY, region_code=G1))[0] == {G1: 2}

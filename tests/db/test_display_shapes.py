@@ -52,3 +52,19 @@ def test_the_grid_layer_draws_the_display_shapes(loaded):
     layer = grid_layer(Session(bind=loaded), Scope(COUNTY, region_code=COUNTY))
     first = min(layer["features"], key=lambda f: f["id"])
     assert len(first["geometry"]["coordinates"][0][0]) == 5  # the envelope: 4 corners, closed
+
+
+def test_every_label_point_is_stored_inside_its_display_shape(loaded):
+    outside = loaded.execute(text(
+        "SELECT count(*) FROM (SELECT geom_display, geom_label FROM grid WHERE valid_to IS NULL"
+        " UNION ALL SELECT geom_display, geom_label FROM region WHERE level <> 'county') s"
+        " WHERE geom_label IS NULL OR NOT ST_Intersects(geom_display, geom_label)")).scalar_one()
+    assert outside == 0
+
+
+def test_the_grid_layer_labels_each_grid_at_its_stored_point(loaded):
+    loaded.execute(text("UPDATE grid SET geom_label = ST_SetSRID(ST_MakePoint(102.5, 25.5), 4326)"
+                        " WHERE code = (SELECT min(code) FROM grid WHERE valid_to IS NULL)"))
+    layer = grid_layer(Session(bind=loaded), Scope(COUNTY, region_code=COUNTY))
+    first = min(layer["features"], key=lambda f: f["id"])
+    assert first["properties"]["label_lonlat"] == [102.5, 25.5]

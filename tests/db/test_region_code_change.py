@@ -111,6 +111,9 @@ def test_after_a_recorded_change_and_the_new_tables_no_row_points_at_the_old_cod
     assert county.execute(text(OUTSIDE_KEPT)).all() == county.execute(text(OUTSIDE_FROM_POINTS)).all() == []
     # and each grid's median last visit (migration 0031) is under the new grid code
     assert county.execute(text("SELECT grid_code FROM grid_last_visit")).scalars().all() == [NEW_GRID]
+    # and the active households counted per place (migration 0032) under the new codes
+    assert county.execute(text("SELECT village_code, grid_code FROM household_count")).all() == [
+        (NEW_VILLAGE, NEW_GRID)]
     assert county.execute(text("SELECT scope_code FROM app_user ORDER BY login")).scalars().all() == [NEW_GRID, NEW_TOWN]
     notes = [str(note) for note in report.notes]
     for line in (f"区划代码 {OLD_TOWN} → {NEW_TOWN}", f"区划代码 {OLD_VILLAGE} → {NEW_VILLAGE}",

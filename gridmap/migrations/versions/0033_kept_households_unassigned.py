@@ -7,14 +7,14 @@ an assignment of it is written or the household is inserted or changes county: s
 triggers keep the households without one in `household_unassigned`, whatever path writes.
 
 Revision ID: 0033
-Revises: 0031
+Revises: 0032
 Create Date: 2026-12-01 21:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0033"
-down_revision = "0031"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
