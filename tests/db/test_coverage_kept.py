@@ -343,6 +343,8 @@ def test_households_paired_by_import_in_the_app_by_hand_over_and_in_sql_follow_t
     county.execute(text("DELETE FROM household WHERE code = 'H1'"))  # takes its duty with it
     assert_kept(county)
     assert unpaired(county) == {"H2"}
+
+
 def test_the_maps_count_households_from_the_kept_counts_after_every_change(county):
     def on_the_map(scope=SCOPE):
         session = Session(bind=county)
