@@ -378,8 +378,8 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
     log = _InOrder(report)
     if reader.read_columns is not None:
         chunks = log.counted(reader.read_columns(source, content, columns, limits, log, PARSE_CHUNK))
-    else:
-        chunks = log.counted(_chunks(reader.read(source, content, columns, limits, log), PARSE_CHUNK))
+    else:  # counted as each record is read, so what the reader says meanwhile keeps its place
+        chunks = _chunks(log.each_counted(reader.read(source, content, columns, limits, log)), PARSE_CHUNK)
     plan = _plan(spec, {"time": f.time_parser(now), "date": f.date_parser(now)})
     rows: list[dict] = []
     total = 0
@@ -446,10 +446,15 @@ class _InOrder:
     def note(self, source: str, note) -> None:
         self.held.append((self.read, lambda: self.report.note(source, note)))
 
-    def counted(self, chunks: Iterable[list[Record] | RecordColumns]) -> Iterator[list[Record] | RecordColumns]:
+    def counted(self, chunks: Iterable[RecordColumns]) -> Iterator[RecordColumns]:
         for chunk in chunks:
             self.read += len(chunk)
             yield chunk
+
+    def each_counted(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            self.read += 1
+            yield record
 
     def release(self, before: int | None) -> None:
         """File what was said before record `before` (from 0) was read (None: everything)."""
