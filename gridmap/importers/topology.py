@@ -64,10 +64,10 @@ OUTSIDE = text("""
 # household without a grid there): a few hundred rows by primary key, where a look-up by code
 # scanned the whole table once a batch while a first load has dropped household's code index.
 OUTSIDE_GRIDS = text("""
-    SELECT h.code, ST_AsGeoJSON(h.geom, 6) FROM household_outside_grid k JOIN household h ON h.id = k.household_id
-    WHERE k.county_code = :c AND h.county_code = :c AND h.grid_code IS NULL AND h.geom IS NOT NULL
-      AND h.code = ANY(:codes)
-    ORDER BY h.code""")
+    SELECT code, ST_AsGeoJSON(geom, 6) FROM household
+    WHERE id = ANY(ARRAY(SELECT household_id FROM household_outside_grid WHERE county_code = :c))
+      AND county_code = :c AND grid_code IS NULL AND geom IS NOT NULL AND code = ANY(:codes)
+    ORDER BY code""")
 
 
 @dataclass(frozen=True)
