@@ -31,7 +31,7 @@ from gridmap.importers.bulk import BulkLoad, fewer_collections
 from gridmap.importers.hashes import Hashes
 from gridmap.importers.histories import Histories
 from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
-from gridmap.importers.sources import Record, Source, read_content
+from gridmap.importers.sources import Record, RecordColumns, Source, read_content
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, SPEC_BY_TABLE, TableSpec
 from gridmap.importers.within import check as check_within
 from gridmap.importers.writers import Writer, existing_keys, staged_events
@@ -379,19 +379,23 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
     if spec.point_columns and reader.lonlat_columns:
         columns |= {"lon": False, "lat": False}
     log = _InOrder(report)
-    records = reader.read(source, content, columns, limits, log)
+    if reader.read_columns is not None:
+        chunks = log.counted(reader.read_columns(source, content, columns, limits, log, PARSE_CHUNK))
+    else:  # counted as each record is read, so what the reader says meanwhile keeps its place
+        chunks = _chunks(log.each_counted(reader.read(source, content, columns, limits, log)), PARSE_CHUNK)
     plan = _plan(spec, {"time": f.time_parser(now), "date": f.date_parser(now)})
     rows: list[dict] = []
     total = 0
     seen = _Seen(spec, compact=size is not None)
     number = 0
-    for chunk in _chunks(log.counted(records), PARSE_CHUNK):
+    for chunk in chunks:
         parsed = None if report.full else _parse_records(source, spec, chunk, county_code, plan, report,
                                                          repair, grid_scheme)
         if parsed is not None:
             seen.look_ahead(row for row, _problems in parsed if row is not None)
-        for index, record in enumerate(chunk):
-            log.release(number)
+        for index in range(len(chunk)):
+            if log.held:
+                log.release(number)
             number += 1
             if number % PROGRESS_EVERY == 0:
                 progress("read", source.name, number)
@@ -401,7 +405,7 @@ def parse_batches(source: Source, spec: TableSpec, county_code: str, now: dateti
             row, problems = parsed[index]
             for problem in problems:
                 report.add(problem)
-            if row is not None and not seen.repeated(source, record, row, report):
+            if row is not None and not seen.repeated(source, row["_where"], row, report):
                 rows.append(row)
                 if size is not None and len(rows) >= size:
                     total += len(rows)
@@ -447,7 +451,12 @@ class _InOrder:
     def note(self, source: str, note) -> None:
         self.held.append((self.read, lambda: self.report.note(source, note)))
 
-    def counted(self, records: Iterable[Record]) -> Iterator[Record]:
+    def counted(self, chunks: Iterable[RecordColumns]) -> Iterator[RecordColumns]:
+        for chunk in chunks:
+            self.read += len(chunk)
+            yield chunk
+
+    def each_counted(self, records: Iterable[Record]) -> Iterator[Record]:
         for record in records:
             self.read += 1
             yield record
@@ -489,7 +498,7 @@ class _Seen:
             known.look_ahead(hash(key) for key in (tuple(row[k] for k in fields) for row in rows)
                              if not all(v is None for v in key))
 
-    def repeated(self, source: Source, record: Record, row: dict, report: ImportReport) -> bool:
+    def repeated(self, source: Source, where, row: dict, report: ImportReport) -> bool:
         """Whether `row` repeats an earlier row's key; says so (now, or once the file is read)."""
         tokens = []
         for fields, known in self.known.items():
@@ -500,9 +509,9 @@ class _Seen:
             token = hash(key) if self.compact else key
             if token in known:
                 if self.compact:
-                    self.later.append((fields, key, record.where))
+                    self.later.append((fields, key, where))
                 else:
-                    report.add(_repeated_problem(source, record.where, fields, known[key], key))
+                    report.add(_repeated_problem(source, where, fields, known[key], key))
                 return True
             tokens.append(token)
         for (_fields, known), token in zip(self.known.items(), tokens, strict=True):
@@ -511,7 +520,7 @@ class _Seen:
             if self.compact:
                 known.add(token)
             else:
-                known.setdefault(token, record.where)
+                known.setdefault(token, where)
         return False
 
 
@@ -567,18 +576,17 @@ def _plan(spec: TableSpec, parsers: dict) -> tuple:
                   field.required, field.code, field.default) for field in spec.fields)
 
 
-def _parse_records(source, spec, records: list[Record], county_code, plan, report, repair=False,
+def _parse_records(source, spec, records: list[Record] | RecordColumns, county_code, plan, report, repair=False,
                    grid_scheme=DEFAULT_SCHEME) -> list[tuple[dict | None, list[Problem]]]:
     """Each record's row (None when it has problems) and problems, in the record's field order.
     A column is parsed at once when its parser's whole-column form takes every cell
     (fields.columnwise), else cell by cell: the values are the same either way."""
     problems: dict[int, list[Problem]] = {}
+    wheres, by_name, native = _columns(records, [name for name, *_rest in plan])
 
     def problem(index, field, what, hint):
-        problems.setdefault(index, []).append(Problem(source.name, records[index].where, field, what, hint))
+        problems.setdefault(index, []).append(Problem(source.name, wheres[index], field, what, hint))
 
-    native = any(record.native for record in records)
-    by_name = _cell_columns(records, [name for name, *_rest in plan])
     names, columns = [], []
     for name, parse, required, code, default in plan:
         cells = by_name[name]
@@ -587,23 +595,38 @@ def _parse_records(source, spec, records: list[Record], county_code, plan, repor
         if form is not None and not (native and code) and not (required and "" in cells):
             values = form(cells, default)
         if values is None:
-            values = [_parse_cell(records[i], name, raw, parse, required, code, default, problem, i)
+            values = [_parse_cell(name in native[i], name, raw, parse, required, code, default, problem, i)
+                      for i, raw in enumerate(cells)] if native else \
+                     [_parse_cell(False, name, raw, parse, required, code, default, problem, i)
                       for i, raw in enumerate(cells)]
         names.append(name)
         columns.append(values)
     positions = _parse_positions(spec, records, problem, source, report if repair else None)
+    checked = spec.check is not None or spec.grid_codes
     parsed = []
-    for index, values in enumerate(zip(*columns, strict=True)):
-        row = None
+    for index, (values, position) in enumerate(zip(zip(*columns, strict=True), positions, strict=True)):
         if index not in problems:
             row = dict(zip(names, values, strict=True))
-            row["_where"] = records[index].where
-            if positions[index] is not _NOWHERE:
-                row["_geom"] = positions[index]
-            _check_row(spec, row, county_code, grid_scheme, lambda *p, at=index: problem(at, *p))
-        found = problems.get(index, [])
-        parsed.append((None if found else row, found))
+            row["_where"] = wheres[index]
+            if position is not _NOWHERE:
+                row["_geom"] = position
+            if checked:
+                _check_row(spec, row, county_code, grid_scheme, problem, index)
+            if index not in problems:
+                parsed.append((row, ()))
+                continue
+        parsed.append((None, problems[index]))
     return parsed
+
+
+def _columns(records: list[Record] | RecordColumns, names: list[str]) -> tuple[list, dict[str, list[str]], list]:
+    """Where each record is, each named column's cells, and each record's JSON-native cells
+    ([] when no record has any)."""
+    if isinstance(records, RecordColumns):
+        blank = [""] * len(records)
+        return records.wheres, {name: records.cells.get(name, blank) for name in names}, []
+    native = [record.native for record in records] if any(record.native for record in records) else []
+    return [record.where for record in records], _cell_columns(records, names), native
 
 
 def _cell_columns(records: list[Record], names: list[str]) -> dict[str, list[str]]:
@@ -621,9 +644,9 @@ def _cell_columns(records: list[Record], names: list[str]) -> dict[str, list[str
     return {name: [record.cells.get(name, "") for record in records] for name in names}
 
 
-def _parse_cell(record: Record, name, raw: str, parse, required, code, default, problem, index):
-    """One cell's value, or a problem filed (and None)."""
-    if code and name in record.native:
+def _parse_cell(native: bool, name, raw: str, parse, required, code, default, problem, index):
+    """One cell's value, or a problem filed (and None); `native`: the cell was a JSON number."""
+    if code and native:
         problem(index, name, _("代码 %(code)s 是数字，不是文本", code=raw),
                 _("GeoJSON 里代码要加引号：\"%(code)s\"；否则前导 0 会丢失", code=raw))
         return None
@@ -638,29 +661,36 @@ def _parse_cell(record: Record, name, raw: str, parse, required, code, default, 
         return None
 
 
-def _check_row(spec: TableSpec, row: dict, county_code, grid_scheme, problem) -> None:
-    """The rules across a row's fields: the spec's check, then the county's grid code scheme."""
+def _check_row(spec: TableSpec, row: dict, county_code, grid_scheme, problem, index) -> None:
+    """The rules across a row's fields: the spec's check, then the county's grid code scheme
+    (problems filed as `problem(index, …)`)."""
     found = spec.check(row, county_code) if spec.check is not None else ()
     for field, what, hint in found:
-        problem(field, what, hint)
+        problem(index, field, what, hint)
     if spec.grid_codes and not found:
         scheme, digits = grid_scheme
         try:
             codes.check_grid_code(row["code"], row["village_code"], scheme, serial_digits=digits)
         except BadInput as refused:
-            problem("code", refused.message, _("本县的网格编码方案是 %(scheme)s（gridmap settings get %(county)s "
+            problem(index, "code", refused.message, _("本县的网格编码方案是 %(scheme)s（gridmap settings get %(county)s "
                                                "grid_code.scheme）", scheme=scheme, county=county_code))
 
 
 _NOWHERE = object()  # a row of a table without geometry: no `_geom` at all
 
 
-def _parse_positions(spec: TableSpec, records: list[Record], problem, source, report) -> list:
+def _parse_positions(spec: TableSpec, records: list[Record] | RecordColumns, problem, source, report) -> list:
     """Each record's geometry (`_NOWHERE` for tables without one): lon/lat columns read at
     once when every pair is plain and in China, else record by record."""
-    if spec.point_columns and records and all("lon" in r.cells and "lat" in r.cells for r in records):
-        lons = f.decimal_column([record.cells["lon"] for record in records])
-        lats = f.decimal_column([record.cells["lat"] for record in records]) if lons is not None else None
+    lonlat = None
+    if isinstance(records, RecordColumns):
+        if "lon" in records.cells and "lat" in records.cells:
+            lonlat = records.cells["lon"], records.cells["lat"]
+    elif records and all("lon" in r.cells and "lat" in r.cells for r in records):
+        lonlat = [record.cells["lon"] for record in records], [record.cells["lat"] for record in records]
+    if spec.point_columns and records and lonlat is not None:
+        lons = f.decimal_column(lonlat[0])
+        lats = f.decimal_column(lonlat[1]) if lons is not None else None
         if lats is not None and _all_in_china(lons, lats):
             return [None if lon is None else geo.LonLat(lon, lat) for lon, lat in zip(lons, lats, strict=True)]
     positions = []

@@ -93,10 +93,33 @@ class Record:
     layout: str | None = None  # a public layout read without mapping (importers.layouts)
 
 
+@dataclass
+class RecordColumns:
+    """Records read a chunk at a time, as columns (a CSV's rows): where each is, and each
+    column's text cells, every column as long as `wheres`. No JSON-native cells, no geometry
+    (points come as `lon`/`lat` cells)."""
+
+    wheres: list[Text]
+    cells: dict[str, list[str]]
+
+    def __len__(self) -> int:
+        return len(self.wheres)
+
+    def __getitem__(self, index: int) -> Record:
+        return Record(self.wheres[index], {name: column[index] for name, column in self.cells.items()})
+
+    def __iter__(self) -> Iterator[Record]:
+        return map(self.__getitem__, range(len(self.wheres)))
+
+
 # read(source, content, columns, limits, report) → Records; `content` is the decoded text
 # (or the bytes, for a reader with text=False); `columns` maps each known column to
 # whether it is required.
 ReadRecords = Callable[[Source, "str | bytes", dict[str, bool], Limits, ImportReport], Iterator[Record]]
+# read_columns(source, content, columns, limits, report, size) → RecordColumns of at most `size`
+# records each: the same records as `read`, a chunk at a time.
+ReadColumns = Callable[[Source, "str | bytes", dict[str, bool], Limits, ImportReport, int],
+                       Iterator[RecordColumns]]
 
 
 @dataclass(frozen=True)
@@ -116,6 +139,7 @@ class Reader:
     text: bool | str = True  # content is UTF-8 text, decoded once for every format; False: bytes;
     # "stream": a text stream in the file's detected encoding (read row by row, never whole);
     # "file": the Source itself (the reader opens it: GDAL, openpyxl)
+    read_columns: ReadColumns | None = None  # the same records as columns, when the format has them
 
     def carries(self, geometry_types: tuple[str, ...]) -> bool:
         """Whether this reader can bring shapes of these types."""

@@ -60,9 +60,13 @@ OUTSIDE = text("""
     WHERE child.geom IS NOT NULL AND p.geom IS NOT NULL AND NOT ST_IsEmpty(x)
     ORDER BY child.kind, child.code""").bindparams(
     bindparam("villages", expanding=True), bindparam("regions", expanding=True))
+# Looked up among the households kept outside their grid (migration 0030's triggers keep every
+# household without a grid there): a few hundred rows by primary key, where a look-up by code
+# scanned the whole table once a batch while a first load has dropped household's code index.
 OUTSIDE_GRIDS = text("""
     SELECT code, ST_AsGeoJSON(geom, 6) FROM household
-    WHERE county_code = :c AND grid_code IS NULL AND geom IS NOT NULL AND code = ANY(:codes)
+    WHERE id = ANY(ARRAY(SELECT household_id FROM household_outside_grid WHERE county_code = :c))
+      AND county_code = :c AND grid_code IS NULL AND geom IS NOT NULL AND code = ANY(:codes)
     ORDER BY code""")
 
 

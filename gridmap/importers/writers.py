@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import operator
 import re
 import uuid
 from collections.abc import Callable
@@ -53,6 +54,22 @@ def existing_keys(connection: Connection, table: str, county_code: str) -> dict[
     """Natural key → id (or level, for regions) of the county's current rows of `table`."""
     sql = KEY_QUERIES.get(table, f"SELECT code, id FROM {table} WHERE county_code = :c")
     return dict(connection.execute(text(sql), {"c": county_code}).all())
+
+
+class DbColumns(NamedTuple):
+    """A batch's table rows held a column at a time (column → its values, each as long as
+    `rows`): what COPY's text is built from."""
+    values: dict[str, list]
+    rows: int
+
+
+def as_columns(db_rows: list[dict] | DbColumns) -> DbColumns:
+    """`db_rows` a column at a time (the first row's columns)."""
+    if isinstance(db_rows, DbColumns):
+        return db_rows
+    if not db_rows:
+        return DbColumns({}, 0)
+    return DbColumns({c: [row[c] for row in db_rows] for c in db_rows[0]}, len(db_rows))
 
 
 class Writer:
@@ -115,10 +132,28 @@ class Writer:
             out.append(db)
         return out
 
+    def db_columns(self, spec: TableSpec, rows: list[dict]) -> DbColumns:
+        """`db_rows`, a column at a time: the parsed rows cut into columns in one C-level pass
+        (a dict a row, then a list a column, was a tenth of a household import)."""
+        fields = [(field.name, field.column or field.name,
+                   field.ref.table if field.ref is not None and field.ref.to_id else None)
+                  for field in spec.fields if field.column != ""]
+        names = [name for name, _column, _to_id in fields] + (["_geom"] if spec.geometry else [])
+        if not rows or len(names) < 2:
+            return as_columns(self.db_rows(spec, rows))
+        cut = list(zip(*map(operator.itemgetter(*names), rows), strict=True))
+        values = {"county_code": [self.county_code] * len(rows)}
+        for (_name, column, to_id), cells in zip(fields, cut, strict=False):
+            values[column] = list(cells) if to_id is None else [self.id_of(to_id, key) for key in cells]
+        if spec.geometry:
+            values["geom"] = list(cut[-1])
+        return DbColumns(values, len(rows))
+
     def write(self, spec: TableSpec, rows: list[dict]) -> Counts:
         """(inserted, updated, unchanged) for `rows` of `spec`'s table."""
         self.ids.pop(spec.table, None)
-        counts = WRITERS[spec.table](self, spec.table, rows, self.db_rows(spec, rows))
+        db = self.db_columns(spec, rows) if spec.table in COLUMNWISE else self.db_rows(spec, rows)
+        counts = WRITERS[spec.table](self, spec.table, rows, db)
         self.ids.pop(spec.table, None)
         return counts
 
@@ -132,7 +167,7 @@ class Writer:
 # --- the one way rows reach a table ---------------------------------------------------
 
 
-def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: str = "", *,
+def copy_insert(connection: Connection, table: str, db_rows: list[dict] | DbColumns, tail: str = "", *,
                 select: dict[str, str] | None = None, join: str = "",
                 before: Callable[[str], None] | None = None, counted: bool = False) -> list:
     """COPY `db_rows` into a temporary copy of `table`'s columns and INSERT … SELECT them into
@@ -141,12 +176,13 @@ def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: s
     FROM), `before(staging table)` looks at the staged rows first. The rows RETURNING gives
     ([] without RETURNING); `counted`: RETURNING gives one boolean a row, counted in SQL, and
     the result is [(trues, rows)] (not a row a household sent back)."""
-    columns = list(db_rows[0])
+    staged = as_columns(db_rows)
+    columns = list(staged.values)
     stage = f"_import_{table}"
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
     connection.exec_driver_sql(
         f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(columns)} FROM {table} WITH NO DATA")
-    buffer = io.StringIO(copy_text(db_rows, columns))
+    buffer = io.StringIO(copy_text(staged, columns))
     cursor = connection.connection.dbapi_connection.cursor()
     cursor.copy_expert(f"COPY {stage} ({', '.join(columns)}) FROM STDIN", buffer)
     cursor.close()
@@ -163,7 +199,7 @@ def copy_insert(connection: Connection, table: str, db_rows: list[dict], tail: s
     return returned
 
 
-def upsert(connection: Connection, table: str, db_rows: list[dict], *,
+def upsert(connection: Connection, table: str, db_rows: list[dict] | DbColumns, *,
            select: dict[str, str] | None = None, join: str = "", extra_set: str = "",
            returning: str = "NULL", kept: frozenset[str] = frozenset(),
            prepare: Callable[[str], None] | None = None, compare: bool = True) -> Upserted:
@@ -174,9 +210,10 @@ def upsert(connection: Connection, table: str, db_rows: list[dict], *,
     nothing wanted back, the rows are plainly inserted: ON CONFLICT's speculative insertion
     cost a third of a county's first household load. A row another transaction stored
     meanwhile then fails the unique key, and the import is refused whole)."""
-    if not db_rows:
+    staged = as_columns(db_rows)
+    if not staged.rows:
         return Upserted(Counts(), [])
-    columns = list(db_rows[0])
+    columns, count = list(staged.values), staged.rows
     conflict = CONFLICT.get(table, "(county_code, code)")
     keys = {c.strip() for c in conflict.split(")")[0].strip("(").split(",")}
     update = [c for c in columns if c not in keys | NEVER_UPDATED | kept | {"county_code"}]
@@ -195,19 +232,19 @@ def upsert(connection: Connection, table: str, db_rows: list[dict], *,
         if diff is not None:
             diff(stage)
     if returning == "NULL" and not compare:
-        copy_insert(connection, table, db_rows, select=select, join=join, before=prepare)
-        return Upserted(Counts(len(db_rows)), [None] * len(db_rows))
+        copy_insert(connection, table, staged, select=select, join=join, before=prepare)
+        return Upserted(Counts(count), [None] * count)
     if returning == "NULL":  # nothing wanted back but the counts: counted in SQL
         [(inserted, written)] = copy_insert(
-            connection, table, db_rows, f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0)",
+            connection, table, staged, f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0)",
             select=select, join=join, before=before, counted=True)
-        return Upserted(Counts(inserted, written - inserted, len(db_rows) - written), [None] * inserted,
+        return Upserted(Counts(inserted, written - inserted, count - written), [None] * inserted,
                         changed)
-    result = copy_insert(connection, table, db_rows,
+    result = copy_insert(connection, table, staged,
                          f"ON CONFLICT {conflict} {action} RETURNING (t.xmax = 0), {returning}",
                          select=select, join=join, before=before)
     fresh = [value for inserted, value in result if inserted]
-    return Upserted(Counts(len(fresh), len(result) - len(fresh), len(db_rows) - len(result)), fresh, changed)
+    return Upserted(Counts(len(fresh), len(result) - len(fresh), count - len(result)), fresh, changed)
 
 
 DIFF_LISTED = 20
@@ -427,11 +464,10 @@ LOCATED = {"grid_code": "COALESCE(grid_code, located_grid)",
            "village_code": "COALESCE(village_code, located_village)"}
 
 
-def write_households(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:
+def write_households(writer: Writer, table: str, rows: list[dict], db_rows: DbColumns) -> Counts:
     """ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged."""
-    encrypt = id_number_encrypter()
-    for db in db_rows:
-        db["id_number"] = encrypt(db.get("id_number"))
+    if "id_number" in db_rows.values:
+        db_rows.values["id_number"] = list(map(id_number_encrypter(), db_rows.values["id_number"]))
     return writer.noted(table, upsert(writer.connection, table, db_rows, select=LOCATED, join=LOCATE_HOUSEHOLDS,
                                       compare=writer.stored_before(table)))
 
@@ -511,6 +547,9 @@ WRITERS: dict[str, Write] = {
     "region_code_change": write_upsert,
 }
 
+# Tables whose writer takes its batch's rows a column at a time (DbColumns).
+COLUMNWISE = frozenset({"household"})
+
 # Tables staged batch by batch and written once their file is read.
 FINISHERS: dict[str, Callable[[Writer, str], Counts]] = {"issue_event": append_issue_events}
 
@@ -522,11 +561,13 @@ def _same_columns(rows: list[dict]) -> list[list[dict]]:
     return list(groups.values())
 
 
-def copy_text(db_rows: list[dict], columns: list[str]) -> str:
-    """`db_rows` in COPY's text format, built a column at a time (a call per cell was a fifth
-    of a household import)."""
-    texts = [_copy_column([row[c] for row in db_rows]) for c in columns]
-    return "".join(line + "\n" for line in map("\t".join, zip(*texts, strict=True)))
+def copy_text(staged: DbColumns, columns: list[str]) -> str:
+    """`staged`'s rows in COPY's text format, built a column at a time (a call per cell was a
+    fifth of a household import)."""
+    if not staged.rows:
+        return ""
+    texts = [_copy_column(staged.values[c]) for c in columns]
+    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
 
 
 NULL = r"\N"
