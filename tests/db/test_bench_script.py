@@ -41,4 +41,7 @@ def test_bench_runs_end_to_end_on_the_demo_county(tmp_path):
     assert {"layer-grids.txt", "coverage-household.txt", "households-village.txt",
             "assign-households.txt"} <= plans
     assert "| transitions |" in table and "| assign |" in table  # each line names its row
-    assert "Index" in (tmp_path / "plans" / "layer-grids.txt").read_text()
+    grids_plan = (tmp_path / "plans" / "layer-grids.txt").read_text()
+    # a real plan, and the grids layer counts from the kept counts, never the households
+    assert "Execution Time" in grids_plan and "household_count" in grids_plan
+    assert " on household " not in grids_plan
