@@ -19,16 +19,18 @@ the asker. Core: no Flask.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import JSON, distinct_on
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from gridmap import audit, clock, codes, inputs
 from gridmap.calendar import CHINA_TIME
 from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
 from gridmap.ledgers import next_id
+from gridmap.maps.layers import collection_json, geojson_of, json_object
 from gridmap.models import (
     TARGET_KINDS,
     AppUser,
@@ -52,6 +54,7 @@ ACTION_LABELS = {"tag": _("挂牌"), "note": _("进展"), "milestone": _("完成
 LIMITS = {"reason": 500, "plan": 4000, "note": 2000, "evidence": 2000, "milestones": 4000,
           "milestone": 200}
 MAX_MILESTONES = 20
+MAX_ON_MAP = 2000  # targets on the 挂牌 layer: a county tags tens, not thousands
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -174,9 +177,10 @@ def describe(session, target: Target) -> dict:
             "events": [{"event": event, "by": display or login} for event, display, login in events]}
 
 
-def layer(session, scope: Scope) -> dict:
-    """The 挂牌 map layer as a GeoJSON FeatureCollection built in PostGIS: each target drawn
-    as its grid, or its region (a branch as its village), with name, status and overdue."""
+def layer_json(session, scope: Scope) -> str:
+    """The 挂牌 map layer as GeoJSON text built in PostGIS (as the map's other layers are,
+    gridmap.maps.layers): each target drawn as its grid, or its region (a branch as its
+    village), with name, status and overdue."""
     today = _today()
     name, _region_name = _name_columns()
     place = func.coalesce(
@@ -185,22 +189,20 @@ def layer(session, scope: Scope) -> dict:
             Grid.current()).limit(1).scalar_subquery(),
         select(func.coalesce(Region.geom_display, Region.geom)).where(
             Region.code == Target.region_code, Region.current()).limit(1).scalar_subquery())
-    rows = (select(Target.id, name, Target.kind, Target.status, Target.due_on,
-                   overdue_condition(today).label("overdue"), place.label("geom"))
-            .where(visible(scope)).order_by(Target.id).limit(2000).subquery())
-    feature = func.json_build_object(
-        "type", "Feature", "id", rows.c.id,
-        "geometry", func.ST_AsGeoJSON(rows.c.geom, 6).cast(_json_type()),
-        "properties", func.json_build_object(
-            "id", rows.c.id, "name", rows.c.name, "kind", rows.c.kind, "status", rows.c.status,
-            "due_on", rows.c.due_on, "overdue", rows.c.overdue))
-    features = session.execute(select(func.coalesce(func.json_agg(feature), literal("[]").cast(
-        _json_type()))).where(rows.c.geom.is_not(None))).scalar()
-    return {"type": "FeatureCollection", "features": features}
+    placed = (select(Target.id, name, Target.kind, Target.status, Target.due_on,
+                     overdue_condition(today).label("overdue"), place.label("geom"))
+              .where(visible(scope)).subquery())
+    rows = (select(placed.c.id.label("fid"), geojson_of(placed.c.geom).label("geometry"),
+                   json_object(id=placed.c.id, name=placed.c.name, kind=placed.c.kind,
+                               status=placed.c.status, due_on=placed.c.due_on,
+                               overdue=placed.c.overdue).label("properties"))
+            .where(placed.c.geom.is_not(None)).order_by(placed.c.id).limit(MAX_ON_MAP).subquery())
+    return collection_json(session, rows)
 
 
-def _json_type():
-    return JSON
+def layer(session, scope: Scope) -> dict:
+    """The 挂牌 map layer (the parsed layer_json)."""
+    return json.loads(layer_json(session, scope))
 
 
 # --- writing -------------------------------------------------------------------------------

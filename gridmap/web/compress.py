@@ -1,6 +1,6 @@
 """gzip for the static assets (Leaflet, map.js, the CSS) when the browser takes it.
 
-The map's layers compress themselves (`maps._geojson_response`, with an ETag of their
+The map's layers compress themselves (`maps.geojson_response`, with an ETag of their
 content). Pages are left as they are: they carry the CSRF token next to text a request can
 put in, and compressing the two together would let an eavesdropper guess the token by the
 answer's length (BREACH). Static files hold no secret.

@@ -32,6 +32,7 @@ from gridmap.web.errors import answers_with, render_json, text_of
 from gridmap.web.forms import attempt, attempt_or_flash, refusal
 from gridmap.web.forms import status as form_status
 from gridmap.web.guard import can, current_scope, requires
+from gridmap.web.maps import for_display, geojson_response
 from gridmap.web.openapi import ROW_ID, declare, json_request
 from gridmap.web.session import db_session
 
@@ -95,7 +96,9 @@ OPENAPI_PATHS = {
         "get": {"summary": "The 挂牌 map layer: targets by state, overdue flagged",
                 "responses": {"200": {"description": "a GeoJSON FeatureCollection",
                                       "content": {"application/geo+json": {"schema": {
-                                          "type": "object"}}}}}}},
+                                          "type": "object"}}}},
+                              "304": {"description": "the client's copy (If-None-Match) is"
+                                                     " current"}}}},
     "/api/meetings": {
         "post": {"summary": "Record a meeting held (民情恳谈会 …)",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -441,10 +444,10 @@ def target_act_json(target_id: int):
 @api_bp.route("/map/targets.geojson", endpoint="layer")
 @requires("view_ledgers")
 def targets_layer():
-    """The 挂牌 layer: each target's place, with its state and whether it is overdue."""
-    response = _private(jsonify(targets.layer(db_session(), current_scope())))
-    response.mimetype = "application/geo+json"
-    return response
+    """The 挂牌 layer: each target's place, with its state and whether it is overdue; answered
+    as the map's other layers are (validator, gzip, map.js's compact encoding, the basemap's
+    datum)."""
+    return geojson_response(for_display(targets.layer_json(db_session(), current_scope())))
 
 
 @api_bp.route("/api/meetings", methods=["POST"], endpoint="meetings")

@@ -132,7 +132,7 @@ def _display_crs() -> str:
     return Basemap.from_config(current_app.config).crs
 
 
-def _for_display(body: str) -> str:
+def for_display(body: str) -> str:
     """GeoJSON text of stored (WGS84) shapes, shifted when the basemap is GCJ-02."""
     crs = _display_crs()
     if crs == "wgs84":
@@ -231,12 +231,13 @@ def county_map():
     return _private(current_app.make_response(page))
 
 
-def _geojson_response(body: str, mimetype: str = "application/geo+json",
-                      drop: tuple[str, ...] = ()):
+def geojson_response(body: str, mimetype: str = "application/geo+json",
+                     drop: tuple[str, ...] = ()):
     """GeoJSON text as a response: a validator (ETag of the content, so never stale),
     gzip when the client takes it, and a 304 when the client's copy is current. A layer
     asked for with `?compact=1` (map.js does) goes in the compact encoding, without the
-    properties in `drop` (gridmap.maps.compact)."""
+    properties in `drop` (gridmap.maps.compact). Every layer map.js draws answers this way,
+    the ledgers' 挂牌 layer too."""
     raw = body.encode()
     etag = hashlib.sha256(raw).hexdigest()[:32]
     compact = mimetype == "application/geo+json" and _compact_wanted()
@@ -265,11 +266,11 @@ def layer_geojson(layer: str):
     """One layer of the map as GeoJSON (RFC 7946, lon/lat), limited to the user's scope."""
     session, scope = db_session(), current_scope()
     if layer == "grids":
-        return _geojson_response(_for_display(grid_layer_json(session, scope, _encode_in_sql())))
+        return geojson_response(for_display(grid_layer_json(session, scope, _encode_in_sql())))
     # the route's converter admits only the county, townships and villages besides
     level = "county" if layer == "county" else layer[:-1]
-    return _geojson_response(_for_display(json.dumps(region_layer(session, scope, level),
-                                                     separators=(",", ":"))))
+    return geojson_response(for_display(json.dumps(region_layer(session, scope, level),
+                                                   separators=(",", ":"))))
 
 
 @layers_bp.route(f"/map/gaps/<{_GAP_ROUTE}:kind>.geojson", endpoint="gaps")
@@ -278,7 +279,7 @@ def gaps_geojson(kind: str):
     """The gaps of one coverage rule in the user's scope, as GeoJSON."""
     session, scope = db_session(), current_scope()
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
-    return _geojson_response(_for_display(
+    return geojson_response(for_display(
         gap_layer_json(session, kind, scope, clock.now(), intervals)))
 
 
@@ -289,7 +290,7 @@ def gap_counts_json():
     session, scope = db_session(), current_scope()
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
     counts = coverage.gap_counts(session.connection(), scope, clock.now(), intervals)
-    return _geojson_response(json.dumps({"counts": counts}), "application/json")
+    return geojson_response(json.dumps({"counts": counts}), "application/json")
 
 
 @layers_bp.route("/map/issues.geojson", endpoint="appeals")
@@ -297,9 +298,9 @@ def gap_counts_json():
 def appeals_geojson():
     """Unresolved issues of the user's scope with stage and traffic light, as GeoJSON."""
     only = AppealFilter.parse(request.args)
-    return _geojson_response(_for_display(appeals_layer_json(db_session(), current_scope(), only,
-                                                             _encode_in_sql())),
-                             drop=APPEAL_PROPERTIES_UNREAD)
+    return geojson_response(for_display(appeals_layer_json(db_session(), current_scope(), only,
+                                                           _encode_in_sql())),
+                            drop=APPEAL_PROPERTIES_UNREAD)
 
 
 @layers_bp.route("/map/unvisited.geojson", endpoint="unvisited")
@@ -309,7 +310,7 @@ def unvisited_geojson():
     session, scope = db_session(), current_scope()
     intervals = coverage.VisitIntervals.of_county(session, scope.county_code)
     collection = rollup.longest_unvisited(session, scope, clock.now(), intervals)
-    return _geojson_response(_for_display(json.dumps(collection, separators=(",", ":"))))
+    return geojson_response(for_display(json.dumps(collection, separators=(",", ":"))))
 
 
 @layers_bp.route("/map/rollup/<any(township, village, grid):level>.json", endpoint="rollup")
@@ -335,7 +336,7 @@ def rollup_json(level: str):
     body = {"level": level, "measure": key, "label": rule_label(measure), "kind": measure.kind,
             "classes": [{"lower": c.lower, "upper": c.upper, "color": c.color} for c in classes],
             "values": figures, "suppressed": withheld}
-    return _geojson_response(json.dumps(body, separators=(",", ":")), "application/json")
+    return geojson_response(json.dumps(body, separators=(",", ":")), "application/json")
 
 
 @layers_bp.route(f"/map/heat/<{_HEAT_ROUTE}:kind>.json", endpoint="heat")
@@ -351,7 +352,7 @@ def heat_json(kind: str):
     crs = _display_crs()
     if crs != "wgs84":
         cells = [[*reversed(geo.shift_lonlat(lon, lat, crs)), n] for lat, lon, n in cells]
-    return _geojson_response(json.dumps({"kind": kind, "cells": cells}, separators=(",", ":")),
+    return geojson_response(json.dumps({"kind": kind, "cells": cells}, separators=(",", ":")),
                              "application/json")
 
 
@@ -376,7 +377,7 @@ def trend_chart():
     svg = trend.trend_svg(_("%(name)s 近 %(n)s 周三率", name=name, n=len(weeks)), weeks, series,
                           {"response_rate": _("响应率"), "resolution_rate": _("解决率"),
                            "satisfaction_rate": _("满意率")}, _("没有有效回访"))
-    return _geojson_response(svg, "image/svg+xml")
+    return geojson_response(svg, "image/svg+xml")
 
 
 def rule_label(rule) -> str:

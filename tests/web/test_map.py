@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 
@@ -11,6 +12,7 @@ from support import AuthActions
 
 from gridmap import coverage
 from gridmap.maps.assets import OUTSIDE_LINK
+from gridmap.maps.compact import compact_collection
 from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer, scope_bounds
 from gridmap.policy import Scope
 
@@ -345,3 +347,29 @@ def test_the_target_layer_is_on_the_leaders_map_and_not_on_a_grid_workers(client
     assert config["targets_url"] is None and config["target_styles"] == {}
     assert "gm-targets-legend" not in html
     assert client.get("/map/targets.geojson").status_code == 403
+
+
+def test_the_target_layer_is_answered_as_every_other_layer(client, county, auth):
+    """挂牌 targets come as the map's other layers do: a validator of their content (304 when
+    current, changed by a change), gzip, and map.js's compact encoding of the same features."""
+    county.execute(text(
+        "INSERT INTO target (county_code, code, kind, grid_code, region_code, reason, due_on,"
+        " tagged_at) SELECT :c, 'GP' || code, 'grid', code, village_code, '矛盾纠纷多发',"
+        " '2027-01-31', now() FROM grid"), {"c": COUNTY})
+    auth.as_role("leader", COUNTY)
+    first = client.get("/map/targets.geojson", headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and first.headers["Content-Encoding"] == "gzip"
+    assert first.mimetype == "application/geo+json"
+    collection = json.loads(gzip.decompress(first.data))
+    assert len(collection["features"]) == 8  # one per grid
+    etag = first.headers["ETag"]
+    again = client.get("/map/targets.geojson", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["Cache-Control"] == "private, no-cache"
+    compact = client.get("/map/targets.geojson?compact=1")
+    assert compact.get_json() == compact_collection(collection)
+    county.execute(text("UPDATE target SET due_on = '2020-01-31' WHERE grid_code = :g"),
+                   {"g": "532329104001001"})
+    changed = client.get("/map/targets.geojson", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    overdue = [f["id"] for f in changed.get_json()["features"] if f["properties"]["overdue"]]
+    assert len(overdue) == 1

@@ -95,3 +95,24 @@ def test_on_a_gcj02_basemap_the_layers_are_shifted_and_the_csp_names_its_hosts(
         "SELECT ST_XMin(geom) FROM grid WHERE code = :g"), {"g": plain["id"]}).scalar()
     assert stored == pytest.approx(min(x for x, _y in plain["geometry"]["coordinates"][0][0]),
                                    abs=1e-5)
+
+
+def test_on_a_gcj02_basemap_the_target_layer_is_shifted_with_the_grids(
+        client, auth, connection, gaode_client):
+    """A 挂牌 grid is drawn over its grid: both shifted, or the badge sits beside its grid."""
+    insert_county(connection)
+    grid = "532329104001001"
+    connection.execute(text(
+        "INSERT INTO target (county_code, code, kind, grid_code, region_code, reason, due_on,"
+        " tagged_at) VALUES (:c, 'GP00001', 'grid', :g, :v, '矛盾纠纷多发', '2027-01-31', now())"),
+        {"c": COUNTY, "g": grid, "v": grid[:12]})
+    auth.as_role("leader", COUNTY)
+    [plain] = json.loads(client.get("/map/targets.geojson").get_data())["features"]
+    assert AuthActions(gaode_client, connection).sign_in("leader-" + COUNTY).status_code == 302
+    [shifted] = json.loads(gaode_client.get("/map/targets.geojson").get_data())["features"]
+    corner = plain["geometry"]["coordinates"][0][0][0]
+    assert shifted["geometry"]["coordinates"][0][0][0] == pytest.approx(
+        list(wgs84_to_gcj02(*corner)), abs=1e-6)
+    grids = json.loads(gaode_client.get("/map/grids.geojson").get_data())["features"]
+    [drawn] = [f for f in grids if f["id"] == grid]
+    assert shifted["geometry"] == drawn["geometry"]
