@@ -27,7 +27,9 @@ from sqlalchemy.sql import ColumnElement, Select
 from gridmap import privacy
 from gridmap.errors import BadInput, Message, NotFound, _
 from gridmap.geo import CHINA_LONLAT_BOUNDS
+from gridmap.maps.layers import households_per_grid
 from gridmap.models import Grid, Household, Issue, IssueCategory, Region
+from gridmap.policy import Scope
 
 PRECISION = 6  # decimals: ~0.1 m, what RFC 7946 recommends
 DEFAULT_LIMIT = 100
@@ -99,24 +101,29 @@ def _suppressed(count: ColumnElement) -> ColumnElement:
 
 
 def _households_by_grid(county_code: str) -> Select:
+    """Per current grid: its households (the maps' count: on the register, kept per grid by
+    migration 0032), their people and care households. People and care are no kept fact, so
+    they are counted here, over the same households."""
     care = or_(*(getattr(Household, flag) for flag in _CARE_FLAGS),
                Household.disability_grade.in_((1, 2)))
-    counts = (select(Household.grid_code.label("grid_code"), func.count().label("households"),
-                     func.count().filter(care).label("care"),
-                     func.coalesce(func.sum(Household.size), 0).label("people"))
-              .where(Household.county_code == county_code, Household.grid_code.is_not(None))
-              .group_by(Household.grid_code).subquery())
-    households = func.coalesce(counts.c.households, 0)
+    households = households_per_grid(Scope(county_code, region_code=county_code))
+    counted = (select(Household.grid_code.label("grid_code"),
+                      func.count().filter(care).label("care"),
+                      func.coalesce(func.sum(Household.size), 0).label("people"))
+               .where(Household.county_code == county_code, Household.status == "active",
+                      Household.grid_code.is_not(None))
+               .group_by(Household.grid_code).subquery())
     return select(
         Grid.code.label("fid"), Grid.geom.label("geom"), Grid.geom.label("bbox_geom"),
         literal(None, DateTime(timezone=True)).label("time"),
         Grid.code.label("code"), Grid.name.label("name"),
         Grid.village_code.label("village_code"),
         func.left(Grid.village_code, 9).label("township_code"),
-        households.label("households"),
-        func.coalesce(counts.c.people, 0).label("people"),
-        _suppressed(func.coalesce(counts.c.care, 0)).label("care_households"),
-    ).outerjoin(counts, counts.c.grid_code == Grid.code).where(
+        func.coalesce(households.c.households, 0).label("households"),
+        func.coalesce(counted.c.people, 0).label("people"),
+        _suppressed(func.coalesce(counted.c.care, 0)).label("care_households"),
+    ).outerjoin(households, households.c.grid_code == Grid.code
+    ).outerjoin(counted, counted.c.grid_code == Grid.code).where(
         Grid.county_code == county_code, Grid.current(), Grid.geom.is_not(None))
 
 

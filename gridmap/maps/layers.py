@@ -139,7 +139,9 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
     return _collection(features)
 
 
-def _households_per_grid(scope: Scope):
+def households_per_grid(scope: Scope):
+    """Active households per grid code in scope, as (grid_code, households) rows: the maps'
+    count and the public one (gridmap.features), read from the kept counts."""
     places = household_places(scope)
     return (select(places.c.grid_code, func.sum(places.c.households).label("households"))
             .where(places.c.grid_code != "")
@@ -215,7 +217,7 @@ def collection_json(session: Session, rows) -> str:
 def grid_layer_json(session: Session, scope: Scope, compact: bool = False) -> str:
     """Grids in scope with their household counts, as GeoJSON text built in SQL (shapes
     `compact` for gridmap.maps.compact when asked)."""
-    households = _households_per_grid(scope)
+    households = households_per_grid(scope)
     shape = func.coalesce(Grid.geom_display, func.ST_Multi(
         func.ST_SimplifyPreserveTopology(Grid.geom, TOLERANCE["grid"])))
     rows = (select(
@@ -243,7 +245,7 @@ def grid_layer(session: Session, scope: Scope) -> dict:
 def grid_household_counts(session: Session, scope: Scope) -> list[int]:
     """Households per grid in scope (one number per drawn grid). The legend's classes are
     made from the whole county's (`Scope.county_wide` one): a grid has one colour for all."""
-    households = _households_per_grid(scope)
+    households = households_per_grid(scope)
     return list(session.scalars(
         select(func.coalesce(households.c.households, 0))
         .select_from(Grid)

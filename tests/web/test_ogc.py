@@ -8,10 +8,13 @@ import json
 import pytest
 from geojson_check import check_rfc7946
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from support import OPEN_TOWNSHIP as TOWNSHIP
 from support import seed_open_data_county
 
 from gridmap import features
+from gridmap.maps.layers import grid_layer
+from gridmap.policy import Scope
 
 COUNTY = "532329"
 
@@ -135,6 +138,25 @@ def test_the_public_never_sees_people_tip_offs_or_small_care_counts(client, coun
         as_text=True)
     for secret in ("张三丰", "13812345678", "532329199001011234", "李四"):
         assert secret not in everything
+
+
+def test_households_by_grid_counts_who_is_on_the_register_as_the_map_does(client, county,
+                                                                           connection):
+    """A household moved out or deceased stays in the database with its history, but is no
+    longer one of its grid's households, people or care households: in the public figures
+    as on the leaders' map."""
+    connection.execute(text(
+        "INSERT INTO household (county_code, code, grid_code, village_code, head_name, size,"
+        " minimum_living, status, left_on) VALUES (:c, 'GONE1', :g, :v, '王五', 4, true,"
+        " 'moved_out', '2026-10-01'), (:c, 'GONE2', :g, :v, '赵六', 1, true, 'deceased',"
+        " '2026-10-02')"), {"c": COUNTY, "g": county, "v": county[:12]})
+    by_grid = {f["id"]: f["properties"] for f in items(client, "households_by_grid")["features"]}
+    assert (by_grid[county]["households"], by_grid[county]["people"]) == (7, 21)
+    assert by_grid[county]["care_households"] is None  # still 3 < 5, not 5
+    with Session(bind=connection) as session:
+        layer = grid_layer(session, Scope(COUNTY, region_code=COUNTY))
+    on_map = {f["id"]: f["properties"]["households"] for f in layer["features"]}
+    assert {code: p["households"] for code, p in by_grid.items()} == on_map
 
 
 def test_a_change_shows_in_the_next_request(client, county, connection):
