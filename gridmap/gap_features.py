@@ -2,7 +2,8 @@
 account's scope, for other systems holding an API token (never public, never listed to the
 public). The same rows as the map's gap layers, in the shape gridmap.features serves: a
 village, grid or uncovered area as its outline, a Party branch as a point in its village,
-and households (never one by one) counted per grid at a point of that grid.
+and households (never one by one) counted per grid at a point of that grid: the stored
+label points (`geom_label`) of the village and the grid, as the map puts them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import DateTime, Integer, and_, func, literal, null, select, uni
 from gridmap import clock, coverage
 from gridmap.errors import BadInput, _
 from gridmap.features import Collection
+from gridmap.maps.layers import label_point
 from gridmap.models import Grid, Household, PartyBranch, Region
 from gridmap.policy import Scope
 
@@ -43,7 +45,7 @@ def _shapes(kind: str, scope: Scope, now: datetime, intervals) -> object:
 
 def _branches(scope: Scope, now: datetime, intervals) -> object:
     gaps = coverage.gap_query("branch", scope, now, intervals).subquery()
-    return select(*_row("branch", PartyBranch.code, func.ST_PointOnSurface(Region.geom),
+    return select(*_row("branch", PartyBranch.code, label_point(Region),
                         PartyBranch.name, PartyBranch.village_code)).join(
         Region, and_(Region.county_code == scope.county_code,
                      Region.code == PartyBranch.village_code, Region.current())
@@ -57,12 +59,12 @@ def _uncovered_areas(scope: Scope) -> object:
 
 
 def _household_counts(kind: str, scope: Scope, now: datetime, intervals) -> object:
-    """Gap households per grid, at a point of the grid (no household's own place)."""
+    """Gap households per grid, at the grid's label point (no household's own place)."""
     gaps = coverage.gap_query(kind, scope, now, intervals).subquery()
     counted = (select(Household.grid_code, func.count().label("households"))
                .where(Household.id.in_(select(gaps.c.id)), Household.grid_code.is_not(None))
                .group_by(Household.grid_code).subquery())
-    return select(*_row(kind, Grid.code, func.ST_PointOnSurface(Grid.geom), Grid.name,
+    return select(*_row(kind, Grid.code, label_point(Grid), Grid.name,
                         Grid.village_code, counted.c.households)).join(
         counted, counted.c.grid_code == Grid.code
     ).where(Grid.county_code == scope.county_code, Grid.current(), Grid.geom.is_not(None))

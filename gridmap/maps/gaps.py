@@ -5,11 +5,15 @@ exactly what the legend counts.
 How each kind of gap is drawn:
 
 * villages and grids (`village`, `area`, `group`, `grid_worker`): their display shapes;
-* Party branches (`branch`, `weak_branch`): a point in their village;
+* Party branches (`branch`, `weak_branch`): their village's label point;
 * households (`household`, `visit`, `uncovered`): never one marker per household, but one
   point per village and grid with how many there are (at the middle of their points);
 * `uncovered_area`: the part of a village none of its grids covers, as an area, with the
   households whose point lies in it.
+
+A stored village or grid is labelled at its stored label point (`geom_label`, written with
+its display shape by geo.refresh_display_shapes); only a shape made here (an uncovered area)
+has its point found per request.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from gridmap.maps.layers import (
     collection_json,
     geojson_of,
     json_object,
+    label_point,
     lonlat_of,
 )
 from gridmap.models import Grid, Household, PartyBranch, Region
@@ -51,7 +56,7 @@ def _regions(kind: str, gaps) -> object:
     return (select(
         Region.code.label("fid"), geojson_of(_shape(Region, "village")).label("geometry"),
         json_object(kind=_text(kind), draw=_text("region"), code=Region.code, name=Region.name,
-                    label_lonlat=lonlat_of(Region.geom)).label("properties"))
+                    label_lonlat=lonlat_of(label_point(Region))).label("properties"))
         .where(Region.id.in_(select(gaps.c.id)), Region.geom.is_not(None)))
 
 
@@ -60,12 +65,12 @@ def _grids(kind: str, gaps) -> object:
         Grid.code.label("fid"), geojson_of(_shape(Grid, "grid")).label("geometry"),
         json_object(kind=_text(kind), draw=_text("grid"), code=Grid.code, name=Grid.name,
                     village_code=Grid.village_code,
-                    label_lonlat=lonlat_of(Grid.geom)).label("properties"))
+                    label_lonlat=lonlat_of(label_point(Grid))).label("properties"))
         .where(Grid.id.in_(select(gaps.c.id)), Grid.geom.is_not(None)))
 
 
 def _branches(kind: str, gaps, scope: Scope) -> object:
-    point = func.ST_PointOnSurface(Region.geom)
+    point = label_point(Region)
     return (select(
         PartyBranch.code.label("fid"), geojson_of(point).label("geometry"),
         json_object(kind=_text(kind), draw=_text("point"), code=PartyBranch.code,
@@ -76,19 +81,19 @@ def _branches(kind: str, gaps, scope: Scope) -> object:
 
 
 def _household_counts(kind: str, gaps, scope: Scope) -> object:
-    """Gap households counted per village and grid, at the middle of their points."""
+    """Gap households counted per village and grid, at the middle of their points (without
+    points: at their grid's, else their village's, label point)."""
     grouped = (select(Household.village_code, Household.grid_code,
                       func.count().label("households"),
                       func.ST_Centroid(func.ST_Collect(Household.geom)).label("geom"))
                .where(Household.id.in_(select(gaps.c.id)))
                .group_by(Household.village_code, Household.grid_code).subquery())
-    village = (select(Region.code, Region.name, Region.geom)
+    village = (select(Region.code, Region.name, Region.geom, Region.geom_label)
                .where(Region.county_code == scope.county_code, Region.level == "village",
                       Region.current()).subquery())
-    grid = (select(Grid.code, Grid.name, Grid.geom)
+    grid = (select(Grid.code, Grid.name, Grid.geom, Grid.geom_label)
             .where(Grid.county_code == scope.county_code, Grid.current()).subquery())
-    point = func.coalesce(grouped.c.geom, func.ST_PointOnSurface(grid.c.geom),
-                          func.ST_PointOnSurface(village.c.geom))
+    point = func.coalesce(grouped.c.geom, label_point(grid.c), label_point(village.c))
     fid = func.concat(func.coalesce(grouped.c.village_code, "-"), "/",
                       func.coalesce(grouped.c.grid_code, "-"))
     return (select(

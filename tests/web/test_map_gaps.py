@@ -171,3 +171,25 @@ def test_triaging_an_issue_changes_its_marker(client, connection, auth, monkeypa
     # Personal data never reaches the layer.
     assert set(late) == {"id", "code", "status", "level", "category", "urgency", "light",
                          "overdue", "due"}
+
+
+def test_stored_villages_and_grids_are_labelled_at_their_stored_points(client, county, auth):
+    """A gap that is a stored village or grid is labelled where the map labels it (its
+    `geom_label`, kept beside its display shape), not at a point found again per request; a
+    grid's gap households without a place of their own are counted at that point too."""
+    grid_label, village_label = [102.41, 25.56], [102.47, 25.51]  # off their middles
+    county.execute(text("UPDATE grid SET geom_label = ST_SetSRID(ST_MakePoint(:x, :y), 4326)"
+                        " WHERE code = :g"), {"x": grid_label[0], "y": grid_label[1], "g": GRID})
+    county.execute(text("UPDATE region SET geom_label = ST_SetSRID(ST_MakePoint(:x, :y), 4326)"
+                        " WHERE code = :v"),
+                   {"x": village_label[0], "y": village_label[1], "v": NO_GRID_VILLAGE})
+    county.execute(text("UPDATE household SET geom = NULL WHERE grid_code = :g"), {"g": GRID})
+    auth.as_role("leader", COUNTY)
+    grids = {f["id"]: f for f in features(client.get("/map/gaps/group.geojson"))}
+    assert grids[GRID]["properties"]["label_lonlat"] == grid_label
+    villages = {f["id"]: f for f in features(client.get("/map/gaps/village.geojson"))}
+    assert villages[NO_GRID_VILLAGE]["properties"]["label_lonlat"] == village_label
+    counted = [f for f in features(client.get("/map/gaps/household.geojson"))
+               if f["properties"]["code"] == GRID]
+    assert [f["geometry"]["coordinates"] for f in counted] == [grid_label]
+    assert counted[0]["properties"]["households"] == 3

@@ -70,3 +70,23 @@ def test_a_village_token_sees_its_village_only_and_a_grid_worker_none(client, co
     assert client.get("/ogc/collections/gaps/items", headers=worker).status_code == 404
     connection.execute(text("UPDATE app_user SET active = false WHERE login = 'village-gis'"))
     assert client.get("/ogc/collections/gaps/items", headers=village).status_code == 401
+
+
+def test_branches_and_counted_households_sit_at_the_stored_label_points(client, county,
+                                                                       connection, db):
+    """A branch is placed at its village's stored label point, a grid's gap households at the
+    grid's: the points the map labels them at, not found again from the full shapes."""
+    grid, grid_label, village_label = county, [102.41, 25.51], [102.44, 25.58]
+    connection.execute(text("UPDATE grid SET geom_label = ST_SetSRID(ST_MakePoint(:x, :y), 4326)"
+                            " WHERE code = :g"), {"x": grid_label[0], "y": grid_label[1], "g": grid})
+    connection.execute(text("UPDATE region SET geom_label = ST_SetSRID(ST_MakePoint(:x, :y),"
+                            " 4326) WHERE code = :v"),
+                       {"x": village_label[0], "y": village_label[1], "v": VILLAGE_1})
+    connection.execute(text("INSERT INTO party_branch (county_code, code, name, village_code)"
+                            " VALUES (:c, :code, '插甸村党支部', :v)"),
+                       {"c": grid[:6], "code": VILLAGE_1 + "D1", "v": VILLAGE_1})
+    headers = token_headers(connection, db, "township_staff", OPEN_TOWNSHIP, "township-gis")
+    page = client.get("/ogc/collections/gaps/items?limit=1000", headers=headers).get_json()
+    at = {f["id"]: f["geometry"]["coordinates"] for f in page["features"]}
+    assert at["branch:" + VILLAGE_1 + "D1"] == village_label
+    assert at["household:" + grid] == grid_label
