@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from gridmap import devdb
+from gridmap.db import CONNECT_TIMEOUT_SECONDS
 from gridmap.errors import ConfigurationError
 
 
@@ -49,6 +50,15 @@ def _threads(raw: str | None) -> int:
     return int(raw)
 
 
+def _connect_timeout(raw: str | None) -> int:
+    if not (raw or "").strip():
+        return CONNECT_TIMEOUT_SECONDS
+    if not raw.strip().isdigit() or not 2 <= int(raw) <= 60:
+        raise ConfigError(f"GRIDMAP_DB_CONNECT_TIMEOUT={raw!r}: give the seconds a new database"
+                          " connection may take (2-60; below gunicorn's 30 s worker timeout)")
+    return int(raw)
+
+
 @dataclass
 class Config:
     """The settings the app runs with: database, secret key, county, basemap, locale."""
@@ -63,6 +73,7 @@ class Config:
     proxy_hops: int = 0  # proxies in front whose X-Forwarded-* headers are trusted
     trusted_hosts: tuple[str, ...] = ()  # Host headers answered (empty: any)
     threads: int = 8  # request threads per process (gunicorn --threads): the pool's size
+    db_connect_timeout: int = CONNECT_TIMEOUT_SECONDS  # seconds a new database connection may take (gridmap.db)
     default_locale: str = "zh_CN"
     extra: dict = field(default_factory=dict)
 
@@ -92,6 +103,7 @@ class Config:
             trusted_hosts=tuple(h.strip() for h in os.environ.get(
                 "GRIDMAP_TRUSTED_HOSTS", "").split(",") if h.strip()),
             threads=_threads(os.environ.get("GRIDMAP_THREADS")),
+            db_connect_timeout=_connect_timeout(os.environ.get("GRIDMAP_DB_CONNECT_TIMEOUT")),
         )
 
     @property
@@ -122,6 +134,7 @@ class Config:
             "GRIDMAP_PROXY_HOPS": self.proxy_hops,
             "GRIDMAP_TRUSTED_HOSTS": self.trusted_hosts,
             "GRIDMAP_THREADS": self.threads,
+            "GRIDMAP_DB_CONNECT_TIMEOUT": self.db_connect_timeout,
             "BABEL_DEFAULT_LOCALE": self.default_locale,
             # Tablets stay signed in for a month: no forced periodic log-ins (基层减负).
             "REMEMBER_COOKIE_DURATION": timedelta(days=30),

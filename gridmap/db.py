@@ -6,8 +6,10 @@ import time
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from gridmap.errors import ConfigurationError
 
 SRID = 4326  # WGS84; CGCS2000 (4490) input is treated as 4326 and recorded (see geo.py)
 
@@ -21,14 +23,21 @@ SESSION_OPTIONS = "-c jit=off -c work_mem=32MB"
 # database leaves dead ones); a busy server's connections are back within milliseconds and
 # are not, so a request does not pay a round trip for the check.
 PING_AFTER_IDLE_SECONDS = 5.0
+# How long a new connection may take (libpq's connect_timeout, per address of the host): a
+# database host that takes the connection and never answers would otherwise hold a command,
+# or a gunicorn worker filling its pool, until gunicorn's own timeout killed it (30 s), again
+# and again. A URL's own `?connect_timeout=` wins; GRIDMAP_DB_CONNECT_TIMEOUT sets the app's.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
-def make_engine(url: str, **kw) -> Engine:
+def make_engine(url: str, connect_timeout: int = CONNECT_TIMEOUT_SECONDS, **kw) -> Engine:
     """An engine for `url`; psycopg2 is the driver whatever the URL's scheme says."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg2://" + url.split("://", 1)[1]
     given = kw.get("connect_args", {})
-    kw["connect_args"] = {"application_name": "gridmap", **given,
+    timeout = {} if "connect_timeout" in make_url(url).query else {
+        "connect_timeout": connect_timeout}
+    kw["connect_args"] = {"application_name": "gridmap", **timeout, **given,
                           "options": f"{SESSION_OPTIONS} {given.get('options', '')}".strip()}
     engine = create_engine(url, **kw)
     if not kw.get("pool_pre_ping"):
@@ -55,15 +64,32 @@ def _ping_after_idle(engine: Engine) -> None:
 def warm(engine: Engine, connections: int) -> None:
     """Open `connections` of the pool at once and load PostGIS into each backend, so the first
     requests after a (re)start do not each pay ~25 ms to connect and ~50-90 ms for PostGIS's
-    first use (the tablets that queued during a restart all send at once)."""
+    first use (the tablets that queued during a restart all send at once).
+
+    A database that cannot be reached (refused, or silent past the connect timeout) stops the
+    warming at the first connection, as a ConfigurationError naming the server: the caller
+    serves on, and requests report the database until it answers."""
     held = []
     try:
         for _ in range(connections):
-            held.append(engine.connect())
+            try:
+                held.append(engine.connect())
+            except exc.OperationalError as unreachable:
+                raise unreachable_database(engine, unreachable) from unreachable
             held[-1].exec_driver_sql("SELECT postgis_lib_version()")
     finally:
         for connection in held:
             connection.close()  # back to the pool, still open
+
+
+def unreachable_database(engine: Engine, error: exc.OperationalError) -> ConfigurationError:
+    """The operator's words for a database that did not take a connection."""
+    url = engine.url
+    reason = str(error.orig or error).strip().splitlines()[0]
+    return ConfigurationError(
+        f"database {url.host or 'localhost'}:{url.port or 5432}/{url.database} not reached:"
+        f" {reason}. Check DATABASE_URL and that the server is up (one that takes connections"
+        f" and does not answer is given up after GRIDMAP_DB_CONNECT_TIMEOUT seconds).")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

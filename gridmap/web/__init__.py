@@ -76,7 +76,8 @@ def register(app: Flask) -> None:
     # long enough to be pinged) while the rest of the warmed pool (gridmap.web.serving) waits
     # for a burst; first in, first out cycled one tablet's requests through every connection.
     engine = make_engine(app.config["DATABASE_URL"], pool_size=threads, max_overflow=4,
-                         pool_use_lifo=True)
+                         pool_use_lifo=True,
+                         connect_timeout=app.config["GRIDMAP_DB_CONNECT_TIMEOUT"])
     app.extensions["gridmap.engine"] = engine
     app.extensions["gridmap.sessionmaker"] = make_sessionmaker(engine)
     app.teardown_appcontext(session.close_db_session)

@@ -11,7 +11,7 @@ from gridmap.config import Config, ConfigError
 def checkout(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_HOME", str(tmp_path))
     for name in ("DATABASE_URL", "GRIDMAP_SECRET_KEY", "GRIDMAP_BASEMAP", "GRIDMAP_COUNTY",
-                 "GRIDMAP_THREADS"):
+                 "GRIDMAP_THREADS", "GRIDMAP_DB_CONNECT_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -56,3 +56,15 @@ def test_the_database_pool_has_a_connection_for_every_request_thread(checkout, m
     monkeypatch.setenv("GRIDMAP_THREADS", "many")
     with pytest.raises(ConfigError, match="GRIDMAP_THREADS"):
         Config.from_env()
+
+
+def test_the_database_connect_timeout_is_a_setting_below_the_workers_timeout(checkout,
+                                                                             monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/x")
+    assert Config.from_env().flask_settings()["GRIDMAP_DB_CONNECT_TIMEOUT"] == 10
+    monkeypatch.setenv("GRIDMAP_DB_CONNECT_TIMEOUT", "5")
+    assert Config.from_env().db_connect_timeout == 5
+    for wrong in ("0", "90", "soon"):  # 0 would wait for ever; 90 past gunicorn's 30 s
+        monkeypatch.setenv("GRIDMAP_DB_CONNECT_TIMEOUT", wrong)
+        with pytest.raises(ConfigError, match="GRIDMAP_DB_CONNECT_TIMEOUT"):
+            Config.from_env()
