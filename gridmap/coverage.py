@@ -410,9 +410,10 @@ def gap_query(kind: str, scope: Scope, now: datetime,
     return household.where(Household.id.in_(select(due.c.household_id)))
 
 
-def _count_query(kind: str, scope: Scope, now: datetime, intervals: VisitIntervals) -> Select:
-    """How many gaps of rule `kind` there are: the `visit` rule counts its kept rows without
-    reading the households they are (gap_query's rows, the same set)."""
+def count_query(kind: str, scope: Scope, now: datetime,
+                intervals: VisitIntervals = VisitIntervals()) -> Select:
+    """SQL: how many gaps of rule `kind` the scope has. The `visit` rule counts its kept rows
+    without reading the households they are (gap_query's rows, the same set)."""
     if kind == "visit":
         sub = due_households(scope, now, intervals).subquery()
     else:
@@ -425,7 +426,7 @@ def gap_counts(connection: Connection, scope: Scope, now: datetime,
                kinds: tuple[str, ...] | None = None) -> dict[str, int]:
     """How many gaps of each kind (of `kinds`, default all) the scope has: one aggregate
     query per rule."""
-    return {kind: connection.execute(_count_query(kind, scope, now, intervals)).scalar_one()
+    return {kind: connection.execute(count_query(kind, scope, now, intervals)).scalar_one()
             for kind in kinds or RULES}
 
 
