@@ -82,6 +82,8 @@ def county(connection):
                 c=COUNTY, at=NOW - timedelta(days=days), kind=kind, code=code)
     run("UPDATE household SET left_behind_women = true WHERE code = 'C1'")
     run("UPDATE household SET status = 'moved_out', left_on = current_date WHERE code = 'X1'")
+    run("INSERT INTO unit (county_code, code, name, kind, region_code)"
+        " VALUES (:c, 'U1', '乐茂河村委会', 'village', :v)", c=COUNTY, v=V2)
     run("INSERT INTO cadre (county_code, code, name) VALUES (:c, 'Q1', '王强')", c=COUNTY)
     run("INSERT INTO assignment (county_code, kind, cadre_id, household_id)"
         " SELECT :c, 'household', (SELECT id FROM cadre WHERE code = 'Q1'), id FROM household"
@@ -97,9 +99,12 @@ def county(connection):
 
 def scopes(connection) -> dict[str, Scope]:
     cadre = connection.execute(text("SELECT id FROM cadre WHERE code = 'Q1'")).scalar()
+    unit = connection.execute(text("SELECT id FROM unit WHERE code = 'U1'")).scalar()
     return {"county": Scope(COUNTY, region_code=COUNTY), "township": Scope(COUNTY, region_code=TOWNSHIP),
             "village": Scope(COUNTY, region_code=V2), "grid": Scope(COUNTY, region_code=G1),
-            "cadre": Scope(COUNTY, cadre_id=cadre)}
+            "cadre": Scope(COUNTY, cadre_id=cadre),
+            # a village office's handler created with the county's code sees that village only
+            "unit": Scope(COUNTY, unit_id=unit, region_code=COUNTY)}
 
 
 def due_by_rule(connection, scope: Scope, now: datetime, intervals: VisitIntervals) -> set[str]:
