@@ -152,7 +152,6 @@ class VisitIntervals:
             return literal(self.default_days)
         return func.coalesce(func.least(*flagged), self.default_days)
 
-
     def days_of_mask(self, mask: int) -> int:
         """The interval of a household whose care flags are the bits of `mask` (as days())."""
         return min((days for flag, days in self.flag_days if mask >> CARE_BIT[flag] & 1),
@@ -244,15 +243,15 @@ def _pending_campaigns(county_code: str, now: datetime, cte: bool = False):
     started = func.timezone("Asia/Shanghai", cast(Campaign.starts_on, DateTime()))
     walked = aliased(HouseholdLastVisit)
     query = (select(CampaignHousehold.household_id, Campaign.name, Campaign.due_on,
-                   started.label("starts_at"))
-            .ext(distinct_on(CampaignHousehold.household_id))
-            .join(Campaign, CampaignHousehold.campaign_id == Campaign.id)
-            .outerjoin(walked, (walked.household_id == CampaignHousehold.household_id)
-                       & (walked.county_code == county_code))
-            .where(Campaign.county_code == county_code,
-                   Campaign.starts_on <= today, Campaign.due_on >= today,
-                   walked.walked_at.is_(None) | (walked.walked_at < started))
-            .order_by(CampaignHousehold.household_id, Campaign.due_on, Campaign.id))
+                    started.label("starts_at"))
+             .ext(distinct_on(CampaignHousehold.household_id))
+             .join(Campaign, CampaignHousehold.campaign_id == Campaign.id)
+             .outerjoin(walked, (walked.household_id == CampaignHousehold.household_id)
+                        & (walked.county_code == county_code))
+             .where(Campaign.county_code == county_code,
+                    Campaign.starts_on <= today, Campaign.due_on >= today,
+                    walked.walked_at.is_(None) | (walked.walked_at < started))
+             .order_by(CampaignHousehold.household_id, Campaign.due_on, Campaign.id))
     return query.cte("pending_campaign") if cte else query.subquery()
 
 
@@ -304,6 +303,8 @@ def due_households(scope: Scope, now: datetime,
     ]
     waiting = select(pending.c.household_id)
     for days, masks in sorted(intervals.masks_by_days().items()):
+        # due_at's last + days < now, turned round so that the index's range holds it: the
+        # same test in a session time zone without daylight saving (UTC, Asia/Shanghai)
         since = moment - literal(days) * literal_column("interval '1 day'")
         branches.append(select(*columns).where(
             in_scope, with_masks(masks), last < since, no_care_since,
