@@ -4,7 +4,7 @@ copied county's kept rows say what the raw tables say.
 The ten-county database copies its raw rows with the triggers off (bench.data), so it
 copies the kept tables' rows too, rewritten as the raw rows are. KEPT is the one list of
 those tables, each with the SQL that tells a county's kept rows from what its raw tables
-give (the definitions of migrations 0026 and 0030–0033, as tests/db/test_coverage_kept.py
+give (the definitions of migrations 0026, 0030–0033 and 0034, as tests/db/test_coverage_kept.py
 checks them, scoped to one county). `kept_tables` finds in the database which tables the
 triggers on the copied tables write: the build refuses a table KEPT does not know, and
 tests/db/test_bench_kept.py checks the list against a migrated database.
@@ -77,6 +77,24 @@ KEPT: dict[str, str] = {
              AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a.household_id = h.id
                              AND a.kind = 'household' AND a.county_code = h.county_code
                              AND a.valid_to IS NULL)"""),
+    # each active household's place, care flags as bits (coverage.CARE_BIT: CARE_FLAGS in
+    # order), care change and last visit: what the `visit` rule counts from (0034)
+    "household_visit_state": _both_ways(
+        "SELECT household_id, village_code, grid_code, care_mask, care_flags_changed_at,"
+        " last_visited_at FROM household_visit_state WHERE county_code = %(county)s",
+        """SELECT h.id, h.village_code, h.grid_code,
+                  (CASE WHEN h.extreme_poverty THEN 1 ELSE 0 END
+                   | CASE WHEN h.minimum_living THEN 2 ELSE 0 END
+                   | CASE WHEN h.relapse_monitoring THEN 4 ELSE 0 END
+                   | CASE WHEN h.elderly_alone THEN 8 ELSE 0 END
+                   | CASE WHEN h.left_behind_children THEN 16 ELSE 0 END
+                   | CASE WHEN h.left_behind_women THEN 32 ELSE 0 END
+                   | CASE WHEN h.left_behind_elderly THEN 64 ELSE 0 END
+                   | CASE WHEN h.disability_grade <= 2 THEN 128 ELSE 0 END)::smallint,
+                  h.care_flags_changed_at,
+                  (SELECT max(v.visited_at) FROM visit v WHERE v.household_id = h.id
+                     AND v.county_code = h.county_code)
+           FROM household h WHERE h.county_code = %(county)s AND h.status = 'active'"""),
 }
 
 # What a function body writes (`DO UPDATE SET` of an upsert names no table) and calls.

@@ -15,7 +15,7 @@ from bench.plans import explain
 from bench.results import MIB, Line, duration, mib, ratio_line
 from bench.sql import ASSIGN_BY_JOIN, COVERAGE, copy_and_locate
 from bench.timing import BUDGET_SECONDS, Sample, alternate, progress
-from gridmap.coverage import RULES, gap_query
+from gridmap.coverage import RULES, count_query
 from gridmap.db import make_engine
 from gridmap.importers.writers import LOCATE_HOUSEHOLDS
 from gridmap.models import Household
@@ -25,9 +25,8 @@ IMPORT_ISSUE = "#14"
 
 
 def _gridmap_count_sql(kind: str, county: str, now) -> tuple[str, dict]:
-    """gridmap's own query for a rule, counted, compiled for psycopg2."""
-    query = select(func.count()).select_from(
-        gap_query(kind, Scope(county, region_code=county), now).subquery())
+    """gridmap's own count of a rule (as /map/gaps.json counts it), compiled for psycopg2."""
+    query = count_query(kind, Scope(county, region_code=county), now)
     compiled = query.compile(dialect=psycopg2_dialect(),
                              compile_kwargs={"render_postcompile": True})
     return str(compiled), compiled.params

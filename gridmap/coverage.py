@@ -25,6 +25,8 @@ from datetime import datetime
 
 from sqlalchemy import (
     DateTime,
+    SmallInteger,
+    any_,
     case,
     cast,
     exists,
@@ -36,8 +38,9 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
@@ -55,6 +58,7 @@ from gridmap.models import (
     HouseholdLastVisit,
     HouseholdOutsideGrid,
     HouseholdUnassigned,
+    HouseholdVisitState,
     PartyBranch,
     Region,
     VillageUncovered,
@@ -102,6 +106,12 @@ CARE_FLAGS = {
 }
 
 
+# Bit i of household_visit_state.care_mask is the i-th care flag (migration 0034 writes them
+# in this order; a test checks), so a household's interval is a function of its mask.
+CARE_BIT = {flag: bit for bit, flag in enumerate(CARE_FLAGS)}
+CARE_MASKS = range(1 << len(CARE_FLAGS))
+
+
 def needs_care():
     """SQL: the household has a care flag (any of CARE_FLAGS): what care counts count."""
     return or_(*(flag() for flag in CARE_FLAGS.values()))
@@ -142,6 +152,18 @@ class VisitIntervals:
             return literal(self.default_days)
         return func.coalesce(func.least(*flagged), self.default_days)
 
+    def days_of_mask(self, mask: int) -> int:
+        """The interval of a household whose care flags are the bits of `mask` (as days())."""
+        return min((days for flag, days in self.flag_days if mask >> CARE_BIT[flag] & 1),
+                   default=self.default_days)
+
+    def masks_by_days(self) -> dict[int, list[int]]:
+        """Every care mask, grouped by its interval: {days: [mask, …]}."""
+        grouped: dict[int, list[int]] = {}
+        for mask in CARE_MASKS:
+            grouped.setdefault(self.days_of_mask(mask), []).append(mask)
+        return grouped
+
 
 def _default_intervals() -> dict:
     return settings.defaults()["visit"]["interval_days"]
@@ -156,7 +178,7 @@ def last_visits(county_code: str):
 
 
 class VisitState:
-    """What the `visit` rule reads per household, joined once to a household query: its
+    """What the due list reads per household, joined once to a household query: its
     last visit and last 走访 (models.HouseholdLastVisit, kept by triggers) and the running
     campaign that still waits for a 走访 of it. Hash joins, not a lookup per household.
 
@@ -194,8 +216,9 @@ class VisitState:
         a trigger whoever writes the row) makes it due from that moment: a household newly 低保
         or newly living alone is visited now, not at the end of its old interval. A running
         visit campaign (gridmap.campaigns) with no 走访 of the household since it began makes
-        it due from the campaign's first day. The due list and the `visit` gap rule both read
-        this, so their counts agree.
+        it due from the campaign's first day. The due list and a household's page read this;
+        the `visit` gap rule reads the same rule branch by branch from the kept rows
+        (`due_households`), and tests hold the two to the same households.
         """
         branches = self._branches(intervals)
         return case(*((condition, due) for _reason, condition, due in branches[:-1]),
@@ -212,29 +235,81 @@ class VisitState:
         return self.campaign.c.name, self.campaign.c.due_on
 
 
-def _pending_campaigns(county_code: str, now: datetime):
-    """SQL (a subquery): per household, the running campaign (started, not past its date)
-    with no 走访 of it since the campaign began, the one due soonest (`household_id`,
-    `name`, `due_on`, `starts_at`)."""
+def _pending_campaigns(county_code: str, now: datetime, cte: bool = False):
+    """SQL (a subquery, or a CTE read once by several branches): per household, the running
+    campaign (started, not past its date) with no 走访 of it since the campaign began, the
+    one due soonest (`household_id`, `name`, `due_on`, `starts_at`)."""
     today = now.astimezone(CHINA_TIME).date()
     started = func.timezone("Asia/Shanghai", cast(Campaign.starts_on, DateTime()))
     walked = aliased(HouseholdLastVisit)
-    return (select(CampaignHousehold.household_id, Campaign.name, Campaign.due_on,
-                   started.label("starts_at"))
-            .ext(distinct_on(CampaignHousehold.household_id))
-            .join(Campaign, CampaignHousehold.campaign_id == Campaign.id)
-            .outerjoin(walked, (walked.household_id == CampaignHousehold.household_id)
-                       & (walked.county_code == county_code))
-            .where(Campaign.county_code == county_code,
-                   Campaign.starts_on <= today, Campaign.due_on >= today,
-                   walked.walked_at.is_(None) | (walked.walked_at < started))
-            .order_by(CampaignHousehold.household_id, Campaign.due_on, Campaign.id)
-            .subquery())
+    query = (select(CampaignHousehold.household_id, Campaign.name, Campaign.due_on,
+                    started.label("starts_at"))
+             .ext(distinct_on(CampaignHousehold.household_id))
+             .join(Campaign, CampaignHousehold.campaign_id == Campaign.id)
+             .outerjoin(walked, (walked.household_id == CampaignHousehold.household_id)
+                        & (walked.county_code == county_code))
+             .where(Campaign.county_code == county_code,
+                    Campaign.starts_on <= today, Campaign.due_on >= today,
+                    walked.walked_at.is_(None) | (walked.walked_at < started))
+             .order_by(CampaignHousehold.household_id, Campaign.due_on, Campaign.id))
+    return query.cte("pending_campaign") if cte else query.subquery()
 
 
 def is_due(due, now: datetime):
     """SQL: a household whose `due_at` is `due` is due a visit at `now`."""
     return or_(due.is_(None), due < now)
+
+
+def _kept_in_scope(scope: Scope):
+    """SQL: the kept rows (models.HouseholdVisitState, active households only) that
+    `scope.households()` holds. A county's or a region's are picked by their own codes; a
+    grid worker's or a cadre's few households are found by household's own indexes."""
+    kept = HouseholdVisitState
+    in_county = kept.county_code == scope.county_code
+    if scope.cadre_id is not None or scope.grid_code is not None:
+        return in_county & kept.household_id.in_(select(Household.id).where(scope.households()))
+    return scope.counted_places(kept)
+
+
+def due_households(scope: Scope, now: datetime,
+                   intervals: VisitIntervals = VisitIntervals()) -> Select:
+    """The households in scope due a visit at `now` (`household_id`, `village_code`,
+    `grid_code`): VisitState.due_at's rule, read from the kept rows (models.
+    HouseholdVisitState, migration 0034) one branch at a time, so that each branch is an
+    index range scan over the households it finds, never a pass over the county's.
+
+    The branches are disjoint, as due_at's first match wins: never visited (`new`); a care
+    flag turned on since the last visit (`care`, due once that moment has passed); else a
+    running campaign waiting for a 走访 (`campaign`, due from its first day); else the interval
+    (`interval`): per interval of the caller's settings, the care masks that have it and the
+    households with one of them last visited before now less it. A household is listed once.
+    """
+    kept = HouseholdVisitState
+    in_scope = _kept_in_scope(scope)
+    last, changed = kept.last_visited_at, kept.care_flags_changed_at
+    moment = literal(now, DateTime(timezone=True))
+    columns = (kept.household_id, kept.village_code, kept.grid_code)
+    pending = _pending_campaigns(scope.county_code, now, cte=True)
+    no_care_since = or_(changed.is_(None), changed <= last)  # of a visited household
+
+    def with_masks(masks):
+        return kept.care_mask == any_(literal(masks, ARRAY(SmallInteger)))
+
+    branches = [
+        select(*columns).where(in_scope, with_masks(list(CARE_MASKS)), last.is_(None)),
+        select(*columns).where(in_scope, changed > last, changed < moment),
+        select(*columns).join(pending, pending.c.household_id == kept.household_id).where(
+            in_scope, last.is_not(None), no_care_since, pending.c.starts_at < moment),
+    ]
+    waiting = select(pending.c.household_id)
+    for days, masks in sorted(intervals.masks_by_days().items()):
+        # due_at's last + days < now, turned round so that the index's range holds it: the
+        # same test in a session time zone without daylight saving (UTC, Asia/Shanghai)
+        since = moment - literal(days) * literal_column("interval '1 day'")
+        branches.append(select(*columns).where(
+            in_scope, with_masks(masks), last < since, no_care_since,
+            kept.household_id.not_in(waiting)))
+    return union_all(*branches)
 
 
 def _assigned(kind: str, scope: Scope, *conditions):
@@ -331,9 +406,20 @@ def gap_query(kind: str, scope: Scope, now: datetime,
             HouseholdUnassigned.county_code == scope.county_code)))
     if kind == "uncovered":
         return _outside_own_grid(household, scope)
-    # visit: never visited, or the household's interval has passed since its last visit
-    state = VisitState(scope.county_code, now)
-    return state.join(household).where(is_due(state.due_at(intervals), now))
+    # visit: never visited, or past its due time (VisitState.due_at), from the kept rows
+    due = due_households(scope, now, intervals).subquery()
+    return household.where(Household.id.in_(select(due.c.household_id)))
+
+
+def count_query(kind: str, scope: Scope, now: datetime,
+                intervals: VisitIntervals = VisitIntervals()) -> Select:
+    """SQL: how many gaps of rule `kind` the scope has. The `visit` rule counts its kept rows
+    without reading the households they are (gap_query's rows, the same set)."""
+    if kind == "visit":
+        sub = due_households(scope, now, intervals).subquery()
+    else:
+        sub = gap_query(kind, scope, now, intervals).subquery()
+    return select(func.count()).select_from(sub)
 
 
 def gap_counts(connection: Connection, scope: Scope, now: datetime,
@@ -341,11 +427,8 @@ def gap_counts(connection: Connection, scope: Scope, now: datetime,
                kinds: tuple[str, ...] | None = None) -> dict[str, int]:
     """How many gaps of each kind (of `kinds`, default all) the scope has: one aggregate
     query per rule."""
-    counts = {}
-    for kind in kinds or RULES:
-        sub = gap_query(kind, scope, now, intervals).subquery()
-        counts[kind] = connection.execute(select(func.count()).select_from(sub)).scalar_one()
-    return counts
+    return {kind: connection.execute(count_query(kind, scope, now, intervals)).scalar_one()
+            for kind in kinds or RULES}
 
 
 def gaps(connection: Connection, kind: str, scope: Scope, now: datetime,

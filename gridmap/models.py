@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -499,6 +500,36 @@ class VillageUncovered(Base):
     gap_m2: Mapped[float] = mapped_column(nullable=False)
     geom = geom_column("GEOMETRY")
     m2: Mapped[float | None] = mapped_column()
+
+
+class HouseholdVisitState(Base):
+    """What the `visit` rule reads of an active household, in one row: its place, its care
+    flags as bits (`care_mask`, bit i the i-th of gridmap.coverage.CARE_FLAGS), when a flag
+    was last turned on and its last visit. Kept by triggers on `household` and
+    `household_last_visit` (migration 0034) whatever path writes them, so the rule's count
+    is a few index range scans over the due households, not a pass over every household."""
+
+    __tablename__ = "household_visit_state"
+    __table_args__ = (
+        # the `interval` branch: per mask, the households last visited before a moment
+        Index("ix_household_visit_state_due", "county_code", "care_mask", "last_visited_at",
+              postgresql_include=["care_flags_changed_at", "household_id", "village_code",
+                                  "grid_code"]),
+        # the `care` branch: a flag turned on since the last visit (a few households)
+        Index("ix_household_visit_state_care", "county_code",
+              postgresql_include=["care_flags_changed_at", "household_id", "village_code",
+                                  "grid_code"],
+              postgresql_where=text("care_flags_changed_at > last_visited_at")),
+    )
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(6), nullable=False)
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    grid_code: Mapped[str | None] = mapped_column(String(24))
+    care_mask: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    care_flags_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # NULL: never
 
 
 class HouseholdUnassigned(Base):

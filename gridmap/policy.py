@@ -255,9 +255,9 @@ class Scope:
         return self._in_region(model.village_code)
 
     def counted_places(self, model) -> ColumnElement[bool]:
-        """Rows of a table of kept counts per county, village and grid code (models.
-        HouseholdCount) that `households()` would count; not for a cadre's scope, whose
-        paired households are counted one by one."""
+        """Rows of a kept table placed by county, village and grid code (models.
+        HouseholdCount, HouseholdVisitState) that `households()` would count; not for a
+        cadre's scope, whose paired households are counted one by one."""
         if self.cadre_id is not None:
             raise ValueError("a cadre's households are not counted by place")
         return (model.county_code == self.county_code) & self._placed(model)

@@ -43,10 +43,12 @@ GRID_POINTERS = (
 # `*_code` columns that hold no region or grid code: the county (never changes here), issue
 # categories, a village's NBS urban-rural class.
 NOT_REGION_CODES = frozenset({"county_code", "category_code", "urban_rural_code"})
-# Rows derived by triggers (migrations 0026, 0031, 0032) from `region` and `grid`, or from the
-# households' codes, rebuilt under the new code when those rows move: nothing to remap.
+# Rows derived by triggers (migrations 0026, 0031, 0032, 0034) from `region` and `grid`, or
+# from the households' codes, rebuilt under the new code when those rows move: nothing to remap.
 DERIVED_CODES = frozenset({("village_uncovered", "village_code"), ("grid_last_visit", "grid_code"),
-                           ("household_count", "village_code"), ("household_count", "grid_code")})
+                           ("household_count", "village_code"), ("household_count", "grid_code"),
+                           ("household_visit_state", "village_code"),
+                           ("household_visit_state", "grid_code")})
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,14 @@ from sqlalchemy import Float, func, null, select
 from sqlalchemy.orm import Session
 
 from gridmap import lifecycle, metrics, privacy
-from gridmap.coverage import RULES, VisitIntervals, gap_query, last_visits, needs_care
+from gridmap.coverage import (
+    RULES,
+    VisitIntervals,
+    due_households,
+    gap_query,
+    last_visits,
+    needs_care,
+)
 from gridmap.geo import DISPLAY_TOLERANCE
 from gridmap.issue_queries import stage_due_sql
 from gridmap.maps.layers import DECIMALS, household_places, label_point
@@ -79,6 +86,9 @@ def _key(level: str, village_code, grid_code):
 
 def _gap_places(kind: str, scope: Scope, now: datetime, intervals: VisitIntervals):
     """(village_code, grid_code) of every gap of rule `kind` in scope."""
+    if kind == "visit":  # the kept rows carry their households' places
+        due = due_households(scope, now, intervals).subquery()
+        return select(due.c.village_code, due.c.grid_code)
     gaps = gap_query(kind, scope, now, intervals).subquery()
     target = RULES[kind].target
     if target == "region":

@@ -1,28 +1,30 @@
 """The facts the coverage rules and the maps read are kept where they are written (migrations
-0026, 0030–0033): after every write path, each household's last visit, each village's part no
+0026, 0030–0034): after every write path, each household's last visit, each village's part no
 grid covers, the households outside their own grid, each grid's median last visit, the active
-households per village and grid and the households with no 包户 cadre equal what the raw
-tables say, and the rules answer as they did from the raw tables."""
+households per village and grid, the households with no 包户 cadre and what the `visit` rule
+reads of each active household equal what the raw tables say, and the rules answer as they
+did from the raw tables."""
 
 from __future__ import annotations
 
 import importlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from shapely.geometry import box, mapping
-from sqlalchemy import text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 from support import seed_user
 from test_import_errors import REGIONS
 
 from gridmap import assignments, grid_edits, handover, register, visits
-from gridmap.coverage import MIN_UNCOVERED_M2, gaps
+from gridmap.coverage import CARE_BIT, CARE_FLAGS, MIN_UNCOVERED_M2, gaps
 from gridmap.importers.core import Source, import_files
 from gridmap.maps.gaps import gap_layer_json
 from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer
 from gridmap.maps.rollup import longest_unvisited
+from gridmap.models import Household, Visit
 from gridmap.policy import Scope
 
 COUNTY, TOWNSHIP, VILLAGE = "532329", "532329104", "532329104201"
@@ -98,6 +100,22 @@ COUNT_FROM_HOUSEHOLDS = """
     FROM household WHERE status = 'active' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""
 
 
+VISIT_STATE_KEPT = ("SELECT household_id, county_code, village_code, grid_code, care_mask,"
+                    " care_flags_changed_at, last_visited_at FROM household_visit_state ORDER BY 1")
+
+
+def visit_state_from_households(connection):
+    """Each active household's place, care flags as the rule's bits (coverage.CARE_FLAGS, not
+    the migration's SQL), care change and last visit, from the households and their visits."""
+    mask = sum(case((flag(), 1 << CARE_BIT[name]), else_=0) for name, flag in CARE_FLAGS.items())
+    last = (select(func.max(Visit.visited_at)).where(Visit.household_id == Household.id)
+            .scalar_subquery())
+    return connection.execute(
+        select(Household.id, Household.county_code, Household.village_code, Household.grid_code,
+               mask, Household.care_flags_changed_at, last)
+        .where(Household.status == "active").order_by(Household.id)).all()
+
+
 def rows(connection, sql, **params):
     return connection.execute(text(sql), params).all()
 
@@ -109,6 +127,7 @@ def assert_kept(connection):
     assert rows(connection, GRID_LAST_KEPT) == rows(connection, GRID_LAST_FROM_VISITS)
     assert rows(connection, UNASSIGNED_KEPT) == rows(connection, UNASSIGNED_FROM_ASSIGNMENTS)
     assert rows(connection, COUNT_KEPT) == rows(connection, COUNT_FROM_HOUSEHOLDS)
+    assert rows(connection, VISIT_STATE_KEPT) == visit_state_from_households(connection)
 
 
 def outside(connection) -> set[str]:
@@ -372,3 +391,43 @@ def test_the_maps_count_households_from_the_kept_counts_after_every_change(count
     assert on_the_map() == ({G1: 2, G2: 0}, {VILLAGE: 2}, [0, 2])
     # a grid worker's scope counts its own grid only
     assert on_the_map(Scope(COUNTY, region_code=G1))[0] == {G1: 2}
+
+
+def due(connection, now=NOW) -> set[str]:
+    """Codes of the `visit` rule's households at `now`."""
+    return {row["code"] for row in gaps(connection, "visit", SCOPE, now)}
+
+
+def test_each_care_flag_turned_on_in_sql_is_its_own_bit_of_the_kept_mask(county):
+    h2 = household_id(county, "H2")
+    for condition in ("extreme_poverty = true", "minimum_living = true", "relapse_monitoring = true",
+                      "elderly_alone = true", "left_behind_children = true", "left_behind_women = true",
+                      "left_behind_elderly = true", "disability_grade = 3", "disability_grade = 2",
+                      "lifted_from_poverty = true"):  # 脱贫户 and grade 3 shorten no interval
+        county.execute(text(f"UPDATE household SET {condition} WHERE id = :h"), {"h": h2})
+        assert_kept(county)
+    assert county.execute(text("SELECT care_mask FROM household_visit_state WHERE household_id = :h"),
+                          {"h": h2}).scalar() == (1 << len(CARE_FLAGS)) - 1
+
+
+def test_households_edited_moved_and_taken_off_the_register_in_the_app_keep_their_visit_rows(county, db):
+    staff = seed_user(county, "township_staff", TOWNSHIP)
+    h2 = household_id(county, "H2")
+    # after the database's clock, which stamps a care flag turned on
+    later = datetime.now(UTC) + timedelta(hours=1)
+    assert "H2" not in due(county, later)  # visited on 2 November, 90 days allowed
+    register.edit(db, staff, h2, {"extreme_poverty": "on", "disability_grade": "1"})
+    db.flush()
+    assert_kept(county)
+    assert "H2" in due(county, later)  # 特困 since its last visit: due at once
+    register.move(db, staff, h2, {"grid_code": G1})
+    db.flush()
+    assert_kept(county)
+    register.mark_left(db, staff, h2, {"status": "moved_out", "note": "迁往昆明"})
+    db.flush()
+    assert_kept(county)
+    assert "H2" not in due(county, later)
+    register.reactivate(db, staff, h2, {"note": "误操作"})
+    db.flush()
+    assert_kept(county)
+    assert "H2" in due(county, later)

@@ -12,7 +12,12 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from test_coverage_kept import OUTSIDE_FROM_POINTS, OUTSIDE_KEPT
+from test_coverage_kept import (
+    OUTSIDE_FROM_POINTS,
+    OUTSIDE_KEPT,
+    VISIT_STATE_KEPT,
+    visit_state_from_households,
+)
 
 from gridmap import dashboard, targets
 from gridmap.demo.load import DEMO_DIR, load_demo
@@ -161,6 +166,12 @@ def test_households_outside_their_grid_are_kept_as_the_demo_loads_them(loaded):
     connection, _ = loaded
     kept = connection.execute(text(OUTSIDE_KEPT)).all()
     assert kept and kept == connection.execute(text(OUTSIDE_FROM_POINTS)).all()
+
+
+def test_what_the_visit_rule_reads_is_kept_as_the_demo_loads_it(loaded):
+    connection, _ = loaded
+    kept = connection.execute(text(VISIT_STATE_KEPT)).all()
+    assert kept and kept == visit_state_from_households(connection)
 
 
 def test_village_without_leader_has_no_village_assignment(loaded):

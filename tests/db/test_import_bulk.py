@@ -9,6 +9,7 @@ import pytest
 from shapely.geometry import box
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from test_coverage_kept import VISIT_STATE_KEPT, visit_state_from_households
 from test_import_errors import REGIONS
 from test_import_validation import COUNTY, VILLAGE, grid_file, run
 
@@ -68,6 +69,9 @@ def test_a_first_load_of_households_rebuilds_every_index_before_it_commits(villa
     # the maps' kept count follows the bulk load (migration 0032)
     assert village.execute(text("SELECT households FROM household_count WHERE grid_code = :g"),
                            {"g": f"{VILLAGE}001"}).scalar() == 120
+    # and so does what the `visit` rule reads of each household (migration 0034)
+    kept = village.execute(text(VISIT_STATE_KEPT)).all()
+    assert len(kept) == 120 and kept == visit_state_from_households(village)
 
 
 def test_a_dry_run_and_a_small_import_keep_the_indexes(village, small_bulk, monkeypatch):

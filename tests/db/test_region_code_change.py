@@ -9,7 +9,12 @@ from datetime import date
 
 import pytest
 from sqlalchemy import text
-from test_coverage_kept import OUTSIDE_FROM_POINTS, OUTSIDE_KEPT
+from test_coverage_kept import (
+    OUTSIDE_FROM_POINTS,
+    OUTSIDE_KEPT,
+    VISIT_STATE_KEPT,
+    visit_state_from_households,
+)
 from test_import_hostile import checksums
 
 from gridmap import recode
@@ -113,6 +118,10 @@ def test_after_a_recorded_change_and_the_new_tables_no_row_points_at_the_old_cod
     assert county.execute(text("SELECT grid_code FROM grid_last_visit")).scalars().all() == [NEW_GRID]
     # and the active households counted per place (migration 0032) under the new codes
     assert county.execute(text("SELECT village_code, grid_code FROM household_count")).all() == [
+        (NEW_VILLAGE, NEW_GRID)]
+    # and what the `visit` rule reads of each household (migration 0034)
+    assert county.execute(text(VISIT_STATE_KEPT)).all() == visit_state_from_households(county)
+    assert county.execute(text("SELECT village_code, grid_code FROM household_visit_state")).all() == [
         (NEW_VILLAGE, NEW_GRID)]
     assert county.execute(text("SELECT scope_code FROM app_user ORDER BY login")).scalars().all() == [NEW_GRID, NEW_TOWN]
     notes = [str(note) for note in report.notes]
