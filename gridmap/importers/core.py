@@ -513,8 +513,8 @@ class _Seen:
             return
         rows = list(rows)
         for fields, known in self.known.items():
-            known.look_ahead(hash(key) for key in (tuple(row[k] for k in fields) for row in rows)
-                             if not all(v is None for v in key))
+            empty = (None,) * len(fields)
+            known.look_ahead(hash(key) for key in _keys(rows, fields) if key != empty)
 
     def all_new(self, parsed: list[tuple[dict | None, list]]) -> bool:
         """Whether every row of a chunk parsed and has keys met neither before nor in the chunk
@@ -525,7 +525,7 @@ class _Seen:
         found = []
         for fields, known in self.known.items():
             empty = (None,) * len(fields)
-            keys = [tuple(row[k] for k in fields) for row, _problems in parsed]
+            keys = _keys([row for row, _problems in parsed], fields)
             wheres = [] if self.compact else \
                 [row["_where"] for (row, _problems), key in zip(parsed, keys, strict=True) if key != empty]
             if empty in keys:
@@ -563,6 +563,11 @@ class _Seen:
             else:
                 known.setdefault(token, where)
         return False
+
+
+def _keys(rows: list[dict], fields: tuple[str, ...]) -> list[tuple]:
+    """Each row's values of `fields`, as a tuple (cut in one C-level pass)."""
+    return list(zip(*(map(operator.itemgetter(k), rows) for k in fields), strict=True))
 
 
 def _name_first(source, spec, limits, county_code, plan, later, report) -> None:
