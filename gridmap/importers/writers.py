@@ -213,7 +213,7 @@ def upsert(connection: Connection, table: str, db_rows: list[dict] | DbColumns, 
            prepare: Callable[[str], None] | None = None, compare: bool = True) -> Upserted:
     """Insert new rows, update changed ones (by the table's natural key), leave the rest
     (`kept`: columns set on insert only, e.g. a state the app moves on from there;
-    `prepare(staging table)`: complete the staged rows in SQL before they are compared;
+    `prepare(staging table)`: complete (or index) the staged rows in SQL before they are compared;
     `compare`: False when no stored row can be among them, so no diff is looked for, and
     nothing wanted back, the rows are plainly inserted: ON CONFLICT's speculative insertion
     cost a third of a county's first household load. A row another transaction stored
