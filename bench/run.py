@@ -75,8 +75,9 @@ NOTES = [
     "crowd of grid workers); they write into a scratch copy of the county, dropped after the row.",
     "The household CSV has no grid_code: the import core places each household in the grid its "
     "point lies in (in SQL, in the INSERT … SELECT), as the baseline's ST_Intersects join does.",
-    "Assigning households to grids is the import's own placement (writers.LOCATE_HOUSEHOLDS: "
-    "the lateral ST_Covers join its INSERT … SELECT makes over a staged batch) over a stage of the county's "
+    "Assigning households to grids is the import's own placement (writers.locate_households: "
+    "the ST_Covers join its INSERT … SELECT makes over a staged batch, grid by grid over the "
+    "staged points' index, built in the timed part) over a stage of the county's "
     "households (points only, made untimed before each repeat), against one CREATE TABLE AS … "
     "ST_Intersects join; both must place the same households in the same grids (the first by "
     "code on a shared edge).",

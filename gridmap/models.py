@@ -535,7 +535,9 @@ class HouseholdVisitState(Base):
 class HouseholdUnassigned(Base):
     """A household with no current 包户 assignment: kept by triggers on `household` and
     `assignment` (migration 0033) whatever path writes them, so the `household` rule reads
-    these rows instead of anti-joining every household to its assignments."""
+    these rows instead of anti-joining every household to its assignments. No foreign key:
+    the rows follow deleted households by a statement trigger (migration 0036), as a
+    per-row check of each inserted household cost most of what this fact cost an import."""
 
     __tablename__ = "household_unassigned"
     __table_args__ = (
@@ -543,8 +545,7 @@ class HouseholdUnassigned(Base):
     )
 
     county_code: Mapped[str] = mapped_column(String(6), nullable=False)
-    household_id: Mapped[int] = mapped_column(
-        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class HouseholdOutsideGrid(Base):

@@ -43,6 +43,14 @@ class Hashes:
     def __contains__(self, token: int) -> bool:
         return token in self.recent or token in self.ahead
 
+    def isdisjoint(self, tokens: list[int]) -> bool:
+        """Whether none of `tokens` (looked ahead) is a member."""
+        return self.recent.isdisjoint(tokens) and self.ahead.isdisjoint(tokens)
+
+    def update(self, tokens: list[int]) -> None:
+        """`add` each of `tokens`."""
+        self.recent.update(tokens)
+
     def add(self, token: int) -> None:
         """Add a member (it stays in the set until the next `look_ahead` settles a full set)."""
         self.recent.add(token)

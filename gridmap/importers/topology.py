@@ -199,14 +199,18 @@ def check_children(connection: Connection, batch, county_code: str, redrawn: lis
                       count=slivers, limit=f"{SLIVER_M2:g}", width=f"{SLIVER_WIDTH_M:g}"))
 
 
-def households_outside_grids(connection, county_code, rows, report: ImportReport) -> list[str]:
+def households_outside_grids(connection, county_code, rows, report: ImportReport,
+                             found: list[tuple[str, str]] | None = None) -> list[str]:
     """Codes of these (just written) households whose point lies in no grid (each marked
-    on the report's map)."""
+    on the report's map); `found`: those households (code, GeoJSON point) as their write
+    gave them, else they are looked up."""
     codes = [row["code"] for row in rows if row.get("_geom") is not None]
     if not codes:
         return []
     outside = []
-    for code, point in connection.execute(OUTSIDE_GRIDS, {"c": county_code, "codes": codes}):
+    if found is None:
+        found = connection.execute(OUTSIDE_GRIDS, {"c": county_code, "codes": codes}).all()
+    for code, point in found:
         outside.append(code)
         report.mark("household_outside", point, _("住户 %(code)s 不在任何网格内", code=code))
     return outside

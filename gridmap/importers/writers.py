@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import NamedTuple
 
 from sqlalchemy import text
@@ -88,6 +89,9 @@ class Writer:
         # Rows staged so far, by table, of a table written once its file is read (FINISHERS).
         self.staged: dict[str, int] = {}
         self.had_rows: dict[str, bool] = {}
+        # The last household batch's households placed in no grid, (code, GeoJSON point),
+        # when its insert could say (write_households); None: to be looked up.
+        self.placed_nowhere: list[tuple[str, str]] | None = None
 
     def stored_before(self, table: str) -> bool:
         """Whether the county had rows of `table` before this import wrote any: if not, no
@@ -169,13 +173,15 @@ class Writer:
 
 def copy_insert(connection: Connection, table: str, db_rows: list[dict] | DbColumns, tail: str = "", *,
                 select: dict[str, str] | None = None, join: str = "",
-                before: Callable[[str], None] | None = None, counted: bool = False) -> list:
+                before: Callable[[str], None] | None = None, counted: bool = False,
+                then: str | None = None) -> list:
     """COPY `db_rows` into a temporary copy of `table`'s columns and INSERT … SELECT them into
     `table` (`AS t`); `tail` adds ON CONFLICT / RETURNING, `select` replaces a column's value
     by an expression (over the staging table `_import_<table>` and what `join` adds to its
     FROM), `before(staging table)` looks at the staged rows first. The rows RETURNING gives
     ([] without RETURNING); `counted`: RETURNING gives one boolean a row, counted in SQL, and
-    the result is [(trues, rows)] (not a row a household sent back)."""
+    the result is [(trues, rows)] (not a row a household sent back); `then`: a query over the
+    rows RETURNING gives (as `written`), whose rows are the result instead."""
     staged = as_columns(db_rows)
     columns = list(staged.values)
     stage = f"_import_{table}"
@@ -193,6 +199,8 @@ def copy_insert(connection: Connection, table: str, db_rows: list[dict] | DbColu
     if counted:
         insert = (f"WITH written (flag) AS ({insert})"
                   f" SELECT count(*) FILTER (WHERE flag), count(*) FROM written")
+    elif then is not None:
+        insert = f"WITH written AS ({insert}) {then}"
     result = connection.exec_driver_sql(insert)
     returned = result.all() if result.returns_rows else []
     connection.exec_driver_sql(f"DROP TABLE {stage}")
@@ -205,7 +213,7 @@ def upsert(connection: Connection, table: str, db_rows: list[dict] | DbColumns, 
            prepare: Callable[[str], None] | None = None, compare: bool = True) -> Upserted:
     """Insert new rows, update changed ones (by the table's natural key), leave the rest
     (`kept`: columns set on insert only, e.g. a state the app moves on from there;
-    `prepare(staging table)`: complete the staged rows in SQL before they are compared;
+    `prepare(staging table)`: complete (or index) the staged rows in SQL before they are compared;
     `compare`: False when no stored row can be among them, so no diff is looked for, and
     nothing wanted back, the rows are plainly inserted: ON CONFLICT's speculative insertion
     cost a third of a county's first household load. A row another transaction stored
@@ -448,28 +456,65 @@ def write_deeds(writer: Writer, table: str, rows: list[dict], db_rows: list[dict
 
 
 # A household without a grid code is given the current grid its point lies in (within its
-# village when the file names one; the first by code on a shared edge), in the INSERT … SELECT
-# itself: a lateral join (an index probe per staged row, as the baseline's join does; an
-# UPDATE of the staged batch first cost more than the insert). A re-import compares the same
-# values and stays unchanged. Households outside every grid keep no grid (a gap).
-LOCATE_HOUSEHOLDS = """
-    LEFT JOIN LATERAL (
-        SELECT g.code AS located_grid, g.village_code AS located_village FROM grid AS g
-        WHERE _import_household.grid_code IS NULL AND _import_household.geom IS NOT NULL
-          AND g.county_code = _import_household.county_code AND g.valid_to IS NULL
-          AND ST_Covers(g.geom, _import_household.geom)
-          AND (_import_household.village_code IS NULL OR g.village_code = _import_household.village_code)
-        ORDER BY g.code LIMIT 1) AS located ON true"""
+# village when the file names one; the first by code on a shared edge). The join runs grid by
+# grid over a GiST index of the staged points (`index_staged_points`): each grid's shape is
+# then read and prepared for point-in-polygon tests once, and the points it may hold are found
+# by the index. Point by point, a probe into the grids met two candidate shapes in turn and
+# neither stayed prepared: nine times the work, and the baseline's join is written that way.
+# A re-import compares the same values and stays unchanged. Households outside every grid keep
+# no grid (a gap). (OFFSET 0 keeps the planner from turning the join back point by point:
+# its costs know nothing of the prepared shapes.)
+def locate_households(stage: str) -> str:
+    """The LEFT JOIN that gives each household staged in `stage` (by code) without a grid
+    code its `located_grid` and `located_village`."""
+    return f"""
+    LEFT JOIN (
+        SELECT DISTINCT ON (staged.code) staged.code AS located_code,
+               g.code AS located_grid, g.village_code AS located_village
+        FROM grid AS g
+        CROSS JOIN LATERAL (
+            SELECT s.code FROM {stage} AS s
+            WHERE s.grid_code IS NULL AND s.county_code = g.county_code
+              AND ST_Covers(g.geom, s.geom)
+              AND (s.village_code IS NULL OR s.village_code = g.village_code)
+            OFFSET 0) AS staged
+        WHERE g.valid_to IS NULL
+          AND g.county_code = ANY (ARRAY(SELECT DISTINCT county_code FROM {stage}))
+        ORDER BY staged.code, g.code) AS located ON located.located_code = {stage}.code"""
+
+
+def index_staged_points(connection: Connection, stage: str) -> None:
+    """The index `locate_households` finds a grid's points by (those with no grid code)."""
+    connection.exec_driver_sql(f"CREATE INDEX ON {stage} USING gist (geom) WHERE grid_code IS NULL")
+
+
 LOCATED = {"grid_code": "COALESCE(grid_code, located_grid)",
            "village_code": "COALESCE(village_code, located_village)"}
 
 
+# The households an insert placed in no grid though they have a point, with where they are,
+# from the rows it wrote (a look-up after each batch among the county's households outside
+# their grids cost more as they grew).
+PLACED_NOWHERE = ("SELECT code, ST_AsGeoJSON(geom, 6) FROM written"
+                  " WHERE grid_code IS NULL AND geom IS NOT NULL ORDER BY code")
+
+
 def write_households(writer: Writer, table: str, rows: list[dict], db_rows: DbColumns) -> Counts:
-    """ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged."""
+    """ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged.
+    When the county had no households (nothing to compare), the batch's households placed in
+    no grid go to `writer.placed_nowhere`; otherwise it is None."""
     if "id_number" in db_rows.values:
         db_rows.values["id_number"] = list(map(id_number_encrypter(), db_rows.values["id_number"]))
-    return writer.noted(table, upsert(writer.connection, table, db_rows, select=LOCATED, join=LOCATE_HOUSEHOLDS,
-                                      compare=writer.stored_before(table)))
+    stage = f"_import_{table}"
+    placing = {"select": LOCATED, "join": locate_households(stage),
+               "prepare": partial(index_staged_points, writer.connection)}
+    if writer.stored_before(table):
+        writer.placed_nowhere = None
+        return writer.noted(table, upsert(writer.connection, table, db_rows, **placing))
+    writer.placed_nowhere = copy_insert(
+        writer.connection, table, db_rows, "RETURNING t.code, t.grid_code, t.geom",
+        select=placing["select"], join=placing["join"], before=placing["prepare"], then=PLACED_NOWHERE)
+    return Counts(db_rows.rows)
 
 
 def write_users(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:

@@ -253,6 +253,24 @@ def test_the_household_in_no_grid_is_outside_from_its_import(county):
     assert outside(county) == {"H3"}
 
 
+def test_households_imported_with_a_grid_their_point_is_not_in_are_outside_and_placed_ones_inside(county):
+    report = import_files(county, [Source(
+        "households.csv", b"code,head_name,grid_code,lon,lat\n"
+                          b"H4,D,%s,102.42,25.5\nH5,E,%s,102.42,25.5\nH6,F,,102.43,25.5\nH7,G,%s,,\n"
+                          % (G1.encode(), G2.encode(), G1.encode()))], COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert_kept(county)
+    assert outside(county) == {"H3", "H4"}
+    assert rows(county, "SELECT code, grid_code FROM household WHERE code IN ('H5', 'H6', 'H7') ORDER BY code") == [
+        ("H5", G2), ("H6", G2), ("H7", G1)]
+
+
+def test_households_deleted_in_sql_take_their_kept_rows(county):
+    county.execute(text("DELETE FROM household WHERE code IN ('H1', 'H3')"))
+    assert_kept(county)
+    assert rows(county, "SELECT count(*) FROM household_unassigned") == [(1,)]
+
+
 def test_a_household_moved_in_sql_out_of_its_grid_is_outside_until_a_redrawn_grid_reaches_it(county):
     county.execute(text("UPDATE household SET geom = ST_SetSRID(ST_MakePoint(102.44, 25.5), 4326)"
                         " WHERE code = 'H1'"))
