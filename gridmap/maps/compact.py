@@ -207,7 +207,7 @@ def compact_collection(collection: dict, drop: Iterable[str] = ()) -> dict:
     return encoded
 
 
-def compact_text(geojson: str, drop: Iterable[str] = ()) -> str:
-    """GeoJSON FeatureCollection text as compact-encoded JSON text."""
+def compact_text(geojson: str | bytes, drop: Iterable[str] = ()) -> str:
+    """GeoJSON FeatureCollection (text or UTF-8) as compact-encoded JSON text."""
     return json.dumps(compact_collection(json.loads(geojson), drop), ensure_ascii=False,
                       separators=(",", ":"))

@@ -115,8 +115,8 @@ def _uncovered_areas(scope: Scope) -> object:
 
 
 def gap_layer_json(session: Session, kind: str, scope: Scope, now: datetime,
-                   intervals: VisitIntervals = VisitIntervals()) -> str:
-    """The gaps of rule `kind` in `scope` as GeoJSON text (built in SQL)."""
+                   intervals: VisitIntervals = VisitIntervals()) -> bytes:
+    """The gaps of rule `kind` in `scope` as GeoJSON (UTF-8, built in SQL)."""
     draw = DRAWN_AS[kind]  # KeyError for an unknown rule, as the route admits only known ones
     if draw == "area":
         rows = _uncovered_areas(scope)

@@ -14,7 +14,7 @@ LAYERS = ("county", "townships", "villages", "grids", "unvisited", "gaps/group",
 UNREAD = {"issues": ("level", "category", "urgency")}
 
 
-# PostGIS writes the grids' and issues' polylines itself, rounding x * 1e5 where the GeoJSON
+# PostGIS writes the grids', regions' and issues' polylines itself, rounding x * 1e5 where the GeoJSON
 # printed x to 5 decimals: a vertex may differ by one unit of the 5th decimal (~1 m), the same
 # for both neighbours of a shared edge.
 ROUNDING = 1.000001e-5
