@@ -52,13 +52,6 @@ def _is_context(scope: Scope, code: str) -> bool:
     return len(code) < len(scope.region_code) and scope.region_code.startswith(code)
 
 
-def label_point(model):
-    """Where the shape's label goes: its stored label point (inside the display shape), else,
-    for a row stored before it had one, a point inside the shape found now (a centroid can
-    fall outside a concave village)."""
-    return func.coalesce(model.geom_label, func.ST_PointOnSurface(model.geom))
-
-
 def display_geometry(model, compact: bool = False):
     """What maps draw of a grid or region as GeoJSON text, kept beside its shapes (the display
     shape, simplified once with its neighbours); `compact`: a one-ring shape as map.js's
@@ -211,7 +204,7 @@ def geometry_of(geom, compact: bool = False):
 
 
 def lonlat_of(geom):
-    """[lon, lat] of a point inside the shape (json; a point is its own: `label_point`)."""
+    """[lon, lat] of a point inside the shape (json; a point is its own)."""
     return cast(func.ST_AsGeoJSON(func.ST_PointOnSurface(geom), DECIMALS), JSON)[
         literal_column("'coordinates'")]
 
