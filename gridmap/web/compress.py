@@ -45,15 +45,11 @@ def _gzip(raw: bytes) -> bytes:
     return gzip.compress(raw, compresslevel=LAYER_LEVEL)
 
 
-def _deflated_piece(piece: bytes) -> bytes:
-    """Raw deflate of `piece` ending on a byte boundary in a block that is not the last (a
-    sync flush): such pieces, each referring only to its own bytes, make one deflate stream
-    when put one after another."""
-    deflate = zlib.compressobj(LAYER_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    return deflate.compress(piece) + deflate.flush(zlib.Z_SYNC_FLUSH)
+def _raw_deflate():
+    return zlib.compressobj(LAYER_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
 
 
-_LAST_BLOCK = zlib.compressobj(LAYER_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS).flush()  # empty, final
+_LAST_BLOCK = _raw_deflate().flush()  # an empty final block
 
 
 def pieces(raw: bytes) -> list[bytes]:
@@ -85,24 +81,34 @@ class DeflatedPieces:
         parts = pieces(raw)
         if len(parts) == 1:
             return _gzip(raw)
-        deflated = [self._deflated(part) for part in parts]
+        with self.lock:
+            deflated = [self.kept.get(part) for part in parts]
+            for part, packed in zip(parts, deflated, strict=True):
+                if packed is not None:
+                    self.kept.move_to_end(part)
+        # The pieces not kept, by one compressor (outside the lock: threads). A full flush
+        # after each ends it on a byte boundary, in a block that is not the last, and forgets
+        # what came before: each piece refers only to its own bytes, so pieces deflated in any
+        # answer make one deflate stream when put one after another.
+        deflate = None
+        for n, part in enumerate(parts):
+            if deflated[n] is None:
+                deflate = deflate or _raw_deflate()
+                deflated[n] = deflate.compress(part) + deflate.flush(zlib.Z_FULL_FLUSH)
+        if deflate is not None:
+            self._keep(parts, deflated)
         return b"".join((_GZIP_HEADER, *deflated, _LAST_BLOCK,
                          struct.pack("<II", zlib.crc32(raw), len(raw) & 0xFFFFFFFF)))
 
-    def _deflated(self, piece: bytes) -> bytes:
+    def _keep(self, parts: list[bytes], deflated: list[bytes]) -> None:
         with self.lock:
-            if piece in self.kept:
-                self.kept.move_to_end(piece)
-                return self.kept[piece]
-        packed = _deflated_piece(piece)  # outside the lock: threads
-        with self.lock:
-            if piece not in self.kept:
-                self.kept[piece] = packed
-                self.size += len(piece) + len(packed)
-                while self.size > self.limit:
-                    old, old_packed = self.kept.popitem(last=False)
-                    self.size -= len(old) + len(old_packed)
-        return packed
+            for part, packed in zip(parts, deflated, strict=True):
+                if part not in self.kept:
+                    self.kept[part] = packed
+                    self.size += len(part) + len(packed)
+            while self.size > self.limit:
+                old, old_packed = self.kept.popitem(last=False)
+                self.size -= len(old) + len(old_packed)
 
 
 class Compressed:
