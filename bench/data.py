@@ -326,10 +326,11 @@ def _plain_indexes(cur, tables: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def _copy_sql(cur, table: str, source: str, county: str, offset: int) -> str:
-    """INSERT … SELECT copying `table`'s rows of `source` as county `county`."""
+    """INSERT … SELECT copying `table`'s rows of `source` as county `county` (generated
+    columns, such as the display text, are written by PostgreSQL from the copied ones)."""
     cur.execute("SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_name = %s AND table_schema = 'public' ORDER BY ordinal_position",
-                (table,))
+                "WHERE table_name = %s AND table_schema = 'public' AND is_generated = 'NEVER'"
+                " ORDER BY ordinal_position", (table,))
     columns, values = [], []
     for column, data_type in cur.fetchall():
         columns.append(column)

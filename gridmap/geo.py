@@ -21,7 +21,7 @@ from gridmap.db import SRID
 from gridmap.errors import BadInput, Message, _
 
 __all__ = ["SRID", "CHINA_LONLAT_BOUNDS", "GeometryProblem", "repair_polygonal", "area_m2", "geometry_from_geojson",
-           "check_lonlat", "check_geometry", "as_multipolygon", "ewkt", "DISPLAY_TOLERANCE",
+           "check_lonlat", "check_geometry", "as_multipolygon", "ewkt", "DISPLAY_TOLERANCE", "DISPLAY_DECIMALS",
            "refresh_display_shapes", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09",
            "bd09_to_gcj02", "wgs84_to_bd09", "bd09_to_wgs84", "shift_geometry", "unshift_geometry"]
 
@@ -148,6 +148,9 @@ def ewkt(geom: BaseGeometry) -> str:
 # Simplification tolerance of the shapes maps draw, in degrees (EPSG:4326; 0.0001° ≈ 11 m
 # at 25°N). A county overview needs no more detail than a pixel.
 DISPLAY_TOLERANCE = {"township": 0.0005, "village": 0.0002, "grid": 0.00005}
+# Decimals of the coordinates maps are sent (≈ 1 m: enough for a 示意图, a third of the bytes
+# of full precision). The display text kept beside each shape (gridmap.models) is written at it.
+DISPLAY_DECIMALS = 5
 # coverage_simplify's tolerance is about the square root of the triangles it removes, not a
 # distance: 3x keeps about as many vertices as ST_SimplifyPreserveTopology at the tolerance
 # above (county scale, grids: 382k vertices → 137k, against 129k).

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -36,6 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gridmap.codes import GRID_CODE, REGION_CODE, REGION_LEVELS, URBAN_RURAL_CLASSES, VILLAGE_CODE
 from gridmap.db import SRID
+from gridmap.geo import DISPLAY_DECIMALS, DISPLAY_TOLERANCE
 
 naming = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -125,6 +127,28 @@ def label_geom_column() -> Mapped[object]:
     return geom_column("POINT")
 
 
+def display_text_columns(tolerance: str) -> tuple[Mapped[str | None], ...]:
+    """(`display_geojson`, `display_polyline`, `label_lonlat`): what maps send of the row,
+    written by PostgreSQL with the shapes they are made of (stored generated columns), so
+    every path that writes a shape writes them and none can leave them stale (migration 0035).
+
+    `display_geojson` is the display shape, else `geom` simplified at `tolerance` (SQL: a row
+    stored before it had one), as GeoJSON text at DISPLAY_DECIMALS; `display_polyline` that
+    shape's one ring as an encoded polyline (gridmap.maps.compact), NULL for several parts or
+    holes; `label_lonlat` the label point's `[lon, lat]`, else a point on `geom`."""
+    shape = f"coalesce(geom_display, ST_Multi(ST_SimplifyPreserveTopology(geom, {tolerance})))"
+    ring = f"ST_ExteriorRing(ST_GeometryN({shape}, 1))"
+    return (
+        mapped_column(Text, Computed(f"ST_AsGeoJSON({shape}, {DISPLAY_DECIMALS})", persisted=True)),
+        mapped_column(Text, Computed(
+            f"CASE WHEN ST_NumGeometries({shape}) = 1 AND ST_NumInteriorRings(ST_GeometryN({shape}, 1)) = 0"
+            f" THEN ST_AsEncodedPolyline({ring}, {DISPLAY_DECIMALS}) END", persisted=True)),
+        mapped_column(Text, Computed(
+            f"(ST_AsGeoJSON(coalesce(geom_label, ST_PointOnSurface(geom)), {DISPLAY_DECIMALS})"
+            f"::json -> 'coordinates')::text", persisted=True)),
+    )
+
+
 def valid_geom(name: str = "geom") -> CheckConstraint:
     """The database refuses invalid shapes, whatever path they came in by."""
     return CheckConstraint(f"{name} IS NULL OR ST_IsValid({name})", name=f"{name}_valid")
@@ -179,6 +203,10 @@ class Region(Generational, Base):
     geom = geom_column("MULTIPOLYGON")
     geom_display = display_geom_column()
     geom_label = label_geom_column()
+    # A county is drawn at a township's detail.
+    display_geojson, display_polyline, label_lonlat = display_text_columns(
+        f"CASE level WHEN 'village' THEN {DISPLAY_TOLERANCE['village']}"
+        f" ELSE {DISPLAY_TOLERANCE['township']} END")
     full_name: Mapped[str | None] = mapped_column(Text)  # the official name: 插甸村民委员会
     urban_rural_code: Mapped[str | None] = mapped_column(String(3))  # NBS 城乡分类代码 of a village
 
@@ -235,6 +263,8 @@ class Grid(Generational, Base):
     geom = geom_column("MULTIPOLYGON")
     geom_display = display_geom_column()
     geom_label = label_geom_column()
+    display_geojson, display_polyline, label_lonlat = display_text_columns(
+        repr(DISPLAY_TOLERANCE["grid"]))
     household_target: Mapped[int | None] = mapped_column(Integer)
 
 

@@ -206,9 +206,10 @@ def _retire_region(connection, county_code, old, new, new_exists, at) -> None:
     starts as a new generation of the same region (its name and shape)."""
     if not new_exists:
         connection.execute(text(
-            "INSERT INTO region (county_code, code, level, name, parent_code, geom, geom_display, full_name,"
-            " urban_rural_code, valid_from)"
-            " SELECT county_code, :new, level, name, parent_code, geom, geom_display, full_name, urban_rural_code, :at"
+            "INSERT INTO region (county_code, code, level, name, parent_code, geom, geom_display, geom_label,"
+            " full_name, urban_rural_code, valid_from)"
+            " SELECT county_code, :new, level, name, parent_code, geom, geom_display, geom_label, full_name,"
+            " urban_rural_code, :at"
             " FROM region WHERE county_code = :c AND code = :old AND valid_to IS NULL"),
             {"c": county_code, "old": old, "new": new, "at": at})
     connection.execute(text(

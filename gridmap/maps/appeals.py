@@ -29,8 +29,8 @@ def open_issues(scope: Scope):
 
 
 def appeals_layer_json(session: Session, scope: Scope,
-                       only: AppealFilter = AppealFilter(), compact: bool = False) -> str:
-    """Open issues of the scope that have a location (narrowed by `only`), as GeoJSON text
+                       only: AppealFilter = AppealFilter(), compact: bool = False) -> bytes:
+    """Open issues of the scope that have a location (narrowed by `only`), as GeoJSON (UTF-8)
     (points `compact` for gridmap.maps.compact when asked)."""
     due, light = light_sql(session, scope.county_code)
     rows = (select(

@@ -36,7 +36,7 @@ from itertools import chain
 
 import numpy as np
 
-SCALE = 100_000  # the layers' DECIMALS = 5 (gridmap.maps.layers)
+SCALE = 100_000  # the layers' decimals, 5 (gridmap.geo.DISPLAY_DECIMALS)
 # How deep the positions of each geometry type nest below `coordinates` (0: one position).
 DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
          "MultiPolygon": 3}
@@ -207,7 +207,7 @@ def compact_collection(collection: dict, drop: Iterable[str] = ()) -> dict:
     return encoded
 
 
-def compact_text(geojson: str, drop: Iterable[str] = ()) -> str:
-    """GeoJSON FeatureCollection text as compact-encoded JSON text."""
+def compact_text(geojson: str | bytes, drop: Iterable[str] = ()) -> str:
+    """GeoJSON FeatureCollection (text or UTF-8) as compact-encoded JSON text."""
     return json.dumps(compact_collection(json.loads(geojson), drop), ensure_ascii=False,
                       separators=(",", ":"))

@@ -28,6 +28,7 @@ from gridmap.geo import DISPLAY_TOLERANCE
 from gridmap.maps.layers import (
     MAX_FEATURES,
     collection_json,
+    display_geometry,
     geojson_of,
     json_object,
     label_point,
@@ -43,18 +44,13 @@ DRAWN_AS = {"village": "region", "area": "grid", "group": "grid", "grid_worker":
 assert set(DRAWN_AS) == set(RULES), "every gap rule needs a way to be drawn"
 
 
-def _shape(model, level: str):
-    return func.coalesce(model.geom_display, func.ST_Multi(
-        func.ST_SimplifyPreserveTopology(model.geom, DISPLAY_TOLERANCE[level])))
-
-
 def _text(value: str):
     return literal(value, literal_execute=True)
 
 
 def _regions(kind: str, gaps) -> object:
     return (select(
-        Region.code.label("fid"), geojson_of(_shape(Region, "village")).label("geometry"),
+        Region.code.label("fid"), display_geometry(Region).label("geometry"),
         json_object(kind=_text(kind), draw=_text("region"), code=Region.code, name=Region.name,
                     label_lonlat=lonlat_of(label_point(Region))).label("properties"))
         .where(Region.id.in_(select(gaps.c.id)), Region.geom.is_not(None)))
@@ -62,7 +58,7 @@ def _regions(kind: str, gaps) -> object:
 
 def _grids(kind: str, gaps) -> object:
     return (select(
-        Grid.code.label("fid"), geojson_of(_shape(Grid, "grid")).label("geometry"),
+        Grid.code.label("fid"), display_geometry(Grid).label("geometry"),
         json_object(kind=_text(kind), draw=_text("grid"), code=Grid.code, name=Grid.name,
                     village_code=Grid.village_code,
                     label_lonlat=lonlat_of(label_point(Grid))).label("properties"))
@@ -120,8 +116,8 @@ def _uncovered_areas(scope: Scope) -> object:
 
 
 def gap_layer_json(session: Session, kind: str, scope: Scope, now: datetime,
-                   intervals: VisitIntervals = VisitIntervals()) -> str:
-    """The gaps of rule `kind` in `scope` as GeoJSON text (built in SQL)."""
+                   intervals: VisitIntervals = VisitIntervals()) -> bytes:
+    """The gaps of rule `kind` in `scope` as GeoJSON (UTF-8, built in SQL)."""
     draw = DRAWN_AS[kind]  # KeyError for an unknown rule, as the route admits only known ones
     if draw == "area":
         rows = _uncovered_areas(scope)

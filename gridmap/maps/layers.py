@@ -1,9 +1,11 @@
 """The SQL behind the map layers, in one place.
 
 Every query is limited to one county and to a user's `Scope`, and is bounded: polygons
-come as their stored display shapes, household counts are sums of the counts kept per
-village and grid (models.HouseholdCount), and no query returns households themselves. Layers are plain GeoJSON FeatureCollections
-(lon/lat, RFC 7946), so a page, an API or a test can use them alike.
+come as the display text kept beside their shapes (GeoJSON, encoded polylines and label points
+written by PostgreSQL with the shapes: models.display_text_columns), household counts are sums
+of the counts kept per village and grid (models.HouseholdCount), and no query returns
+households themselves. Layers are plain GeoJSON FeatureCollections (lon/lat, RFC 7946), so a
+page, an API or a test can use them alike.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import JSON, Text, and_, case, cast, func, literal_column, select, union_all
-from sqlalchemy.dialects.postgresql import aggregate_order_by, array
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
-from gridmap.geo import DISPLAY_TOLERANCE as TOLERANCE
+from gridmap.db import TEXT_AS_BYTES
+from gridmap.geo import DISPLAY_DECIMALS as DECIMALS
 from gridmap.models import Grid, Household, HouseholdCount, Region
 from gridmap.policy import Scope
 
-DECIMALS = 5  # ≈ 1 m: enough for a 示意图, a third of the bytes of full precision
 # A county has a few thousand grids, a prefecture's district tens of thousands: those still
 # get a map (display shapes are precomputed, so a feature costs little). More means a bad scope.
 MAX_FEATURES = 50_000
@@ -50,35 +52,36 @@ def _is_context(scope: Scope, code: str) -> bool:
     return len(code) < len(scope.region_code) and scope.region_code.startswith(code)
 
 
-def _geojson(model, level: str):
-    """The shape maps draw: the stored display shape (simplified once, with its
-    neighbours), else, for a row stored before it had one, simplified now."""
-    shape = func.coalesce(model.geom_display, func.ST_Multi(
-        func.ST_SimplifyPreserveTopology(model.geom, TOLERANCE.get(level, TOLERANCE["township"]))))
-    return func.ST_AsGeoJSON(shape, DECIMALS).label("geojson")
+def display_geometry(model, compact: bool = False):
+    """What maps draw of a grid or region as GeoJSON text, kept beside its shapes (the display
+    shape, simplified once with its neighbours); `compact`: a one-ring shape as map.js's
+    encoded polyline instead (`{"type": "MultiPolygon", "encoded": [[ring]]}`, as
+    `geometry_of` writes it), anything else as GeoJSON, for gridmap.maps.compact to encode."""
+    if not compact:
+        return model.display_geojson
+    encoded = json_object(type=literal_column("'MultiPolygon'"), encoded=func.json_build_array(
+        func.json_build_array(model.display_polyline)))
+    return case((model.display_polyline.is_not(None), cast(encoded, Text)),
+                else_=model.display_geojson)
 
 
-def label_point(model):
-    """Where the shape's label goes: its stored label point (inside the display shape), else,
-    for a row stored before it had one, a point inside the shape found now (a centroid can
-    fall outside a concave village)."""
-    return func.coalesce(model.geom_label, func.ST_PointOnSurface(model.geom))
+def _compact_geometry(geojson: str, polyline: str | None) -> str:
+    """display_geometry's choice, for a layer built in Python."""
+    if polyline is None:
+        return geojson
+    return '{"type":"MultiPolygon","encoded":[[' + json.dumps(polyline) + "]]}"
 
 
-def _label_point(model):
-    return func.ST_AsGeoJSON(label_point(model), DECIMALS).label("label_point")
+def _feature_text(code: str, geometry: str, properties: dict) -> str:
+    """One feature as json.dumps writes it (compact separators), its geometry text as kept."""
+    return ('{"type":"Feature","id":' + json.dumps(code) + ',"geometry":' + geometry
+            + ',"properties":' + json.dumps(properties, separators=(",", ":")) + "}")
 
 
-def _feature(code: str, geojson: str, label_point: str, properties: dict) -> dict:
-    return {"type": "Feature", "id": code, "geometry": json.loads(geojson),
-            "properties": {"code": code, **properties,
-                           "label_lonlat": json.loads(label_point)["coordinates"]}}
-
-
-def _collection(features: list[dict]) -> dict:
+def _collection_text(features: list[str]) -> str:
     if len(features) > MAX_FEATURES:
         raise LayerError(f"more than {MAX_FEATURES} features in one layer: narrow the scope")
-    return {"type": "FeatureCollection", "features": features}
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 
 def household_places(scope: Scope):
@@ -111,15 +114,16 @@ def _grids_by(key_length: int, scope: Scope):
             .group_by(key).subquery())
 
 
-def region_layer(session: Session, scope: Scope, level: str) -> dict:
+def region_layer_json(session: Session, scope: Scope, level: str, compact: bool = False) -> str:
     """The county, townships or villages in scope (and their ancestors, as context) with
-    counts."""
+    counts, as GeoJSON text (one-ring shapes `compact` for gridmap.maps.compact when asked).
+    The shapes' text goes in as kept: no shape is parsed or serialised per request."""
     key_length = {"county": 6, "township": 9, "village": 12}[level]
     households, grids = _households_by(key_length, scope), _grids_by(key_length, scope)
     rows = session.execute(
         select(Region.code, Region.name, Region.full_name, Region.parent_code,
                func.coalesce(grids.c.grids, 0), func.coalesce(households.c.households, 0),
-               _geojson(Region, level), _label_point(Region))
+               Region.display_geojson, Region.display_polyline, Region.label_lonlat)
         .outerjoin(grids, grids.c.code == Region.code)
         .outerjoin(households, households.c.code == Region.code)
         .where(scope.regions(), Region.county_code == scope.county_code,
@@ -128,15 +132,24 @@ def region_layer(session: Session, scope: Scope, level: str) -> dict:
         .limit(MAX_FEATURES + 1)
     ).all()
     features = []
-    for code, name, full_name, parent_code, grid_count, household_count, geojson, label_point in rows:
+    for (code, name, full_name, parent_code, grid_count, household_count, geojson, polyline,
+         label_lonlat) in rows:
         context = _is_context(scope, code)
-        features.append(_feature(code, geojson, label_point, {
-            "name": name, "full_name": full_name, "level": level, "parent_code": parent_code, "context": context,
+        geometry = _compact_geometry(geojson, polyline) if compact else geojson
+        features.append(_feature_text(code, geometry, {
+            "code": code, "name": name, "full_name": full_name, "level": level,
+            "parent_code": parent_code, "context": context,
             # Counts of a region only partly in scope would mislead: context shows none.
             "grids": None if context else grid_count,
             "households": None if context else household_count,
+            "label_lonlat": json.loads(label_lonlat),
         }))
-    return _collection(features)
+    return _collection_text(features)
+
+
+def region_layer(session: Session, scope: Scope, level: str) -> dict:
+    """The county, townships or villages in scope with counts (the parsed region_layer_json)."""
+    return json.loads(region_layer_json(session, scope, level))
 
 
 def households_per_grid(scope: Scope):
@@ -193,41 +206,46 @@ def geometry_of(geom, compact: bool = False):
 
 
 def lonlat_of(geom):
-    """[lon, lat] of a point inside the shape (json; a point is its own: `label_point`)."""
+    """[lon, lat] of a point inside the shape (json; a point is its own)."""
     return cast(func.ST_AsGeoJSON(func.ST_PointOnSurface(geom), DECIMALS), JSON)[
         literal_column("'coordinates'")]
 
 
-def collection_json(session: Session, rows) -> str:
-    """One FeatureCollection, built by PostGIS, from a subquery of (fid, geometry json,
-    properties json) rows: no per-feature work in Python. LayerError past MAX_FEATURES."""
-    feature = json_object(type=literal_column("'Feature'"), id=rows.c.fid,
-                          geometry=rows.c.geometry, properties=rows.c.properties)
-    features = func.coalesce(func.json_agg(aggregate_order_by(feature, rows.c.fid)),
-                             literal_column("'[]'::json"))
-    count, text = session.execute(select(
-        func.count(),
-        cast(json_object(type=literal_column("'FeatureCollection'"), features=features), Text),
-    ).select_from(rows)).one()
-    if count > MAX_FEATURES:
+def _text_or_null(value):
+    return func.coalesce(cast(value, Text), literal_column("'null'"))
+
+
+def collection_json(session: Session, rows) -> bytes:
+    """One FeatureCollection (UTF-8 bytes) from a subquery of (fid, geometry, properties json)
+    rows, the geometry json or GeoJSON text (as kept: display_geometry). Each feature's text is
+    put together by PostgreSQL as json_build_object writes it, the geometry's as it is: no
+    shape is parsed as json again (json_agg did, and copied all of it once more), and Python
+    only joins the features' bytes, in fid order, as json_agg would. LayerError past
+    MAX_FEATURES."""
+    feature = func.concat(
+        literal_column("""'{"type" : "Feature", "id" : '"""), _text_or_null(func.to_json(rows.c.fid)),
+        literal_column("""', "geometry" : '"""), _text_or_null(rows.c.geometry),
+        literal_column("""', "properties" : '"""), _text_or_null(rows.c.properties),
+        literal_column("'}'"))
+    features = session.scalars(select(feature).order_by(rows.c.fid),
+                               execution_options={TEXT_AS_BYTES: True}).all()
+    if len(features) > MAX_FEATURES:
         raise LayerError(f"more than {MAX_FEATURES} features in one layer: narrow the scope")
-    return text
+    return b"".join((b'{"type" : "FeatureCollection", "features" : [', b", ".join(features), b"]}"))
 
 
-def grid_layer_json(session: Session, scope: Scope, compact: bool = False) -> str:
-    """Grids in scope with their household counts, as GeoJSON text built in SQL (shapes
+def grid_layer_json(session: Session, scope: Scope, compact: bool = False) -> bytes:
+    """Grids in scope with their household counts, as GeoJSON (UTF-8) built in SQL (shapes
     `compact` for gridmap.maps.compact when asked)."""
     households = households_per_grid(scope)
-    shape = func.coalesce(Grid.geom_display, func.ST_Multi(
-        func.ST_SimplifyPreserveTopology(Grid.geom, TOLERANCE["grid"])))
     rows = (select(
-        Grid.code.label("fid"), geometry_of(shape, compact).label("geometry"),
+        Grid.code.label("fid"), display_geometry(Grid, compact).label("geometry"),
         json_object(code=Grid.code, name=Grid.name, level=literal_column("'grid'"),
                     village_code=Grid.village_code, kind=Grid.kind,
                     household_target=Grid.household_target,
                     households=func.coalesce(households.c.households, 0),
                     context=literal_column("false"),
-                    label_lonlat=lonlat_of(label_point(Grid))).label("properties"))
+                    label_lonlat=cast(Grid.label_lonlat, JSON)).label("properties"))
         .outerjoin(households, households.c.grid_code == Grid.code)
         .where(scope.grids(), Grid.county_code == scope.county_code,
                Grid.current(), Grid.geom.is_not(None))

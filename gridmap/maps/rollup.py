@@ -25,9 +25,8 @@ from gridmap.coverage import (
     last_visits,
     needs_care,
 )
-from gridmap.geo import DISPLAY_TOLERANCE
 from gridmap.issue_queries import stage_due_sql
-from gridmap.maps.layers import DECIMALS, household_places, label_point
+from gridmap.maps.layers import household_places
 from gridmap.maps.styles import WORSE, CountClass, count_classes
 from gridmap.models import Grid, GridLastVisit, Household, Issue, PartyBranch, Region
 from gridmap.policy import Scope
@@ -235,13 +234,9 @@ def longest_unvisited(session: Session, scope: Scope, now: datetime,
     village = (select(Region.code, Region.name)
                .where(Region.county_code == scope.county_code, Region.level == "village",
                       Region.current()).subquery())
-    shape = func.coalesce(Grid.geom_display, func.ST_Multi(
-        func.ST_SimplifyPreserveTopology(Grid.geom, DISPLAY_TOLERANCE["grid"])))
     rows = {code: (name, village_name, geometry, label) for code, name, village_name, geometry, label
             in session.execute(
-                select(Grid.code, Grid.name, village.c.name,
-                       func.ST_AsGeoJSON(shape, DECIMALS),
-                       func.ST_AsGeoJSON(label_point(Grid), DECIMALS))
+                select(Grid.code, Grid.name, village.c.name, Grid.display_geojson, Grid.label_lonlat)
                 .outerjoin(village, village.c.code == Grid.village_code)
                 .where(Grid.county_code == scope.county_code, Grid.current(),
                        Grid.code.in_([code for code, _days in top]), Grid.geom.is_not(None)))}
@@ -253,5 +248,5 @@ def longest_unvisited(session: Session, scope: Scope, now: datetime,
         features.append({"type": "Feature", "id": code, "geometry": json.loads(geometry),
                          "properties": {"code": code, "name": name, "village": village_name,
                                         "days": days, "rank": rank,
-                                        "label_lonlat": json.loads(label)["coordinates"]}})
+                                        "label_lonlat": json.loads(label)}})
     return {"type": "FeatureCollection", "features": features}

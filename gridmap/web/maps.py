@@ -38,7 +38,7 @@ from gridmap.maps.layers import (
     grid_household_counts,
     grid_layer_json,
     place_names,
-    region_layer,
+    region_layer_json,
     region_name,
     scope_bounds,
 )
@@ -132,8 +132,8 @@ def _display_crs() -> str:
     return Basemap.from_config(current_app.config).crs
 
 
-def for_display(body: str) -> str:
-    """GeoJSON text of stored (WGS84) shapes, shifted when the basemap is GCJ-02."""
+def for_display(body: str | bytes) -> str | bytes:
+    """GeoJSON (text or UTF-8) of stored (WGS84) shapes, shifted when the basemap is GCJ-02."""
     crs = _display_crs()
     if crs == "wgs84":
         return body
@@ -231,14 +231,14 @@ def county_map():
     return _private(current_app.make_response(page))
 
 
-def geojson_response(body: str, mimetype: str = "application/geo+json",
+def geojson_response(body: str | bytes, mimetype: str = "application/geo+json",
                      drop: tuple[str, ...] = ()):
     """GeoJSON text as a response: a validator (ETag of the content, so never stale),
     gzip when the client takes it, and a 304 when the client's copy is current. A layer
     asked for with `?compact=1` (map.js does) goes in the compact encoding, without the
     properties in `drop` (gridmap.maps.compact). Every layer map.js draws answers this way,
     the ledgers' 挂牌 layer too."""
-    raw = body.encode()
+    raw = body if isinstance(body, bytes) else body.encode()
     etag = hashlib.sha256(raw).hexdigest()[:32]
     compact = mimetype == "application/geo+json" and _compact_wanted()
     if compact:
@@ -252,7 +252,7 @@ def geojson_response(body: str, mimetype: str = "application/geo+json",
         response.status_code = 304
         return response
     if compact:
-        raw = compacted(raw, etag, lambda geojson: compact_text(geojson.decode(), drop).encode())
+        raw = compacted(raw, etag, lambda geojson: compact_text(geojson, drop).encode())
     if len(raw) >= GZIP_FROM and "gzip" in request.accept_encodings:
         raw = gzipped(raw, etag)
         response.content_encoding = "gzip"
@@ -269,8 +269,8 @@ def layer_geojson(layer: str):
         return geojson_response(for_display(grid_layer_json(session, scope, _encode_in_sql())))
     # the route's converter admits only the county, townships and villages besides
     level = "county" if layer == "county" else layer[:-1]
-    return geojson_response(for_display(json.dumps(region_layer(session, scope, level),
-                                                   separators=(",", ":"))))
+    return geojson_response(for_display(region_layer_json(session, scope, level,
+                                                          _encode_in_sql())))
 
 
 @layers_bp.route(f"/map/gaps/<{_GAP_ROUTE}:kind>.geojson", endpoint="gaps")

@@ -8,13 +8,15 @@ import math
 import pytest
 from test_map_page import open_map
 
+from gridmap.web.compress import pieces
+
 LAYERS = ("county", "townships", "villages", "grids", "unvisited", "gaps/group", "gaps/village",
           "gaps/uncovered", "gaps/uncovered_area", "gaps/branch")
 # Not sent to the map (its filters run in SQL): gridmap.web.maps.APPEAL_PROPERTIES_UNREAD.
 UNREAD = {"issues": ("level", "category", "urgency")}
 
 
-# PostGIS writes the grids' and issues' polylines itself, rounding x * 1e5 where the GeoJSON
+# PostGIS writes the grids', regions' and issues' polylines itself, rounding x * 1e5 where the GeoJSON
 # printed x to 5 decimals: a vertex may differ by one unit of the 5th decimal (~1 m), the same
 # for both neighbours of a shared edge.
 ROUNDING = 1.000001e-5
@@ -75,3 +77,15 @@ def test_a_filtered_appeals_layer_is_compact_too_and_revalidates(open_page, base
     assert first.json()["count"] == len(overdue["features"]) > 0
     again = watch.page.request.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert again.status == 304
+
+
+def test_chromium_reads_a_layer_gzipped_from_its_pieces(open_page, base_url):
+    watch = open_map(open_page, base_url, "leader", "1024x768")
+    url = f"{base_url}/map/grids.geojson"
+    body = watch.page.request.get(url).body()
+    assert len(pieces(body)) > 1  # what the server gzipped piece by piece (web/compress.py)
+    got = watch.page.evaluate(
+        """url => fetch(url, {credentials: "same-origin"})
+                   .then(r => r.text().then(text => [r.headers.get("content-encoding"), text]))""",
+        url)
+    assert got == ["gzip", body.decode()]

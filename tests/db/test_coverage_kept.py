@@ -1,9 +1,9 @@
 """The facts the coverage rules and the maps read are kept where they are written (migrations
-0026, 0030–0034): after every write path, each household's last visit, each village's part no
-grid covers, the households outside their own grid, each grid's median last visit, the active
-households per village and grid, the households with no 包户 cadre and what the `visit` rule
-reads of each active household equal what the raw tables say, and the rules answer as they
-did from the raw tables."""
+0026, 0030–0035): after every write path, each household's last visit, each village's part
+no grid covers, the households outside their own grid, each grid's median last visit, the active
+households per village and grid, the households with no 包户 cadre, what the `visit` rule reads
+of each active household and the display text of every grid and region equal what the raw
+tables say, and the rules answer as they did from the raw tables."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from test_import_errors import REGIONS
 
 from gridmap import assignments, grid_edits, handover, register, visits
 from gridmap.coverage import CARE_BIT, CARE_FLAGS, MIN_UNCOVERED_M2, gaps
+from gridmap.geo import DISPLAY_DECIMALS, DISPLAY_TOLERANCE
 from gridmap.importers.core import Source, import_files
 from gridmap.maps.gaps import gap_layer_json
 from gridmap.maps.layers import grid_household_counts, grid_layer, region_layer
@@ -116,6 +117,29 @@ def visit_state_from_households(connection):
         .where(Household.status == "active").order_by(Household.id)).all()
 
 
+def _display_text_drift(table: str, tolerance: str) -> str:
+    """Rows of `table` whose kept display text (migration 0035) is not what the layers would
+    make of their shapes now: the display shape (else `geom` simplified) as GeoJSON, its one
+    ring as an encoded polyline, the label point's [lon, lat]."""
+    shape = f"coalesce(geom_display, ST_Multi(ST_SimplifyPreserveTopology(geom, {tolerance})))"
+    ring = f"ST_GeometryN({shape}, 1)"
+    return f"""
+    SELECT '{table}', code, valid_to FROM {table}
+    WHERE display_geojson IS DISTINCT FROM ST_AsGeoJSON({shape}, {DISPLAY_DECIMALS})
+       OR display_polyline IS DISTINCT FROM CASE
+            WHEN ST_NumGeometries({shape}) = 1 AND ST_NumInteriorRings({ring}) = 0
+            THEN ST_AsEncodedPolyline(ST_ExteriorRing({ring}), {DISPLAY_DECIMALS}) END
+       OR label_lonlat IS DISTINCT FROM (ST_AsGeoJSON(coalesce(geom_label, ST_PointOnSurface(geom)),
+                                                     {DISPLAY_DECIMALS})::json -> 'coordinates')::text"""
+
+
+# Every grid and region, of every generation, whose display text drifted from its shapes.
+DISPLAY_TEXT_DRIFT = (
+    _display_text_drift("grid", repr(DISPLAY_TOLERANCE["grid"])) + " UNION ALL "
+    + _display_text_drift("region", f"CASE level WHEN 'village' THEN {DISPLAY_TOLERANCE['village']}"
+                                    f" ELSE {DISPLAY_TOLERANCE['township']} END"))
+
+
 def rows(connection, sql, **params):
     return connection.execute(text(sql), params).all()
 
@@ -128,6 +152,7 @@ def assert_kept(connection):
     assert rows(connection, UNASSIGNED_KEPT) == rows(connection, UNASSIGNED_FROM_ASSIGNMENTS)
     assert rows(connection, COUNT_KEPT) == rows(connection, COUNT_FROM_HOUSEHOLDS)
     assert rows(connection, VISIT_STATE_KEPT) == visit_state_from_households(connection)
+    assert rows(connection, DISPLAY_TEXT_DRIFT) == []
 
 
 def outside(connection) -> set[str]:
@@ -247,6 +272,19 @@ def test_display_shapes_and_names_alone_recompute_nothing(county):
     county.execute(text("UPDATE grid SET geom_display = NULL, name = name || '!'"))
     county.execute(text("UPDATE region SET name = name || '!'"))
     assert rows(county, "SELECT DISTINCT m2 FROM village_uncovered") == [(-1,)]
+    # The display text follows the shapes, even a display shape dropped in plain SQL.
+    assert rows(county, DISPLAY_TEXT_DRIFT) == []
+
+
+def test_shapes_and_label_points_rewritten_in_sql_rewrite_their_display_text(county):
+    before = rows(county, "SELECT display_geojson, display_polyline, label_lonlat FROM grid WHERE code = :g", g=G1)
+    county.execute(text("UPDATE grid SET geom_display = ST_Multi(ST_Envelope(geom)),"
+                        " geom_label = ST_SetSRID(ST_MakePoint(102.31, 25.41), 4326) WHERE code = :g"), {"g": G1})
+    county.execute(text("UPDATE region SET geom = ST_Multi(ST_Buffer(geom, 0.001)), geom_display = NULL"
+                        " WHERE level = 'county'"))
+    assert_kept(county)
+    after = rows(county, "SELECT display_geojson, display_polyline, label_lonlat FROM grid WHERE code = :g", g=G1)
+    assert after != before and after[0][2] == "[102.31,25.41]"
 
 
 def test_the_household_in_no_grid_is_outside_from_its_import(county):

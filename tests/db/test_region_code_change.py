@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 from test_coverage_kept import (
+    DISPLAY_TEXT_DRIFT,
     OUTSIDE_FROM_POINTS,
     OUTSIDE_KEPT,
     VISIT_STATE_KEPT,
@@ -136,6 +137,21 @@ def test_after_a_recorded_change_and_the_new_tables_no_row_points_at_the_old_cod
                  f"area.township_code：1 行 {OLD_TOWN} → {NEW_TOWN}",
                  f"region.parent_code：1 行 {OLD_TOWN} → {NEW_TOWN}"):
         assert any(line in note for note in notes), (line, notes)
+
+
+def test_a_village_carried_to_its_township_s_new_code_keeps_its_shape_label_and_display_text(county):
+    shown = ("SELECT geom_display, geom_label, display_geojson, display_polyline, label_lonlat"
+             " FROM region WHERE code = :v AND valid_to IS NULL")
+    before = county.execute(text(shown), {"v": OLD_VILLAGE}).one()
+    assert recode.record_change(county, COUNTY, OLD_TOWN, NEW_TOWN, date(2021, 6, 1), "撤乡设镇")
+    township_only = {"type": "FeatureCollection", "features": [
+        feature({"code": COUNTY, "name": "武定县", "level": "county"}),
+        feature({"code": NEW_TOWN, "name": "插甸镇", "level": "township", "parent_code": COUNTY})]}
+    report = import_files(county, [Source("regions.geojson", json.dumps(township_only).encode())],
+                          COUNTY, commit=True)
+    assert report.ok, report.to_text()
+    assert county.execute(text(shown), {"v": NEW_VILLAGE}).one() == before  # a new code, the same place
+    assert county.execute(text(DISPLAY_TEXT_DRIFT)).all() == []
 
 
 def test_the_same_import_again_moves_nothing(county):

@@ -18,13 +18,13 @@ facts of migrations 0030 and 0033 did per-row work for each of them:
   grid tests its shape prepared once.
 
 Revision ID: 0036
-Revises: 0034
+Revises: 0035
 Create Date: 2026-12-01 23:10:00
 """
 from alembic import op
 
 revision = "0036"
-down_revision = "0034"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 
