@@ -205,6 +205,14 @@ def geometry_of(geom, compact: bool = False):
         else_=geojson_of(geom))
 
 
+def label_point(model):
+    """Where the shape's label goes, as a geometry: its stored label point (inside the
+    display shape), else, for a row stored before it had one, a point inside the shape found
+    now (a centroid can fall outside a concave village). Its [lon, lat] is also kept as text
+    (`label_lonlat`, migration 0035) for the layers that send it as it is."""
+    return func.coalesce(model.geom_label, func.ST_PointOnSurface(model.geom))
+
+
 def lonlat_of(geom):
     """[lon, lat] of a point inside the shape (json; a point is its own)."""
     return cast(func.ST_AsGeoJSON(func.ST_PointOnSurface(geom), DECIMALS), JSON)[
