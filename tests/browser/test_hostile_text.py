@@ -84,6 +84,8 @@ def why_left_alone(table, column, checks: str) -> str | None:
         return "needed to sign in as the demo roles"
     if column.primary_key:
         return "primary key"
+    if column.computed is not None:
+        return "written by PostgreSQL from the row's own columns (a generated column)"
     if column.foreign_keys:
         return "a reference to another row"
     if column.name == "code" or column.name.endswith("_code"):
