@@ -226,8 +226,8 @@ def _explain_assign(conn, county: str) -> None:
     (plans.PLANS / "assign-households.txt").write_text("\n".join(parts))
 
 
-# The tables of facts kept a row per household (migrations 0030, 0033), emptied with them.
-KEPT_PER_HOUSEHOLD = "household_unassigned, household_outside_grid"
+# The tables of facts kept a row per household (migrations 0030, 0033, 0034), emptied with them.
+KEPT_PER_HOUSEHOLD = "household_unassigned, household_outside_grid, household_visit_state"
 
 
 def import_rows(bench) -> list[Line]:

@@ -537,7 +537,9 @@ class HouseholdVisitState(Base):
     flags as bits (`care_mask`, bit i the i-th of gridmap.coverage.CARE_FLAGS), when a flag
     was last turned on and its last visit. Kept by triggers on `household` and
     `household_last_visit` (migration 0034) whatever path writes them, so the rule's count
-    is a few index range scans over the due households, not a pass over every household."""
+    is a few index range scans over the due households, not a pass over every household.
+    No foreign key: the rows follow deleted households by a statement trigger (migration
+    0037), as a per-row check of each inserted household cost a first load."""
 
     __tablename__ = "household_visit_state"
     __table_args__ = (
@@ -552,8 +554,7 @@ class HouseholdVisitState(Base):
               postgresql_where=text("care_flags_changed_at > last_visited_at")),
     )
 
-    household_id: Mapped[int] = mapped_column(
-        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     county_code: Mapped[str] = mapped_column(String(6), nullable=False)
     village_code: Mapped[str | None] = mapped_column(String(12))
     grid_code: Mapped[str | None] = mapped_column(String(24))

@@ -34,7 +34,7 @@ from gridmap.importers.report import ImportReport, Limits, Problem, TableCounts
 from gridmap.importers.sources import Record, RecordColumns, Source, read_content
 from gridmap.importers.specs import ORDER, SPEC_BY_STEM, SPEC_BY_TABLE, TableSpec
 from gridmap.importers.within import check as check_within
-from gridmap.importers.writers import Writer, existing_keys, staged_events
+from gridmap.importers.writers import DbColumns, Writer, existing_keys, staged_events
 
 __all__ = ["import_files", "import_directory", "Source", "Limits", "ImportReport", "Problem"]
 TABLE_LABELS = {"region": _("区划"), "grid": _("网格"), "unit": _("单位"), "cadre": _("干部"),
@@ -183,6 +183,8 @@ class _Step:
                         histories.expect(rows)
                     if not report.ok or not rows:
                         continue
+                    # Made ready for COPY before waiting: beside the last batch's write.
+                    staged = writer.ready(spec, rows)
                     flight.wait()  # the connection is the last batch's write's until it is done
                     check_references(connection, batch if spec.table in whole else [*batch, (spec, source, rows)],
                                      self.county_code, report, only=spec.table, known=known,
@@ -194,7 +196,7 @@ class _Step:
                     self.progress("write", source.name, counts.rows)
                     if spec.table == "household":
                         bulk.before(len(rows))
-                    flight.start(partial(self._write, writer, spec, rows, counts, outside))
+                    flight.start(partial(self._write, writer, spec, rows, counts, outside, staged))
                 flight.wait()
                 if report.ok:
                     bulk.finish()
@@ -228,9 +230,9 @@ class _Step:
             savepoint.rollback()
 
     def _write(self, writer: Writer, spec: TableSpec, rows: list[dict], counts: TableCounts,
-               outside: list[str]) -> None:
+               outside: list[str], staged: DbColumns | None = None) -> None:
         """Write one batch (on the flight's thread) and count what it did."""
-        done = writer.write(spec, rows)
+        done = writer.write(spec, rows, staged)
         counts.inserted += done.inserted
         counts.updated += done.updated
         counts.unchanged += done.unchanged

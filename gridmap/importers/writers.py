@@ -59,9 +59,11 @@ def existing_keys(connection: Connection, table: str, county_code: str) -> dict[
 
 class DbColumns(NamedTuple):
     """A batch's table rows held a column at a time (column → its values, each as long as
-    `rows`): what COPY's text is built from."""
+    `rows`): what COPY's text is built from. `text`: that text, when made ahead
+    (`Writer.ready`), in the order of `values`."""
     values: dict[str, list]
     rows: int
+    text: str | None = None
 
 
 def as_columns(db_rows: list[dict] | DbColumns) -> DbColumns:
@@ -153,10 +155,27 @@ class Writer:
             values["geom"] = list(cut[-1])
         return DbColumns(values, len(rows))
 
-    def write(self, spec: TableSpec, rows: list[dict]) -> Counts:
-        """(inserted, updated, unchanged) for `rows` of `spec`'s table."""
+    def ready(self, spec: TableSpec, rows: list[dict]) -> DbColumns | None:
+        """A batch of a COLUMNWISE table ready for COPY: its columns, their values as stored
+        (`AS_STORED`) and COPY's text, made without the connection, so on the import's own
+        thread while the batch before is written (on the write's thread, this Python work
+        held up the server's and fought the parse for the interpreter lock). None for other
+        tables."""
+        if spec.table not in COLUMNWISE:
+            return None
+        db = self.db_columns(spec, rows)
+        for column, stored in AS_STORED.get(spec.table, {}).items():
+            if column in db.values:
+                db.values[column] = list(map(stored(), db.values[column]))
+        return db._replace(text=copy_text(db, list(db.values)))
+
+    def write(self, spec: TableSpec, rows: list[dict], staged: DbColumns | None = None) -> Counts:
+        """(inserted, updated, unchanged) for `rows` of `spec`'s table (`staged`: the batch
+        as `ready` made it, else made here)."""
         self.ids.pop(spec.table, None)
-        db = self.db_columns(spec, rows) if spec.table in COLUMNWISE else self.db_rows(spec, rows)
+        db = staged if staged is not None else self.ready(spec, rows)
+        if db is None:
+            db = self.db_rows(spec, rows)
         counts = WRITERS[spec.table](self, spec.table, rows, db)
         self.ids.pop(spec.table, None)
         return counts
@@ -188,7 +207,7 @@ def copy_insert(connection: Connection, table: str, db_rows: list[dict] | DbColu
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
     connection.exec_driver_sql(
         f"CREATE TEMP TABLE {stage} AS SELECT {', '.join(columns)} FROM {table} WITH NO DATA")
-    buffer = io.StringIO(copy_text(staged, columns))
+    buffer = io.StringIO(staged.text if staged.text is not None else copy_text(staged, columns))
     cursor = connection.connection.dbapi_connection.cursor()
     cursor.copy_expert(f"COPY {stage} ({', '.join(columns)}) FROM STDIN", buffer)
     cursor.close()
@@ -500,11 +519,9 @@ PLACED_NOWHERE = ("SELECT code, ST_AsGeoJSON(geom, 6) FROM written"
 
 
 def write_households(writer: Writer, table: str, rows: list[dict], db_rows: DbColumns) -> Counts:
-    """ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged.
-    When the county had no households (nothing to compare), the batch's households placed in
-    no grid go to `writer.placed_nowhere`; otherwise it is None."""
-    if "id_number" in db_rows.values:
-        db_rows.values["id_number"] = list(map(id_number_encrypter(), db_rows.values["id_number"]))
+    """Households as `Writer.ready` made them (ID numbers encrypted: AS_STORED). When the
+    county had no households (nothing to compare), the batch's households placed in no grid
+    go to `writer.placed_nowhere`; otherwise it is None."""
     stage = f"_import_{table}"
     placing = {"select": LOCATED, "join": locate_households(stage),
                "prepare": partial(index_staged_points, writer.connection)}
@@ -592,8 +609,13 @@ WRITERS: dict[str, Write] = {
     "region_code_change": write_upsert,
 }
 
-# Tables whose writer takes its batch's rows a column at a time (DbColumns).
+# Tables whose writer takes its batch's rows a column at a time (DbColumns), made ready by
+# `Writer.ready` without the connection: none of their fields stores a looked-up id.
 COLUMNWISE = frozenset({"household"})
+
+# Columns stored otherwise than parsed, by table: column → a function making the converter.
+# ID numbers are stored encrypted (gridmap.datakey); SIV keeps re-imports unchanged.
+AS_STORED: dict[str, dict[str, Callable[[], Callable]]] = {"household": {"id_number": id_number_encrypter}}
 
 # Tables staged batch by batch and written once their file is read.
 FINISHERS: dict[str, Callable[[Writer, str], Counts]] = {"issue_event": append_issue_events}
