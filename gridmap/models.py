@@ -192,6 +192,10 @@ class Region(Generational, Base):
         valid_geom("geom_display"),
         Index("uq_region_current_code", "code", unique=True,
               postgresql_where=text("valid_to IS NULL")),
+        # one county's current regions of a level, codes included: an index-only list of
+        # the villages a scope covers (a region row is wide with its shapes)
+        Index("ix_region_current_county_level", "county_code", "level",
+              postgresql_include=["code"], postgresql_where=text("valid_to IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
