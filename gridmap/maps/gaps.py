@@ -12,15 +12,16 @@ How each kind of gap is drawn:
   households whose point lies in it.
 
 A stored village or grid is labelled at its stored label point (`geom_label`, written with
-its display shape by geo.refresh_display_shapes); only a shape made here (an uncovered area)
-has its point found per request.
+its display shape by geo.refresh_display_shapes; its [lon, lat] kept as text beside it,
+`label_lonlat`, as the map layers send it); only a shape made here (an uncovered area) has
+its point found per request.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import JSON, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from gridmap.coverage import RULES, VisitIntervals, gap_query, uncovered_area_query
@@ -52,7 +53,7 @@ def _regions(kind: str, gaps) -> object:
     return (select(
         Region.code.label("fid"), display_geometry(Region).label("geometry"),
         json_object(kind=_text(kind), draw=_text("region"), code=Region.code, name=Region.name,
-                    label_lonlat=lonlat_of(label_point(Region))).label("properties"))
+                    label_lonlat=cast(Region.label_lonlat, JSON)).label("properties"))
         .where(Region.id.in_(select(gaps.c.id)), Region.geom.is_not(None)))
 
 
@@ -61,7 +62,7 @@ def _grids(kind: str, gaps) -> object:
         Grid.code.label("fid"), display_geometry(Grid).label("geometry"),
         json_object(kind=_text(kind), draw=_text("grid"), code=Grid.code, name=Grid.name,
                     village_code=Grid.village_code,
-                    label_lonlat=lonlat_of(label_point(Grid))).label("properties"))
+                    label_lonlat=cast(Grid.label_lonlat, JSON)).label("properties"))
         .where(Grid.id.in_(select(gaps.c.id)), Grid.geom.is_not(None)))
 
 
