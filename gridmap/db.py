@@ -51,7 +51,9 @@ def make_engine(url: str, connect_timeout: int = CONNECT_TIMEOUT_SECONDS, **kw) 
     given = kw.get("connect_args", {})
     timeout = {} if "connect_timeout" in make_url(url).query else {
         "connect_timeout": connect_timeout}
-    kw["connect_args"] = {"application_name": "gridmap", **timeout, **given,
+    # UTF-8 whatever the database's encoding: text read as bytes (TEXT_AS_BYTES) and COPY text
+    # sent as bytes (importers.writers) are UTF-8.
+    kw["connect_args"] = {"application_name": "gridmap", "client_encoding": "UTF8", **timeout, **given,
                           "options": f"{SESSION_OPTIONS} {given.get('options', '')}".strip()}
     engine = create_engine(url, **kw)
     if not kw.get("pool_pre_ping"):

@@ -325,11 +325,8 @@ class Household(Base):
         CheckConstraint(_in("status", HOUSEHOLD_STATUSES), name="status"),
         CheckConstraint("(status = 'active') = (left_on IS NULL)", name="left_on"),
         valid_geom(),
-        # search (gridmap.search) matches a part of a name or address: trigram indexes
-        Index("ix_household_head_name_trgm", "head_name", postgresql_using="gin",
-              postgresql_ops={"head_name": "gin_trgm_ops"}),
-        Index("ix_household_address_trgm", "address", postgresql_using="gin",
-              postgresql_ops={"address": "gin_trgm_ops"}),
+        # No trigram index for gridmap.search's part of a name or address: the searches are
+        # answered by the scope's and the code's indexes (migration 0039 says why).
         # Scope.households(): the households still on the register of a county, or of a
         # township or village by code prefix (pattern ops: LIKE 'prefix%' under any collation)
         Index("ix_household_active_village", "county_code", "village_code",
