@@ -54,6 +54,20 @@ def test_a_township_previews_then_saves_a_split_and_sees_the_moves(client, auth,
     assert count_grids(connection) == 6  # two current rows more, the old one kept as history
 
 
+def test_the_shapes_answer_as_map_layers_do_with_a_validator(client, auth, county, connection):
+    auth.as_role("township_staff", OPEN_TOWNSHIP)
+    url = f"/api/grid-edits/shapes?village={VILLAGE}"
+    first = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "private, no-cache"
+    assert first.mimetype == "application/geo+json" and first.headers.get("ETag")
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.get_data()
+    connection.execute(text("UPDATE grid SET name = name || '（改）' WHERE code = :c"), {"c": SOUTH})
+    renamed = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert renamed.status_code == 200 and renamed.headers["ETag"] != first.headers["ETag"]
+    assert "（改）" in renamed.get_data(as_text=True)
+
+
 def test_a_merge_lists_the_group_unit_the_surviving_grid_takes_over(client, auth, county, connection):
     connection.execute(text("INSERT INTO unit (county_code, code, name, kind, region_code)"
                             " VALUES (:c, 'U-N', '北片农技站', 'section', :t)"),
