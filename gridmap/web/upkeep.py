@@ -70,8 +70,13 @@ def households_page():
                                 *([Household.address.contains(q, autoescape=True)]
                                   if can("log_visit") else [])))
     rows = session.execute(query.order_by(Household.code).limit(PAGE + 1)).scalars().all()
+    on_page = {h.grid_code for h in rows[:PAGE] if h.grid_code}
+    grid_names = dict(session.execute(select(Grid.code, Grid.name).where(
+        Grid.county_code == scope.county_code, Grid.code.in_(on_page), Grid.current())).all()) \
+        if on_page else {}
     return _private(render_template(
         "register/households.html", rows=rows[:PAGE], more=len(rows) > PAGE, q=q, left=left,
+        grid_names=grid_names,
         sees_place=can("log_visit"),
         mask=privacy.mask_name, mask_phone=privacy.mask_phone))
 

@@ -28,6 +28,7 @@ def test_a_village_keeps_a_household_true_through_the_pages(client, auth, county
     h0 = county["households"]["H0"]
     found = client.get("/households?q=5678").get_data(as_text=True)  # a phone tail
     assert "H0" in found and "张**" in found and "13812345678" not in found
+    assert "第001网格" in found and f"{VILLAGE}001" in found  # the grid by name, its code beside
     page = client.get(f"/households/{h0}").get_data(as_text=True)
     assert "138****5678" in page and "历史记录" in page
     assert client.post(f"/households/{h0}/changes", data={"action": "edit", "address": HOSTILE_NAME,
