@@ -249,7 +249,15 @@
     if (household && /^[0-9]+$/.test(household)) {
       back.href = back.getAttribute("data-household-url").replace(/0$/, household);
     }
-    if (!visit) { error.textContent = say("no-visit"); error.hidden = false; send.disabled = true; return; }
+    if (!visit) {  // nothing to report against: no form, the way back to the households
+      send.disabled = true; form.hidden = true; back.parentNode.hidden = !household;
+      var none = document.createElement("p");
+      none.className = "field-error"; none.setAttribute("role", "alert"); none.textContent = say("no-visit");
+      form.parentNode.insertBefore(none, form);
+      var home = document.querySelector("#report-queued .saved-actions");
+      if (home) { form.parentNode.insertBefore(home.cloneNode(true), form); }
+      return;
+    }
     var api = form.getAttribute("data-api").replace("VISIT", encodeURIComponent(visit));
     var where = {position: null};
     var picked = pickOnMap(where);

@@ -352,3 +352,16 @@ def test_a_queued_visit_refused_when_sent_stays_listed_with_its_reason(open_page
         with demo_db.begin() as connection:
             connection.execute(text("UPDATE household SET grid_code = :g WHERE id = :h"),
                                {"g": GRID, "h": household})
+
+
+def test_the_report_page_opened_without_a_visit_offers_the_way_back_not_a_form(open_page, base_url):
+    watch = open_page(800, 1280, has_touch=True)
+    watch.sign_in(base_url, "grid_worker")
+    watch.page.goto(f"{base_url}/field/report")
+    alert = watch.page.locator("section.field > p.field-error[role=alert]")
+    expect(alert).to_have_text("请从一次走访进入上报")
+    assert watch.page.locator("#report-form").is_hidden()
+    assert watch.page.locator("#back-to-household").is_hidden()  # no household to go back to
+    back = watch.page.locator("section.field > .saved-actions a")
+    assert back.get_attribute("href").endswith("/field")
+    assert not watch.errors
