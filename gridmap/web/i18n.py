@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import has_request_context, request
 from flask_babel import Babel, get_locale
+from markupsafe import Markup
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
@@ -78,6 +79,35 @@ def init_app(app) -> None:
     # `{{ label|say }}`: a core message (gridmap.errors.Message) in the reader's language.
     from gridmap.web.errors import text_of
     app.jinja_env.filters["say"] = text_of
+    app.jinja_env.globals["colon"] = colon
+    app.jinja_env.globals["comma"] = comma
+    app.jinja_env.globals["semicolon"] = semicolon
+    app.jinja_env.filters["aside"] = aside
+
+
+def _chinese() -> bool:
+    return str(get_locale() or DEFAULT_LOCALE).startswith("zh")
+
+
+def colon() -> str:
+    """`{{ colon() }}` between a label and its value: full-width in Chinese, ": " in English."""
+    return "：" if _chinese() else ": "
+
+
+def comma() -> str:
+    """Between the items of a list: 、 in Chinese, ", " in English."""
+    return "、" if _chinese() else ", "
+
+
+def semicolon() -> str:
+    """Between clauses: ； in Chinese, "; " in English."""
+    return "；" if _chinese() else "; "
+
+
+def aside(value) -> Markup:
+    """`{{ x|aside }}`: `x` in brackets after what it qualifies — （x） in Chinese, " (x)" in
+    English (the value escaped)."""
+    return Markup("（{}）" if _chinese() else " ({})").format(value)
 
 
 def gettext_for(locale: str):

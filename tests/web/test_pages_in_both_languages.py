@@ -62,3 +62,23 @@ def test_every_page_of_a_role_renders_in_both_languages(app, client, auth, count
             if response.status_code >= 500:
                 failed.append(f"{language} {url}: {response.status_code}")
     assert not failed, "pages that failed to render:\n" + "\n".join(failed)
+
+
+def test_punctuation_around_values_follows_the_language(app, client, auth, county, connection):
+    auth.as_role("township_staff", ISSUE_TOWNSHIP)
+    from sqlalchemy.orm import Session
+
+    from gridmap.models import AppUser
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        reporter = session.query(AppUser).filter_by(login=f"township_staff-{ISSUE_TOWNSHIP}").one()
+        issue = report(session, reporter, {"title": "水管破裂", "category": "drinking_water",
+                                           "grid_code": ISSUE_VILLAGE + "001"})
+        session.commit()
+        issue_id = issue.id
+    category = {}
+    for language in ("zh_CN", "en"):
+        client.set_cookie("lang", language)
+        html = client.get(f"/issues/{issue_id}").get_data(as_text=True)
+        category[language] = html.split("<dd>", 2)[2].split("</dd>", 1)[0]  # the second <dd>
+    assert category["zh_CN"].startswith("饮水") and "（" in category["zh_CN"] and "）" in category["zh_CN"]
+    assert "（" not in category["en"] and " (" in category["en"] and ")" in category["en"]
