@@ -80,7 +80,7 @@
     clearResult();
     var needs = NEEDS[state.operation];
     $("ge-help").textContent = texts["help-" + state.operation];
-    $("ge-selected").textContent = needs.grids ? texts.selected + (state.selected.join("、") || texts.none) : "";
+    $("ge-selected").textContent = needs.grids ? texts.selected + (state.selected.join(texts.comma) || texts.none) : "";
     $("ge-draw").hidden = !needs.drawn;
     $("ge-draw-label").textContent = needs.drawn === "Polygon" ? texts["draw-polygon"] : texts["draw-line"];
     $("ge-name-row").hidden = !(state.operation === "split" || state.operation === "draw");
