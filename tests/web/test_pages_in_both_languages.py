@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from support import ISSUE_TOWNSHIP, ISSUE_VILLAGE, seed_issue_county
 
 from gridmap.issues import report
+from gridmap.models import AppUser
 from gridmap.policy import allowed
 from gridmap.web.guard import GUARD_ATTRIBUTE
 
@@ -42,18 +44,21 @@ def county(connection, monkeypatch):
                        {"g": ISSUE_VILLAGE + "001", "v": ISSUE_VILLAGE})
 
 
+def reported_by(connection, login: str) -> int:
+    """The id of an issue `login` reports in the seeded grid."""
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        reporter = session.query(AppUser).filter_by(login=login).one()
+        issue = report(session, reporter, {"title": "水管破裂", "category": "drinking_water",
+                                           "grid_code": ISSUE_VILLAGE + "001"})
+        session.commit()
+        return issue.id
+
+
 @pytest.mark.parametrize("role", sorted(ROLES))
 def test_every_page_of_a_role_renders_in_both_languages(app, client, auth, county, connection, role):
-    auth.as_role(role, ROLES[role])
-    from sqlalchemy.orm import Session
-
-    from gridmap.models import AppUser
-    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-        reporter = session.query(AppUser).filter_by(login=f"{role}-{ROLES[role]}".lower()).one()
-        if allowed(role, "report_issue"):  # something in the queues and ledgers to show
-            report(session, reporter, {"title": "水管破裂", "category": "drinking_water",
-                                       "grid_code": ISSUE_VILLAGE + "001"})
-            session.commit()
+    login = auth.as_role(role, ROLES[role])
+    if allowed(role, "report_issue"):  # something in the queues and ledgers to show
+        reported_by(connection, login)
     failed = []
     for language in ("zh_CN", "en"):
         client.set_cookie("lang", language)
@@ -65,16 +70,7 @@ def test_every_page_of_a_role_renders_in_both_languages(app, client, auth, count
 
 
 def test_punctuation_around_values_follows_the_language(app, client, auth, county, connection):
-    auth.as_role("township_staff", ISSUE_TOWNSHIP)
-    from sqlalchemy.orm import Session
-
-    from gridmap.models import AppUser
-    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-        reporter = session.query(AppUser).filter_by(login=f"township_staff-{ISSUE_TOWNSHIP}").one()
-        issue = report(session, reporter, {"title": "水管破裂", "category": "drinking_water",
-                                           "grid_code": ISSUE_VILLAGE + "001"})
-        session.commit()
-        issue_id = issue.id
+    issue_id = reported_by(connection, auth.as_role("township_staff", ISSUE_TOWNSHIP))
     category = {}
     for language in ("zh_CN", "en"):
         client.set_cookie("lang", language)
