@@ -1,5 +1,6 @@
 /* The field pages' service worker (served at /field-sw.js, scope /field): pages and assets
-   kept for when the network is gone. Pages: network first, the last copy when offline.
+   kept for when the network is gone. Pages: network first, the last copy when offline or
+   when the network has not answered in 4 s.
    Assets (/static/): from the cache, fetched once. POSTs always go to the network; what
    cannot be sent waits in the page's IndexedDB queue (static/field.js), not here. */
 "use strict";
@@ -24,20 +25,35 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+/* How long a page waits for the network before its kept copy is shown: on a weak signal a
+   request can hang for half a minute before it fails. (The network's answer, when it comes,
+   still refreshes the copy.) */
+var NETWORK_WAIT_MS = 4000;
+
+function keptCopy(request) {
+  return caches.match(request).then(function (hit) {
+    return hit || caches.match(request, {ignoreSearch: true});
+  });
+}
+
 function networkFirst(request) {
-  return fetch(request).then(function (response) {
+  var offline = function () {
+    return keptCopy(request).then(function (hit) {
+      return hit || new Response("offline", {status: 503, headers: {"Content-Type": "text/plain"}});
+    });
+  };
+  if (self.navigator && self.navigator.onLine === false) { return offline(); }  // no signal: no wait
+  var network = fetch(request).then(function (response) {
     if (response.ok && !response.redirected) {
       var copy = response.clone();
       caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
     }
     return response;
-  }).catch(function () {
-    return caches.match(request).then(function (hit) {
-      return hit || caches.match(request, {ignoreSearch: true});
-    }).then(function (hit) {
-      return hit || new Response("offline", {status: 503, headers: {"Content-Type": "text/plain"}});
-    });
   });
+  network.catch(function () { return null; });  // a late failure after the copy was shown: nothing to do
+  var slow = new Promise(function (resolve) { setTimeout(resolve, NETWORK_WAIT_MS); })
+    .then(function () { return keptCopy(request).then(function (hit) { return hit || network; }); });
+  return Promise.race([network, slow]).catch(offline);
 }
 
 function cacheFirst(request) {
