@@ -251,11 +251,7 @@
     }
     if (!visit) {  // nothing to report against: no form, the way back to the households
       send.disabled = true; form.hidden = true; back.parentNode.hidden = !household;
-      var none = document.createElement("p");
-      none.className = "field-error"; none.setAttribute("role", "alert"); none.textContent = say("no-visit");
-      form.parentNode.insertBefore(none, form);
-      var home = document.querySelector("#report-queued .saved-actions");
-      if (home) { form.parentNode.insertBefore(home.cloneNode(true), form); }
+      document.getElementById("report-no-visit").hidden = false;
       return;
     }
     var api = form.getAttribute("data-api").replace("VISIT", encodeURIComponent(visit));
@@ -449,6 +445,15 @@
     });
   }
 
+  /* Resolves once the worker answers this page's own requests too (`ready` may come while it
+     is still taking its pages over): only then is "ready for offline" true. */
+  function controlled() {
+    if (navigator.serviceWorker.controller) { return null; }
+    return new Promise(function (resolve) {
+      navigator.serviceWorker.addEventListener("controllerchange", resolve, {once: true});
+    });
+  }
+
   function offlineReady() {
     var meta = document.querySelector('meta[name="field-sw"]');
     if (!meta || !("serviceWorker" in navigator)) { return; }
@@ -462,6 +467,7 @@
         var pages = [scope, scope + "/issues", scope + "/report"];  // again, after a sign-out emptied it
         return caches.open(CACHE).then(function (cache) { return cache.addAll(pages.concat(forms)); });
       })
+      .then(controlled)
       .then(function () { document.documentElement.setAttribute("data-offline-ready", "true"); })
       .catch(function () { /* no offline copy this time: the pages still work online */ });
   }

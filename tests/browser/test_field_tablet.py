@@ -11,6 +11,7 @@ import os
 import uuid
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import text
 from support import DEMO_USERS, photo_bytes
@@ -149,6 +150,17 @@ def camera_photo(name: str) -> dict:
             "buffer": photo_bytes(lonlat=(102.41, 25.52), size=(640, 480))}
 
 
+def opened_offline(page, selector: str) -> None:
+    """Wait for `selector` on a page the service worker answers offline; if it never comes,
+    fail saying what the tablet showed instead (a kept copy missing, the worker not running)."""
+    try:
+        page.wait_for_selector(selector, timeout=30_000)
+    except PlaywrightTimeout:
+        shown = page.evaluate("""() => ({url: location.href, text: document.body ? document.body.innerText.slice(0, 300) : '',
+            controlled: Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)})""")
+        raise AssertionError(f"offline, {selector} never showed: {shown}") from None
+
+
 def visits_with_notes(engine, notes: str) -> int:
     with engine.connect() as connection:
         return connection.execute(text("SELECT count(*) FROM visit WHERE notes = :n"),
@@ -178,7 +190,7 @@ def test_a_visit_and_a_report_entered_offline_are_sent_exactly_once_when_the_net
     row = page.locator("li.household").nth(1)
     household = int(row.get_attribute("data-household"))
     tap(row.locator(".visit-button"))
-    page.wait_for_selector("#visit-form")  # the cached form
+    opened_offline(page, "#visit-form")  # the cached form
     for group in ("look", "ask", "leave"):
         tap(page.locator(f'.toggle-all[data-group="{group}"]'))
     first_notes = f"离线走访 {uuid.uuid4()}"
@@ -325,7 +337,7 @@ def test_a_queued_visit_refused_when_sent_stays_listed_with_its_reason(open_page
     context.set_offline(True)
     context.route("**/*", lambda route: route.abort())
     row.locator(".visit-button").tap()
-    page.wait_for_selector("#visit-form")
+    opened_offline(page, "#visit-form")
     notes = f"户已迁走 {uuid.uuid4()}"
     page.fill("#notes", notes)
     page.locator("#save-visit").tap()
@@ -358,10 +370,10 @@ def test_the_report_page_opened_without_a_visit_offers_the_way_back_not_a_form(o
     watch = open_page(800, 1280, has_touch=True)
     watch.sign_in(base_url, "grid_worker")
     watch.page.goto(f"{base_url}/field/report")
-    alert = watch.page.locator("section.field > p.field-error[role=alert]")
+    alert = watch.page.locator("#report-no-visit p.field-error[role=alert]")
     expect(alert).to_have_text("请从一次走访进入上报")
     assert watch.page.locator("#report-form").is_hidden()
     assert watch.page.locator("#back-to-household").is_hidden()  # no household to go back to
-    back = watch.page.locator("section.field > .saved-actions a")
+    back = watch.page.locator("#report-no-visit .saved-actions a")
     assert back.get_attribute("href").endswith("/field")
     assert not watch.errors
