@@ -54,7 +54,8 @@ def _chunks(source, reader, columns, limits, report, size) -> Iterator[RecordCol
     rows = 0
     try:
         for row in reader:
-            if not any(cell.strip() for cell in row):
+            # A blank row is skipped (a row's first cell is rarely blank: tested first, alone).
+            if not (row and row[0].strip()) and not any(cell.strip() for cell in row):
                 continue
             rows += 1
             if len(row) == width and rows <= limits.max_rows:
