@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from gridmap import devdb
-from gridmap.db import CONNECT_TIMEOUT_SECONDS
+from gridmap.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS
 from gridmap.errors import ConfigurationError
 
 
@@ -59,6 +59,15 @@ def _connect_timeout(raw: str | None) -> int:
     return int(raw)
 
 
+def _statement_timeout(raw: str | None) -> int:
+    if not (raw or "").strip():
+        return STATEMENT_TIMEOUT_SECONDS
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 600:
+        raise ConfigError(f"GRIDMAP_STATEMENT_TIMEOUT={raw!r}: give the seconds one database"
+                          " statement of a web request may run (1-600)")
+    return int(raw)
+
+
 @dataclass
 class Config:
     """The settings the app runs with: database, secret key, county, basemap, locale."""
@@ -74,6 +83,7 @@ class Config:
     trusted_hosts: tuple[str, ...] = ()  # Host headers answered (empty: any)
     threads: int = 8  # request threads per process (gunicorn --threads): the pool's size
     db_connect_timeout: int = CONNECT_TIMEOUT_SECONDS  # seconds a new database connection may take (gridmap.db)
+    statement_timeout: int = STATEMENT_TIMEOUT_SECONDS  # seconds a web request's statement may run (gridmap.db)
     default_locale: str = "zh_CN"
     extra: dict = field(default_factory=dict)
 
@@ -104,6 +114,7 @@ class Config:
                 "GRIDMAP_TRUSTED_HOSTS", "").split(",") if h.strip()),
             threads=_threads(os.environ.get("GRIDMAP_THREADS")),
             db_connect_timeout=_connect_timeout(os.environ.get("GRIDMAP_DB_CONNECT_TIMEOUT")),
+            statement_timeout=_statement_timeout(os.environ.get("GRIDMAP_STATEMENT_TIMEOUT")),
         )
 
     @property
@@ -135,6 +146,7 @@ class Config:
             "GRIDMAP_TRUSTED_HOSTS": self.trusted_hosts,
             "GRIDMAP_THREADS": self.threads,
             "GRIDMAP_DB_CONNECT_TIMEOUT": self.db_connect_timeout,
+            "GRIDMAP_STATEMENT_TIMEOUT": self.statement_timeout,
             "BABEL_DEFAULT_LOCALE": self.default_locale,
             # Tablets stay signed in for a month: no forced periodic log-ins (基层减负).
             "REMEMBER_COOKIE_DURATION": timedelta(days=30),

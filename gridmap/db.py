@@ -29,6 +29,14 @@ PING_AFTER_IDLE_SECONDS = 5.0
 # or a gunicorn worker filling its pool, until gunicorn's own timeout killed it (30 s), again
 # and again. A URL's own `?connect_timeout=` wins; GRIDMAP_DB_CONNECT_TIMEOUT sets the app's.
 CONNECT_TIMEOUT_SECONDS = 10
+# How long one statement of a web request may run (PostgreSQL's statement_timeout, on the web
+# engine's sessions only; GRIDMAP_STATEMENT_TIMEOUT sets it). Every page query is bounded and
+# takes milliseconds to a second at county scale, so a statement past this is a fault (a plan
+# gone wrong, a lock never released): without it the request thread, its connection and the
+# locks it holds stayed taken until someone killed the backend by hand. Imports run as long
+# as their files need (importers.core.import_files lifts it in its own transaction), and a
+# streamed download's reads are statements of their own.
+STATEMENT_TIMEOUT_SECONDS = 30
 
 
 # Execution option: the statement's text columns come back as the UTF-8 bytes PostgreSQL sent

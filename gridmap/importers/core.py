@@ -56,8 +56,27 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
     text, None: system)."""
     started = time.perf_counter()
     report = ImportReport(county_code, commit, max_errors=limits.max_errors)
-    now = now or clock.now()
-    progress = progress or _quiet
+    outer = None if connection.in_transaction() else connection.begin()
+    try:
+        # An import takes as long as its files need: the web's statement timeout (gridmap.db)
+        # is lifted for its transaction, whichever connection it came on.
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        _import(connection, sources, county_code, report, commit=commit, limits=limits,
+                now=now or clock.now(), actor=actor, repair=repair, progress=progress or _quiet,
+                within=within)
+        if outer is not None:
+            outer.commit()
+    except BaseException:
+        if outer is not None:
+            outer.rollback()
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _import(connection: Connection, sources, county_code: str, report: ImportReport, *, commit: bool,
+            limits: Limits, now: datetime, actor, repair: bool, progress: Progress, within: str | None) -> None:
+    """import_files' work, inside its transaction."""
     opened: dict[str, tuple[Source, TableSpec]] = {}
     for source in sources:
         source = source if isinstance(source, Source) else Source.from_path(source)
@@ -74,28 +93,18 @@ def import_files(connection: Connection, sources: Iterable[Source | Path | str],
                                hint=_("每张表只导入一个文件")))
         else:
             opened[spec.table] = (source, spec)
-    step = _Step(connection, county_code, now, limits, report, repair, progress or _quiet,
+    step = _Step(connection, county_code, now, limits, report, repair, progress,
                  grid_scheme(connection, county_code) if "grid" in opened else DEFAULT_SCHEME, within)
     # Small tables are read whole first (their rows are checked against each other's); the big
     # ones (STREAMED) are read, checked and written a batch at a time, so memory stays bounded.
     whole = {table: step.parse(*opened[table]) for table in ORDER if table in opened and table not in STREAMED}
     report.tables = [TableCounts(t, opened[t][0].name, rows=len(whole.get(t, ()))) for t in ORDER if t in opened]
-    outer = None if connection.in_transaction() else connection.begin()
-    try:
-        step.run([(opened[t][1], opened[t][0]) for t in ORDER if t in opened], whole)
-        if report.ok and commit and any(t.inserted or t.updated for t in report.tables):
-            # An import that changed nothing leaves no trace: the same file again changes nothing.
-            audit.record(connection, actor, "import", ", ".join(opened[t][0].name for t in opened)[:200],
-                         {t.table: [t.inserted, t.updated, t.unchanged] for t in report.tables},
-                         county_code=county_code)
-        if outer is not None:
-            outer.commit()
-    except BaseException:
-        if outer is not None:
-            outer.rollback()
-        raise
-    report.seconds = time.perf_counter() - started
-    return report
+    step.run([(opened[t][1], opened[t][0]) for t in ORDER if t in opened], whole)
+    if report.ok and commit and any(t.inserted or t.updated for t in report.tables):
+        # An import that changed nothing leaves no trace: the same file again changes nothing.
+        audit.record(connection, actor, "import", ", ".join(opened[t][0].name for t in opened)[:200],
+                     {t.table: [t.inserted, t.updated, t.unchanged] for t in report.tables},
+                     county_code=county_code)
 
 
 Progress = Callable[[str, str, int], None]

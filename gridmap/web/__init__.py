@@ -34,7 +34,7 @@ from pathlib import Path
 from flask import Flask, send_from_directory
 from werkzeug.routing import IntegerConverter
 
-from gridmap.db import make_engine, make_sessionmaker
+from gridmap.db import STATEMENT_TIMEOUT_SECONDS, make_engine, make_sessionmaker
 
 STATIC_ROOT = Path(__file__).resolve().parent.parent.parent / "static"
 # (module, blueprint attribute) registered in this order; auth registers itself with
@@ -75,9 +75,11 @@ def register(app: Flask) -> None:
     # Last in, first out: a quiet server keeps reusing the connection it just used (never idle
     # long enough to be pinged) while the rest of the warmed pool (gridmap.web.serving) waits
     # for a burst; first in, first out cycled one tablet's requests through every connection.
+    statement_ms = int(app.config.get("GRIDMAP_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT_SECONDS) * 1000)
     engine = make_engine(app.config["DATABASE_URL"], pool_size=threads, max_overflow=4,
                          pool_use_lifo=True,
-                         connect_timeout=app.config["GRIDMAP_DB_CONNECT_TIMEOUT"])
+                         connect_timeout=app.config["GRIDMAP_DB_CONNECT_TIMEOUT"],
+                         connect_args={"options": f"-c statement_timeout={statement_ms}"})
     app.extensions["gridmap.engine"] = engine
     app.extensions["gridmap.sessionmaker"] = make_sessionmaker(engine)
     app.teardown_appcontext(session.close_db_session)

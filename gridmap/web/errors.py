@@ -24,11 +24,15 @@ from flask import (
     request,
 )
 from flask_babel import gettext
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from gridmap.db import STATEMENT_TIMEOUT_SECONDS
 from gridmap.errors import GridmapError, Message, _
 
 ACCEPTS_FILES = "gridmap_accepts_files"
+# SQLSTATE of a statement PostgreSQL stopped (statement_timeout, or a cancel).
+QUERY_CANCELED = "57014"
 # (status, code, message text, field) -> response
 Renderer = Callable[[int, str, str, "str | None"], object]
 
@@ -178,6 +182,19 @@ def init_app(app: Flask) -> None:
         code, message = _http_messages().get(
             status, (error.name.lower().replace(" ", "_"), error.description or ""))
         return answer(status, code, message)
+
+    @app.errorhandler(OperationalError)
+    def _database_stopped(error: OperationalError):
+        if getattr(error.orig, "pgcode", None) != QUERY_CANCELED:
+            return _unexpected(error)
+        # The statement timeout (gridmap.db) stopped this request's query: a fault to look
+        # into, and for the user a clear "narrow it down", not "something went wrong".
+        app.logger.error("statement timeout on %s %s: %s", request.method, request.path,
+                         str(error.orig).strip().splitlines()[0])
+        return answer(503, "query_timeout", _(
+            "这次查询超过 %(seconds)s 秒仍未完成，已停止。请缩小范围（选一个乡镇或村、缩短时间段）后重试；"
+            "如一直出现，请联系本县管理员。", seconds=app.config.get("GRIDMAP_STATEMENT_TIMEOUT",
+                                                                    STATEMENT_TIMEOUT_SECONDS)))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -11,7 +11,7 @@ from gridmap.config import Config, ConfigError
 def checkout(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_HOME", str(tmp_path))
     for name in ("DATABASE_URL", "GRIDMAP_SECRET_KEY", "GRIDMAP_BASEMAP", "GRIDMAP_COUNTY",
-                 "GRIDMAP_THREADS", "GRIDMAP_DB_CONNECT_TIMEOUT"):
+                 "GRIDMAP_THREADS", "GRIDMAP_DB_CONNECT_TIMEOUT", "GRIDMAP_STATEMENT_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -67,4 +67,15 @@ def test_the_database_connect_timeout_is_a_setting_below_the_workers_timeout(che
     for wrong in ("0", "90", "soon"):  # 0 would wait for ever; 90 past gunicorn's 30 s
         monkeypatch.setenv("GRIDMAP_DB_CONNECT_TIMEOUT", wrong)
         with pytest.raises(ConfigError, match="GRIDMAP_DB_CONNECT_TIMEOUT"):
+            Config.from_env()
+
+
+def test_a_web_statement_timeout_is_a_setting_and_never_off(checkout, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/x")
+    assert Config.from_env().flask_settings()["GRIDMAP_STATEMENT_TIMEOUT"] == 30
+    monkeypatch.setenv("GRIDMAP_STATEMENT_TIMEOUT", "120")
+    assert Config.from_env().statement_timeout == 120
+    for wrong in ("0", "601", "-5", "soon"):  # 0 would be no limit at all
+        monkeypatch.setenv("GRIDMAP_STATEMENT_TIMEOUT", wrong)
+        with pytest.raises(ConfigError, match="GRIDMAP_STATEMENT_TIMEOUT"):
             Config.from_env()
