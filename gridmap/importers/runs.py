@@ -98,6 +98,9 @@ def work(sessions: sessionmaker, run_id: int, root: Path, limits: Limits,
     its own, so the import's transaction is never inside one of them."""
     lock = {"space": LOCK_SPACE, "run": _key(run_id)}
     with _pinned(sessions) as status:
+        # Waits for a worker still on this run (its import may take minutes): not a statement
+        # the web's statement timeout (gridmap.db) should stop.
+        status.execute(text("SET LOCAL statement_timeout = 0"))
         status.execute(text("SELECT pg_advisory_lock(:space, :run)"), lock)
         try:
             run = status.get(ImportRun, run_id)

@@ -192,8 +192,8 @@ def init_app(app: Flask) -> None:
         app.logger.error("statement timeout on %s %s: %s", request.method, request.path,
                          str(error.orig).strip().splitlines()[0])
         return answer(503, "query_timeout", _(
-            "这次查询超过 %(seconds)s 秒仍未完成，已停止。请缩小范围（选一个乡镇或村、缩短时间段）后重试；"
-            "如一直出现，请联系本县管理员。", seconds=app.config.get("GRIDMAP_STATEMENT_TIMEOUT",
+            "这次查询超过 %(seconds)s 秒仍未完成，已停止（可能有大批导入正在写入）。请稍后重试，"
+            "或缩小范围（选一个乡镇或村、缩短时间段）；如一直出现，请联系本县管理员。", seconds=app.config.get("GRIDMAP_STATEMENT_TIMEOUT",
                                                                     STATEMENT_TIMEOUT_SECONDS)))
 
     @app.errorhandler(Exception)

@@ -42,7 +42,7 @@ def test_a_request_whose_query_runs_too_long_is_stopped_and_told_what_to_do(time
     response = timed_app.test_client().get("/slow")
     assert response.status_code == 503
     body = response.get_data(as_text=True)
-    assert "超过 0.2 秒仍未完成，已停止" in body and "请缩小范围" in body
+    assert "超过 0.2 秒仍未完成，已停止" in body and "请稍后重试" in body and "缩小范围" in body
     assert "canceling statement" not in body  # the server's words stay in the log
     assert any("statement timeout on GET /slow" in r.getMessage() for r in caplog.records)
 
