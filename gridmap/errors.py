@@ -67,6 +67,23 @@ def _(msgid: str, **params) -> Message:
     return Message(msgid, **params)
 
 
+# Texts the system itself writes into the data (a ledger's note): stored as their Chinese
+# msgid, the record as it was made, and shown in the reader's language (`stored_text`).
+SYSTEM_TEXTS: dict[str, Message] = {}
+
+
+def system_text(message: Message) -> str:
+    """`message` (a marked text without parameters) as the system stores it, known again when
+    shown (gridmap.web.i18n's `|stored` filter)."""
+    SYSTEM_TEXTS[message.msgid] = message
+    return message.msgid
+
+
+def stored_text(value: str | None) -> Message | str | None:
+    """A stored text as shown: a system's own text as its message, anyone's else as written."""
+    return SYSTEM_TEXTS.get(value, value) if isinstance(value, str) else value
+
+
 # The same mark under the name pybabel also extracts by default, for modules where `_` is
 # already Flask-Babel's gettext (the web layer): `from gridmap.errors import N_`. Any other
 # alias (`message`, `msg`) hides the string from pybabel, and the English catalog misses it.

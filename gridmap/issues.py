@@ -21,7 +21,7 @@ from sqlalchemy import case, select, text, true, update
 
 from gridmap import audit, categories, clock, inputs, lifecycle, settings
 from gridmap.calendar import CHINA_TIME, WorkCalendar
-from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _
+from gridmap.errors import BadInput, Conflict, Forbidden, NotFound, _, system_text
 from gridmap.models import (
     CALLBACK_CHANNELS,
     SATISFACTION,
@@ -533,7 +533,7 @@ def _unit(session, issue: Issue, category: str, level: str, code: str | None,
 
 # --- escalation when stuck ---------------------------------------------------------------------
 
-ESCALATE_NOTE = "逾期未办，系统自动上交"
+ESCALATE_NOTE = system_text(_("逾期未办，系统自动上交"))
 
 
 def overdue(session, now: datetime, limit: int = 500) -> list[tuple[int, int]]:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from gridmap import generations, geo
 from gridmap.datakey import id_number_encrypter
+from gridmap.errors import _, system_text
 from gridmap.importers.specs import SPEC_BY_TABLE, TableSpec
 from gridmap.users import hash_password
 
@@ -437,7 +438,7 @@ TARGET_REGION = {"region_code": (
     " AND g.code = _import_target.grid_code AND g.valid_to IS NULL LIMIT 1))")}
 # The state of a known target is the app's (its ledger goes on from the import's).
 TARGET_STATE = frozenset({"status", "tagged_at", "closed_at", "close_requested_by", "due_on"})
-IMPORTED_EVIDENCE = "据导入的台账记录"
+IMPORTED_EVIDENCE = system_text(_("据导入的台账记录"))
 
 
 def write_targets(writer: Writer, table: str, rows: list[dict], db_rows: list[dict]) -> Counts:

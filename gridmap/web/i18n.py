@@ -77,12 +77,15 @@ def init_app(app) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(get_locale=get_locale, LOCALES=LOCALES)
     # `{{ label|say }}`: a core message (gridmap.errors.Message) in the reader's language.
+    from gridmap.errors import stored_text
     from gridmap.web.errors import text_of
     app.jinja_env.filters["say"] = text_of
     app.jinja_env.globals["colon"] = colon
     app.jinja_env.globals["comma"] = comma
     app.jinja_env.globals["semicolon"] = semicolon
     app.jinja_env.filters["aside"] = aside
+    # `{{ note|stored }}`: a stored text, the system's own notes in the reader's language.
+    app.jinja_env.filters["stored"] = lambda value: text_of(stored_text(value))
 
 
 def _chinese() -> bool:

@@ -181,4 +181,5 @@ def test_escalate_raises_only_overdue_issues_and_a_second_run_changes_nothing(db
     assert issues.escalate_overdue(db) == []
     last = events(db, late)[-1]
     assert (last.action, last.actor_id, last.level) == ("escalate", None, "township")
+    assert last.note == "逾期未办，系统自动上交"  # the record, as made; shown translated (|stored)
     assert db.execute(text("SELECT count(*) FROM issue_event WHERE action = 'escalate'")).scalar() == 2
