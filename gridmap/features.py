@@ -141,8 +141,10 @@ def public_issue_joins(statement: Select, county_code: str) -> Select:
 
 
 def public_issue_point():
-    """Where the public sees an issue: a point inside its grid, never where it was reported."""
-    return func.ST_PointOnSurface(Grid.geom)
+    """Where the public sees an issue: its grid's label point (kept beside the display shape,
+    where the maps name the grid), never where it was reported; found from the shape only
+    for a grid whose point is not kept yet."""
+    return func.coalesce(Grid.geom_label, func.ST_PointOnSurface(Grid.geom))
 
 
 def _public_issues(county_code: str) -> Select:
