@@ -42,30 +42,29 @@ def _whole_number(name: str, raw: str | None) -> int:
     return int(raw)
 
 
-def _threads(raw: str | None) -> int:
+def _bounded(name: str, raw: str | None, default: int, low: int, high: int, what: str) -> int:
+    """The whole number setting `name` (`default` when unset), refused outside low..high with
+    what it means."""
     if not (raw or "").strip():
-        return 8
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 64:
-        raise ConfigError(f"GRIDMAP_THREADS={raw!r}: give the request threads per worker (1-64)")
+        return default
+    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name}={raw!r}: give {what}")
     return int(raw)
+
+
+def _threads(raw: str | None) -> int:
+    return _bounded("GRIDMAP_THREADS", raw, 8, 1, 64, "the request threads per worker (1-64)")
 
 
 def _connect_timeout(raw: str | None) -> int:
-    if not (raw or "").strip():
-        return CONNECT_TIMEOUT_SECONDS
-    if not raw.strip().isdigit() or not 2 <= int(raw) <= 60:
-        raise ConfigError(f"GRIDMAP_DB_CONNECT_TIMEOUT={raw!r}: give the seconds a new database"
-                          " connection may take (2-60; below gunicorn's 30 s worker timeout)")
-    return int(raw)
+    return _bounded("GRIDMAP_DB_CONNECT_TIMEOUT", raw, CONNECT_TIMEOUT_SECONDS, 2, 60,
+                    "the seconds a new database connection may take (2-60; below gunicorn's 30 s"
+                    " worker timeout)")
 
 
 def _statement_timeout(raw: str | None) -> int:
-    if not (raw or "").strip():
-        return STATEMENT_TIMEOUT_SECONDS
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 600:
-        raise ConfigError(f"GRIDMAP_STATEMENT_TIMEOUT={raw!r}: give the seconds one database"
-                          " statement of a web request may run (1-600)")
-    return int(raw)
+    return _bounded("GRIDMAP_STATEMENT_TIMEOUT", raw, STATEMENT_TIMEOUT_SECONDS, 1, 600,
+                    "the seconds one database statement of a web request may run (1-600)")
 
 
 @dataclass
