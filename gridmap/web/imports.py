@@ -31,6 +31,7 @@ from gridmap.importers import runs, uploads
 from gridmap.importers.core import TABLE_LABELS
 from gridmap.importers.report import Limits
 from gridmap.importers.specs import ORDER
+from gridmap.maps.layers import region_name
 from gridmap.web.errors import accepts_files, text_of
 from gridmap.web.guard import current_scope, requires
 from gridmap.web.i18n import gettext_for, select_locale
@@ -70,10 +71,13 @@ def _root() -> Path:
 
 
 def _form_page(error: GridmapError | None = None, status: int = 200):
+    within = _within()
+    within_name = within and region_name(db_session(), current_scope().county_code, within)
     return _private(render_template(
         "imports/upload.html", tables=[(t, TABLE_LABELS.get(t, t)) for t in _tables()],
         crs_choices=CRS_CHOICES, form=request.form, error=error,
-        error_text=text_of(error.message) if error else None, within=_within(),
+        error_text=text_of(error.message) if error else None, within=within,
+        within_name=within_name,
         limit=uploads.megabytes(current_app.config["MAX_CONTENT_LENGTH"])), status)
 
 

@@ -171,6 +171,8 @@ def test_a_zip_of_table_files_is_unpacked_and_read_by_name(client, auth, county,
 
 def test_a_township_imports_only_within_its_township(client, auth, county, connection):
     auth.as_role("township_staff", OPEN_TOWNSHIP)
+    form = client.get("/imports").get_data(as_text=True)
+    assert f"只能导入辖区 插甸镇（{OPEN_TOWNSHIP}） 内的数据" in form  # said by name, then code
     foreign = (f"code,village_code,head_name\nF1,{OTHER_VILLAGE},外乡\nF2,,无村\nH0,{VILLAGE},张三丰\n").encode()
     page = client.get(_post(client, [("households.csv", foreign)]).headers["Location"]).get_data(as_text=True)
     assert f"{OTHER_VILLAGE} 不在您的辖区 {OPEN_TOWNSHIP} 内" in page
