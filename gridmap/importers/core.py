@@ -123,13 +123,9 @@ def import_directory(connection: Connection, directory: Path, county_code: str, 
 
 
 def grid_scheme(connection: Connection, county_code: str) -> tuple[str, int]:
-    """The county's grid code scheme and serial digits (settings `grid_code.*`). Read in a
-    transaction of its own when none is open, so the import's own still begins (and commits)."""
-    if connection.in_transaction():
-        values = settings.all(connection, county_code)
-    else:
-        with connection.begin():
-            values = settings.all(connection, county_code)
+    """The county's grid code scheme and serial digits (settings `grid_code.*`), read in the
+    import's transaction."""
+    values = settings.all(connection, county_code)
     return values["grid_code.scheme"], values["grid_code.serial_digits"]
 
 

@@ -75,7 +75,8 @@ def register(app: Flask) -> None:
     # Last in, first out: a quiet server keeps reusing the connection it just used (never idle
     # long enough to be pinged) while the rest of the warmed pool (gridmap.web.serving) waits
     # for a burst; first in, first out cycled one tablet's requests through every connection.
-    statement_ms = int(app.config.get("GRIDMAP_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT_SECONDS) * 1000)
+    app.config.setdefault("GRIDMAP_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT_SECONDS)
+    statement_ms = int(app.config["GRIDMAP_STATEMENT_TIMEOUT"] * 1000)
     engine = make_engine(app.config["DATABASE_URL"], pool_size=threads, max_overflow=4,
                          pool_use_lifo=True,
                          connect_timeout=app.config["GRIDMAP_DB_CONNECT_TIMEOUT"],

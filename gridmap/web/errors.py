@@ -27,7 +27,6 @@ from flask_babel import gettext
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from gridmap.db import STATEMENT_TIMEOUT_SECONDS
 from gridmap.errors import GridmapError, Message, _
 
 ACCEPTS_FILES = "gridmap_accepts_files"
@@ -193,8 +192,8 @@ def init_app(app: Flask) -> None:
                          str(error.orig).strip().splitlines()[0])
         return answer(503, "query_timeout", _(
             "这次查询超过 %(seconds)s 秒仍未完成，已停止（可能有大批导入正在写入）。请稍后重试，"
-            "或缩小范围（选一个乡镇或村、缩短时间段）；如一直出现，请联系本县管理员。", seconds=app.config.get("GRIDMAP_STATEMENT_TIMEOUT",
-                                                                    STATEMENT_TIMEOUT_SECONDS)))
+            "或缩小范围（选一个乡镇或村、缩短时间段）；如一直出现，请联系本县管理员。",
+            seconds=app.config["GRIDMAP_STATEMENT_TIMEOUT"]))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
