@@ -173,6 +173,11 @@ def test_a_township_imports_only_within_its_township(client, auth, county, conne
     auth.as_role("township_staff", OPEN_TOWNSHIP)
     form = client.get("/imports").get_data(as_text=True)
     assert f"只能导入辖区 插甸镇（{OPEN_TOWNSHIP}） 内的数据" in form  # said by name, then code
+    connection.execute(text("UPDATE region SET name = :n WHERE code = :t"),
+                       {"n": "{{ 7*191 }}{# </script><img src=x onerror=alert(1)>", "t": OPEN_TOWNSHIP})
+    form = client.get("/imports").get_data(as_text=True)  # a hostile name: text, never markup
+    assert "{{ 7*191 }}{# &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;（" in form
+    assert "1337" not in form and "<img src=x" not in form
     foreign = (f"code,village_code,head_name\nF1,{OTHER_VILLAGE},外乡\nF2,,无村\nH0,{VILLAGE},张三丰\n").encode()
     page = client.get(_post(client, [("households.csv", foreign)]).headers["Location"]).get_data(as_text=True)
     assert f"{OTHER_VILLAGE} 不在您的辖区 {OPEN_TOWNSHIP} 内" in page
